@@ -1,0 +1,32 @@
+/**
+ * @mosn/net: the NET/IO layer of mosn-ts. Listeners, connections with read/write filter chains,
+ * a chunked read buffer, idle and connect timeouts, and write-buffer watermarks for backpressure.
+ * It knows nothing of protocols.
+ */
+export { IoBuffer } from './buffer.js';
+export {
+  Connection,
+  CONTINUE,
+  STOP,
+  DEFAULT_BUFFER_LIMIT,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type ConnectionOptions,
+  type DialOptions,
+} from './connection.js';
+export { Listener, type ListenerOptions } from './listener.js';
+export { MosnError } from './errors.js';
+export { silentLogger, type Logger, type LogFn } from './logger.js';
+export { pipeWithBackpressure } from './pipe.js';
+export {
+  formatAddress,
+  parseAddress,
+  type Address,
+  type CloseReason,
+  type ConnectionEvent,
+  type FilterStatus,
+  type NetworkFilterFactory,
+  type ReadFilter,
+  type ReadFilterCallbacks,
+  type WriteFilter,
+} from './types.js';

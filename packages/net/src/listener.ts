@@ -1,0 +1,109 @@
+import { existsSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { Connection, DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS } from './connection.js';
+import { MosnError } from './errors.js';
+import { silentLogger, type Logger } from './logger.js';
+import { formatAddress, type Address, type NetworkFilterFactory } from './types.js';
+
+export interface ListenerOptions {
+  name: string;
+  address: Address;
+  /** Builds the network filter chain on every accepted connection, in order. */
+  filterChain: readonly NetworkFilterFactory[];
+  /** Per-connection write-buffer limit (`per_connection_buffer_limit_bytes`). */
+  bufferLimit?: number;
+  /** `connection_idle_timeout`; 0 disables. Default 90 s. */
+  idleTimeoutMs?: number;
+  logger?: Logger;
+  /** Called for each accepted connection after its filters are in place (stats, tracking). */
+  onConnection?: (conn: Connection) => void;
+}
+
+/**
+ * A listener on `ip:port` or a unix socket path. Each accepted socket becomes a Connection whose read and
+ * write filters come from the listener's filter chain.
+ */
+export class Listener {
+  readonly name: string;
+  readonly connections = new Set<Connection>();
+  readonly log: Logger;
+  #options: ListenerOptions;
+  #server: net.Server | undefined;
+  #accepting = false;
+
+  constructor(options: ListenerOptions) {
+    this.name = options.name;
+    this.#options = options;
+    this.log = (options.logger ?? silentLogger).child({ listener: options.name });
+  }
+
+  /** The bound address (with the real port when the config said 0). */
+  get address(): Address {
+    const a = this.#server?.address();
+    if (a && typeof a === 'object') return { host: a.address, port: a.port };
+    if (typeof a === 'string') return { path: a };
+    return this.#options.address;
+  }
+
+  get accepting(): boolean {
+    return this.#accepting;
+  }
+
+  start(): Promise<void> {
+    const addr = this.#options.address;
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => this.#accept(s));
+    this.#server = server;
+    if ('path' in addr && !addr.path.startsWith('@') && existsSync(addr.path)) {
+      // A stale socket file from an earlier run would make listen fail with EADDRINUSE.
+      unlinkSync(addr.path);
+    }
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new MosnError(
+            'MOSN_ERR_LISTEN',
+            `listener ${this.name} cannot listen on ${formatAddress(addr)}: ${err.code ?? err.message}`,
+            { cause: err },
+          ),
+        ),
+      );
+      const ready = () => {
+        this.#accepting = true;
+        server.on('error', (err) => this.log.error({ err }, 'listener error'));
+        this.log.info({ address: formatAddress(this.address) }, 'listener started');
+        resolve();
+      };
+      if ('path' in addr) server.listen(addr.path, ready);
+      else server.listen(addr.port, addr.host, ready);
+    });
+  }
+
+  /** Stop accepting new connections; existing ones go on. */
+  stopAccepting(): Promise<void> {
+    const server = this.#server;
+    if (!server || !this.#accepting) return Promise.resolve();
+    this.#accepting = false;
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  /** Close every connection of this listener now. */
+  closeConnections(): void {
+    for (const c of this.connections) c.close('now', 'shutdown');
+  }
+
+  #accept(socket: net.Socket): void {
+    const o = this.#options;
+    const conn = new Connection(socket, {
+      bufferLimit: o.bufferLimit ?? DEFAULT_BUFFER_LIMIT,
+      idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      logger: this.log,
+    });
+    this.connections.add(conn);
+    conn.on('event', (ev) => {
+      if (ev === 'local_close' || ev === 'remote_close') this.connections.delete(conn);
+    });
+    for (const f of o.filterChain) f.createFilterChain(conn);
+    o.onConnection?.(conn);
+    conn.initializeReadFilters();
+  }
+}
