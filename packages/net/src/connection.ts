@@ -75,14 +75,7 @@ export class Connection extends EventEmitter<Events> {
     this.#bufferLimit = Math.max(options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, socket.writableHighWaterMark);
     this.#halfClose = options.halfClose ?? false;
     this.#baseLogger = options.logger ?? silentLogger;
-    const idle = options.idleTimeoutMs ?? 0;
-    if (idle > 0) {
-      socket.setTimeout(idle);
-      socket.on('timeout', () => {
-        this.log.debug({ idleTimeoutMs: idle }, 'connection idle timeout');
-        this.close('now', 'idle_timeout');
-      });
-    }
+    this.setIdleTimeout(options.idleTimeoutMs ?? 0);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk));
     socket.on('end', () => this.#onSocketEnd());
@@ -116,6 +109,18 @@ export class Connection extends EventEmitter<Events> {
       conn.#connectEnded('connect_failed');
     });
     return conn;
+  }
+
+  /** Close the connection after `ms` with no bytes read or written; 0 disables. */
+  setIdleTimeout(ms: number): void {
+    const s = this.socket;
+    s.setTimeout(ms);
+    if (ms > 0 && s.listenerCount('timeout') === 0) {
+      s.on('timeout', () => {
+        this.log.debug({ idleTimeoutMs: s.timeout }, 'connection idle timeout');
+        this.close('now', 'idle_timeout');
+      });
+    }
   }
 
   /** A child logger with this connection's id, made on first use (idle connections never pay for it). */
@@ -229,8 +234,13 @@ export class Connection extends EventEmitter<Events> {
       if (this.#readDisable++ === 0) this.socket.pause();
     } else if (this.#readDisable > 0 && --this.#readDisable === 0) {
       this.#resumeIfEnabled();
-      // Bytes that arrived while reading was off and were left for later get their turn now.
-      if (this.readBuffer.length > 0 && this.#state === 'open') this.#runReadFilters(0);
+      // Bytes that arrived while reading was off and were left for later get their turn now, outside the
+      // caller's stack (it may be a filter in the middle of its own onData).
+      if (this.readBuffer.length > 0) {
+        queueMicrotask(() => {
+          if (this.#readDisable === 0 && this.#state === 'open' && this.readBuffer.length > 0) this.#runReadFilters(0);
+        });
+      }
     }
   }
 

@@ -1,1 +1,26 @@
-export {};
+/**
+ * @mosn/proxy: the proxy layer of mosn-ts. The `proxy` and `tcp_proxy` network filters, the per-request
+ * state machine, the router, clusters and load balancers, config reading helpers and stats.
+ * It re-exports @mosn/stream (and through it the layers below).
+ */
+export * from '@mosn/stream';
+export { Cluster, ClusterManager, Host, http1PoolFactory, type ClusterConfig, type HostConfig, type PoolFactory } from './cluster.js';
+export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
+export { DownstreamRequest, type ProxyContext } from './downstream.js';
+export { random, roundRobin, type LoadBalancer, type LoadBalancerFactory } from './load-balancer.js';
+export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
+export { Registry } from './registry.js';
+export {
+  DEFAULT_ROUTE_TIMEOUT_MS,
+  RouterConfig,
+  RouterManager,
+  httpRouteRequest,
+  type HeaderMatcher,
+  type Route,
+  type RouteAction,
+  type RouteMatch,
+  type RouteRequest,
+  type VirtualHost,
+} from './router.js';
+export { Stats } from './stats.js';
+export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';

@@ -1,1 +1,22 @@
-export {};
+/**
+ * @mosn/stream: the stream layer of mosn-ts. Stream connections over a connection (server and client
+ * sides), HTTP/1 on Node's llhttp, and connection pools. It re-exports @mosn/protocol (and through it
+ * @mosn/net), the layer below.
+ */
+export * from '@mosn/protocol';
+export { HttpHeaders, equalsIgnoreCase, type HttpRequestHead, type HttpResponseHead } from './http-headers.js';
+export { Http1ServerConnection, Http1ServerStream, DEFAULT_MAX_HEADER_SIZE, type Http1ServerOptions } from './http1/server.js';
+export { Http1ClientConnection, Http1ClientStream } from './http1/client.js';
+export { Http1ConnectionPool, type PoolOptions } from './http1/pool.js';
+export { isHopByHop } from './http1/codec.js';
+export type {
+  ClientStream,
+  ConnectionPool,
+  PoolCallbacks,
+  PoolFailureReason,
+  PoolHandle,
+  ServerStream,
+  ServerStreamCallbacks,
+  StreamReceiver,
+  StreamResetReason,
+} from './types.js';

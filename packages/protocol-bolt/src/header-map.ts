@@ -1,0 +1,119 @@
+import type { HeaderMap } from '@mosn/protocol';
+
+/** A key or value length of -1: Java's null. MOSN drops such a pair; so do we. */
+const NULL_LENGTH = 0xffffffff;
+
+type PairFn = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
+
+/**
+ * Walk a Bolt header section, `bytes[start, end)`: repeated (int32 length, UTF-8 key, int32 length, UTF-8
+ * value). Returns false when a length runs past the end. Reads integers only; strings are left alone.
+ */
+export function walkHeaderSection(bytes: Buffer, start: number, end: number, onPair?: PairFn): boolean {
+  let i = start;
+  while (i < end) {
+    if (end - i < 4) return false;
+    const keyLen = bytes.readUInt32BE(i);
+    const keyStart = (i += 4);
+    if (keyLen !== NULL_LENGTH) {
+      if (keyLen > end - i) return false;
+      i += keyLen;
+    }
+    if (end - i < 4) return false;
+    const valueLen = bytes.readUInt32BE(i);
+    const valueStart = (i += 4);
+    if (valueLen !== NULL_LENGTH) {
+      if (valueLen > end - i) return false;
+      i += valueLen;
+    }
+    if (onPair !== undefined && keyLen !== NULL_LENGTH && valueLen !== NULL_LENGTH) {
+      onPair(keyStart, keyStart + keyLen, valueStart, valueStart + valueLen);
+    }
+  }
+  return true;
+}
+
+/**
+ * Bolt's header section as a HeaderMap. It wraps the section's bytes in the frame and decodes the
+ * strings on first use; until a set or delete changes it, the encoder copies the original bytes.
+ */
+export class BoltHeaderMap implements HeaderMap {
+  #bytes: Buffer | undefined;
+  #start: number;
+  #end: number;
+  #map: Map<string, string> | undefined;
+  #changed = false;
+
+  /** A map over `bytes[start, end)`, which the decoder has already checked with walkHeaderSection. */
+  constructor(bytes?: Buffer, start = 0, end = bytes?.length ?? 0) {
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#end = end;
+  }
+
+  static fromEntries(entries: Iterable<readonly [string, string]>): BoltHeaderMap {
+    const h = new BoltHeaderMap();
+    h.#map = new Map(entries);
+    return h;
+  }
+
+  get(key: string): string | undefined {
+    return this.#parsed().get(key);
+  }
+  has(key: string): boolean {
+    return this.#parsed().has(key);
+  }
+  set(key: string, value: string): void {
+    this.#parsed().set(key, value);
+    this.#changed = true;
+  }
+  delete(key: string): void {
+    if (this.#parsed().delete(key)) this.#changed = true;
+  }
+  forEach(fn: (value: string, key: string) => void): void {
+    this.#parsed().forEach(fn);
+  }
+  get size(): number {
+    return this.#parsed().size;
+  }
+  /** True once set/delete changed the map: the encoder then re-serializes the header section. */
+  get changed(): boolean {
+    return this.#changed;
+  }
+
+  /** The length of the serialized section. */
+  encodedLength(): number {
+    if (!this.#changed && this.#bytes !== undefined) return this.#end - this.#start;
+    let n = 0;
+    for (const [k, v] of this.#parsed()) n += 8 + Buffer.byteLength(k) + Buffer.byteLength(v);
+    return n;
+  }
+
+  /** Write the section at `offset` (room for encodedLength() bytes); returns the offset after it. */
+  encodeInto(out: Buffer, offset: number): number {
+    if (!this.#changed && this.#bytes !== undefined) return offset + this.#bytes.copy(out, offset, this.#start, this.#end);
+    for (const [k, v] of this.#parsed()) {
+      offset = writeString(out, offset, k);
+      offset = writeString(out, offset, v);
+    }
+    return offset;
+  }
+
+  #parsed(): Map<string, string> {
+    if (this.#map !== undefined) return this.#map;
+    const map = new Map<string, string>();
+    const bytes = this.#bytes;
+    if (bytes !== undefined) {
+      walkHeaderSection(bytes, this.#start, this.#end, (ks, ke, vs, ve) => {
+        map.set(bytes.toString('utf8', ks, ke), bytes.toString('utf8', vs, ve));
+      });
+    }
+    return (this.#map = map);
+  }
+}
+
+function writeString(out: Buffer, offset: number, s: string): number {
+  const n = out.write(s, offset + 4, 'utf8');
+  out.writeUInt32BE(n, offset);
+  return offset + 4 + n;
+}

@@ -1,0 +1,125 @@
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  Http1ConnectionPool,
+  formatAddress,
+  silentLogger,
+  type Address,
+  type ConnectionPool,
+  type Logger,
+} from '@mosn/stream';
+import type { LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+
+export interface HostConfig {
+  address: Address;
+  weight: number;
+  hostname?: string;
+}
+
+export interface ClusterConfig {
+  name: string;
+  type: string;
+  lbType: string;
+  hosts: HostConfig[];
+  connectTimeoutMs: number;
+  /** Pooled upstream connections idle this long are closed; 0 keeps them. */
+  idleTimeoutMs: number;
+  maxRequestsPerConnection: number;
+  bufferLimit?: number;
+}
+
+/** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
+export class Host {
+  readonly address: Address;
+  readonly addressText: string;
+  readonly weight: number;
+  healthy = true;
+  readonly cluster: Cluster;
+  #pools = new Map<string, ConnectionPool>();
+
+  constructor(cluster: Cluster, config: HostConfig) {
+    this.cluster = cluster;
+    this.address = config.address;
+    this.addressText = formatAddress(config.address);
+    this.weight = config.weight;
+  }
+
+  /** The pool for a protocol, made on first use. */
+  pool(protocol: string): ConnectionPool {
+    let p = this.#pools.get(protocol);
+    if (!p) {
+      p = this.cluster.createPool(this, protocol);
+      this.#pools.set(protocol, p);
+    }
+    return p;
+  }
+
+  get pools(): Iterable<ConnectionPool> {
+    return this.#pools.values();
+  }
+}
+
+/** Makes the connection pool of a protocol for a host; the runtime registers one per upstream protocol. */
+export type PoolFactory = (host: Host, cluster: Cluster) => ConnectionPool;
+
+export class Cluster {
+  readonly name: string;
+  readonly config: ClusterConfig;
+  readonly hosts: Host[];
+  readonly lb: LoadBalancer;
+  readonly log: Logger;
+  #poolFactories: ReadonlyMap<string, PoolFactory>;
+
+  constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
+    this.name = config.name;
+    this.config = config;
+    this.log = logger.child({ cluster: config.name });
+    this.#poolFactories = poolFactories;
+    this.hosts = config.hosts.map((h) => new Host(this, h));
+    this.lb = lbFactory(this.hosts);
+  }
+
+  /** A new pool to `host` for `protocol`, from the pool factory registered for it. */
+  createPool(host: Host, protocol: string): ConnectionPool {
+    const f = this.#poolFactories.get(protocol.toLowerCase());
+    if (f) return f(host, this);
+    throw new Error(`no upstream connection pool for protocol ${protocol}`);
+  }
+
+  close(): void {
+    for (const h of this.hosts) for (const p of h.pools) p.close();
+  }
+}
+
+/** The HTTP/1 keep-alive pool for a host of a cluster, with the cluster's limits. */
+export const http1PoolFactory: PoolFactory = (host, cluster) => {
+  const c = cluster.config;
+  return new Http1ConnectionPool({
+    address: host.address,
+    connectTimeoutMs: c.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: c.idleTimeoutMs,
+    maxRequestsPerConnection: c.maxRequestsPerConnection,
+    ...(c.bufferLimit !== undefined ? { bufferLimit: c.bufferLimit } : {}),
+    logger: cluster.log,
+  });
+};
+
+/** Every cluster of `cluster_manager.clusters`, by name. */
+export class ClusterManager {
+  #clusters = new Map<string, Cluster>();
+
+  add(cluster: Cluster): void {
+    this.#clusters.set(cluster.name, cluster);
+  }
+  get(name: string): Cluster | undefined {
+    return this.#clusters.get(name);
+  }
+  names(): string[] {
+    return [...this.#clusters.keys()];
+  }
+  all(): Iterable<Cluster> {
+    return this.#clusters.values();
+  }
+  close(): void {
+    for (const c of this.#clusters.values()) c.close();
+  }
+}

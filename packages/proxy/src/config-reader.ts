@@ -1,0 +1,236 @@
+import { MosnError } from '@mosn/stream';
+
+/** One problem found in a config: where (a JSON path such as `servers[0].listeners[1].address`) and what. */
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
+
+/** Every error and warning found while reading a config; reading goes on after an error. */
+export class ConfigProblems {
+  readonly errors: ConfigProblem[] = [];
+  readonly warnings: ConfigProblem[] = [];
+  error(path: string, message: string): void {
+    this.errors.push({ path, message });
+  }
+  warn(path: string, message: string): void {
+    this.warnings.push({ path, message });
+  }
+  /** Throw one MOSN_ERR_CONFIG listing every error. */
+  throwIfAny(): void {
+    if (this.errors.length === 0) return;
+    const lines = this.errors.map((e) => `  ${e.path}: ${e.message}`).join('\n');
+    throw new MosnError('MOSN_ERR_CONFIG', `invalid config (${this.errors.length} problem(s)):\n${lines}`);
+  }
+}
+
+type Opt = { required?: boolean };
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+}
+
+/**
+ * Reads one object of a config with its JSON path. Keys match case-insensitively, as Go's encoding/json
+ * does for MOSN (`"Name"` reads as `name`). Every key read is remembered: `finish()` warns about the rest.
+ */
+export class ConfigReader {
+  readonly path: string;
+  readonly problems: ConfigProblems;
+  readonly raw: Record<string, unknown>;
+  #keys: Map<string, string>;
+  #used = new Set<string>();
+
+  constructor(raw: Record<string, unknown>, path: string, problems: ConfigProblems) {
+    this.raw = raw;
+    this.path = path;
+    this.problems = problems;
+    this.#keys = new Map(Object.keys(raw).map((k) => [k.toLowerCase(), k]));
+  }
+
+  /** A reader on `value`, or undefined (with an error) when it is not an object. */
+  static of(value: unknown, path: string, problems: ConfigProblems): ConfigReader | undefined {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      problems.error(path, `expected an object, got ${typeName(value)}`);
+      return undefined;
+    }
+    return new ConfigReader(value as Record<string, unknown>, path, problems);
+  }
+
+  at(key: string): string {
+    return this.path === '' ? key : `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    return this.#keys.has(key.toLowerCase());
+  }
+
+  /** The raw value of a key (marking it read). */
+  value(key: string): unknown {
+    const k = this.#keys.get(key.toLowerCase());
+    if (k === undefined) return undefined;
+    this.#used.add(k);
+    return this.raw[k];
+  }
+
+  #missing(key: string, o: Opt | undefined, what: string): undefined {
+    if (o?.required) this.problems.error(this.at(key), `is required: expected ${what}`);
+    return undefined;
+  }
+
+  str(key: string, o?: Opt & { oneOf?: readonly string[]; nonEmpty?: boolean }): string | undefined {
+    const v = this.value(key);
+    if (v === undefined || v === null) return this.#missing(key, o, 'a string');
+    if (typeof v !== 'string') {
+      this.problems.error(this.at(key), `expected a string, got ${typeName(v)}`);
+      return undefined;
+    }
+    if (o?.nonEmpty && v === '') {
+      this.problems.error(this.at(key), 'expected a non-empty string');
+      return undefined;
+    }
+    if (o?.oneOf && !o.oneOf.some((x) => x.toLowerCase() === v.toLowerCase())) {
+      this.problems.error(this.at(key), `"${v}" is not one of: ${o.oneOf.join(', ')}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  num(key: string, o?: Opt & { min?: number; max?: number; integer?: boolean }): number | undefined {
+    const v = this.value(key);
+    if (v === undefined || v === null) return this.#missing(key, o, 'a number');
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      this.problems.error(this.at(key), `expected a number, got ${typeName(v)}`);
+      return undefined;
+    }
+    if ((o?.integer ?? true) && !Number.isInteger(v)) {
+      this.problems.error(this.at(key), `expected an integer, got ${v}`);
+      return undefined;
+    }
+    if ((o?.min !== undefined && v < o.min) || (o?.max !== undefined && v > o.max)) {
+      this.problems.error(this.at(key), `expected a number from ${o?.min ?? '-∞'} to ${o?.max ?? '∞'}, got ${v}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  bool(key: string, o?: Opt): boolean | undefined {
+    const v = this.value(key);
+    if (v === undefined || v === null) return this.#missing(key, o, 'true or false');
+    if (typeof v !== 'boolean') {
+      this.problems.error(this.at(key), `expected true or false, got ${typeName(v)}`);
+      return undefined;
+    }
+    return v;
+  }
+
+  /**
+   * A duration in milliseconds: a Go duration string (`"1m30s"`, `"500ms"`, `"10s"`). A bare number is
+   * read as `numberUnit` (MOSN reads some numbers as nanoseconds, some as seconds).
+   */
+  duration(key: string, o?: Opt & { numberUnit?: 'ns' | 's' | 'ms' }): number | undefined {
+    const v = this.value(key);
+    if (v === undefined || v === null || v === '') return this.#missing(key, o, 'a duration such as "10s"');
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
+      const unit = o?.numberUnit ?? 'ns';
+      return unit === 'ns' ? v / 1e6 : unit === 's' ? v * 1000 : v;
+    }
+    if (typeof v === 'string') {
+      const ms = parseDuration(v);
+      if (ms !== undefined) return ms;
+    }
+    this.problems.error(this.at(key), `expected a duration such as "10s", "500ms" or "1m30s", got ${typeName(v)}`);
+    return undefined;
+  }
+
+  obj(key: string, o?: Opt): ConfigReader | undefined {
+    const v = this.value(key);
+    if (v === undefined || v === null) return this.#missing(key, o, 'an object');
+    return ConfigReader.of(v, this.at(key), this.problems);
+  }
+
+  /** Each element of an array, with its path (`key[i]`). */
+  arr(key: string, o?: Opt & { nonEmpty?: boolean }): Array<{ value: unknown; path: string }> {
+    const v = this.value(key);
+    if (v === undefined || v === null) {
+      this.#missing(key, o, 'an array');
+      return [];
+    }
+    if (!Array.isArray(v)) {
+      this.problems.error(this.at(key), `expected an array, got ${typeName(v)}`);
+      return [];
+    }
+    if (o?.nonEmpty && v.length === 0) this.problems.error(this.at(key), 'expected a non-empty array');
+    return v.map((value, i) => ({ value, path: `${this.at(key)}[${i}]` }));
+  }
+
+  /** Each element of an array that is an object, as a reader. */
+  objects(key: string, o?: Opt & { nonEmpty?: boolean }): ConfigReader[] {
+    const out: ConfigReader[] = [];
+    for (const e of this.arr(key, o)) {
+      const r = ConfigReader.of(e.value, e.path, this.problems);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  /** Array of strings. */
+  strings(key: string, o?: Opt): string[] {
+    const out: string[] = [];
+    for (const e of this.arr(key, o)) {
+      if (typeof e.value === 'string') out.push(e.value);
+      else this.problems.error(e.path, `expected a string, got ${typeName(e.value)}`);
+    }
+    return out;
+  }
+
+  /** Keys we know but do not act on: read, with a warning that they are ignored. */
+  ignore(keys: readonly string[], why = 'not supported by mosn-ts yet; ignored'): void {
+    for (const k of keys) {
+      const v = this.value(k);
+      if (v !== undefined && v !== null && !isEmpty(v)) this.problems.warn(this.at(k), why);
+    }
+  }
+
+  /** Keys to refuse: set and non-empty is an error, since skipping them would change behaviour. */
+  refuse(keys: readonly string[], why = 'is not supported by mosn-ts yet'): void {
+    for (const k of keys) {
+      const v = this.value(k);
+      if (v !== undefined && v !== null && !isEmpty(v)) this.problems.error(this.at(k), why);
+    }
+  }
+
+  /** Warn about every key that nothing read. */
+  finish(): void {
+    for (const k of Object.keys(this.raw)) {
+      if (!this.#used.has(k)) this.problems.warn(this.at(k), 'unknown key; ignored');
+    }
+  }
+}
+
+function isEmpty(v: unknown): boolean {
+  if (v === false || v === '' || v === 0) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  if (typeof v === 'object') return Object.keys(v as object).length === 0;
+  return false;
+}
+
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parse a Go duration string into milliseconds; undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  if (text === '0') return 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  let total = 0;
+  let pos = 0;
+  while (pos < text.length) {
+    re.lastIndex = pos;
+    const m = re.exec(text);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    pos = re.lastIndex;
+  }
+  return pos === 0 ? undefined : total;
+}

@@ -1,0 +1,197 @@
+import {
+  pipeWithBackpressure,
+  type ClientStream,
+  type HttpRequestHead,
+  type HttpResponseHead,
+  type InternalStatus,
+  type PoolFailureReason,
+  type PoolHandle,
+  type ServerStream,
+  type StreamReceiver,
+  type StreamResetReason,
+} from '@mosn/stream';
+import type { ClusterManager } from './cluster.js';
+import { httpRouteRequest, type RouterConfig } from './router.js';
+import type { Stats } from './stats.js';
+
+/** What every request of one proxy filter shares. */
+export interface ProxyContext {
+  readonly clusters: ClusterManager;
+  readonly router: RouterConfig;
+  readonly upstreamProtocol: string;
+  readonly stats: Stats;
+  /** Stats prefix of the listener (`listener.<name>.`). */
+  readonly statPrefix: string;
+}
+
+/**
+ * One request through the proxy: route → cluster → host → pooled upstream stream → response back.
+ * Every failure becomes a local reply in the downstream protocol (404 no route, 502 no healthy upstream
+ * or upstream failure, 503 overflow, 504 timeout for HTTP).
+ */
+export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
+  #ctx: ProxyContext;
+  #down: ServerStream;
+  #up: ClientStream | undefined;
+  #poolHandle: PoolHandle | undefined;
+  #head: HttpRequestHead | undefined;
+  /** Request body that came before an upstream stream was ready. */
+  #pendingBody: Buffer[] | undefined;
+  #requestEnded = false;
+  #timer: NodeJS.Timeout | undefined;
+  #unpipe: Array<() => void> = [];
+  #readPaused = false;
+  #done = false;
+  #upstreamReceiver: StreamReceiver<HttpResponseHead>;
+
+  constructor(ctx: ProxyContext, down: ServerStream) {
+    this.#ctx = ctx;
+    this.#down = down;
+    ctx.stats.inc(ctx.statPrefix + 'downstream_rq_total');
+    this.#upstreamReceiver = {
+      onHeaders: (head, endStream) => this.#onUpstreamHeaders(head, endStream),
+      onData: (chunk, endStream) => this.#onUpstreamData(chunk, endStream),
+      onReset: (reason) => this.#onUpstreamReset(reason),
+    };
+  }
+
+  onHeaders(head: HttpRequestHead, endStream: boolean): void {
+    this.#head = head;
+    this.#requestEnded = endStream;
+    const route = this.#ctx.router.route(httpRouteRequest(head));
+    if (!route) return this.#localReply('no_route', 'no route matched');
+    const action = route.action;
+    if (action.kind === 'direct') {
+      this.#done = true;
+      this.#down.sendResponse(action.status, action.body);
+      return;
+    }
+    const cluster = this.#ctx.clusters.get(action.cluster);
+    if (!cluster) return this.#localReply('no_route', `cluster ${action.cluster} not found`);
+    const host = cluster.lb.chooseHost();
+    if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
+    if (action.timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), action.timeoutMs);
+    if (!endStream) this.#pauseDownstream();
+    this.#poolHandle = host.pool(this.#ctx.upstreamProtocol).newStream(this.#upstreamReceiver, {
+      onReady: (s) => this.#onUpstreamReady(s),
+      onFailure: (r) => this.#onPoolFailure(r),
+    });
+  }
+
+  onData(chunk: Buffer, endStream: boolean): void {
+    if (this.#done) return;
+    if (endStream) this.#requestEnded = true;
+    if (this.#up) this.#up.sendData(chunk, endStream);
+    else (this.#pendingBody ??= []).push(chunk);
+  }
+
+  /** The downstream went away. */
+  onReset(_reason: StreamResetReason): void {
+    if (this.#done) return;
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_reset');
+    this.#finish();
+    this.#poolHandle?.cancel();
+    this.#up?.reset('local_reset');
+  }
+
+  #pauseDownstream(): void {
+    if (!this.#readPaused) {
+      this.#readPaused = true;
+      this.#down.connection.readDisable(true);
+    }
+  }
+
+  #resumeDownstream(): void {
+    if (this.#readPaused) {
+      this.#readPaused = false;
+      this.#down.connection.readDisable(false);
+    }
+  }
+
+  #onUpstreamReady(up: ClientStream): void {
+    this.#poolHandle = undefined;
+    if (this.#done) {
+      up.reset('local_reset');
+      return;
+    }
+    this.#up = up;
+    const head = this.#head!;
+    const pending = this.#pendingBody;
+    this.#pendingBody = undefined;
+    up.sendHeaders(head, this.#requestEnded && pending === undefined);
+    if (pending) {
+      for (let i = 0; i < pending.length; i++) up.sendData(pending[i]!, this.#requestEnded && i === pending.length - 1);
+    }
+    // Each side stops reading while the other's write buffer is over its limit.
+    const downConn = this.#down.connection;
+    const upConn = up.connection;
+    this.#unpipe.push(pipeWithBackpressure(downConn, upConn), pipeWithBackpressure(upConn, downConn));
+    this.#resumeDownstream();
+  }
+
+  #onPoolFailure(reason: PoolFailureReason): void {
+    this.#poolHandle = undefined;
+    if (this.#done) return;
+    this.#ctx.stats.inc(`cluster.upstream_cx_${reason}`);
+    if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow');
+    else this.#localReply('connect_failed', `upstream connect failed: ${reason}`);
+  }
+
+  #onUpstreamHeaders(head: HttpResponseHead, endStream: boolean): void {
+    if (this.#done) return;
+    this.#clearTimer();
+    this.#down.sendHeaders(head, endStream);
+    if (endStream) this.#finish();
+  }
+
+  #onUpstreamData(chunk: Buffer, endStream: boolean): void {
+    if (this.#done) return;
+    this.#down.sendData(chunk, endStream);
+    if (endStream) this.#finish();
+  }
+
+  #onUpstreamReset(reason: StreamResetReason): void {
+    if (this.#done) return;
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
+    this.#up = undefined;
+    if (this.#down.responseStarted) {
+      this.#finish();
+      this.#down.reset('remote_reset');
+    } else {
+      this.#localReply('upstream_reset', `upstream reset: ${reason}`);
+    }
+  }
+
+  #onTimeout(): void {
+    this.#timer = undefined;
+    if (this.#done) return;
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
+    this.#poolHandle?.cancel();
+    const up = this.#up;
+    this.#up = undefined;
+    up?.reset('timeout');
+    this.#localReply('timeout', 'upstream request timeout');
+  }
+
+  #localReply(status: InternalStatus, message: string): void {
+    if (this.#done) return;
+    this.#finish();
+    if (this.#down.responseStarted) this.#down.reset('local_reset');
+    else this.#down.sendLocalReply(status, message);
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #finish(): void {
+    this.#done = true;
+    this.#clearTimer();
+    for (const u of this.#unpipe) u();
+    this.#unpipe.length = 0;
+    this.#resumeDownstream();
+  }
+}

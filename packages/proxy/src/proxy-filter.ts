@@ -1,0 +1,103 @@
+import {
+  Http1ServerConnection,
+  detectProtocol,
+  type Connection,
+  type FilterStatus,
+  type IoBuffer,
+  type NetworkFilterFactory,
+  type ProtocolEntry,
+  type ReadFilter,
+} from '@mosn/stream';
+import { DownstreamRequest, type ProxyContext } from './downstream.js';
+
+export interface ProxyFilterConfig {
+  /** The protocols this listener accepts; more than one means detection by first bytes. */
+  downstream: readonly ProtocolEntry[];
+  /** Request head limit for HTTP/1 (`extend_config.Http1.max_header_size`). */
+  maxHeaderSize?: number;
+}
+
+/** Feeds a downstream connection's bytes to its protocol's server stream connection. */
+interface ServerConnection {
+  onData(buffer: IoBuffer, endStream: boolean): void;
+}
+
+/**
+ * The `proxy` network filter: detects the downstream protocol (or takes the configured one), creates the
+ * server stream connection for it, and runs each request through a DownstreamRequest.
+ */
+export class ProxyFilterFactory implements NetworkFilterFactory {
+  readonly config: ProxyFilterConfig;
+  readonly context: ProxyContext;
+  constructor(config: ProxyFilterConfig, context: ProxyContext) {
+    this.config = config;
+    this.context = context;
+  }
+  createFilterChain(connection: Connection): void {
+    connection.addReadFilter(new ProxyFilter(this, connection));
+  }
+}
+
+class ProxyFilter implements ReadFilter {
+  #factory: ProxyFilterFactory;
+  #conn: Connection;
+  #server: ServerConnection | undefined;
+
+  constructor(factory: ProxyFilterFactory, conn: Connection) {
+    this.#factory = factory;
+    this.#conn = conn;
+  }
+
+  onData(buffer: IoBuffer, endStream: boolean): FilterStatus {
+    if (this.#server === undefined) {
+      const entry = this.#detect(buffer, endStream);
+      if (entry === undefined) return 'stop';
+      this.#server = this.#createServer(entry);
+    }
+    this.#server.onData(buffer, endStream);
+    return 'stop';
+  }
+
+  #detect(buffer: IoBuffer, endStream: boolean): ProtocolEntry | undefined {
+    const candidates = this.#factory.config.downstream;
+    if (candidates.length === 1) return candidates[0];
+    const r = detectProtocol(buffer, candidates.map((c) => c.matcher));
+    if (r === 'again' && !endStream) return undefined;
+    if (typeof r === 'object') return candidates.find((c) => c.name === r.protocol);
+    const ctx = this.#factory.context;
+    ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_detect_failed');
+    this.#conn.log.warn(
+      { firstBytes: buffer.peek(16).toString('hex'), candidates: candidates.map((c) => c.name) },
+      'cannot detect the downstream protocol; closing the connection',
+    );
+    buffer.clear();
+    this.#conn.close('now', 'protocol_error');
+    return undefined;
+  }
+
+  #createServer(entry: ProtocolEntry): ServerConnection {
+    const ctx = this.#factory.context;
+    switch (entry.kind) {
+      case 'http1':
+        return new Http1ServerConnection(
+          this.#conn,
+          { onNewStream: (stream) => new DownstreamRequest(ctx, stream) },
+          {
+            ...(this.#factory.config.maxHeaderSize !== undefined ? { maxHeaderSize: this.#factory.config.maxHeaderSize } : {}),
+            onProtocolError: (err) => {
+              ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
+              this.#conn.log.warn({ code: err.code, reason: err.reason }, 'bad HTTP/1 request; closing the connection');
+            },
+          },
+        );
+      default:
+        return {
+          onData: (buffer) => {
+            this.#conn.log.warn({ protocol: entry.name }, 'protocol detected but not served by this listener; closing');
+            buffer.clear();
+            this.#conn.close('now', 'protocol_error');
+          },
+        };
+    }
+  }
+}

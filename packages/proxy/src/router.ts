@@ -1,0 +1,123 @@
+import type { HttpRequestHead } from '@mosn/stream';
+
+/** A header rule of a route: exact value, or an unanchored regex. The name `method` matches the method. */
+export interface HeaderMatcher {
+  name: string;
+  value: string;
+  regex?: RegExp;
+}
+
+export interface RouteMatch {
+  prefix?: string;
+  /** Exact path, compared case-insensitively. */
+  path?: string;
+  /** Unanchored regex on the path. */
+  regex?: RegExp;
+  headers: HeaderMatcher[];
+}
+
+export type RouteAction =
+  | { kind: 'cluster'; cluster: string; timeoutMs: number }
+  | { kind: 'direct'; status: number; body: string | undefined };
+
+export interface Route {
+  match: RouteMatch;
+  action: RouteAction;
+}
+
+export interface VirtualHost {
+  name: string;
+  domains: string[];
+  routes: Route[];
+}
+
+/** What a route is matched against: a path (query removed) and headers. */
+export interface RouteRequest {
+  host: string;
+  path: string;
+  method: string;
+  header(name: string): string | undefined;
+}
+
+export const DEFAULT_ROUTE_TIMEOUT_MS = 60_000;
+
+/**
+ * One entry of `routers[]`: virtual hosts chosen by host (exact `host:port`, exact host, longest `*.suffix`,
+ * then `*`), then the first route whose match fits.
+ */
+export class RouterConfig {
+  readonly name: string;
+  #exact = new Map<string, VirtualHost>();
+  #suffixes: Array<{ suffix: string; vh: VirtualHost }> = [];
+  #default: VirtualHost | undefined;
+
+  constructor(name: string, virtualHosts: VirtualHost[]) {
+    this.name = name;
+    for (const vh of virtualHosts) {
+      for (const d of vh.domains) {
+        const domain = d.toLowerCase();
+        if (domain === '*') this.#default ??= vh;
+        else if (domain.startsWith('*')) this.#suffixes.push({ suffix: domain.slice(1), vh });
+        else if (!this.#exact.has(domain)) this.#exact.set(domain, vh);
+      }
+    }
+    this.#suffixes.sort((a, b) => b.suffix.length - a.suffix.length);
+  }
+
+  /** The virtual host for a Host header value. */
+  virtualHost(host: string): VirtualHost | undefined {
+    if (this.#exact.size === 0 && this.#suffixes.length === 0) return this.#default;
+    const h = host.toLowerCase();
+    let vh = this.#exact.get(h);
+    if (vh) return vh;
+    const colon = h.lastIndexOf(':');
+    const bare = colon > 0 && !h.endsWith(']') ? h.slice(0, colon) : h;
+    if (bare !== h && (vh = this.#exact.get(bare))) return vh;
+    for (const s of this.#suffixes) if (bare.endsWith(s.suffix) && bare.length > s.suffix.length) return s.vh;
+    return this.#default;
+  }
+
+  route(req: RouteRequest): Route | undefined {
+    const vh = this.virtualHost(req.host);
+    if (!vh) return undefined;
+    for (const r of vh.routes) if (matches(r.match, req)) return r;
+    return undefined;
+  }
+}
+
+function matches(m: RouteMatch, req: RouteRequest): boolean {
+  if (m.prefix !== undefined && !req.path.startsWith(m.prefix)) return false;
+  if (m.path !== undefined && m.path.toLowerCase() !== req.path.toLowerCase()) return false;
+  if (m.regex !== undefined && !m.regex.test(req.path)) return false;
+  for (const h of m.headers) {
+    const v = h.name.toLowerCase() === 'method' ? req.method : req.header(h.name);
+    if (v === undefined) return false;
+    if (h.regex ? !h.regex.test(v) : v !== h.value) return false;
+  }
+  return true;
+}
+
+/** A RouteRequest over an HTTP request head. */
+export function httpRouteRequest(head: HttpRequestHead): RouteRequest {
+  const q = head.path.indexOf('?');
+  return {
+    host: head.headers.get('host') ?? '',
+    path: q < 0 ? head.path : head.path.slice(0, q),
+    method: head.method,
+    header: (name) => head.headers.get(name),
+  };
+}
+
+/** Every router config by `router_config_name`. */
+export class RouterManager {
+  #routers = new Map<string, RouterConfig>();
+  add(r: RouterConfig): void {
+    this.#routers.set(r.name, r);
+  }
+  get(name: string): RouterConfig | undefined {
+    return this.#routers.get(name);
+  }
+  names(): string[] {
+    return [...this.#routers.keys()];
+  }
+}

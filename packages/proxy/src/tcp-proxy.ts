@@ -1,0 +1,194 @@
+import { BlockList, isIP } from 'node:net';
+import {
+  Connection,
+  pipeWithBackpressure,
+  type FilterStatus,
+  type IoBuffer,
+  type NetworkFilterFactory,
+  type ReadFilter,
+} from '@mosn/stream';
+import type { Cluster, ClusterManager } from './cluster.js';
+import type { Stats } from './stats.js';
+
+export interface Cidr {
+  address: string;
+  length: number;
+}
+
+export interface TcpRouteConfig {
+  cluster: string;
+  sourceAddrs: Cidr[];
+  destinationAddrs: Cidr[];
+}
+
+export interface TcpProxyConfig {
+  /** The cluster when no route matches (or there are no routes). */
+  cluster?: string;
+  routes: TcpRouteConfig[];
+  /** Upstream connect attempts before the downstream is closed, each to a newly chosen host. */
+  maxConnectAttempts: number;
+  /** Close both sides after this long with no bytes either way; 0 disables. */
+  idleTimeoutMs: number;
+  statPrefix: string;
+}
+
+/** Envoy's default `idle_timeout` for tcp_proxy: one hour. */
+export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 3_600_000;
+
+interface CompiledRoute {
+  cluster: string;
+  source: BlockList | undefined;
+  destination: BlockList | undefined;
+}
+
+function blockList(cidrs: readonly Cidr[]): BlockList | undefined {
+  if (cidrs.length === 0) return undefined;
+  const b = new BlockList();
+  for (const c of cidrs) {
+    const type = isIP(c.address) === 6 ? 'ipv6' : 'ipv4';
+    b.addSubnet(c.address, c.length, type);
+  }
+  return b;
+}
+
+function inList(list: BlockList | undefined, address: string | undefined): boolean {
+  if (list === undefined) return true;
+  if (address === undefined) return false;
+  const a = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+  return list.check(a, isIP(a) === 6 ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The `tcp_proxy` network filter: each downstream connection gets one upstream connection to a host of
+ * the cluster its route names (by source and destination CIDR); bytes are copied both ways with
+ * backpressure; a half-close passes through; an upstream failure closes the downstream.
+ */
+export class TcpProxyFilterFactory implements NetworkFilterFactory {
+  readonly config: TcpProxyConfig;
+  #clusters: ClusterManager;
+  #stats: Stats;
+  #routes: CompiledRoute[];
+
+  constructor(config: TcpProxyConfig, clusters: ClusterManager, stats: Stats) {
+    this.config = config;
+    this.#clusters = clusters;
+    this.#stats = stats;
+    this.#routes = config.routes.map((r) => ({
+      cluster: r.cluster,
+      source: blockList(r.sourceAddrs),
+      destination: blockList(r.destinationAddrs),
+    }));
+  }
+
+  createFilterChain(connection: Connection): void {
+    connection.halfClose = true;
+    connection.setIdleTimeout(this.config.idleTimeoutMs);
+    connection.addReadFilter(new TcpProxyFilter(this, connection));
+  }
+
+  /** The cluster for a downstream connection: the first route that matches, else the default. */
+  clusterFor(conn: Connection): Cluster | undefined {
+    for (const r of this.#routes) {
+      if (inList(r.source, conn.remoteAddress) && inList(r.destination, conn.localAddress)) return this.#clusters.get(r.cluster);
+    }
+    return this.config.cluster === undefined ? undefined : this.#clusters.get(this.config.cluster);
+  }
+
+  count(name: string): void {
+    this.#stats.inc(`tcp.${this.config.statPrefix}.${name}`);
+  }
+}
+
+class TcpProxyFilter implements ReadFilter {
+  #factory: TcpProxyFilterFactory;
+  #down: Connection;
+  #up: Connection | undefined;
+  #connected = false;
+  #attempts = 0;
+  #cluster: Cluster | undefined;
+
+  constructor(factory: TcpProxyFilterFactory, down: Connection) {
+    this.#factory = factory;
+    this.#down = down;
+  }
+
+  onNewConnection(): FilterStatus {
+    this.#cluster = this.#factory.clusterFor(this.#down);
+    if (!this.#cluster) {
+      this.#factory.count('no_route');
+      this.#down.log.warn('tcp_proxy: no route for connection; closing');
+      this.#down.close('now', 'upstream_failed');
+      return 'stop';
+    }
+    // Nothing is read until the upstream is there: the downstream's bytes wait in the kernel.
+    this.#down.readDisable(true);
+    this.#down.on('event', (ev) => {
+      if (ev === 'local_close' || ev === 'remote_close') this.#up?.close('flush', 'requested');
+    });
+    this.#connect();
+    return 'continue';
+  }
+
+  onData(buffer: IoBuffer, endStream: boolean): FilterStatus {
+    const up = this.#up;
+    if (!up || !this.#connected) return 'stop';
+    if (buffer.length > 0) up.write(...buffer.chunks());
+    buffer.clear();
+    if (endStream) up.closeWrite();
+    return 'stop';
+  }
+
+  #connect(): void {
+    const cluster = this.#cluster!;
+    const host = cluster.lb.chooseHost();
+    if (!host) {
+      this.#factory.count('no_healthy_upstream');
+      this.#down.close('flush', 'upstream_failed');
+      return;
+    }
+    this.#attempts++;
+    const up = Connection.dial(host.address, {
+      connectTimeoutMs: cluster.config.connectTimeoutMs,
+      halfClose: true,
+      idleTimeoutMs: this.#factory.config.idleTimeoutMs,
+      logger: cluster.log,
+      ...(cluster.config.bufferLimit !== undefined ? { bufferLimit: cluster.config.bufferLimit } : {}),
+    });
+    this.#up = up;
+    up.on('event', (ev) => {
+      if (ev === 'connected') return this.#onConnected(up);
+      if (ev === 'connect_failed' || ev === 'connect_timeout') {
+        this.#factory.count(`upstream_${ev}`);
+        this.#up = undefined;
+        if (this.#down.state !== 'open') return;
+        if (this.#attempts < this.#factory.config.maxConnectAttempts) return this.#connect();
+        this.#down.log.debug({ host: host.addressText, attempts: this.#attempts }, 'tcp_proxy: upstream connect failed');
+        this.#down.close('flush', 'upstream_failed');
+        return;
+      }
+      // the upstream closed (fully): so does the downstream, after what it has buffered
+      this.#down.close('flush', 'requested');
+    });
+  }
+
+  #onConnected(up: Connection): void {
+    if (this.#down.state !== 'open') {
+      up.close('now', 'requested');
+      return;
+    }
+    this.#connected = true;
+    this.#factory.count('upstream_cx_total');
+    up.addReadFilter({
+      onData: (buffer, endStream) => {
+        if (buffer.length > 0) this.#down.write(...buffer.chunks());
+        buffer.clear();
+        if (endStream) this.#down.closeWrite();
+        return 'stop';
+      },
+    });
+    pipeWithBackpressure(this.#down, up);
+    pipeWithBackpressure(up, this.#down);
+    up.initializeReadFilters();
+    this.#down.readDisable(false);
+  }
+}

@@ -1,0 +1,195 @@
+import { type Connection, type IoBuffer } from '@mosn/protocol';
+import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
+import type { ClientStream, StreamReceiver, StreamResetReason } from '../types.js';
+import { chooseFraming, encodeRequestHead, frameBody, type Framing } from './codec.js';
+import { createParser, type HTTPParserInstance } from './parser.js';
+
+const EMPTY = Buffer.alloc(0);
+const MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
+
+/**
+ * The upstream side of an HTTP/1.1 connection: one request at a time, the response parsed by llhttp.
+ * `onIdle` is called when a request and its response are both complete and the connection can be reused.
+ */
+export class Http1ClientConnection {
+  readonly connection: Connection;
+  requests = 0;
+  #parser: HTTPParserInstance;
+  #stream: Http1ClientStream | undefined;
+  #reusable = true;
+  #executing = false;
+  #onIdle: (c: Http1ClientConnection) => void;
+
+  constructor(connection: Connection, onIdle: (c: Http1ClientConnection) => void) {
+    this.connection = connection;
+    this.#onIdle = onIdle;
+    this.#parser = createParser('response', MAX_RESPONSE_HEADER_SIZE, {
+      onHeadersComplete: (_vMaj, _vMin, headers, _m, _u, status, statusMessage, _upgrade, keepAlive) => {
+        const s = this.#stream;
+        if (!s) return 0;
+        const code = status ?? 502;
+        if (code >= 100 && code < 200 && code !== 101) return 0; // interim responses are not forwarded
+        if (!keepAlive) this.#reusable = false;
+        const head: HttpResponseHead = { status: code, headers: new HttpHeaders(headers ?? []) };
+        if (statusMessage) head.statusMessage = statusMessage;
+        return s.responseHeaders(head);
+      },
+      onBody: (chunk) => this.#stream?.responseData(chunk, false),
+      onMessageComplete: () => this.#stream?.responseData(EMPTY, true),
+    });
+    connection.addReadFilter({
+      onData: (buffer, endStream) => {
+        this.#onData(buffer, endStream);
+        return 'stop';
+      },
+    });
+    connection.on('event', (ev) => {
+      if (ev === 'remote_close' || ev === 'local_close') this.#onClose();
+    });
+  }
+
+  get busy(): boolean {
+    return this.#stream !== undefined;
+  }
+
+  /** Start a request on this (idle, connected) connection. */
+  newStream(receiver: StreamReceiver<HttpResponseHead>): Http1ClientStream {
+    this.requests++;
+    const s = new Http1ClientStream(this, receiver);
+    this.#stream = s;
+    return s;
+  }
+
+  /** From the stream: request and response are both done. */
+  streamDone(s: Http1ClientStream, reusable: boolean): void {
+    if (this.#stream !== s) return;
+    this.#stream = undefined;
+    if (!reusable || !this.#reusable) this.#reusable = false;
+    if (this.#reusable && this.connection.state === 'open') this.#onIdle(this);
+    else this.connection.close('now', 'requested');
+  }
+
+  get reusable(): boolean {
+    return this.#reusable;
+  }
+
+  #onData(buffer: IoBuffer, endStream: boolean): void {
+    if (this.#executing) return;
+    this.#executing = true;
+    try {
+      while (buffer.length > 0) {
+        const chunk = buffer.take(Math.min(buffer.length, 65536));
+        if (!this.#stream) {
+          // Bytes with no request outstanding: the server is broken; this connection is not reusable.
+          this.#reusable = false;
+          this.connection.close('now', 'protocol_error');
+          return;
+        }
+        const r = this.#parser.execute(chunk);
+        if (typeof r !== 'number') {
+          this.connection.log.debug({ code: r.code }, 'upstream HTTP/1 parse error');
+          this.#failStream('protocol_error');
+          return;
+        }
+      }
+      if (endStream) {
+        this.#reusable = false;
+        // A response delimited by the connection's end completes here.
+        const r = this.#parser.finish();
+        if (r !== undefined) this.#failStream('connection_termination');
+      }
+    } finally {
+      this.#executing = false;
+    }
+  }
+
+  #failStream(reason: StreamResetReason): void {
+    const s = this.#stream;
+    this.#reusable = false;
+    this.connection.close('now', 'protocol_error');
+    s?.remoteReset(reason);
+  }
+
+  #onClose(): void {
+    this.#reusable = false;
+    const s = this.#stream;
+    this.#stream = undefined;
+    s?.remoteReset('connection_termination');
+    const parser = this.#parser;
+    queueMicrotask(() => parser.close());
+  }
+}
+
+/** One request on an upstream HTTP/1 connection. */
+export class Http1ClientStream implements ClientStream {
+  #owner: Http1ClientConnection;
+  #receiver: StreamReceiver<HttpResponseHead>;
+  #framing: Framing = 'none';
+  #isHead = false;
+  #requestComplete = false;
+  #responseComplete = false;
+  #done = false;
+
+  constructor(owner: Http1ClientConnection, receiver: StreamReceiver<HttpResponseHead>) {
+    this.#owner = owner;
+    this.#receiver = receiver;
+  }
+
+  get connection(): Connection {
+    return this.#owner.connection;
+  }
+
+  sendHeaders(head: HttpRequestHead, endStream: boolean): void {
+    if (this.#done) return;
+    this.#isHead = head.method === 'HEAD';
+    this.#framing = chooseFraming(head.headers, endStream, true);
+    this.connection.write(encodeRequestHead(head.method, head.path, head.headers, this.#framing));
+    if (endStream) this.#requestEnd();
+  }
+
+  sendData(chunk: Buffer, endStream: boolean): void {
+    if (this.#done) return;
+    const parts = frameBody(chunk, endStream, this.#framing);
+    if (parts.length > 0) this.connection.write(...parts);
+    if (endStream) this.#requestEnd();
+  }
+
+  /** The proxy gives up on this request (timeout, downstream gone): the connection cannot be reused. */
+  reset(_reason: StreamResetReason): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#owner.streamDone(this, false);
+  }
+
+  /** From the connection: returns 1 to tell llhttp a HEAD response has no body. */
+  responseHeaders(head: HttpResponseHead): number {
+    if (this.#done) return 0;
+    const noBody = this.#isHead || head.status === 204 || head.status === 304;
+    this.#receiver.onHeaders(head, false);
+    return noBody ? 1 : 0;
+  }
+
+  responseData(chunk: Buffer, end: boolean): void {
+    if (this.#done) return;
+    if (end) this.#responseComplete = true;
+    this.#receiver.onData(chunk, end);
+    if (end) this.#maybeDone();
+  }
+
+  remoteReset(reason: StreamResetReason): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#receiver.onReset(reason);
+  }
+
+  #requestEnd(): void {
+    this.#requestComplete = true;
+    this.#maybeDone();
+  }
+
+  #maybeDone(): void {
+    if (this.#done || !this.#requestComplete || !this.#responseComplete) return;
+    this.#done = true;
+    this.#owner.streamDone(this, true);
+  }
+}

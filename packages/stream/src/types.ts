@@ -1,0 +1,79 @@
+import type { Connection, InternalStatus } from '@mosn/protocol';
+import type { HttpHeaders, HttpRequestHead, HttpResponseHead } from './http-headers.js';
+
+/** Why a stream ended before it completed. */
+export type StreamResetReason =
+  | 'connection_failure'
+  | 'connection_termination'
+  | 'local_reset'
+  | 'remote_reset'
+  | 'overflow'
+  | 'timeout'
+  | 'protocol_error';
+
+/** What receives the parts of a message: the proxy for a request, the proxy's upstream side for a response. */
+export interface StreamReceiver<Head> {
+  onHeaders(head: Head, endStream: boolean): void;
+  onData(chunk: Buffer, endStream: boolean): void;
+  onTrailers?(trailers: HttpHeaders): void;
+  onReset(reason: StreamResetReason): void;
+}
+
+/**
+ * The downstream side of one request: the proxy writes the response through it. `sendLocalReply` answers
+ * in the protocol's own terms (an HTTP status, a Bolt response status, ...) for an internal status.
+ */
+export interface ServerStream {
+  readonly id: number;
+  readonly protocol: string;
+  readonly connection: Connection;
+  sendHeaders(head: HttpResponseHead, endStream: boolean): void;
+  sendData(chunk: Buffer, endStream: boolean): void;
+  sendLocalReply(status: InternalStatus, message?: string): void;
+  /** Send a complete response (direct_response). */
+  sendResponse(status: number, body: string | Buffer | undefined, headers?: HttpHeaders): void;
+  reset(reason: StreamResetReason): void;
+  /** True once response headers went out: a local reply is no longer possible. */
+  readonly responseStarted: boolean;
+}
+
+/** The upstream side of one request: the proxy writes the request through it. */
+export interface ClientStream {
+  readonly connection: Connection;
+  sendHeaders(head: HttpRequestHead, endStream: boolean): void;
+  sendData(chunk: Buffer, endStream: boolean): void;
+  reset(reason: StreamResetReason): void;
+}
+
+/** Given to the server stream connection: opens the proxy's side of each new request. */
+export interface ServerStreamCallbacks {
+  onNewStream(stream: ServerStream): StreamReceiver<HttpRequestHead>;
+}
+
+/** Why a pool could not give a stream. */
+export type PoolFailureReason = 'connect_failed' | 'connect_timeout' | 'overflow' | 'closed';
+
+export interface PoolCallbacks {
+  onReady(stream: ClientStream): void;
+  onFailure(reason: PoolFailureReason): void;
+}
+
+/** A connection pool to one upstream host. */
+export interface ConnectionPool {
+  readonly protocol: string;
+  /** Open an upstream stream; the response goes to `receiver`. Answers through `callbacks`, maybe synchronously. */
+  newStream(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks): PoolHandle;
+  /** Active plus idle connections. */
+  readonly connectionCount: number;
+  readonly activeRequests: number;
+  /** Close idle connections now and the others when their requests end. */
+  drain(): void;
+  close(): void;
+}
+
+/** Cancels a request that is still waiting for a connection. */
+export interface PoolHandle {
+  cancel(): void;
+}
+
+export type { InternalStatus };
