@@ -50,8 +50,11 @@ export class Connection extends EventEmitter<Events> {
   readonly id = nextConnectionId++;
   readonly socket: net.Socket;
   readonly readBuffer = new IoBuffer();
-  /** Free slot for the filter that owns the connection's protocol state (HTTP parser, codec, ...). */
-  context: unknown;
+  /**
+   * Set by the filter that owns the connection's protocol: asked on graceful shutdown to finish what is in
+   * flight and close (an idle HTTP connection closes at once). Unset: the connection runs until closed.
+   */
+  onDrain: (() => void) | undefined;
 
   #readFilters: ReadFilter[] = [];
   #writeFilters: WriteFilter[] = [];

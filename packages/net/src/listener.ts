@@ -78,12 +78,18 @@ export class Listener {
     });
   }
 
-  /** Stop accepting new connections; existing ones go on. */
-  stopAccepting(): Promise<void> {
+  /** Stop accepting new connections (the socket is unbound at once); existing ones go on. */
+  stopAccepting(): void {
     const server = this.#server;
-    if (!server || !this.#accepting) return Promise.resolve();
+    if (!server || !this.#accepting) return;
     this.#accepting = false;
-    return new Promise((resolve) => server.close(() => resolve()));
+    // close()'s callback waits for every connection to end; the listening socket itself closes now.
+    server.close();
+  }
+
+  /** Ask every connection to finish what is in flight and close (graceful shutdown). */
+  drainConnections(): void {
+    for (const c of this.connections) c.onDrain?.();
   }
 
   /** Close every connection of this listener now. */

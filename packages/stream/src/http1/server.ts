@@ -36,6 +36,7 @@ export class Http1ServerConnection {
   #paused = false;
   #advancing = false;
   #executing = false;
+  #draining = false;
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http1ServerOptions = {}) {
     this.connection = connection;
@@ -74,6 +75,18 @@ export class Http1ServerConnection {
     connection.on('event', (ev) => {
       if (ev === 'local_close' || ev === 'remote_close') this.#onClose();
     });
+    connection.onDrain = () => this.drain();
+  }
+
+  /** True once asked to drain: the response in flight says `connection: close`, then the connection closes. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Graceful shutdown: close now if idle, else after the response in flight. */
+  drain(): void {
+    this.#draining = true;
+    if (this.#active === undefined) this.connection.close('flush', 'shutdown');
   }
 
   get protocol(): string {
@@ -113,7 +126,7 @@ export class Http1ServerConnection {
   streamDone(s: Http1ServerStream): void {
     if (this.#active !== s) return;
     this.#active = undefined;
-    if (!s.keepAlive) {
+    if (!s.keepAlive || this.#draining) {
       this.connection.close('flush', 'requested');
       return;
     }
@@ -219,7 +232,7 @@ export class Http1ServerStream implements ServerStream {
     const noBody = this.request.method === 'HEAD' || statusHasNoBody(head.status);
     this.#framing = noBody ? 'none' : chooseFraming(head.headers, endStream, this.request.versionMinor >= 1);
     if (this.#framing === 'none' && !noBody && endStream) head.headers.set('content-length', '0');
-    const close = !this.keepAlive || this.#framing === 'close';
+    const close = !this.keepAlive || this.#framing === 'close' || this.#owner.draining;
     const buf = encodeResponseHead(
       this.request.versionMinor,
       head.status,

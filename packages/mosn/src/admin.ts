@@ -1,0 +1,68 @@
+import http from 'node:http';
+import { formatAddress, type Address, type Logger } from '@mosn/proxy';
+
+export interface AdminSource {
+  configDump(): unknown;
+  stats(): Record<string, number>;
+  state(): string;
+  logLevel(): string;
+}
+
+/**
+ * MOSN's admin API, on `admin.address`: `/api/v1/config_dump`, `/api/v1/stats`, `/api/v1/states`,
+ * `/api/v1/get_loglevel`. Off the hot path, so plain node:http.
+ */
+export class AdminServer {
+  #server: http.Server | undefined;
+  #source: AdminSource;
+  #log: Logger;
+  constructor(source: AdminSource, logger: Logger) {
+    this.#source = source;
+    this.#log = logger.child({ component: 'admin' });
+  }
+
+  start(address: Address): Promise<Address> {
+    const server = http.createServer((req, res) => this.#handle(req, res));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      const ready = () => {
+        const a = server.address();
+        const bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : address;
+        this.#log.info({ address: formatAddress(bound) }, 'admin API listening');
+        resolve(bound);
+      };
+      if ('path' in address) server.listen(address.path, ready);
+      else server.listen(address.port, address.host, ready);
+    });
+  }
+
+  close(): Promise<void> {
+    const s = this.#server;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const json = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body, null, 2) + '\n');
+    };
+    switch (path) {
+      case '/api/v1/config_dump':
+        return json(200, this.#source.configDump());
+      case '/api/v1/stats':
+        return json(200, this.#source.stats());
+      case '/api/v1/states':
+        return json(200, { state: this.#source.state() });
+      case '/api/v1/get_loglevel':
+        return json(200, { level: this.#source.logLevel() });
+      default:
+        return json(404, { error: `unknown admin path ${path}`, paths: ['/api/v1/config_dump', '/api/v1/stats', '/api/v1/states', '/api/v1/get_loglevel'] });
+    }
+  }
+}

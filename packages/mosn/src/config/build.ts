@@ -1,0 +1,323 @@
+import {
+  Cluster,
+  ClusterManager,
+  ConfigProblems,
+  ConfigReader,
+  DEFAULT_BUFFER_LIMIT,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_ROUTE_TIMEOUT_MS,
+  RouterConfig,
+  RouterManager,
+  Stats,
+  formatAddress,
+  parseAddress,
+  silentLogger,
+  type Address,
+  type HeaderMatcher,
+  type HostConfig,
+  type Logger,
+  type NetworkFilterFactory,
+  type Route,
+  type RouteAction,
+  type RouteMatch,
+  type VirtualHost,
+} from '@mosn/proxy';
+import type { Extensions } from '../extensions.js';
+
+export interface ListenerSpec {
+  name: string;
+  address: Address;
+  filterChain: NetworkFilterFactory[];
+  bufferLimit: number;
+  idleTimeoutMs: number;
+}
+
+/** A config read, checked and turned into runtime objects; nothing is bound yet. */
+export interface BuiltConfig {
+  logPath: string;
+  logLevel: string;
+  gracefulTimeoutMs: number;
+  clusters: ClusterManager;
+  routers: RouterManager;
+  listeners: ListenerSpec[];
+  admin: Address | undefined;
+  stats: Stats;
+}
+
+export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] as const;
+export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
+
+/** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
+const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'disable_upgrade', 'close_graceful', 'inherit_old_mosnconfig', 'extends', 'wasm_global_plugins'];
+/** Top-level keys that would change what the proxy does if skipped. */
+const REFUSED_TOP = ['dynamic_resources', 'static_resources', 'third_part_codec'];
+
+/**
+ * Read a MOSN config: every problem is collected with its JSON path. Clusters first, then routers
+ * (whose routes name clusters), then listeners (whose filters name routers and clusters).
+ */
+export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = silentLogger): { config: BuiltConfig | undefined; problems: ConfigProblems } {
+  const problems = new ConfigProblems();
+  const root = ConfigReader.of(raw, '', problems);
+  if (!root) return { config: undefined, problems };
+  const stats = new Stats();
+
+  const clusters = new ClusterManager();
+  const cm = root.obj('cluster_manager');
+  if (cm) {
+    for (const c of cm.objects('clusters')) readCluster(c, ext, clusters, logger);
+    cm.ignore(['tls_context', 'auto_discovery', 'registry_use_health_check', 'cluster_config_path'], 'not supported by mosn-ts yet; ignored');
+    cm.finish();
+  }
+
+  const servers = root.objects('servers', { required: true, nonEmpty: true });
+  if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
+  const server = servers[0];
+  let logPath = 'stdout';
+  let logLevel = 'INFO';
+  let gracefulTimeoutMs = DEFAULT_GRACEFUL_TIMEOUT_MS;
+  const routers = new RouterManager();
+  const listeners: ListenerSpec[] = [];
+  if (server) {
+    logPath = server.str('default_log_path') || 'stdout';
+    logLevel = (server.str('default_log_level', { oneOf: LOG_LEVELS }) ?? 'INFO').toUpperCase();
+    gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
+    for (const r of server.objects('routers')) readRouter(r, clusters, routers);
+    const seen = new Map<string, string>();
+    for (const l of server.objects('listeners')) {
+      const spec = readListener(l, { ext, clusters, routers, stats, logger });
+      if (!spec) continue;
+      const key = formatAddress(spec.address);
+      const prev = seen.get(key);
+      if (prev) problems.error(l.at('address'), `duplicate listener address ${key}: already used by ${prev}`);
+      else seen.set(key, l.path);
+      listeners.push(spec);
+    }
+    server.ignore(['server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller']);
+    server.finish();
+  }
+
+  let admin: Address | undefined;
+  const a = root.obj('admin');
+  if (a) {
+    const addr = a.obj('address');
+    const sa = addr?.obj('socket_address', { required: true });
+    if (sa) {
+      const host = sa.str('address', { required: true });
+      const port = sa.num('port_value', { required: true, min: 0, max: 65535 });
+      if (host !== undefined && port !== undefined) admin = { host, port };
+      sa.finish();
+    }
+    addr?.finish();
+    a.finish();
+  }
+
+  root.ignore(IGNORED_TOP);
+  root.refuse(REFUSED_TOP);
+  root.finish();
+  if (problems.errors.length > 0) return { config: undefined, problems };
+  return { config: { logPath, logLevel, gracefulTimeoutMs, clusters, routers, listeners, admin, stats }, problems };
+}
+
+function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager, logger: Logger): void {
+  const name = c.str('name', { required: true, nonEmpty: true });
+  if (name !== undefined && clusters.get(name)) c.problems.error(c.at('name'), `duplicate cluster name "${name}"`);
+  const type = c.str('type') ?? 'SIMPLE';
+  if (!ext.clusterTypes.has(type.toUpperCase())) {
+    c.problems.error(c.at('type'), `cluster type "${type}" is not supported; supported: ${ext.clusterTypes.names().join(', ')}`);
+  }
+  const lbType = (c.str('lb_type') ?? 'LB_ROUNDROBIN').toUpperCase();
+  const lb = ext.loadBalancers.get(lbType);
+  if (!lb) c.problems.error(c.at('lb_type'), `unknown lb_type "${lbType}"; known: ${ext.loadBalancers.names().join(', ')}`);
+  const hosts: HostConfig[] = [];
+  for (const h of c.objects('hosts')) {
+    const text = h.str('address', { required: true });
+    const address = text === undefined ? undefined : parseAddress(text);
+    if (text !== undefined && !address) h.problems.error(h.at('address'), `expected "ip:port" or a unix socket path, got "${text}"`);
+    const weight = h.num('weight', { min: 1, max: 128 }) ?? 1;
+    const hostname = h.str('hostname');
+    h.ignore(['metadata', 'tls_disable']);
+    h.finish();
+    if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}) });
+  }
+  const connectTimeoutMs = c.duration('connect_timeout', { numberUnit: 'ns' }) ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const idleTimeoutMs = c.duration('idle_timeout', { numberUnit: 'ns' }) ?? 60_000;
+  const maxRequestsPerConnection = c.num('max_request_per_conn', { min: 0 }) ?? 0;
+  const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
+  const tls = c.obj('tls_context');
+  if (tls?.bool('status')) c.problems.error(c.at('tls_context'), 'upstream TLS is not supported by mosn-ts yet');
+  c.ignore(['health_check', 'circuit_breakers', 'spec', 'lb_subset_config', 'lbconfig', 'original_dst_lb_config', 'sub_type', 'cluster_manager', 'dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'slow_start', 'cluster_pool_enable', 'alias']);
+  c.finish();
+  if (name === undefined || !lb) return;
+  clusters.add(
+    new Cluster(
+      {
+        name,
+        type,
+        lbType,
+        hosts,
+        connectTimeoutMs,
+        idleTimeoutMs,
+        maxRequestsPerConnection,
+        ...(bufferLimit ? { bufferLimit } : {}),
+      },
+      lb,
+      ext.pools,
+      logger,
+    ),
+  );
+}
+
+function compileRegex(r: ConfigReader, key: string, text: string | undefined): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (e) {
+    r.problems.error(r.at(key), `invalid regular expression: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterManager): void {
+  const name = r.str('router_config_name', { required: true, nonEmpty: true });
+  if (name !== undefined && routers.get(name)) r.problems.error(r.at('router_config_name'), `duplicate router_config_name "${name}"`);
+  const vhs: VirtualHost[] = [];
+  for (const v of r.objects('virtual_hosts')) {
+    const vhName = v.str('name') ?? '';
+    const domains = v.has('domains') ? v.strings('domains') : ['*'];
+    const routes: Route[] = [];
+    for (const rt of v.objects('routers')) {
+      const route = readRoute(rt, clusters);
+      if (route) routes.push(route);
+    }
+    v.ignore(['require_tls', 'virtual_clusters', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove', 'per_filter_config']);
+    v.finish();
+    vhs.push({ name: vhName, domains, routes });
+  }
+  r.ignore(['request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove', 'router_configs']);
+  r.finish();
+  if (name !== undefined) routers.add(new RouterConfig(name, vhs));
+}
+
+function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefined {
+  const m = rt.obj('match', { required: true });
+  let match: RouteMatch | undefined;
+  if (m) {
+    const headers: HeaderMatcher[] = [];
+    for (const h of m.objects('headers')) {
+      const name = h.str('name', { required: true, nonEmpty: true });
+      const value = h.str('value', { required: true });
+      const isRegex = h.bool('regex') ?? false;
+      const regex = isRegex ? compileRegex(h, 'value', value) : undefined;
+      h.finish();
+      if (name !== undefined && value !== undefined) headers.push({ name, value, ...(regex ? { regex } : {}) });
+    }
+    const prefix = m.str('prefix');
+    const path = m.str('path');
+    const regex = compileRegex(m, 'regex', m.str('regex'));
+    m.refuse(['variables', 'dsl_expressions'], 'is not supported by mosn-ts yet (a route would match more than intended)');
+    m.ignore(['case_sensitive']);
+    m.finish();
+    match = { headers, ...(prefix !== undefined ? { prefix } : {}), ...(path !== undefined ? { path } : {}), ...(regex ? { regex } : {}) };
+  }
+  let action: RouteAction | undefined;
+  const dr = rt.obj('direct_response');
+  const ra = rt.obj('route');
+  if (dr) {
+    const status = dr.num('status', { required: true, min: 100, max: 599 });
+    const body = dr.str('body');
+    dr.finish();
+    if (status !== undefined) action = { kind: 'direct', status, body };
+  } else if (ra) {
+    const cluster = ra.str('cluster_name');
+    if (cluster === undefined) ra.problems.error(ra.at('cluster_name'), 'is required: expected the name of a cluster');
+    else if (!clusters.get(cluster)) {
+      ra.problems.error(ra.at('cluster_name'), `cluster "${cluster}" is not defined in cluster_manager.clusters; defined: ${clusters.names().join(', ') || '(none)'}`);
+    }
+    const timeoutMs = ra.duration('timeout', { numberUnit: 'ns' }) ?? DEFAULT_ROUTE_TIMEOUT_MS;
+    ra.refuse(['weighted_clusters', 'retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'hash_policy', 'metadata_match', 'mirror_policy']);
+    ra.ignore(['cluster_header', 'metadata', 'upgrade_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
+    ra.finish();
+    if (cluster !== undefined) action = { kind: 'cluster', cluster, timeoutMs };
+  } else {
+    rt.refuse(['redirect'], 'is not supported by mosn-ts yet');
+    if (!rt.has('redirect')) rt.problems.error(rt.path, 'expected "route" or "direct_response"');
+  }
+  rt.ignore(['metadata', 'per_filter_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
+  rt.finish();
+  return match && action ? { match, action } : undefined;
+}
+
+interface ListenerCtx {
+  ext: Extensions;
+  clusters: ClusterManager;
+  routers: RouterManager;
+  stats: Stats;
+  logger: Logger;
+}
+
+function readListener(l: ConfigReader, ctx: ListenerCtx): ListenerSpec | undefined {
+  const name = l.str('name', { required: true, nonEmpty: true }) ?? '';
+  const network = (l.str('network', { oneOf: ['tcp', 'unix'] }) ?? 'tcp').toLowerCase();
+  const text = l.str('address', { required: true });
+  let address: Address | undefined;
+  if (text !== undefined) {
+    address = network === 'unix' ? { path: text.replace(/^unix:/, '') } : parseAddress(text);
+    if (!address) l.problems.error(l.at('address'), `expected "ip:port" (or a socket path with "network": "unix"), got "${text}"`);
+  }
+  const bindPort = l.bool('bind_port') ?? true;
+  if (bindPort === false) l.problems.error(l.at('bind_port'), 'listeners that do not bind (original-destination virtual listeners) are not supported by mosn-ts yet');
+  const bufferLimit = l.num('per_connection_buffer_limit_bytes', { min: 0 }) ?? DEFAULT_BUFFER_LIMIT;
+  const idleTimeoutMs = l.duration('connection_idle_timeout', { numberUnit: 'ns' }) ?? DEFAULT_IDLE_TIMEOUT_MS;
+
+  const filterChain: NetworkFilterFactory[] = [];
+  const chains = l.objects('filter_chains');
+  if (chains.length > 1) l.problems.error(l.at('filter_chains'), 'more than one filter chain (chain matching) is not supported by mosn-ts yet');
+  for (const fc of chains) {
+    const tls = fc.obj('tls_context');
+    if (tls?.bool('status')) fc.problems.error(fc.at('tls_context'), 'TLS is not supported by mosn-ts yet');
+    tls?.ignore(['server_name', 'ca_cert', 'cert_chain', 'private_key', 'verify_client', 'require_client_cert', 'insecure_skip', 'cipher_suites', 'ecdh_curves', 'min_version', 'max_version', 'alpn', 'type', 'extend_verify', 'sds_source', 'fall_back', 'ticket']);
+    tls?.finish();
+    fc.refuse(['tls_context_set', 'match'], 'is not supported by mosn-ts yet');
+    for (const f of fc.objects('filters', { nonEmpty: true })) {
+      const type = f.str('type', { required: true, nonEmpty: true });
+      if (type === undefined) continue;
+      const extension = ctx.ext.networkFilters.get(type);
+      if (!extension) {
+        f.problems.error(f.at('type'), `network filter "${type}" is not supported; supported: ${ctx.ext.networkFilters.names().join(', ')}`);
+        f.value('config');
+        f.finish();
+        continue;
+      }
+      const config = f.has('config') ? f.obj('config') : new ConfigReader({}, f.at('config'), f.problems);
+      f.finish();
+      if (!config) continue;
+      const factory = extension.create(config, {
+        clusters: ctx.clusters,
+        routers: ctx.routers,
+        extensions: ctx.ext,
+        stats: ctx.stats,
+        listenerName: name,
+        logger: ctx.logger,
+      });
+      if (factory) filterChain.push(factory);
+    }
+    fc.finish();
+  }
+  if (chains.length === 0) l.problems.error(l.at('filter_chains'), 'is required: expected one filter chain with at least one filter');
+
+  for (const sf of l.objects('stream_filters')) {
+    const type = sf.str('type', { required: true }) ?? '';
+    if (ctx.ext.retiredStreamFilters.has(type)) sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
+    else sf.problems.error(sf.at('type'), `stream filter "${type}" is not supported by mosn-ts yet`);
+    sf.value('config');
+    sf.finish();
+  }
+  l.refuse(['listener_filters', 'use_original_dst'], 'is not supported by mosn-ts yet');
+  l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
+  l.ignore(['type', 'log_path', 'log_level', 'inspector', 'handoff_restoreddestination_connections', 'addr', 'bind_to_port']);
+  l.finish();
+  if (!address) return undefined;
+  return { name, address, filterChain, bufferLimit, idleTimeoutMs };
+}
