@@ -11,8 +11,10 @@ import {
 import { DownstreamRequest, type ProxyContext } from './downstream.js';
 
 export interface ProxyFilterConfig {
-  /** The protocols this listener accepts; more than one means detection by first bytes. */
+  /** The protocols this listener accepts. */
   downstream: readonly ProtocolEntry[];
+  /** Detect the protocol by first bytes (`Auto` or a list), even when one protocol is a candidate. */
+  detect: boolean;
   /** Request head limit for HTTP/1 (`extend_config.Http1.max_header_size`). */
   maxHeaderSize?: number;
 }
@@ -60,7 +62,7 @@ class ProxyFilter implements ReadFilter {
 
   #detect(buffer: IoBuffer, endStream: boolean): ProtocolEntry | undefined {
     const candidates = this.#factory.config.downstream;
-    if (candidates.length === 1) return candidates[0];
+    if (!this.#factory.config.detect) return candidates[0];
     const r = detectProtocol(buffer, candidates.map((c) => c.matcher));
     if (r === 'again' && !endStream) return undefined;
     if (typeof r === 'object') return candidates.find((c) => c.name === r.protocol);

@@ -29,6 +29,8 @@ export const proxyFilter: NetworkFilterExtension = {
     };
 
     const downstream = readProtocols('downstream_protocol', true);
+    const downText = (c.value('downstream_protocol') as string | undefined) ?? '';
+    const detect = downText === '' || downText.toLowerCase() === 'auto' || downText.includes(',');
     const upstreamList = readProtocols('upstream_protocol', false);
     // MOSN: an empty upstream_protocol means "the same as downstream"; with Auto that is each request's own.
     const upstream = c.has('upstream_protocol') && upstreamList.length === 1 ? upstreamList[0]! : downstream[0];
@@ -57,7 +59,7 @@ export const proxyFilter: NetworkFilterExtension = {
 
     const statPrefix = `listener.${ctx.listenerName}.`;
     return new ProxyFilterFactory(
-      { downstream, ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}) },
+      { downstream, detect, ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}) },
       { clusters: ctx.clusters, router, upstreamProtocol: upstream.name, stats: ctx.stats, statPrefix },
     );
   },

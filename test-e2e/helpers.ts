@@ -1,0 +1,173 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Mosn, silentLogger, type Address } from 'mosn';
+
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CLI = `${REPO_ROOT}packages/mosn/dist/cli.js`;
+
+/** Run a mosn instance in this process on a config object. */
+export async function startMosn(config: unknown): Promise<Mosn> {
+  const mosn = new Mosn({ config, logger: silentLogger });
+  await mosn.start();
+  return mosn;
+}
+
+export function port(a: Address): number {
+  if ('path' in a) throw new Error('not a TCP address');
+  return a.port;
+}
+
+/** A listener with one `proxy` filter (HTTP/1) and one router, plus the clusters given. */
+export function httpProxyConfig(opts: {
+  routes: unknown[];
+  clusters?: unknown[];
+  downstreamProtocol?: string;
+  domains?: string[];
+  virtualHosts?: unknown[];
+  listener?: Record<string, unknown>;
+  extendConfig?: unknown;
+}): unknown {
+  return {
+    servers: [
+      {
+        default_log_path: 'stderr',
+        default_log_level: 'ERROR',
+        routers: [
+          {
+            router_config_name: 'r',
+            virtual_hosts: opts.virtualHosts ?? [{ name: 'vh', domains: opts.domains ?? ['*'], routers: opts.routes }],
+          },
+        ],
+        listeners: [
+          {
+            name: 'l',
+            address: '127.0.0.1:0',
+            bind_port: true,
+            ...opts.listener,
+            filter_chains: [
+              {
+                filters: [
+                  {
+                    type: 'proxy',
+                    config: {
+                      downstream_protocol: opts.downstreamProtocol ?? 'Http1',
+                      router_config_name: 'r',
+                      ...(opts.extendConfig ? { extend_config: opts.extendConfig } : {}),
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    cluster_manager: { clusters: opts.clusters ?? [] },
+  };
+}
+
+export function cluster(name: string, hosts: string[], extra: Record<string, unknown> = {}): unknown {
+  return { name, type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: hosts.map((address) => ({ address })), ...extra };
+}
+
+/** A node:http backend on 127.0.0.1:0 that counts its connections. */
+export async function httpBackend(handler: http.RequestListener): Promise<{ server: http.Server; address: string; connections: () => number; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  let count = 0;
+  server.on('connection', () => count++);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const a = server.address() as net.AddressInfo;
+  return {
+    server,
+    address: `127.0.0.1:${a.port}`,
+    connections: () => count,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A port that nothing listens on (bound, then released). */
+export async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const p = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request with node:http and no agent (a fresh connection each time). */
+export function get(p: number, path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Buffer; agent?: http.Agent } = {}): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: '127.0.0.1', port: p, path, method: init.method ?? 'GET', headers: init.headers, agent: init.agent ?? false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+/** Write raw bytes on a new connection; resolve with everything read until the server closes (or timeout). */
+export function rawExchange(p: number, data: Buffer | string | Array<Buffer | string>, timeoutMs = 3000): Promise<{ text: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(p, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: false });
+    }, timeoutMs);
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', (e) => {
+      clearTimeout(timer);
+      if ((e as NodeJS.ErrnoException).code === 'ECONNRESET') resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: true });
+      else reject(e);
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: true });
+    });
+    for (const d of Array.isArray(data) ? data : [data]) s.write(d);
+  });
+}
+
+/** Spawn the built CLI; resolves once its output says `mosn started` (or rejects if it exits first). */
+export function spawnMosn(args: string[], cwd = REPO_ROOT): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mosn did not start in 15 s:\n${out}`)), 15_000);
+    const check = () => {
+      if (out.includes('mosn started')) {
+        clearTimeout(timer);
+        child.stdout!.off('data', check);
+        child.stderr!.off('data', check);
+        resolve({ child, output: () => out, exited });
+      }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`mosn exited with ${code} before starting:\n${out}`));
+    });
+  });
+}
