@@ -66,6 +66,6 @@ export function buildFrame(spec: BoltFrameSpec): BoltFrame {
   out[layout.codec] = spec.codec ?? CODEC_HESSIAN2;
   if (request) out.writeInt32BE(spec.timeout ?? -1, layout.timeout);
   else out.writeUInt16BE(spec.status ?? 0, layout.status);
-  writeSections(out, layout, className, header, body);
-  return new BoltFrame(out, layout, requestId);
+  writeSections(out, layout, className, header, body, crc);
+  return new BoltFrame(out, layout, requestId, header);
 }

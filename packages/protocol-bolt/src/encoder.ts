@@ -23,7 +23,7 @@ function patchRequestId(frame: BoltFrame): Buffer[] {
   const crc = frame.crc;
   if (raw.length <= COPY_LIMIT) {
     const out = Buffer.allocUnsafe(raw.length);
-    raw.copy(out);
+    out.set(raw); // TypedArray#set: cheaper than Buffer#copy for small frames
     out.writeUInt32BE(requestId, layout.requestId);
     if (crc) writeCrc(out);
     return [out];
@@ -42,10 +42,11 @@ function patchRequestId(frame: BoltFrame): Buffer[] {
 function reassemble(frame: BoltFrame): Buffer {
   const { raw, layout } = frame;
   const classEnd = layout.size + raw.readUInt16BE(layout.classLen);
-  const out = allocFrame(layout, classEnd - layout.size, frame.header, frame.body.length, frame.crc);
+  const { header, body, crc } = frame;
+  const out = allocFrame(layout, classEnd - layout.size, header, body.length, crc);
   raw.copy(out, 0, 0, layout.size);
   out.writeUInt32BE(frame.requestId, layout.requestId);
-  writeSections(out, layout, raw.subarray(layout.size, classEnd), frame.header, frame.body);
+  writeSections(out, layout, raw.subarray(layout.size, classEnd), header, body, crc);
   return out;
 }
 
@@ -58,18 +59,15 @@ export function allocFrame(layout: Layout, classLen: number, header: BoltHeaderM
   return Buffer.allocUnsafe(layout.size + classLen + headerLen + bodyLen + (crc ? CRC_LENGTH : 0));
 }
 
-/**
- * Write the three length fields, the class name, header and body after a fixed header already in `out`,
- * and the CRC32 trailer when `out` has room for one.
- */
-export function writeSections(out: Buffer, layout: Layout, className: Buffer, header: BoltHeaderMap, body: Buffer): void {
-  let at = layout.size + className.copy(out, layout.size);
+/** After a fixed header already in `out`: the three length fields, class name, header, body, CRC32 trailer. */
+export function writeSections(out: Buffer, layout: Layout, className: Buffer, header: BoltHeaderMap, body: Buffer, crc: boolean): void {
+  const at = layout.size + className.copy(out, layout.size);
   const headerEnd = header.encodeInto(out, at);
   out.writeUInt16BE(className.length, layout.classLen);
   out.writeUInt16BE(headerEnd - at, layout.headerLen);
   out.writeUInt32BE(body.length, layout.contentLen);
-  at = headerEnd + body.copy(out, headerEnd);
-  if (out.length - at === CRC_LENGTH) writeCrc(out);
+  body.copy(out, headerEnd);
+  if (crc) writeCrc(out);
 }
 
 function writeCrc(out: Buffer): void {

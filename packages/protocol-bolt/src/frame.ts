@@ -5,7 +5,6 @@ import {
   CMD_CODE_GOAWAY,
   CMD_CODE_HEARTBEAT,
   CMD_TYPE_ONEWAY,
-  CRC_LENGTH,
   SWITCH_CRC,
   V2_VER1_CRC,
   type BoltVersion,
@@ -102,10 +101,6 @@ export class BoltFrame implements XFrame {
   get body(): Buffer {
     const start = this.#headerStart() + this.raw.readUInt16BE(this.layout.headerLen);
     return this.raw.subarray(start, start + this.raw.readUInt32BE(this.layout.contentLen));
-  }
-  /** Length of the frame without its CRC trailer. */
-  get lengthWithoutCrc(): number {
-    return this.crc ? this.raw.length - CRC_LENGTH : this.raw.length;
   }
 
   isHeartbeat(): boolean {

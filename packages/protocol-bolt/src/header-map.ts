@@ -5,30 +5,27 @@ const NULL_LENGTH = 0xffffffff;
 
 type PairFn = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
+/** The end of the length-prefixed string whose length field is at `at`, or -1 when it runs past `end`. */
+function stringEnd(bytes: Buffer, at: number, end: number): number {
+  if (end - at < 4) return -1;
+  const length = bytes.readUInt32BE(at);
+  if (length === NULL_LENGTH) return at + 4;
+  return length > end - at - 4 ? -1 : at + 4 + length;
+}
+
 /**
  * Walk a Bolt header section, `bytes[start, end)`: repeated (int32 length, UTF-8 key, int32 length, UTF-8
  * value). Returns false when a length runs past the end. Reads integers only; strings are left alone.
  */
 export function walkHeaderSection(bytes: Buffer, start: number, end: number, onPair?: PairFn): boolean {
-  let i = start;
-  while (i < end) {
-    if (end - i < 4) return false;
-    const keyLen = bytes.readUInt32BE(i);
-    const keyStart = (i += 4);
-    if (keyLen !== NULL_LENGTH) {
-      if (keyLen > end - i) return false;
-      i += keyLen;
+  for (let at = start; at < end; ) {
+    const keyEnd = stringEnd(bytes, at, end);
+    const valueEnd = keyEnd < 0 ? -1 : stringEnd(bytes, keyEnd, end);
+    if (valueEnd < 0) return false;
+    if (onPair !== undefined && bytes.readUInt32BE(at) !== NULL_LENGTH && bytes.readUInt32BE(keyEnd) !== NULL_LENGTH) {
+      onPair(at + 4, keyEnd, keyEnd + 4, valueEnd);
     }
-    if (end - i < 4) return false;
-    const valueLen = bytes.readUInt32BE(i);
-    const valueStart = (i += 4);
-    if (valueLen !== NULL_LENGTH) {
-      if (valueLen > end - i) return false;
-      i += valueLen;
-    }
-    if (onPair !== undefined && keyLen !== NULL_LENGTH && valueLen !== NULL_LENGTH) {
-      onPair(keyStart, keyStart + keyLen, valueStart, valueStart + valueLen);
-    }
+    at = valueEnd;
   }
   return true;
 }
@@ -58,10 +55,10 @@ export class BoltHeaderMap implements HeaderMap {
   }
 
   get(key: string): string | undefined {
-    return this.#parsed().get(key);
+    return this.#map === undefined ? this.#find(key) : this.#map.get(key);
   }
   has(key: string): boolean {
-    return this.#parsed().has(key);
+    return this.#map === undefined ? this.#find(key) !== undefined : this.#map.has(key);
   }
   set(key: string, value: string): void {
     this.#parsed().set(key, value);
@@ -97,6 +94,25 @@ export class BoltHeaderMap implements HeaderMap {
       offset = writeString(out, offset, v);
     }
     return offset;
+  }
+
+  /**
+   * Routing's lookup before anything else touched the map: compare an ASCII key with the wire bytes and
+   * decode only the value found (the last one, as a Map would keep).
+   */
+  #find(key: string): string | undefined {
+    const bytes = this.#bytes;
+    if (bytes === undefined) return undefined;
+    for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return this.#parsed().get(key);
+    let valueStart = -1;
+    let valueEnd = -1;
+    walkHeaderSection(bytes, this.#start, this.#end, (ks, ke, vs, ve) => {
+      if (ke - ks !== key.length) return;
+      for (let i = 0; i < key.length; i++) if (bytes[ks + i] !== key.charCodeAt(i)) return;
+      valueStart = vs;
+      valueEnd = ve;
+    });
+    return valueStart < 0 ? undefined : bytes.toString('utf8', valueStart, valueEnd);
   }
 
   #parsed(): Map<string, string> {
