@@ -5,7 +5,7 @@ import type { BoltFrame } from './frame.js';
 
 /** Test support (not built): the captured Bolt frames and helpers to feed them to the decoder. */
 const fixtures = JSON.parse(
-  readFileSync(new URL('../../../../shared/fixtures/golden-frames.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../fixtures/golden-frames.json', import.meta.url), 'utf8'),
 ) as { bolt: Record<string, string> };
 
 export const golden: Record<string, Buffer> = Object.fromEntries(
