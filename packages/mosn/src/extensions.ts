@@ -2,6 +2,7 @@ import {
   ProtocolRegistry,
   Registry,
   http1PoolFactory,
+  rpcPoolFactory,
   random,
   roundRobin,
   type ClusterManager,
@@ -13,6 +14,7 @@ import {
   type RouterManager,
   type Stats,
 } from '@mosn/proxy';
+import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
 
@@ -51,6 +53,8 @@ export interface Extensions {
  */
 export function defaultExtensions(): Extensions {
   const protocols = ProtocolRegistry.withHttp();
+  protocols.registerCodec(boltCodec);
+  protocols.registerCodec(boltv2Codec);
 
   const networkFilters = new Registry<NetworkFilterExtension>('network filter');
   networkFilters.register('proxy', proxyFilter);
@@ -64,6 +68,7 @@ export function defaultExtensions(): Extensions {
   clusterTypes.register('SIMPLE', true);
 
   const pools = new Map<string, PoolFactory>([['http1', http1PoolFactory]]);
+  for (const e of protocols.entries()) if (e.kind === 'xprotocol') pools.set(e.name.toLowerCase(), rpcPoolFactory(e.codec));
 
   return {
     protocols,

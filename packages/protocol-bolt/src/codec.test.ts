@@ -156,9 +156,8 @@ describe('heartbeats, hijack, GoAway', () => {
     expect([0, 4, 7, 16, 1, 2, 3, 6, 9].map(map)).toEqual([200, 503, 504, 502, 500, 500, 500, 500, 500]);
   });
 
-  it('offers GoAway (cmd code 100) only when enabled, as MOSN', () => {
-    expect(boltCodec.goAway).toBeUndefined();
-    const codec = createBoltCodec({ version: 1, goAway: true });
+  it('builds GoAway (cmd code 100)', () => {
+    const codec = createBoltCodec({ version: 1 });
     const g = decodeOne(Buffer.concat(codec.encode(codec.goAway!())));
     expect([g.isGoAway(), g.kind, g.cmdCode, g.requestId, g.isHeartbeat()]).toEqual([true, 'request', 100, 0, false]);
   });

@@ -10,11 +10,6 @@ import { BoltStatus, CMD_CODE_GOAWAY, CMD_CODE_HEARTBEAT, CMD_CODE_RESPONSE, typ
 export interface BoltCodecOptions {
   /** The version this codec is registered for and starts frames in (heartbeats, GoAway). */
   readonly version: BoltVersion;
-  /**
-   * Offer `goAway()`: a request with cmd code 100 sent downstream on graceful shutdown. Off by default,
-   * as in MOSN (`enable_bolt_goaway`), since older Bolt clients fail on an unknown cmd code.
-   */
-  readonly goAway?: boolean;
 }
 
 /** The answer to `request`: same id, version, ver1, CRC switch and serializer; no class, header or body. */
@@ -52,9 +47,9 @@ export function createBoltCodec(options: BoltCodecOptions): XProtocolCodec<BoltF
     hijack: (request: BoltFrame, status: InternalStatus) =>
       responseTo(request, CMD_CODE_RESPONSE, BOLT_HIJACK_STATUS[status]),
     mapStatusToHttp: boltStatusToHttp,
-    ...(options.goAway === true
-      ? { goAway: () => buildFrame({ version, kind: 'request', requestId: 0, cmdCode: CMD_CODE_GOAWAY, timeout: 0 }) }
-      : {}),
+    // Sent downstream on graceful shutdown only when the listener asks for it (`enable_bolt_goaway`, off by
+    // default as in MOSN: older Bolt clients fail on an unknown cmd code).
+    goAway: () => buildFrame({ version, kind: 'request', requestId: 0, cmdCode: CMD_CODE_GOAWAY, timeout: 0 }),
   } satisfies XProtocolCodec<BoltFrame>;
   return codec;
 }

@@ -5,8 +5,14 @@ import {
   silentLogger,
   type Address,
   type ConnectionPool,
+  type KeepaliveOptions,
   type Logger,
+  type XProtocolCodec,
+  XConnectionPool,
 } from '@mosn/stream';
+
+/** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
+export type UpstreamPool = ConnectionPool | XConnectionPool;
 import type { LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 
 export interface HostConfig {
@@ -25,6 +31,10 @@ export interface ClusterConfig {
   idleTimeoutMs: number;
   maxRequestsPerConnection: number;
   bufferLimit?: number;
+  /** Most connections per host (RPC pools multiplex over them; default 1). */
+  maxConnections?: number;
+  /** Heartbeats on idle RPC connections. */
+  keepalive?: KeepaliveOptions;
 }
 
 /** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
@@ -34,7 +44,7 @@ export class Host {
   readonly weight: number;
   healthy = true;
   readonly cluster: Cluster;
-  #pools = new Map<string, ConnectionPool>();
+  #pools = new Map<string, UpstreamPool>();
 
   constructor(cluster: Cluster, config: HostConfig) {
     this.cluster = cluster;
@@ -44,7 +54,7 @@ export class Host {
   }
 
   /** The pool for a protocol, made on first use. */
-  pool(protocol: string): ConnectionPool {
+  pool(protocol: string): UpstreamPool {
     let p = this.#pools.get(protocol);
     if (!p) {
       p = this.cluster.createPool(this, protocol);
@@ -53,13 +63,13 @@ export class Host {
     return p;
   }
 
-  get pools(): Iterable<ConnectionPool> {
+  get pools(): Iterable<UpstreamPool> {
     return this.#pools.values();
   }
 }
 
 /** Makes the connection pool of a protocol for a host; the runtime registers one per upstream protocol. */
-export type PoolFactory = (host: Host, cluster: Cluster) => ConnectionPool;
+export type PoolFactory = (host: Host, cluster: Cluster) => UpstreamPool;
 
 export class Cluster {
   readonly name: string;
@@ -79,7 +89,7 @@ export class Cluster {
   }
 
   /** A new pool to `host` for `protocol`, from the pool factory registered for it. */
-  createPool(host: Host, protocol: string): ConnectionPool {
+  createPool(host: Host, protocol: string): UpstreamPool {
     const f = this.#poolFactories.get(protocol.toLowerCase());
     if (f) return f(host, this);
     throw new Error(`no upstream connection pool for protocol ${protocol}`);
@@ -122,4 +132,20 @@ export class ClusterManager {
   close(): void {
     for (const c of this.#clusters.values()) c.close();
   }
+}
+
+/** A multiplexing RPC pool over `codec` for a host of a cluster, with the cluster's limits. */
+export function rpcPoolFactory(codec: XProtocolCodec): PoolFactory {
+  return (host, cluster) => {
+    const c = cluster.config;
+    return new XConnectionPool({
+      address: host.address,
+      codec,
+      connectTimeoutMs: c.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS,
+      maxConnections: c.maxConnections ?? 1,
+      ...(c.keepalive ? { keepalive: c.keepalive } : {}),
+      ...(c.bufferLimit !== undefined ? { bufferLimit: c.bufferLimit } : {}),
+      logger: cluster.log,
+    });
+  };
 }

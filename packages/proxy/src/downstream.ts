@@ -11,7 +11,7 @@ import {
   type StreamResetReason,
 } from '@mosn/stream';
 import type { ClusterManager } from './cluster.js';
-import { httpRouteRequest, type RouterConfig } from './router.js';
+import { httpRouteRequest, pickCluster, type RouterConfig } from './router.js';
 import type { Stats } from './stats.js';
 
 /** What every request of one proxy filter shares. */
@@ -66,13 +66,16 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
       this.#down.sendResponse(action.status, action.body);
       return;
     }
-    const cluster = this.#ctx.clusters.get(action.cluster);
-    if (!cluster) return this.#localReply('no_route', `cluster ${action.cluster} not found`);
+    const clusterName = pickCluster(action);
+    const cluster = this.#ctx.clusters.get(clusterName);
+    if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
     const host = cluster.lb.chooseHost();
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
     if (action.timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), action.timeoutMs);
     if (!endStream) this.#pauseDownstream();
-    this.#poolHandle = host.pool(this.#ctx.upstreamProtocol).newStream(this.#upstreamReceiver, {
+    const pool = host.pool(this.#ctx.upstreamProtocol);
+    if (pool.kind !== 'http') return this.#localReply('internal_error', `upstream protocol ${pool.protocol} cannot carry HTTP`);
+    this.#poolHandle = pool.newStream(this.#upstreamReceiver, {
       onReady: (s) => this.#onUpstreamReady(s),
       onFailure: (r) => this.#onPoolFailure(r),
     });

@@ -4,17 +4,21 @@
  * It re-exports @mosn/stream (and through it the layers below).
  */
 export * from '@mosn/stream';
-export { Cluster, ClusterManager, Host, http1PoolFactory, type ClusterConfig, type HostConfig, type PoolFactory } from './cluster.js';
+export { Cluster, ClusterManager, Host, http1PoolFactory, rpcPoolFactory, type ClusterConfig, type HostConfig, type PoolFactory, type UpstreamPool } from './cluster.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
 export { DownstreamRequest, type ProxyContext } from './downstream.js';
 export { random, roundRobin, type LoadBalancer, type LoadBalancerFactory } from './load-balancer.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
+export { proxyRpcRequest } from './rpc-request.js';
 export { Registry } from './registry.js';
 export {
   DEFAULT_ROUTE_TIMEOUT_MS,
   RouterConfig,
   RouterManager,
   httpRouteRequest,
+  pickCluster,
+  rpcRouteRequest,
+  type WeightedCluster,
   type HeaderMatcher,
   type Route,
   type RouteAction,

@@ -1,5 +1,6 @@
 import {
   Http1ServerConnection,
+  XServerConnection,
   detectProtocol,
   type Connection,
   type FilterStatus,
@@ -9,6 +10,7 @@ import {
   type ReadFilter,
 } from '@mosn/stream';
 import { DownstreamRequest, type ProxyContext } from './downstream.js';
+import { proxyRpcRequest } from './rpc-request.js';
 
 export interface ProxyFilterConfig {
   /** The protocols this listener accepts. */
@@ -17,6 +19,10 @@ export interface ProxyFilterConfig {
   detect: boolean;
   /** Request head limit for HTTP/1 (`extend_config.Http1.max_header_size`). */
   maxHeaderSize?: number;
+  /** Largest RPC frame (`extend_config.max_frame_size`). */
+  maxFrameSize?: number;
+  /** Send Bolt GoAway downstream on graceful shutdown (`extend_config.bolt.enable_bolt_goaway`). */
+  goAway?: boolean;
 }
 
 /** Feeds a downstream connection's bytes to its protocol's server stream connection. */
@@ -92,6 +98,22 @@ class ProxyFilter implements ReadFilter {
             },
           },
         );
+      case 'xprotocol': {
+        const cfg = this.#factory.config;
+        return new XServerConnection(
+          this.#conn,
+          entry.codec,
+          { onRequest: (request, server) => proxyRpcRequest(ctx, server, request) },
+          {
+            ...(cfg.maxFrameSize !== undefined ? { maxFrameSize: cfg.maxFrameSize } : {}),
+            goAway: cfg.goAway ?? false,
+            onProtocolError: (message) => {
+              ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
+              this.#conn.log.warn({ protocol: entry.name, error: message }, 'bad frame; closing the connection');
+            },
+          },
+        );
+      }
       default:
         return {
           onData: (buffer) => {

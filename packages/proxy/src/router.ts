@@ -1,4 +1,4 @@
-import type { HttpRequestHead } from '@mosn/stream';
+import type { HeaderMap, HttpRequestHead } from '@mosn/stream';
 
 /** A header rule of a route: exact value, or an unanchored regex. The name `method` matches the method. */
 export interface HeaderMatcher {
@@ -16,9 +16,26 @@ export interface RouteMatch {
   headers: HeaderMatcher[];
 }
 
+export interface WeightedCluster {
+  name: string;
+  weight: number;
+}
+
 export type RouteAction =
   | { kind: 'cluster'; cluster: string; timeoutMs: number }
+  | { kind: 'weighted'; clusters: WeightedCluster[]; totalWeight: number; timeoutMs: number }
   | { kind: 'direct'; status: number; body: string | undefined };
+
+/** The cluster a forwarding action sends this request to: weighted clusters pick by weight at random. */
+export function pickCluster(action: Exclude<RouteAction, { kind: 'direct' }>): string {
+  if (action.kind === 'cluster') return action.cluster;
+  let r = Math.random() * action.totalWeight;
+  for (const c of action.clusters) {
+    r -= c.weight;
+    if (r < 0) return c.name;
+  }
+  return action.clusters[action.clusters.length - 1]!.name;
+}
 
 export interface Route {
   match: RouteMatch;
@@ -95,6 +112,16 @@ function matches(m: RouteMatch, req: RouteRequest): boolean {
     if (h.regex ? !h.regex.test(v) : v !== h.value) return false;
   }
   return true;
+}
+
+const EMPTY_PATH = '';
+
+/**
+ * A RouteRequest over an RPC frame: routes match on the frame's header map (`service`, `method`, ...).
+ * RPC frames have no host or path: the `*` virtual host serves them, and path rules never match.
+ */
+export function rpcRouteRequest(header: HeaderMap): RouteRequest {
+  return { host: '', path: EMPTY_PATH, method: '', header: (name) => header.get(name) };
 }
 
 /** A RouteRequest over an HTTP request head. */

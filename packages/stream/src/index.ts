@@ -20,3 +20,6 @@ export type {
   StreamReceiver,
   StreamResetReason,
 } from './types.js';
+export { XServerConnection, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_INFLIGHT, type XServerCallbacks, type XServerOptions } from './xprotocol/server.js';
+export { XClientConnection, DEFAULT_KEEPALIVE, type KeepaliveOptions, type RpcResponseReceiver } from './xprotocol/client.js';
+export { XConnectionPool, type RpcCallHandle, type XPoolOptions } from './xprotocol/pool.js';

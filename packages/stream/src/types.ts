@@ -60,6 +60,7 @@ export interface PoolCallbacks {
 
 /** A connection pool to one upstream host. */
 export interface ConnectionPool {
+  readonly kind: 'http';
   readonly protocol: string;
   /** Open an upstream stream; the response goes to `receiver`. Answers through `callbacks`, maybe synchronously. */
   newStream(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks): PoolHandle;

@@ -4,6 +4,7 @@ import {
   ConfigProblems,
   ConfigReader,
   DEFAULT_BUFFER_LIMIT,
+  DEFAULT_KEEPALIVE,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_ROUTE_TIMEOUT_MS,
@@ -16,12 +17,14 @@ import {
   type Address,
   type HeaderMatcher,
   type HostConfig,
+  type KeepaliveOptions,
   type Logger,
   type NetworkFilterFactory,
   type Route,
   type RouteAction,
   type RouteMatch,
   type VirtualHost,
+  type WeightedCluster,
 } from '@mosn/proxy';
 import type { Extensions } from '../extensions.js';
 
@@ -144,6 +147,8 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   const connectTimeoutMs = c.duration('connect_timeout', { numberUnit: 'ns' }) ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = c.duration('idle_timeout', { numberUnit: 'ns' }) ?? 60_000;
   const maxRequestsPerConnection = c.num('max_request_per_conn', { min: 0 }) ?? 0;
+  const maxConnections = c.num('max_connections', { min: 1, max: 1024 });
+  const keepalive = readKeepalive(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
   const tls = c.obj('tls_context');
   if (tls?.bool('status')) c.problems.error(c.at('tls_context'), 'upstream TLS is not supported by mosn-ts yet');
@@ -160,6 +165,8 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
         connectTimeoutMs,
         idleTimeoutMs,
         maxRequestsPerConnection,
+        ...(maxConnections !== undefined ? { maxConnections } : {}),
+        ...(keepalive ? { keepalive } : {}),
         ...(bufferLimit ? { bufferLimit } : {}),
       },
       lb,
@@ -167,6 +174,17 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
       logger,
     ),
   );
+}
+
+/** `keepalive`: heartbeats on idle RPC upstream connections (`interval`, `timeout`, `max_failures`). */
+function readKeepalive(c: ConfigReader): KeepaliveOptions | undefined {
+  const k = c.obj('keepalive');
+  if (!k) return undefined;
+  const intervalMs = k.duration('interval') ?? DEFAULT_KEEPALIVE.intervalMs;
+  const timeoutMs = k.duration('timeout') ?? DEFAULT_KEEPALIVE.timeoutMs;
+  const maxFailures = k.num('max_failures', { min: 1, max: 100 }) ?? DEFAULT_KEEPALIVE.maxFailures;
+  k.finish();
+  return { intervalMs, timeoutMs, maxFailures };
 }
 
 function compileRegex(r: ConfigReader, key: string, text: string | undefined): RegExp | undefined {
@@ -230,16 +248,7 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
     dr.finish();
     if (status !== undefined) action = { kind: 'direct', status, body };
   } else if (ra) {
-    const cluster = ra.str('cluster_name');
-    if (cluster === undefined) ra.problems.error(ra.at('cluster_name'), 'is required: expected the name of a cluster');
-    else if (!clusters.get(cluster)) {
-      ra.problems.error(ra.at('cluster_name'), `cluster "${cluster}" is not defined in cluster_manager.clusters; defined: ${clusters.names().join(', ') || '(none)'}`);
-    }
-    const timeoutMs = ra.duration('timeout', { numberUnit: 'ns' }) ?? DEFAULT_ROUTE_TIMEOUT_MS;
-    ra.refuse(['weighted_clusters', 'retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'hash_policy', 'metadata_match', 'mirror_policy']);
-    ra.ignore(['cluster_header', 'metadata', 'upgrade_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
-    ra.finish();
-    if (cluster !== undefined) action = { kind: 'cluster', cluster, timeoutMs };
+    action = readRouteAction(ra, clusters);
   } else {
     rt.refuse(['redirect'], 'is not supported by mosn-ts yet');
     if (!rt.has('redirect')) rt.problems.error(rt.path, 'expected "route" or "direct_response"');
@@ -247,6 +256,41 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
   rt.ignore(['metadata', 'per_filter_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
   rt.finish();
   return match && action ? { match, action } : undefined;
+}
+
+function checkCluster(r: ConfigReader, key: string, name: string, clusters: ClusterManager): void {
+  if (!clusters.get(name)) {
+    r.problems.error(r.at(key), `cluster "${name}" is not defined in cluster_manager.clusters; defined: ${clusters.names().join(', ') || '(none)'}`);
+  }
+}
+
+/** `route`: `cluster_name` or `weighted_clusters` (`[{cluster: {name, weight}}]`), and `timeout`. */
+function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteAction | undefined {
+  const timeoutMs = ra.duration('timeout', { numberUnit: 'ns' }) ?? DEFAULT_ROUTE_TIMEOUT_MS;
+  const cluster = ra.str('cluster_name');
+  const weighted: WeightedCluster[] = [];
+  for (const w of ra.objects('weighted_clusters')) {
+    const c = w.obj('cluster', { required: true });
+    const name = c?.str('name', { required: true, nonEmpty: true });
+    const weight = c?.num('weight', { required: true, min: 0 });
+    if (c && name !== undefined) checkCluster(c, 'name', name, clusters);
+    c?.ignore(['metadata_match']);
+    c?.finish();
+    w.finish();
+    if (name !== undefined && weight !== undefined && weight > 0) weighted.push({ name, weight });
+  }
+  ra.num('total_cluster_weight', { min: 0 });
+  ra.refuse(['retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'hash_policy', 'metadata_match', 'mirror_policy']);
+  ra.ignore(['cluster_header', 'metadata', 'upgrade_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
+  ra.finish();
+  if (cluster !== undefined) {
+    if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
+    checkCluster(ra, 'cluster_name', cluster, clusters);
+    return { kind: 'cluster', cluster, timeoutMs };
+  }
+  if (weighted.length > 0) return { kind: 'weighted', clusters: weighted, totalWeight: weighted.reduce((n, w) => n + w.weight, 0), timeoutMs };
+  ra.problems.error(ra.at('cluster_name'), 'is required: expected the name of a cluster (or weighted_clusters)');
+  return undefined;
 }
 
 interface ListenerCtx {

@@ -1,12 +1,20 @@
-import { ProxyFilterFactory, type ProtocolEntry } from '@mosn/proxy';
+import { ProxyFilterFactory, type ConfigReader, type ProtocolEntry } from '@mosn/proxy';
 import type { NetworkFilterExtension } from '../extensions.js';
 
-/** Protocols a listener can serve today, by protocol kind. */
-const SERVED_KINDS = new Set(['http1']);
+/** Protocols a listener can serve today, by protocol kind (HTTP/2 is not served yet). */
+const SERVED_KINDS = new Set(['http1', 'xprotocol']);
+
+/** `Auto`, `X` and an empty name all mean "decided per connection / by the downstream". */
+function isWildcard(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === '' || n === 'auto' || n === 'x';
+}
 
 /**
- * `proxy`: `downstream_protocol` (one name, `Auto`, or a comma list), `upstream_protocol`,
- * `router_config_name`, `extend_config`.
+ * `proxy`: `downstream_protocol` (one name, `Auto`, a comma list such as `bolt,boltv2`, or MOSN's older
+ * `X` with `extend_config.sub_protocol`), `upstream_protocol` (for HTTP; RPC requests always go upstream
+ * in their own protocol), `router_config_name`, and `extend_config`: `sub_protocol`,
+ * `http1.max_header_size`, `max_frame_size`, `bolt.enable_bolt_goaway`.
  */
 export const proxyFilter: NetworkFilterExtension = {
   create(c, ctx) {
@@ -14,26 +22,50 @@ export const proxyFilter: NetworkFilterExtension = {
     const served = protocols.entries().filter((e) => SERVED_KINDS.has(e.kind) && ctx.extensions.pools.has(e.name.toLowerCase()));
     const known = ['Auto', ...served.map((e) => e.name)].join(', ');
 
-    const readProtocols = (key: string, allowList: boolean): ProtocolEntry[] => {
-      const text = c.str(key);
-      if (text === undefined || text === '' || text.toLowerCase() === 'auto') return [...served];
-      const names = allowList ? text.split(',').map((s) => s.trim()) : [text];
+    const resolve = (r: ConfigReader, key: string, names: string[]): ProtocolEntry[] => {
       const out: ProtocolEntry[] = [];
       for (const n of names) {
         const e = protocols.get(n);
-        if (!e) c.problems.error(c.at(key), `unknown protocol "${n}"; known: ${known}`);
-        else if (!served.includes(e)) c.problems.error(c.at(key), `protocol "${n}" is not supported by mosn-ts yet; supported: ${known}`);
-        else out.push(e);
+        if (!e) r.problems.error(r.at(key), `unknown protocol "${n}"; known: ${known}`);
+        else if (!served.includes(e)) r.problems.error(r.at(key), `protocol "${n}" is not supported by mosn-ts yet; supported: ${known}`);
+        else if (!out.includes(e)) out.push(e);
       }
       return out;
     };
+    const list = (text: string) => text.split(',').map((s) => s.trim()).filter((s) => s !== '');
 
-    const downstream = readProtocols('downstream_protocol', true);
-    const downText = (c.value('downstream_protocol') as string | undefined) ?? '';
-    const detect = downText === '' || downText.toLowerCase() === 'auto' || downText.includes(',');
-    const upstreamList = readProtocols('upstream_protocol', false);
-    // MOSN: an empty upstream_protocol means "the same as downstream"; with Auto that is each request's own.
-    const upstream = c.has('upstream_protocol') && upstreamList.length === 1 ? upstreamList[0]! : downstream[0];
+    const ext = c.obj('extend_config');
+    const downText = c.str('downstream_protocol') ?? 'Auto';
+    const upText = c.str('upstream_protocol') ?? '';
+    const subText = ext?.str('sub_protocol');
+
+    let downstream: ProtocolEntry[];
+    let detect: boolean;
+    if (downText.toLowerCase() === 'x') {
+      // MOSN's older form: the RPC protocols are named in extend_config.sub_protocol.
+      if (subText === undefined || subText === '') {
+        c.problems.error(c.at('extend_config.sub_protocol'), 'is required with downstream_protocol "X": expected an RPC protocol name such as "bolt"');
+        downstream = [];
+      } else downstream = resolve(ext!, 'sub_protocol', list(subText));
+      detect = downstream.length > 1;
+    } else if (isWildcard(downText)) {
+      downstream = [...served];
+      detect = true;
+    } else {
+      const names = list(downText);
+      downstream = resolve(c, 'downstream_protocol', names);
+      detect = names.length > 1;
+    }
+
+    // HTTP requests go upstream in upstream_protocol (default: HTTP/1); RPC requests in their own protocol.
+    let httpUpstream = 'Http1';
+    if (!isWildcard(upText)) {
+      const [up] = resolve(c, 'upstream_protocol', [upText]);
+      if (up?.kind === 'http1') httpUpstream = up.name;
+      else if (up && !downstream.every((d) => d === up)) {
+        c.problems.error(c.at('upstream_protocol'), `"${upText}" cannot carry ${downstream.map((d) => d.name).join(', ')}: mosn-ts does not translate between protocols; use the downstream protocol or "Auto"`);
+      }
+    }
 
     const routerName = c.str('router_config_name', { required: true });
     const router = routerName === undefined ? undefined : ctx.routers.get(routerName);
@@ -43,24 +75,36 @@ export const proxyFilter: NetworkFilterExtension = {
     }
 
     let maxHeaderSize: number | undefined;
-    const ext = c.obj('extend_config');
+    let maxFrameSize: number | undefined;
+    let goAway = false;
     if (ext) {
-      const h1 = ext.obj('http1') ?? ext.obj('Http1');
+      const h1 = ext.obj('http1');
       if (h1) {
         maxHeaderSize = h1.num('max_header_size', { min: 1024, max: 1024 * 1024 });
         h1.finish();
       }
-      ext.ignore(['sub_protocol']);
+      maxFrameSize = ext.num('max_frame_size', { min: 1024 });
+      const bolt = ext.obj('bolt');
+      if (bolt) {
+        goAway = bolt.bool('enable_bolt_goaway') ?? false;
+        bolt.finish();
+      }
       ext.finish();
     }
     c.ignore(['name', 'router_handler_name', 'validate_clusters']);
     c.finish();
-    if (!router || upstream === undefined || downstream.length === 0) return undefined;
+    if (!router || downstream.length === 0) return undefined;
 
     const statPrefix = `listener.${ctx.listenerName}.`;
     return new ProxyFilterFactory(
-      { downstream, detect, ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}) },
-      { clusters: ctx.clusters, router, upstreamProtocol: upstream.name, stats: ctx.stats, statPrefix },
+      {
+        downstream,
+        detect,
+        goAway,
+        ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}),
+        ...(maxFrameSize !== undefined ? { maxFrameSize } : {}),
+      },
+      { clusters: ctx.clusters, router, upstreamProtocol: httpUpstream, stats: ctx.stats, statPrefix },
     );
   },
 };

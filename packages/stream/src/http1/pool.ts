@@ -31,6 +31,7 @@ const NOOP_HANDLE: PoolHandle = { cancel() {} };
  * out); otherwise a new one is dialled, up to `maxConnections`; then requests wait in a bounded queue.
  */
 export class Http1ConnectionPool implements ConnectionPool {
+  readonly kind = 'http';
   readonly protocol = 'Http1';
   #o: PoolOptions;
   #idle: Http1ClientConnection[] = [];

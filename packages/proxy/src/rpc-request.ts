@@ -1,0 +1,95 @@
+import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XFrame, XServerConnection } from '@mosn/stream';
+import type { ProxyContext } from './downstream.js';
+import { pickCluster, rpcRouteRequest } from './router.js';
+
+const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
+  connection_failure: 'connect_failed',
+  connection_termination: 'upstream_reset',
+  local_reset: 'upstream_reset',
+  remote_reset: 'upstream_reset',
+  overflow: 'upstream_overflow',
+  timeout: 'timeout',
+  protocol_error: 'upstream_reset',
+};
+
+const IGNORE: RpcResponseReceiver = { onResponse() {}, onReset() {} };
+
+/**
+ * One RPC request through the proxy: route on the frame's header map → cluster → host → the host's
+ * multiplexed pool. The answer goes back with the downstream's own id; every failure becomes the
+ * protocol's own error response (Bolt status, Dubbo status, ...). One-way requests do not wait.
+ */
+export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, request: XFrame): void {
+  ctx.stats.inc(ctx.statPrefix + 'downstream_rq_total');
+  const route = ctx.router.route(rpcRouteRequest(request.header));
+  if (!route) return fail(ctx, server, request, 'no_route', 'no route matched');
+  const action = route.action;
+  if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
+  const clusterName = pickCluster(action);
+  const cluster = ctx.clusters.get(clusterName);
+  if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
+  const host = cluster.lb.chooseHost();
+  if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
+  const pool = host.pool(server.protocol);
+  if (pool.kind !== 'rpc') return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
+  if (request.isOneWay()) {
+    pool.send(request, IGNORE);
+    return;
+  }
+  const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
+  const call = new RpcCall(ctx, server, request);
+  call.handle = pool.send(request, call);
+  if (timeoutMs > 0 && !call.done) call.startTimer(timeoutMs);
+}
+
+function fail(ctx: ProxyContext, server: XServerConnection, request: XFrame, status: InternalStatus, message: string): void {
+  ctx.stats.inc(`${ctx.statPrefix}downstream_rq_${status}`);
+  server.localReply(request, status, message);
+}
+
+/** A request waiting for its upstream answer, a reset, or its timeout. */
+class RpcCall implements RpcResponseReceiver {
+  handle: RpcCallHandle | undefined;
+  done = false;
+  #ctx: ProxyContext;
+  #server: XServerConnection;
+  #request: XFrame;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame) {
+    this.#ctx = ctx;
+    this.#server = server;
+    this.#request = request;
+  }
+
+  startTimer(ms: number): void {
+    this.#timer = setTimeout(() => this.#onTimeout(), ms);
+  }
+
+  onResponse(response: XFrame): void {
+    if (this.done) return;
+    this.#finish();
+    this.#server.respond(this.#request, response);
+  }
+
+  onReset(reason: StreamResetReason): void {
+    if (this.done) return;
+    this.#finish();
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
+    this.#server.localReply(this.#request, RESET_STATUS[reason], `upstream: ${reason}`);
+  }
+
+  #onTimeout(): void {
+    this.#timer = undefined;
+    if (this.done) return;
+    this.#finish();
+    this.handle?.cancel();
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
+    this.#server.localReply(this.#request, 'timeout', 'upstream request timeout');
+  }
+
+  #finish(): void {
+    this.done = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+  }
+}

@@ -1,0 +1,173 @@
+import { Connection, silentLogger, type Address, type Logger, type XFrame, type XProtocolCodec } from '@mosn/protocol';
+import { DEFAULT_MAX_FRAME_SIZE } from './server.js';
+import { XClientConnection, type KeepaliveOptions, type RpcResponseReceiver } from './client.js';
+
+export interface XPoolOptions {
+  address: Address;
+  codec: XProtocolCodec;
+  connectTimeoutMs: number;
+  /** Connections to this host; requests are spread over them. Default 1: every request multiplexed on one. */
+  maxConnections?: number;
+  /** Requests waiting for a connection; past it, 'overflow'. */
+  maxPendingRequests?: number;
+  maxFrameSize?: number;
+  keepalive?: KeepaliveOptions;
+  bufferLimit?: number;
+  logger?: Logger;
+}
+
+/** Lets a caller give up on a request: the late response is dropped. */
+export interface RpcCallHandle {
+  cancel(): void;
+}
+
+interface Waiting {
+  request: XFrame;
+  receiver: RpcResponseReceiver;
+  handle: { cancelled: boolean; conn: XClientConnection | undefined; id: number };
+}
+
+const DONE: RpcCallHandle = { cancel() {} };
+
+/**
+ * A multiplexing pool to one host: many downstream requests share few upstream connections (default one).
+ * A request waits for a connection at most as long as the connect timeout: if the dial fails, every
+ * waiting request is reset. A closed connection is replaced on the next request.
+ */
+export class XConnectionPool {
+  readonly kind = 'rpc';
+  readonly protocol: string;
+  #o: XPoolOptions;
+  #ready: XClientConnection[] = [];
+  #connecting = 0;
+  #waiting: Waiting[] = [];
+  #next = 0;
+  #closed = false;
+  #log: Logger;
+
+  constructor(options: XPoolOptions) {
+    this.#o = options;
+    this.protocol = options.codec.name;
+    this.#log = options.logger ?? silentLogger;
+  }
+
+  get connectionCount(): number {
+    return this.#ready.length + this.#connecting;
+  }
+
+  get activeRequests(): number {
+    let n = 0;
+    for (const c of this.#ready) n += c.pending;
+    return n + this.#waiting.length;
+  }
+
+  /** Send a request; the answer (or a reset) goes to `receiver`. */
+  send(request: XFrame, receiver: RpcResponseReceiver): RpcCallHandle {
+    if (this.#closed) {
+      receiver.onReset('connection_failure');
+      return DONE;
+    }
+    const conn = this.#pick();
+    if (conn) {
+      if (request.isOneWay()) {
+        conn.send(request, undefined);
+        return DONE;
+      }
+      const id = conn.send(request, receiver);
+      return { cancel: () => conn.cancel(id) };
+    }
+    if (this.#waiting.length >= (this.#o.maxPendingRequests ?? 10_000)) {
+      receiver.onReset('overflow');
+      return DONE;
+    }
+    const w: Waiting = { request, receiver, handle: { cancelled: false, conn: undefined, id: 0 } };
+    this.#waiting.push(w);
+    if (this.#connecting === 0) this.#dial();
+    return {
+      cancel: () => {
+        w.handle.cancelled = true;
+        if (w.handle.conn) w.handle.conn.cancel(w.handle.id);
+      },
+    };
+  }
+
+  /** A usable connection, round robin; dials another while below maxConnections. */
+  #pick(): XClientConnection | undefined {
+    const ready = this.#ready;
+    if (ready.length + this.#connecting < (this.#o.maxConnections ?? 1)) this.#dial();
+    for (let i = 0; i < ready.length; i++) {
+      const c = ready[(this.#next++ & 0x7fffffff) % ready.length]!;
+      if (c.usable) return c;
+    }
+    return undefined;
+  }
+
+  #dial(): void {
+    this.#connecting++;
+    const o = this.#o;
+    const conn = Connection.dial(o.address, {
+      connectTimeoutMs: o.connectTimeoutMs,
+      logger: this.#log,
+      ...(o.bufferLimit !== undefined ? { bufferLimit: o.bufferLimit } : {}),
+    });
+    const client = new XClientConnection(conn, o.codec, {
+      maxFrameSize: o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+      ...(o.keepalive ? { keepalive: o.keepalive } : {}),
+      onDrained: (c) => this.#remove(c),
+    });
+    conn.on('event', (ev) => {
+      if (ev === 'connected') {
+        this.#connecting--;
+        if (this.#closed) return conn.close('now', 'shutdown');
+        client.start();
+        this.#ready.push(client);
+        this.#flushWaiting();
+        return;
+      }
+      if (ev === 'connect_failed' || ev === 'connect_timeout') {
+        this.#connecting--;
+        this.#log.debug({ event: ev }, 'upstream connect failed');
+        // Nobody waits longer than one connect attempt.
+        if (this.#connecting === 0 && this.#ready.length === 0) {
+          for (const w of this.#waiting.splice(0)) if (!w.handle.cancelled) w.receiver.onReset('connection_failure');
+        }
+        return;
+      }
+      this.#remove(client);
+    });
+  }
+
+  #flushWaiting(): void {
+    const waiting = this.#waiting.splice(0);
+    for (const w of waiting) {
+      if (w.handle.cancelled) continue;
+      const conn = this.#pick();
+      if (!conn) {
+        this.#waiting.push(w);
+        continue;
+      }
+      if (w.request.isOneWay()) conn.send(w.request, undefined);
+      else {
+        w.handle.conn = conn;
+        w.handle.id = conn.send(w.request, w.receiver);
+      }
+    }
+  }
+
+  #remove(c: XClientConnection): void {
+    const i = this.#ready.indexOf(c);
+    if (i >= 0) this.#ready.splice(i, 1);
+    if (this.#waiting.length > 0 && this.#connecting === 0 && !this.#closed) this.#dial();
+  }
+
+  drain(): void {
+    this.#closed = true;
+    for (const c of this.#ready) if (c.pending === 0) c.connection.close('flush', 'shutdown');
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#ready.splice(0)) c.connection.close('now', 'shutdown');
+    for (const w of this.#waiting.splice(0)) if (!w.handle.cancelled) w.receiver.onReset('connection_failure');
+  }
+}
