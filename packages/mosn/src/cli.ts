@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigProblems, MosnError } from '@mosn/proxy';
 import { buildConfig } from './config/build.js';
@@ -7,6 +8,7 @@ import { loadConfigFile } from './config/load.js';
 import { defaultExtensions } from './extensions.js';
 import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
+import { loadThirdPartCodecs } from './plugins.js';
 
 const HELP = `mosn: a MOSN-compatible service-mesh sidecar proxy on Node.js
 
@@ -32,6 +34,16 @@ function version(): string {
 function printProblems(file: string, problems: ConfigProblems): void {
   for (const w of problems.warnings) process.stderr.write(`warning: ${file}: ${w.path}: ${w.message}\n`);
   for (const e of problems.errors) process.stderr.write(`error: ${file}: ${e.path}: ${e.message}\n`);
+}
+
+/** Load the config's protocol packages, then check the whole config: every problem, with its path. */
+async function checkConfig(raw: unknown, file: string) {
+  const extensions = defaultExtensions();
+  const loaded = await loadThirdPartCodecs(raw, extensions, dirname(resolve(file)));
+  const built = buildConfig(raw, extensions);
+  built.problems.errors.unshift(...loaded.errors);
+  built.problems.warnings.unshift(...loaded.warnings);
+  return { ...built, extensions, config: loaded.errors.length > 0 ? undefined : built.config };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -64,7 +76,7 @@ async function main(argv: string[]): Promise<number> {
   const file = values.config ?? 'configs/mosn_config.json';
   if (command === 'validate') {
     const raw = loadConfigFile(file);
-    const { problems } = buildConfig(raw, defaultExtensions());
+    const { problems } = await checkConfig(raw, file);
     printProblems(file, problems);
     if (problems.errors.length > 0) {
       process.stderr.write(`${file}: ${problems.errors.length} error(s), ${problems.warnings.length} warning(s)\n`);
@@ -79,14 +91,15 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const raw = loadConfigFile(file);
-  const { config, problems } = buildConfig(raw, defaultExtensions());
+  const { config, problems, extensions } = await checkConfig(raw, file);
   if (!config) {
     printProblems(file, problems);
     process.stderr.write(`mosn: ${file}: ${problems.errors.length} config error(s); nothing was started\n`);
     return 1;
   }
   const { logger, flush } = createLogger(config.logPath, values['log-level'] ?? config.logLevel);
-  const mosn = new Mosn({ config: raw, logger });
+  // Built again, now with the logger the config asked for (the check above ran before there was one).
+  const mosn = new Mosn({ config: raw, logger, extensions });
   try {
     await mosn.start();
   } catch (e) {

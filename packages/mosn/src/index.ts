@@ -8,3 +8,4 @@ export { buildConfig, type BuiltConfig, type ListenerSpec } from './config/build
 export { loadConfigFile } from './config/load.js';
 export { defaultExtensions, type Extensions, type FilterBuildContext, type NetworkFilterExtension } from './extensions.js';
 export { createLogger } from './logger.js';
+export { loadThirdPartCodecs } from './plugins.js';

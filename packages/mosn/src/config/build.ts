@@ -54,7 +54,7 @@ export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
 /** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
 const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'disable_upgrade', 'close_graceful', 'inherit_old_mosnconfig', 'extends', 'wasm_global_plugins'];
 /** Top-level keys that would change what the proxy does if skipped. */
-const REFUSED_TOP = ['dynamic_resources', 'static_resources', 'third_part_codec'];
+const REFUSED_TOP = ['dynamic_resources', 'static_resources'];
 
 /**
  * Read a MOSN config: every problem is collected with its JSON path. Clusters first, then routers
@@ -116,11 +116,28 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
     a.finish();
   }
 
+  readThirdPartCodecs(root);
   root.ignore(IGNORED_TOP);
   root.refuse(REFUSED_TOP);
   root.finish();
   if (problems.errors.length > 0) return { config: undefined, problems };
   return { config: { logPath, logLevel, gracefulTimeoutMs, clusters, routers, listeners, admin, stats }, problems };
+}
+
+/** `third_part_codec.codecs[]`: loaded before this check (plugins.ts); here only their types are checked. */
+function readThirdPartCodecs(root: ConfigReader): void {
+  const tpc = root.obj('third_part_codec');
+  if (!tpc) return;
+  for (const c of tpc.objects('codecs')) {
+    const type = c.str('type', { required: true });
+    if (c.bool('enable') !== false && type !== undefined && type.toLowerCase() !== 'npm') {
+      c.problems.error(c.at('type'), `codec type "${type}" cannot be loaded by mosn-ts (it loads protocol packages from npm): use "type": "npm" with the package name in "path"`);
+    }
+    c.str('path');
+    c.str('loader_func_name');
+    c.finish();
+  }
+  tpc.finish();
 }
 
 function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager, logger: Logger): void {
