@@ -52,9 +52,24 @@ export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] a
 export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
 
 /** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
-const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'disable_upgrade', 'close_graceful', 'inherit_old_mosnconfig', 'extends', 'wasm_global_plugins'];
+const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'pid', 'uds_dir'];
 /** Top-level keys that would change what the proxy does if skipped. */
 const REFUSED_TOP = ['dynamic_resources', 'static_resources'];
+/** Keys that say which MOSN file this is; a file with none of them is probably not a MOSN config. */
+const MOSN_TOP = ['servers', 'cluster_manager', 'admin', 'dynamic_resources', 'static_resources'];
+/** MOSN's names for what mosn-ts may not support yet, so a message can say "not yet" rather than "unknown". */
+const MOSN_CLUSTER_TYPES = ['SIMPLE', 'STATIC', 'DYNAMIC', 'EDS', 'ORIGINAL_DST', 'STRICT_DNS'];
+const MOSN_LB_TYPES = ['LB_ROUNDROBIN', 'LB_RANDOM', 'LB_WEIGHTED_ROUNDROBIN', 'LB_ORIGINAL_DST', 'LB_LEAST_REQUEST', 'LB_MAGLEV', 'LB_REQUEST_ROUNDROBIN', 'LB_LEAST_CONNECTION', 'LB_PEAK_EWMA'];
+/**
+ * Network filters that end a chain: they consume every byte, so a filter after them never sees data
+ * (MOSN's proxy passes bytes on only with `fallback_for_unknown_protocol`, which mosn-ts does not support).
+ */
+const TERMINAL_NETWORK_FILTERS = new Set(['proxy', 'tcp_proxy']);
+/** Network filters MOSN retired: it logs a warning and installs nothing. */
+const RETIRED_NETWORK_FILTERS = new Set(['connection_manager']);
+/** Request/response header changes: skipping them changes what upstreams and clients receive. */
+const HEADER_EDITS = ['request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove'];
+const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
 
 /**
  * Read a MOSN config: every problem is collected with its JSON path. Clusters first, then routers
@@ -70,11 +85,17 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
   const cm = root.obj('cluster_manager');
   if (cm) {
     for (const c of cm.objects('clusters')) readCluster(c, ext, clusters, logger);
-    cm.ignore(['tls_context', 'auto_discovery', 'registry_use_health_check', 'cluster_config_path'], 'not supported by mosn-ts yet; ignored');
+    cm.refuse(['clusters_configs'], 'loading clusters from a directory is not supported by mosn-ts yet; list them in cluster_manager.clusters');
+    // Used only by clusters with cluster_manager_tls, which are refused.
+    cm.inert(['tls_context']);
+    cm.ignore(['cluster_pool_enable', 'auto_discovery', 'registry_use_health_check', 'cluster_config_path'], 'not supported by mosn-ts yet; ignored');
     cm.finish();
   }
 
-  const servers = root.objects('servers', { required: true, nonEmpty: true });
+  if (!MOSN_TOP.some((k) => root.has(k))) {
+    problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
+  }
+  const servers = MOSN_TOP.some((k) => root.has(k)) ? root.objects('servers', { required: true, nonEmpty: true }) : [];
   if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
   const server = servers[0];
   let logPath = 'stdout';
@@ -97,7 +118,8 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
       else seen.set(key, l.path);
       listeners.push(spec);
     }
-    server.ignore(['server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller']);
+    if (listeners.length === 0 && !server.has('listeners')) server.problems.warn(server.at('listeners'), 'no listeners: mosn-ts would serve nothing but the admin API');
+    server.ignore(['mosn_server_name', 'server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller', 'use_netpoll_mode']);
     server.finish();
   }
 
@@ -117,8 +139,18 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
   }
 
   readThirdPartCodecs(root);
+  for (const e of root.objects('extends')) {
+    const type = e.str('type', { required: true });
+    if (type !== undefined) e.problems.error(e.at('type'), `extension "${type}" is not supported by mosn-ts yet`);
+    e.value('config');
+    e.finish();
+  }
+  // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
+  root.inert(['disable_upgrade', 'close_graceful']);
+  root.ignore(['node'], 'xDS node identity, used with dynamic_resources only; ignored');
   root.ignore(IGNORED_TOP);
-  root.refuse(REFUSED_TOP);
+  root.refuse(REFUSED_TOP, 'xDS (an Envoy bootstrap) is not supported by mosn-ts yet; use servers and cluster_manager');
+  root.refuse(['stream_filters'], 'named stream filter chains (for MOSN embedded in Envoy or as libmosn.so) are not supported by mosn-ts');
   root.finish();
   if (problems.errors.length > 0) return { config: undefined, problems };
   return { config: { logPath, logLevel, gracefulTimeoutMs, clusters, routers, listeners, admin, stats }, problems };
@@ -243,7 +275,8 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
     for (const h of m.objects('headers')) {
       const name = h.str('name', { required: true, nonEmpty: true });
       const value = h.str('value', { required: true });
-      const isRegex = h.bool('regex') ?? false;
+      // MOSN's "sofa rule": a `service` header rule with the value ".*" matches any service, regex or not.
+      const isRegex = (h.bool('regex') ?? false) || (name === 'service' && value === '.*');
       const regex = isRegex ? compileRegex(h, 'value', value) : undefined;
       h.finish();
       if (name !== undefined && value !== undefined) headers.push({ name, value, ...(regex ? { regex } : {}) });
