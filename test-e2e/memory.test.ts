@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,12 +37,7 @@ describe('memory under a slow reader (mosn as a separate process)', () => {
     });
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
     const backendPort = (backend.address() as net.AddressInfo).port;
-    const proxyPort = await new Promise<number>((r) => {
-      const s = net.createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => r(p));
-      });
-    });
+    const proxyPort = await freePort();
     const file = join(tmpdir(), `mosn-mem-${process.pid}.json`);
     writeFileSync(
       file,
@@ -94,4 +90,83 @@ describe('memory under a slow reader (mosn as a separate process)', () => {
     // a few 1 MiB buffer limits, plus V8's own slack; without backpressure this is ~1 GiB
     expect(grownMiB).toBeLessThan(48);
   }, 120_000);
+
+  it('a 1 GiB HTTP/1 response to a reader that stalls does not grow mosn past a few buffer limits', async () => {
+    const TOTAL = 1024 * MiB;
+    const backend = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(TOTAL) });
+      const chunk = Buffer.alloc(256 * 1024, 2);
+      let sent = 0;
+      const pump = () => {
+        while (sent < TOTAL) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    const backendPort = (backend.address() as net.AddressInfo).port;
+    const proxyPort = await freePort();
+    const file = join(tmpdir(), `mosn-mem-http-${process.pid}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        servers: [
+          {
+            default_log_path: 'stderr',
+            default_log_level: 'INFO',
+            routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'b' } }] }] }],
+            listeners: [
+              {
+                name: 'http',
+                address: `127.0.0.1:${proxyPort}`,
+                per_connection_buffer_limit_bytes: 1048576,
+                filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Http1', router_config_name: 'r' } }] }],
+              },
+            ],
+          },
+        ],
+        cluster_manager: { clusters: [{ name: 'b', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${backendPort}` }] }] },
+      }),
+    );
+    const mosn = await spawnMosn(['start', '-c', file]);
+    children.push({ kill: () => mosn.child.kill('SIGKILL') });
+    const pid = mosn.child.pid!;
+    const baseline = rssKiB(pid);
+    let peak = baseline;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 50);
+    const received = await new Promise<number>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: proxyPort, path: '/big', agent: false }, (res) => {
+          let n = 0;
+          res.pause();
+          setTimeout(() => res.resume(), 1000); // stall for a second before reading anything
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+            if (n % (32 * MiB) < c.length) {
+              res.pause();
+              setTimeout(() => res.resume(), 20);
+            }
+          });
+          res.on('end', () => resolve(n));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    clearInterval(sampler);
+    backend.close();
+    expect(received).toBe(TOTAL);
+    expect((peak - baseline) / 1024).toBeLessThan(48);
+  }, 120_000);
 });
+
+async function freePort(): Promise<number> {
+  return new Promise<number>((r) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => r(p));
+    });
+  });
+}
