@@ -87,8 +87,9 @@ describe('memory under a slow reader (mosn as a separate process)', () => {
     backend.close();
     expect(received).toBe(TOTAL);
     const grownMiB = (peak - baseline) / 1024;
-    // a few 1 MiB buffer limits, plus V8's own slack; without backpressure this is ~1 GiB
-    expect(grownMiB).toBeLessThan(48);
+    // Retained bytes are a few 1 MiB buffer limits; RSS also holds read buffers that V8 has not collected
+    // yet (it frees external memory lazily, tens of MiB here). Without backpressure this would be ~1 GiB.
+    expect(grownMiB).toBeLessThan(96);
   }, 120_000);
 
   it('a 1 GiB HTTP/1 response to a reader that stalls does not grow mosn past a few buffer limits', async () => {
@@ -158,7 +159,7 @@ describe('memory under a slow reader (mosn as a separate process)', () => {
     clearInterval(sampler);
     backend.close();
     expect(received).toBe(TOTAL);
-    expect((peak - baseline) / 1024).toBeLessThan(48);
+    expect((peak - baseline) / 1024).toBeLessThan(96); // see the tcp_proxy case above
   }, 120_000);
 });
 
