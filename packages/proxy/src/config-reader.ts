@@ -27,9 +27,12 @@ export class ConfigProblems {
 type Opt = { required?: boolean };
 
 function typeName(v: unknown): string {
+  if (v === undefined) return 'nothing (an empty document?)';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+  if (typeof v === 'object') return 'an object';
+  const text = JSON.stringify(v) ?? String(v);
+  return `${typeof v} ${text.length > 60 ? `${text.slice(0, 57)}...` : text}`;
 }
 
 /**
@@ -40,20 +43,26 @@ export class ConfigReader {
   readonly path: string;
   readonly problems: ConfigProblems;
   readonly raw: Record<string, unknown>;
-  #keys: Map<string, string>;
+  #keys = new Map<string, string>();
+  /** Keys that differ only in case from a later key: Go's encoding/json lets the last one win. */
+  #shadowed = new Map<string, string>();
   #used = new Set<string>();
 
   constructor(raw: Record<string, unknown>, path: string, problems: ConfigProblems) {
     this.raw = raw;
     this.path = path;
     this.problems = problems;
-    this.#keys = new Map(Object.keys(raw).map((k) => [k.toLowerCase(), k]));
+    for (const k of Object.keys(raw)) {
+      const prev = this.#keys.get(k.toLowerCase());
+      if (prev !== undefined) this.#shadowed.set(prev, k);
+      this.#keys.set(k.toLowerCase(), k);
+    }
   }
 
   /** A reader on `value`, or undefined (with an error) when it is not an object. */
   static of(value: unknown, path: string, problems: ConfigProblems): ConfigReader | undefined {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      problems.error(path, `expected an object, got ${typeName(value)}`);
+      problems.error(path === '' ? '(root)' : path, `expected an object, got ${typeName(value)}`);
       return undefined;
     }
     return new ConfigReader(value as Record<string, unknown>, path, problems);
@@ -194,6 +203,14 @@ export class ConfigReader {
     }
   }
 
+  /**
+   * Keys that have no effect here and need no warning: MOSN itself does not use them, or they only
+   * matter with a feature that is off (TLS settings with `status: false`). Read, so `finish()` is quiet.
+   */
+  inert(keys: readonly string[]): void {
+    for (const k of keys) this.value(k);
+  }
+
   /** Keys to refuse: set and non-empty is an error, since skipping them would change behaviour. */
   refuse(keys: readonly string[], why = 'is not supported by mosn-ts yet'): void {
     for (const k of keys) {
@@ -205,7 +222,10 @@ export class ConfigReader {
   /** Warn about every key that nothing read. */
   finish(): void {
     for (const k of Object.keys(this.raw)) {
-      if (!this.#used.has(k)) this.problems.warn(this.at(k), 'unknown key; ignored');
+      if (this.#used.has(k)) continue;
+      const winner = this.#shadowed.get(k);
+      if (winner !== undefined) this.problems.warn(this.at(k), `ignored: keys match case-insensitively and the later "${winner}" wins`);
+      else this.problems.warn(this.at(k), 'unknown key; ignored');
     }
   }
 }
@@ -217,14 +237,18 @@ function isEmpty(v: unknown): boolean {
   return false;
 }
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, 'μs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
-/** Parse a Go duration string into milliseconds; undefined when it is not one. */
+/**
+ * Parse a Go duration string (`time.ParseDuration`: `"1h30m"`, `"1.5s"`, `".5s"`, `"+10s"`, `"0"`) into
+ * milliseconds; undefined when it is not one, or when it is negative (no MOSN duration may be).
+ */
 export function parseDuration(text: string): number | undefined {
-  if (text === '0') return 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
+  if (text === '0' || text === '+0') return 0;
+  const re = /(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
   let total = 0;
-  let pos = 0;
+  let pos = text.startsWith('+') ? 1 : 0;
+  const start = pos;
   while (pos < text.length) {
     re.lastIndex = pos;
     const m = re.exec(text);
@@ -232,5 +256,5 @@ export function parseDuration(text: string): number | undefined {
     total += Number(m[1]) * UNITS[m[2]!]!;
     pos = re.lastIndex;
   }
-  return pos === 0 ? undefined : total;
+  return pos === start ? undefined : total;
 }

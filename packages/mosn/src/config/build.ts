@@ -13,6 +13,7 @@ import {
   Stats,
   formatAddress,
   parseAddress,
+  roundRobin,
   silentLogger,
   type Address,
   type HeaderMatcher,
@@ -92,10 +93,11 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
     cm.finish();
   }
 
-  if (!MOSN_TOP.some((k) => root.has(k))) {
-    problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
-  }
-  const servers = MOSN_TOP.some((k) => root.has(k)) ? root.objects('servers', { required: true, nonEmpty: true }) : [];
+  const isMosn = MOSN_TOP.some((k) => root.has(k));
+  if (!isMosn) problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
+  // With xDS (refused below), MOSN takes its listeners from the control plane: servers may be absent.
+  const xds = REFUSED_TOP.some((k) => root.has(k));
+  const servers = isMosn ? root.objects('servers', { required: !xds, nonEmpty: !xds }) : [];
   if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
   const server = servers[0];
   let logPath = 'stdout';
@@ -109,13 +111,18 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
     gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
     for (const r of server.objects('routers')) readRouter(r, clusters, routers);
     const seen = new Map<string, string>();
+    const seenNames = new Map<string, string>();
     for (const l of server.objects('listeners')) {
       const spec = readListener(l, { ext, clusters, routers, stats, logger });
       if (!spec) continue;
       const key = formatAddress(spec.address);
       const prev = seen.get(key);
-      if (prev) problems.error(l.at('address'), `duplicate listener address ${key}: already used by ${prev}`);
+      const anyPort = 'port' in spec.address && spec.address.port === 0; // each gets its own port
+      if (prev && !anyPort) problems.error(l.at('address'), `duplicate listener address ${key}: already used by ${prev}`);
       else seen.set(key, l.path);
+      const prevName = seenNames.get(spec.name);
+      if (prevName) problems.error(l.at('name'), `duplicate listener name "${spec.name}": already used by ${prevName}`);
+      else seenNames.set(spec.name, l.path);
       listeners.push(spec);
     }
     if (listeners.length === 0 && !server.has('listeners')) server.problems.warn(server.at('listeners'), 'no listeners: mosn-ts would serve nothing but the admin API');
@@ -177,19 +184,33 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   if (name !== undefined && clusters.get(name)) c.problems.error(c.at('name'), `duplicate cluster name "${name}"`);
   const type = c.str('type') ?? 'SIMPLE';
   if (!ext.clusterTypes.has(type.toUpperCase())) {
-    c.problems.error(c.at('type'), `cluster type "${type}" is not supported; supported: ${ext.clusterTypes.names().join(', ')}`);
+    const supported = ext.clusterTypes.names().join(', ');
+    if (MOSN_CLUSTER_TYPES.includes(type.toUpperCase())) c.problems.error(c.at('type'), `cluster type "${type}" is not supported by mosn-ts yet; supported: ${supported}`);
+    else c.problems.error(c.at('type'), `unknown cluster type "${type}"; known: ${supported}`);
   }
   const lbType = (c.str('lb_type') ?? 'LB_ROUNDROBIN').toUpperCase();
   const lb = ext.loadBalancers.get(lbType);
-  if (!lb) c.problems.error(c.at('lb_type'), `unknown lb_type "${lbType}"; known: ${ext.loadBalancers.names().join(', ')}`);
+  if (!lb) {
+    const supported = ext.loadBalancers.names().join(', ');
+    if (MOSN_LB_TYPES.includes(lbType)) c.problems.error(c.at('lb_type'), `lb_type "${lbType}" is not supported by mosn-ts yet; supported: ${supported}`);
+    else c.problems.error(c.at('lb_type'), `unknown lb_type "${lbType}"; known: ${supported}`);
+  }
   const hosts: HostConfig[] = [];
   for (const h of c.objects('hosts')) {
     const text = h.str('address', { required: true });
     const address = text === undefined ? undefined : parseAddress(text);
     if (text !== undefined && !address) h.problems.error(h.at('address'), `expected "ip:port" or a unix socket path, got "${text}"`);
-    const weight = h.num('weight', { min: 1, max: 128 }) ?? 1;
+    // MOSN clamps a weight into 1..128 (0, the default, becomes 1).
+    let weight = h.num('weight', { min: 0 }) ?? 1;
+    if (weight < 1 || weight > 128) {
+      const clamped = Math.min(128, Math.max(1, weight));
+      if (weight !== 0) h.problems.warn(h.at('weight'), `${weight} is outside 1..128; used as ${clamped}, as MOSN does`);
+      weight = clamped;
+    }
     const hostname = h.str('hostname');
-    h.ignore(['metadata', 'tls_disable']);
+    h.ignore(['metadata'], 'host metadata is used by subset load balancing, which mosn-ts does not support yet; ignored');
+    // Upstream TLS is refused, so every host is already plain TCP.
+    h.inert(['tls_disable']);
     h.finish();
     if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}) });
   }
@@ -199,11 +220,20 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   const maxConnections = c.num('max_connections', { min: 1, max: 1024 });
   const keepalive = readKeepalive(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
-  const tls = c.obj('tls_context');
-  if (tls?.bool('status')) c.problems.error(c.at('tls_context'), 'upstream TLS is not supported by mosn-ts yet');
-  c.ignore(['health_check', 'circuit_breakers', 'spec', 'lb_subset_config', 'lbconfig', 'original_dst_lb_config', 'sub_type', 'cluster_manager', 'dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'slow_start', 'cluster_pool_enable', 'alias']);
+  readTlsContext(c, 'upstream TLS is not supported by mosn-ts yet');
+  c.refuse(['health_check'], 'active health checking is not supported by mosn-ts yet (unhealthy hosts would keep receiving traffic)');
+  c.refuse(['circuit_breakers'], 'circuit breakers are not supported by mosn-ts yet (their limits would not apply)');
+  c.refuse(['lb_subset_config'], 'subset load balancing is not supported by mosn-ts yet');
+  c.refuse(['spec'], 'hosts from a service registry (spec.subscribe) are not supported by mosn-ts yet');
+  c.refuse(['cluster_manager_tls'], 'upstream TLS (from cluster_manager.tls_context) is not supported by mosn-ts yet');
+  c.refuse(['mark'], 'marking upstream sockets (SO_MARK) is not supported by mosn-ts yet');
+  c.inert(['sub_type']); // "not used yet" in MOSN
+  c.ignore(['slow_start'], 'slow start is not supported by mosn-ts yet; hosts get their full weight at once');
+  c.ignore(['lbconfig', 'original_dst_lb_config', 'cluster_manager', 'dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port', 'cluster_pool_enable', 'alias']);
   c.finish();
-  if (name === undefined || !lb) return;
+  if (name === undefined) return;
+  // A cluster with an unsupported lb_type is still added (with a placeholder balancer; the config is refused
+  // anyway) so that routes naming it are not also reported as naming an undefined cluster.
   clusters.add(
     new Cluster(
       {
@@ -218,11 +248,23 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
         ...(keepalive ? { keepalive } : {}),
         ...(bufferLimit ? { bufferLimit } : {}),
       },
-      lb,
+      lb ?? roundRobin,
       ext.pools,
       logger,
     ),
   );
+}
+
+/**
+ * `tls_context` (a listener's filter chain or a cluster): `status: true` is refused; otherwise the other
+ * settings are inert, as in MOSN.
+ */
+function readTlsContext(parent: ConfigReader, refusal: string): void {
+  const tls = parent.obj('tls_context');
+  if (!tls) return;
+  if (tls.bool('status')) parent.problems.error(parent.at('tls_context'), refusal);
+  tls.inert(['type', 'server_name', 'ca_cert', 'cert_chain', 'private_key', 'verify_client', 'require_client_cert', 'insecure_skip', 'cipher_suites', 'ecdh_curves', 'min_version', 'max_version', 'alpn', 'ticket', 'fall_back', 'extend_verify', 'callbacks', 'sds_source']);
+  tls.finish();
 }
 
 /** `keepalive`: heartbeats on idle RPC upstream connections (`interval`, `timeout`, `max_failures`). */
@@ -258,17 +300,23 @@ function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterMa
       const route = readRoute(rt, clusters);
       if (route) routes.push(route);
     }
-    v.ignore(['require_tls', 'virtual_clusters', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove', 'per_filter_config']);
+    v.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
+    v.inert(['require_tls']); // "not used yet" in MOSN
+    v.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
+    v.ignore(['virtual_clusters']);
     v.finish();
     vhs.push({ name: vhName, domains, routes });
   }
-  r.ignore(['request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove', 'router_configs']);
+  r.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
+  r.refuse(['router_configs'], 'loading virtual hosts from a directory is not supported by mosn-ts yet; list them in virtual_hosts');
   r.finish();
   if (name !== undefined) routers.add(new RouterConfig(name, vhs));
 }
 
 function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefined {
-  const m = rt.obj('match', { required: true });
+  // MOSN: a route without `match` matches every request (an RPC rule with no header conditions).
+  const mv = rt.value('match');
+  const m = mv === undefined || mv === null ? new ConfigReader({}, rt.at('match'), rt.problems) : ConfigReader.of(mv, rt.at('match'), rt.problems);
   let match: RouteMatch | undefined;
   if (m) {
     const headers: HeaderMatcher[] = [];
@@ -281,9 +329,20 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
       h.finish();
       if (name !== undefined && value !== undefined) headers.push({ name, value, ...(regex ? { regex } : {}) });
     }
-    const prefix = m.str('prefix');
-    const path = m.str('path');
-    const regex = compileRegex(m, 'regex', m.str('regex'));
+    // MOSN uses one of prefix, path and regex, in that order, and drops the rest.
+    const prefix = m.str('prefix') || undefined;
+    let path = m.str('path') || undefined;
+    let regexText = m.str('regex') || undefined;
+    const by = prefix !== undefined ? 'prefix' : path !== undefined ? 'path' : undefined;
+    if (by && path !== undefined && by !== 'path') {
+      m.problems.warn(m.at('path'), `ignored: "${by}" is set, and MOSN matches on one of prefix, path, regex (in that order)`);
+      path = undefined;
+    }
+    if (by && regexText !== undefined) {
+      m.problems.warn(m.at('regex'), `ignored: "${by}" is set, and MOSN matches on one of prefix, path, regex (in that order)`);
+      regexText = undefined;
+    }
+    const regex = compileRegex(m, 'regex', regexText);
     m.refuse(['variables', 'dsl_expressions'], 'is not supported by mosn-ts yet (a route would match more than intended)');
     m.ignore(['case_sensitive']);
     m.finish();
@@ -300,10 +359,12 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
   } else if (ra) {
     action = readRouteAction(ra, clusters);
   } else {
-    rt.refuse(['redirect'], 'is not supported by mosn-ts yet');
+    rt.refuse(['redirect'], 'redirects are not supported by mosn-ts yet');
     if (!rt.has('redirect')) rt.problems.error(rt.path, 'expected "route" or "direct_response"');
   }
-  rt.ignore(['metadata', 'per_filter_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
+  rt.refuse(['request_mirror_policies'], 'request mirroring is not supported by mosn-ts yet');
+  rt.ignore(['metadata'], 'route metadata is used by stream filters and subset load balancing, which mosn-ts does not support yet; ignored');
+  rt.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
   rt.finish();
   return match && action ? { match, action } : undefined;
 }
@@ -324,14 +385,20 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
     const name = c?.str('name', { required: true, nonEmpty: true });
     const weight = c?.num('weight', { required: true, min: 0 });
     if (c && name !== undefined) checkCluster(c, 'name', name, clusters);
-    c?.ignore(['metadata_match']);
+    c?.refuse(['metadata_match'], 'subset load balancing (metadata_match) is not supported by mosn-ts yet');
     c?.finish();
     w.finish();
     if (name !== undefined && weight !== undefined && weight > 0) weighted.push({ name, weight });
   }
   ra.num('total_cluster_weight', { min: 0 });
   ra.refuse(['retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'hash_policy', 'metadata_match', 'mirror_policy']);
-  ra.ignore(['cluster_header', 'metadata', 'upgrade_config', 'request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove']);
+  ra.refuse(['cluster_header', 'cluster_variable'], 'choosing the cluster from a header or variable is not supported by mosn-ts yet');
+  ra.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
+  const upstreamProtocol = ra.str('upstream_protocol');
+  if (upstreamProtocol && upstreamProtocol.toLowerCase() !== 'auto') {
+    ra.problems.error(ra.at('upstream_protocol'), 'a per-route upstream protocol is not supported by mosn-ts yet; requests go upstream in the protocol the proxy filter chooses');
+  }
+  ra.ignore(['metadata', 'upgrade_config']);
   ra.finish();
   if (cluster !== undefined) {
     if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
@@ -352,14 +419,18 @@ interface ListenerCtx {
 }
 
 function readListener(l: ConfigReader, ctx: ListenerCtx): ListenerSpec | undefined {
-  const name = l.str('name', { required: true, nonEmpty: true }) ?? '';
-  const network = (l.str('network', { oneOf: ['tcp', 'unix'] }) ?? 'tcp').toLowerCase();
+  const networkText = l.str('network');
+  const network = (networkText || 'tcp').toLowerCase();
+  if (network === 'udp') l.problems.error(l.at('network'), 'UDP listeners are not supported by mosn-ts yet; supported: tcp, unix');
+  else if (network !== 'tcp' && network !== 'unix') l.problems.error(l.at('network'), `unknown network "${networkText}"; known: tcp, unix`);
   const text = l.str('address', { required: true });
   let address: Address | undefined;
   if (text !== undefined) {
     address = network === 'unix' ? { path: text.replace(/^unix:/, '') } : parseAddress(text);
     if (!address) l.problems.error(l.at('address'), `expected "ip:port" (or a socket path with "network": "unix"), got "${text}"`);
   }
+  // MOSN names a listener without a name after its address.
+  const name = l.str('name') || (address ? formatAddress(address) : (text ?? ''));
   const bindPort = l.bool('bind_port') ?? true;
   if (bindPort === false) l.problems.error(l.at('bind_port'), 'listeners that do not bind (original-destination virtual listeners) are not supported by mosn-ts yet');
   const bufferLimit = l.num('per_connection_buffer_limit_bytes', { min: 0 }) ?? DEFAULT_BUFFER_LIMIT;
@@ -369,48 +440,71 @@ function readListener(l: ConfigReader, ctx: ListenerCtx): ListenerSpec | undefin
   const chains = l.objects('filter_chains');
   if (chains.length > 1) l.problems.error(l.at('filter_chains'), 'more than one filter chain (chain matching) is not supported by mosn-ts yet');
   for (const fc of chains) {
-    const tls = fc.obj('tls_context');
-    if (tls?.bool('status')) fc.problems.error(fc.at('tls_context'), 'TLS is not supported by mosn-ts yet');
-    tls?.ignore(['server_name', 'ca_cert', 'cert_chain', 'private_key', 'verify_client', 'require_client_cert', 'insecure_skip', 'cipher_suites', 'ecdh_curves', 'min_version', 'max_version', 'alpn', 'type', 'extend_verify', 'sds_source', 'fall_back', 'ticket']);
-    tls?.finish();
-    fc.refuse(['tls_context_set', 'match'], 'is not supported by mosn-ts yet');
+    readTlsContext(fc, 'TLS is not supported by mosn-ts yet');
+    fc.refuse(['tls_context_set'], 'TLS (tls_context_set) is not supported by mosn-ts yet');
+    fc.ignore(['match'], NOT_USED_BY_MOSN);
+    let terminal: string | undefined;
     for (const f of fc.objects('filters', { nonEmpty: true })) {
       const type = f.str('type', { required: true, nonEmpty: true });
-      if (type === undefined) continue;
-      const extension = ctx.ext.networkFilters.get(type);
-      if (!extension) {
-        f.problems.error(f.at('type'), `network filter "${type}" is not supported; supported: ${ctx.ext.networkFilters.names().join(', ')}`);
-        f.value('config');
+      const extension = type === undefined ? undefined : ctx.ext.networkFilters.get(type);
+      if (type === undefined) {
+        // reported by str()
+      } else if (RETIRED_NETWORK_FILTERS.has(type)) {
+        f.problems.warn(f.at('type'), `"${type}" is a network filter MOSN retired (it installs nothing); mosn-ts treats it as a no-op. Routes belong in servers[].routers`);
+      } else if (!extension) {
+        f.problems.error(f.at('type'), `network filter "${type}" is not supported by mosn-ts yet; supported: ${ctx.ext.networkFilters.names().join(', ')}`);
+      } else if (terminal !== undefined) {
+        f.problems.error(
+          f.at('type'),
+          `"${type}" after "${terminal}" would never receive data: "${terminal}" ends the chain (passing unknown protocols on to the next filter, MOSN's fallback_for_unknown_protocol, is not supported by mosn-ts yet)`,
+        );
+      } else {
+        if (TERMINAL_NETWORK_FILTERS.has(type)) terminal = type;
+        const config = f.has('config') ? f.obj('config') : new ConfigReader({}, f.at('config'), f.problems);
         f.finish();
+        if (!config) continue;
+        let factory: NetworkFilterFactory | undefined;
+        try {
+          factory = extension.create(config, {
+            clusters: ctx.clusters,
+            routers: ctx.routers,
+            extensions: ctx.ext,
+            stats: ctx.stats,
+            listenerName: name,
+            logger: ctx.logger,
+          });
+        } catch (e) {
+          f.problems.error(f.at('config'), `could not be read (a bug in mosn-ts's "${type}" filter, please report it): ${(e as Error).message}`);
+        }
+        if (factory) filterChain.push(factory);
         continue;
       }
-      const config = f.has('config') ? f.obj('config') : new ConfigReader({}, f.at('config'), f.problems);
+      f.value('config');
       f.finish();
-      if (!config) continue;
-      const factory = extension.create(config, {
-        clusters: ctx.clusters,
-        routers: ctx.routers,
-        extensions: ctx.ext,
-        stats: ctx.stats,
-        listenerName: name,
-        logger: ctx.logger,
-      });
-      if (factory) filterChain.push(factory);
     }
     fc.finish();
   }
   if (chains.length === 0) l.problems.error(l.at('filter_chains'), 'is required: expected one filter chain with at least one filter');
 
   for (const sf of l.objects('stream_filters')) {
-    const type = sf.str('type', { required: true }) ?? '';
-    if (ctx.ext.retiredStreamFilters.has(type)) sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
-    else sf.problems.error(sf.at('type'), `stream filter "${type}" is not supported by mosn-ts yet`);
-    sf.value('config');
+    const type = sf.str('type', { required: true, nonEmpty: true });
+    if (type !== undefined && ctx.ext.retiredStreamFilters.has(type)) sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
+    else if (type !== undefined) sf.problems.error(sf.at('type'), `stream filter "${type}" is not supported by mosn-ts yet`);
+    sf.inert(['config', 'go_plugin_config']);
     sf.finish();
   }
-  l.refuse(['listener_filters', 'use_original_dst'], 'is not supported by mosn-ts yet');
+  for (const lf of l.objects('listener_filters')) {
+    const type = lf.str('type', { required: true, nonEmpty: true });
+    if (type !== undefined) lf.problems.error(lf.at('type'), `listener filter "${type}" is not supported by mosn-ts yet`);
+    lf.inert(['config']);
+    lf.finish();
+  }
+  l.refuse(['use_original_dst'], 'original-destination listeners (tproxy, redirect) are not supported by mosn-ts yet');
   l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
-  l.ignore(['type', 'log_path', 'log_level', 'inspector', 'handoff_restoreddestination_connections', 'addr', 'bind_to_port']);
+  l.ignore(['log_path', 'log_level'], NOT_USED_BY_MOSN);
+  // TLS is refused, so there is no TLS to detect.
+  l.inert(['inspector']);
+  l.ignore(['type', 'reuseport', 'default_read_buffer_size', 'handoff_restoreddestination_connections', 'addr', 'bind_to_port']);
   l.finish();
   if (!address) return undefined;
   return { name, address, filterChain, bufferLimit, idleTimeoutMs };
