@@ -106,7 +106,7 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'examples/codes/udpproxy-sample/config.json': [`${LISTENER0}.network`, `${FILTER0}.type`],
   'examples/codes/tunnel-sample/agent_config.json': ['extends[0].type'],
   'examples/codes/tunnel-sample/client_config.json': ['servers[0].listeners[1].filter_chains[0].tls_context', 'servers[0].listeners[1].filter_chains[0].filters[0].type'],
-  'examples/codes/proxy-fallback-example/config.json': [`${LISTENER0}.filter_chains[0].filters[1].type`],
+  'examples/codes/proxy-fallback-example/config.json': [`${FILTER0}.config.fallback_for_unknown_protocol`, `${LISTENER0}.filter_chains[0].filters[1].type`],
   // connection_manager is a retired no-op; the router it used to declare inline is missing.
   'configs/mosn_config_dev.json': [`${FILTER0}.config.router_config_name`],
 

@@ -4,6 +4,9 @@ import type { NetworkFilterExtension } from '../extensions.js';
 /** Protocols a listener can serve today, by protocol kind (HTTP/2 is not served yet). */
 const SERVED_KINDS = new Set(['http1', 'xprotocol']);
 
+/** Protocols MOSN has that mosn-ts does not serve yet: named as such, not as unknown. */
+const MOSN_PROTOCOLS_NOT_YET = ['Http2', 'dubbo', 'dubbothrift', 'tars', 'Http3', 'grpc'];
+
 /** `Auto`, `X` and an empty name all mean "decided per connection / by the downstream". */
 function isWildcard(name: string): boolean {
   const n = name.toLowerCase();
@@ -26,7 +29,9 @@ export const proxyFilter: NetworkFilterExtension = {
       const out: ProtocolEntry[] = [];
       for (const n of names) {
         const e = protocols.get(n);
-        if (!e) r.problems.error(r.at(key), `unknown protocol "${n}"; known: ${known}`);
+        const later = MOSN_PROTOCOLS_NOT_YET.some((m) => m.toLowerCase() === n.toLowerCase());
+        if (!e && later) r.problems.error(r.at(key), `protocol "${n}" is not supported by mosn-ts yet; supported: ${known}`);
+        else if (!e) r.problems.error(r.at(key), `unknown protocol "${n}"; known: ${known}`);
         else if (!served.includes(e)) r.problems.error(r.at(key), `protocol "${n}" is not supported by mosn-ts yet; supported: ${known}`);
         else if (!out.includes(e)) out.push(e);
       }
@@ -91,7 +96,8 @@ export const proxyFilter: NetworkFilterExtension = {
       }
       ext.finish();
     }
-    c.ignore(['name', 'router_handler_name', 'validate_clusters']);
+    c.refuse(['fallback_for_unknown_protocol'], 'is not supported by mosn-ts yet (unknown protocols are closed, not passed to a TCP fallback)');
+    c.ignore(['name', 'router_handler_name', 'validate_clusters', 'concurrency_num']);
     c.finish();
     if (!router || downstream.length === 0) return undefined;
 

@@ -33,8 +33,13 @@ export const tcpProxyFilter: NetworkFilterExtension = {
     for (const r of c.objects('routes')) {
       const name = r.str('cluster', { required: true });
       checkCluster(name, 'cluster', r);
-      const route = { cluster: name ?? '', sourceAddrs: cidrs(r, 'source_addrs'), destinationAddrs: cidrs(r, 'destination_addrs') };
-      r.ignore(['source_port', 'destination_port']);
+      // MOSN's route struct has no JSON tags: its keys are SourceAddrs/DestinationAddrs; accept both spellings.
+      const route = {
+        cluster: name ?? '',
+        sourceAddrs: [...cidrs(r, 'source_addrs'), ...cidrs(r, 'SourceAddrs')],
+        destinationAddrs: [...cidrs(r, 'destination_addrs'), ...cidrs(r, 'DestinationAddrs')],
+      };
+      r.refuse(['source_port', 'destination_port', 'SourcePort', 'DestinationPort'], 'is not supported by mosn-ts yet (the route would match every port)');
       r.finish();
       if (name !== undefined) routes.push(route);
     }
