@@ -13,7 +13,7 @@ import {
 
 /** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
 export type UpstreamPool = ConnectionPool | XConnectionPool;
-import type { LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+import type { LbConfig, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 
 export interface HostConfig {
   address: Address;
@@ -35,6 +35,8 @@ export interface ClusterConfig {
   maxConnections?: number;
   /** Heartbeats on idle RPC connections. */
   keepalive?: KeepaliveOptions;
+  /** `lbconfig`: settings of the load balancer. */
+  lbConfig?: LbConfig;
 }
 
 /** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
@@ -43,6 +45,10 @@ export class Host {
   readonly addressText: string;
   readonly weight: number;
   healthy = true;
+  /** Requests sent to this host and not yet answered (least-request and EWMA balancers read it). */
+  activeRequests = 0;
+  /** Exponentially weighted moving average of response latency in ms (LB_PEAK_EWMA); 0 until measured. */
+  latencyEwmaMs = 0;
   readonly cluster: Cluster;
   #pools = new Map<string, UpstreamPool>();
 
@@ -53,6 +59,19 @@ export class Host {
     this.weight = config.weight;
   }
 
+  /** A request to this host started (returns the start time, for `requestEnded`). */
+  requestStarted(): number {
+    this.activeRequests++;
+    return performance.now();
+  }
+
+  /** A request to this host ended; `startedAt` from `requestStarted`. */
+  requestEnded(startedAt: number): void {
+    if (this.activeRequests > 0) this.activeRequests--;
+    const ms = performance.now() - startedAt;
+    this.latencyEwmaMs = this.latencyEwmaMs === 0 ? ms : this.latencyEwmaMs * 0.9 + ms * 0.1;
+  }
+
   /** The pool for a protocol, made on first use. */
   pool(protocol: string): UpstreamPool {
     let p = this.#pools.get(protocol);
@@ -61,6 +80,13 @@ export class Host {
       this.#pools.set(protocol, p);
     }
     return p;
+  }
+
+  /** Upstream connections open (or opening) to this host, over all its pools. */
+  get activeConnections(): number {
+    let n = 0;
+    for (const p of this.#pools.values()) n += p.connectionCount;
+    return n;
   }
 
   get pools(): Iterable<UpstreamPool> {
@@ -85,7 +111,7 @@ export class Cluster {
     this.log = logger.child({ cluster: config.name });
     this.#poolFactories = poolFactories;
     this.hosts = config.hosts.map((h) => new Host(this, h));
-    this.lb = lbFactory(this.hosts);
+    this.lb = lbFactory(this.hosts, config.lbConfig);
   }
 
   /** A new pool to `host` for `protocol`, from the pool factory registered for it. */

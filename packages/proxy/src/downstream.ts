@@ -10,7 +10,7 @@ import {
   type StreamReceiver,
   type StreamResetReason,
 } from '@mosn/stream';
-import type { ClusterManager } from './cluster.js';
+import type { ClusterManager, Host } from './cluster.js';
 import { httpRouteRequest, pickCluster, type RouterConfig } from './router.js';
 import type { Stats } from './stats.js';
 
@@ -42,6 +42,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #unpipe: Array<() => void> = [];
   #readPaused = false;
   #done = false;
+  #host: Host | undefined;
+  #startedAt = 0;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
 
   constructor(ctx: ProxyContext, down: ServerStream) {
@@ -71,6 +73,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
     const host = cluster.lb.chooseHost();
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
+    this.#host = host;
+    this.#startedAt = host.requestStarted();
     if (action.timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), action.timeoutMs);
     if (!endStream) this.#pauseDownstream();
     const pool = host.pool(this.#ctx.upstreamProtocol);
@@ -192,6 +196,10 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
 
   #finish(): void {
     this.#done = true;
+    if (this.#host) {
+      this.#host.requestEnded(this.#startedAt);
+      this.#host = undefined;
+    }
     this.#clearTimer();
     for (const u of this.#unpipe) u();
     this.#unpipe.length = 0;

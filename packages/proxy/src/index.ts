@@ -7,7 +7,7 @@ export * from '@mosn/stream';
 export { Cluster, ClusterManager, Host, http1PoolFactory, rpcPoolFactory, type ClusterConfig, type HostConfig, type PoolFactory, type UpstreamPool } from './cluster.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
 export { DownstreamRequest, type ProxyContext } from './downstream.js';
-export { random, roundRobin, type LoadBalancer, type LoadBalancerFactory } from './load-balancer.js';
+export { candidates, random, roundRobin, type LbConfig, type LbContext, type LoadBalancer, type LoadBalancerFactory } from './load-balancer.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
 export { proxyRpcRequest } from './rpc-request.js';
 export { Registry } from './registry.js';

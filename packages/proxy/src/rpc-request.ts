@@ -1,4 +1,5 @@
 import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XFrame, XServerConnection } from '@mosn/stream';
+import type { Host } from './cluster.js';
 import type { ProxyContext } from './downstream.js';
 import { pickCluster, rpcRouteRequest } from './router.js';
 
@@ -37,7 +38,7 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
     return;
   }
   const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
-  const call = new RpcCall(ctx, server, request);
+  const call = new RpcCall(ctx, server, request, host);
   call.handle = pool.send(request, call);
   if (timeoutMs > 0 && !call.done) call.startTimer(timeoutMs);
 }
@@ -55,11 +56,15 @@ class RpcCall implements RpcResponseReceiver {
   #server: XServerConnection;
   #request: XFrame;
   #timer: NodeJS.Timeout | undefined;
+  #host: Host;
+  #startedAt: number;
 
-  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame) {
+  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame, host: Host) {
     this.#ctx = ctx;
     this.#server = server;
     this.#request = request;
+    this.#host = host;
+    this.#startedAt = host.requestStarted();
   }
 
   startTimer(ms: number): void {
@@ -90,6 +95,7 @@ class RpcCall implements RpcResponseReceiver {
 
   #finish(): void {
     this.done = true;
+    this.#host.requestEnded(this.#startedAt);
     if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
 }
