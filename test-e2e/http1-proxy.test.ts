@@ -75,6 +75,26 @@ describe('HTTP/1 proxy', () => {
     expect(decoded).toBe('part1-hello world');
   });
 
+  it('passes chunked trailers through both ways', async () => {
+    const b = await httpBackend((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'transfer-encoding': 'chunked', trailer: 'x-checksum' });
+        res.write('body');
+        res.addTrailers({ 'x-checksum': `got-${req.trailers['x-req-trailer'] ?? 'none'}` });
+        res.end();
+      });
+    });
+    cleanups.push(b.close);
+    const { p } = await mosnWith(httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [b.address])] }));
+    const { text } = await rawExchange(p, [
+      'POST /t HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nTrailer: x-req-trailer\r\nConnection: close\r\n\r\n',
+      '2\r\nhi\r\n0\r\nx-req-trailer: abc\r\n\r\n',
+    ]);
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(text).toMatch(/\r\n0\r\nx-checksum: got-abc\r\n\r\n$/);
+  });
+
   it('answers pipelined requests in order on one connection', async () => {
     const b = await httpBackend((req, res) => {
       // the first answer is the slowest: order must still hold

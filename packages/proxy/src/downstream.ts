@@ -1,6 +1,7 @@
 import {
   pipeWithBackpressure,
   type ClientStream,
+  type HttpHeaders,
   type HttpRequestHead,
   type HttpResponseHead,
   type InternalStatus,
@@ -35,8 +36,9 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #up: ClientStream | undefined;
   #poolHandle: PoolHandle | undefined;
   #head: HttpRequestHead | undefined;
-  /** Request body that came before an upstream stream was ready. */
+  /** Request body (and trailers) that came before an upstream stream was ready. */
   #pendingBody: Buffer[] | undefined;
+  #pendingTrailers: HttpHeaders | undefined;
   #requestEnded = false;
   #timer: NodeJS.Timeout | undefined;
   #unpipe: Array<() => void> = [];
@@ -53,6 +55,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#upstreamReceiver = {
       onHeaders: (head, endStream) => this.#onUpstreamHeaders(head, endStream),
       onData: (chunk, endStream) => this.#onUpstreamData(chunk, endStream),
+      onTrailers: (trailers) => this.#onUpstreamTrailers(trailers),
       onReset: (reason) => this.#onUpstreamReset(reason),
     };
   }
@@ -92,6 +95,13 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     else (this.#pendingBody ??= []).push(chunk);
   }
 
+  onTrailers(trailers: HttpHeaders): void {
+    if (this.#done) return;
+    this.#requestEnded = true;
+    if (this.#up) this.#up.sendTrailers(trailers);
+    else this.#pendingTrailers = trailers;
+  }
+
   /** The downstream went away. */
   onReset(_reason: StreamResetReason): void {
     if (this.#done) return;
@@ -124,11 +134,15 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#up = up;
     const head = this.#head!;
     const pending = this.#pendingBody;
+    const trailers = this.#pendingTrailers;
     this.#pendingBody = undefined;
-    up.sendHeaders(head, this.#requestEnded && pending === undefined);
+    this.#pendingTrailers = undefined;
+    const ended = this.#requestEnded && trailers === undefined;
+    up.sendHeaders(head, ended && pending === undefined);
     if (pending) {
-      for (let i = 0; i < pending.length; i++) up.sendData(pending[i]!, this.#requestEnded && i === pending.length - 1);
+      for (let i = 0; i < pending.length; i++) up.sendData(pending[i]!, ended && i === pending.length - 1);
     }
+    if (trailers) up.sendTrailers(trailers);
     // Each side stops reading while the other's write buffer is over its limit.
     const downConn = this.#down.connection;
     const upConn = up.connection;
@@ -155,6 +169,12 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     if (this.#done) return;
     this.#down.sendData(chunk, endStream);
     if (endStream) this.#finish();
+  }
+
+  #onUpstreamTrailers(trailers: HttpHeaders): void {
+    if (this.#done) return;
+    this.#down.sendTrailers(trailers);
+    this.#finish();
   }
 
   #onUpstreamReset(reason: StreamResetReason): void {

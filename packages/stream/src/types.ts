@@ -15,7 +15,8 @@ export type StreamResetReason =
 export interface StreamReceiver<Head> {
   onHeaders(head: Head, endStream: boolean): void;
   onData(chunk: Buffer, endStream: boolean): void;
-  onTrailers?(trailers: HttpHeaders): void;
+  /** Trailers end the stream: no `onData(…, true)` follows them. */
+  onTrailers(trailers: HttpHeaders): void;
   onReset(reason: StreamResetReason): void;
 }
 
@@ -29,6 +30,8 @@ export interface ServerStream {
   readonly connection: Connection;
   sendHeaders(head: HttpResponseHead, endStream: boolean): void;
   sendData(chunk: Buffer, endStream: boolean): void;
+  /** Trailers end the response (HTTP/1: written only on a chunked response). */
+  sendTrailers(trailers: HttpHeaders): void;
   sendLocalReply(status: InternalStatus, message?: string): void;
   /** Send a complete response (direct_response). */
   sendResponse(status: number, body: string | Buffer | undefined, headers?: HttpHeaders): void;
@@ -42,6 +45,8 @@ export interface ClientStream {
   readonly connection: Connection;
   sendHeaders(head: HttpRequestHead, endStream: boolean): void;
   sendData(chunk: Buffer, endStream: boolean): void;
+  /** Trailers end the request (HTTP/1: written only on a chunked request). */
+  sendTrailers(trailers: HttpHeaders): void;
   reset(reason: StreamResetReason): void;
 }
 

@@ -1,7 +1,7 @@
 import { type Connection, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ClientStream, StreamReceiver, StreamResetReason } from '../types.js';
-import { chooseFraming, encodeRequestHead, frameBody, type Framing } from './codec.js';
+import { chooseFraming, encodeRequestHead, encodeTrailers, frameBody, type Framing } from './codec.js';
 import { createParser, type HTTPParserInstance } from './parser.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -35,7 +35,10 @@ export class Http1ClientConnection {
         return s.responseHeaders(head);
       },
       onBody: (chunk) => this.#stream?.responseData(chunk, false),
-      onMessageComplete: () => this.#stream?.responseData(EMPTY, true),
+      onMessageComplete: (trailers) => {
+        if (trailers) this.#stream?.responseTrailers(new HttpHeaders(trailers));
+        else this.#stream?.responseData(EMPTY, true);
+      },
     });
     connection.addReadFilter({
       onData: (buffer, endStream) => {
@@ -154,6 +157,14 @@ export class Http1ClientStream implements ClientStream {
     if (endStream) this.#requestEnd();
   }
 
+  sendTrailers(trailers: HttpHeaders): void {
+    if (this.#done) return;
+    const parts = encodeTrailers(trailers, this.#framing);
+    if (parts.length > 0) this.connection.write(...parts);
+    else if (this.#framing === 'chunked') this.connection.write(...frameBody(EMPTY, true, 'chunked'));
+    this.#requestEnd();
+  }
+
   /** The proxy gives up on this request (timeout, downstream gone): the connection cannot be reused. */
   reset(_reason: StreamResetReason): void {
     if (this.#done) return;
@@ -174,6 +185,13 @@ export class Http1ClientStream implements ClientStream {
     if (end) this.#responseComplete = true;
     this.#receiver.onData(chunk, end);
     if (end) this.#maybeDone();
+  }
+
+  responseTrailers(trailers: HttpHeaders): void {
+    if (this.#done) return;
+    this.#responseComplete = true;
+    this.#receiver.onTrailers(trailers);
+    this.#maybeDone();
   }
 
   remoteReset(reason: StreamResetReason): void {

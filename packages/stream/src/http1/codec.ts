@@ -63,6 +63,16 @@ export function frameBody(chunk: Buffer, endStream: boolean, framing: Framing): 
   return out;
 }
 
+/** The end of a body with trailer fields: the last chunk and the trailers (chunked framing only). */
+export function encodeTrailers(trailers: HttpHeaders, framing: Framing): Buffer[] {
+  if (framing !== 'chunked') return [];
+  let out = '0\r\n';
+  trailers.forEach((value, name) => {
+    if (!isHopByHop(name)) out += name + ': ' + value + CRLF;
+  });
+  return [Buffer.from(out + CRLF, 'latin1')];
+}
+
 /** Statuses whose responses never carry a body. */
 export function statusHasNoBody(status: number): boolean {
   return status === 204 || status === 304 || (status >= 100 && status < 200);

@@ -57,7 +57,8 @@ export type OnHeadersComplete = (
 export interface ParserHandlers {
   onHeadersComplete: OnHeadersComplete;
   onBody(chunk: Buffer): void;
-  onMessageComplete(): void;
+  /** The message ended; `trailers` are the chunked trailer fields, if any came. */
+  onMessageComplete(trailers: string[] | undefined): void;
 }
 
 /**
@@ -83,6 +84,12 @@ export function createParser(type: 'request' | 'response', maxHeaderSize: number
     return h.onHeadersComplete(vMaj, vMin, headers, method, url, status, msg, upgrade, keepAlive);
   }) satisfies OnHeadersComplete;
   p[HTTPParser.kOnBody] = h.onBody;
-  p[HTTPParser.kOnMessageComplete] = h.onMessageComplete;
+  p[HTTPParser.kOnMessageComplete] = () => {
+    // Fields that came through kOnHeaders after the head are trailers: they must not leak into the next head.
+    const trailers = partialHeaders.length > 0 ? partialHeaders : undefined;
+    partialHeaders = [];
+    partialUrl = '';
+    h.onMessageComplete(trailers);
+  };
   return p;
 }

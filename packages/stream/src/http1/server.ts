@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { INTERNAL_STATUS_HTTP, type Connection, type InternalStatus, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason } from '../types.js';
-import { chooseFraming, encodeResponseHead, frameBody, statusHasNoBody, type Framing } from './codec.js';
+import { chooseFraming, encodeResponseHead, encodeTrailers, frameBody, statusHasNoBody, type Framing } from './codec.js';
 import { createParser, METHODS, type HTTPParserInstance, type ParseError } from './parser.js';
 
 export const DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
@@ -66,10 +66,11 @@ export class Http1ServerConnection {
         return 0;
       },
       onBody: (chunk) => this.#parsing?.requestData(chunk, false),
-      onMessageComplete: () => {
+      onMessageComplete: (trailers) => {
         const s = this.#parsing;
         this.#parsing = undefined;
-        s?.requestData(EMPTY, true);
+        if (trailers && s) s.requestTrailers(new HttpHeaders(trailers));
+        else s?.requestData(EMPTY, true);
       },
     });
     connection.on('event', (ev) => {
@@ -177,6 +178,7 @@ export class Http1ServerStream implements ServerStream {
   #requestComplete: boolean;
   /** Body bytes that came while the stream waited its turn. */
   #buffered: Buffer[] | undefined;
+  #bufferedTrailers: HttpHeaders | undefined;
   #framing: Framing = 'none';
   #responseStarted = false;
   #responseComplete = false;
@@ -205,13 +207,26 @@ export class Http1ServerStream implements ServerStream {
     const r = this.receiver!;
     const buffered = this.#buffered;
     this.#buffered = undefined;
-    const complete = this.#requestComplete;
+    const trailers = this.#bufferedTrailers;
+    const complete = this.#requestComplete && trailers === undefined;
     r.onHeaders(this.request, complete && buffered === undefined);
     if (buffered) {
       for (let i = 0; i < buffered.length; i++) {
         r.onData(buffered[i]!, complete && i === buffered.length - 1);
       }
     }
+    if (trailers) r.onTrailers(trailers);
+  }
+
+  /** From the parser: the request's trailers, which end it. */
+  requestTrailers(trailers: HttpHeaders): void {
+    this.#requestComplete = true;
+    if (this.receiver === undefined) {
+      this.#bufferedTrailers = trailers;
+      return;
+    }
+    if (!this.#reset) this.receiver.onTrailers(trailers);
+    this.#maybeDone();
   }
 
   /** From the parser: body bytes of this request, or its end. */
@@ -252,6 +267,14 @@ export class Http1ServerStream implements ServerStream {
       if (parts.length > 0) this.connection.write(...parts);
     }
     if (endStream) this.#responseEnd();
+  }
+
+  sendTrailers(trailers: HttpHeaders): void {
+    if (this.#responseComplete || this.#reset) return;
+    const parts = encodeTrailers(trailers, this.#framing);
+    if (parts.length > 0) this.connection.write(...parts);
+    else if (this.#framing === 'chunked') this.connection.write(...frameBody(EMPTY, true, 'chunked'));
+    this.#responseEnd();
   }
 
   sendResponse(status: number, body: string | Buffer | undefined, headers = new HttpHeaders()): void {
