@@ -1,5 +1,5 @@
 import {
-  pipeWithBackpressure,
+  linkFlow,
   type ClientStream,
   type HttpHeaders,
   type HttpRequestHead,
@@ -114,14 +114,14 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #pauseDownstream(): void {
     if (!this.#readPaused) {
       this.#readPaused = true;
-      this.#down.connection.readDisable(true);
+      this.#down.readDisable(true);
     }
   }
 
   #resumeDownstream(): void {
     if (this.#readPaused) {
       this.#readPaused = false;
-      this.#down.connection.readDisable(false);
+      this.#down.readDisable(false);
     }
   }
 
@@ -143,10 +143,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
       for (let i = 0; i < pending.length; i++) up.sendData(pending[i]!, ended && i === pending.length - 1);
     }
     if (trailers) up.sendTrailers(trailers);
-    // Each side stops reading while the other's write buffer is over its limit.
-    const downConn = this.#down.connection;
-    const upConn = up.connection;
-    this.#unpipe.push(pipeWithBackpressure(downConn, upConn), pipeWithBackpressure(upConn, downConn));
+    // Each side stops reading while the other's send buffer is over its limit.
+    this.#unpipe.push(linkFlow(this.#down, up), linkFlow(up, this.#down));
     this.#resumeDownstream();
   }
 

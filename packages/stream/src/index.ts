@@ -9,8 +9,10 @@ export { Http1ServerConnection, Http1ServerStream, DEFAULT_MAX_HEADER_SIZE, type
 export { Http1ClientConnection, Http1ClientStream } from './http1/client.js';
 export { Http1ConnectionPool, type PoolOptions } from './http1/pool.js';
 export { isHopByHop } from './http1/codec.js';
+export { ConnectionFlow, linkFlow } from './flow.js';
 export type {
   ClientStream,
+  StreamFlow,
   ConnectionPool,
   PoolCallbacks,
   PoolFailureReason,

@@ -21,10 +21,21 @@ export interface StreamReceiver<Head> {
 }
 
 /**
+ * Flow control of one side of a stream. The proxy links the two sides of a request: while one side's
+ * send buffer is over its limit, the other side stops reading.
+ */
+export interface StreamFlow {
+  /** Stop (true) or resume (false) delivering this stream's incoming data. Calls nest. */
+  readDisable(disable: boolean): void;
+  /** Told `true` when this stream's send buffer goes over its limit, `false` when it drains; undefined unsets. */
+  setWatermarkListener(listener: ((above: boolean) => void) | undefined): void;
+}
+
+/**
  * The downstream side of one request: the proxy writes the response through it. `sendLocalReply` answers
  * in the protocol's own terms (an HTTP status, a Bolt response status, ...) for an internal status.
  */
-export interface ServerStream {
+export interface ServerStream extends StreamFlow {
   readonly id: number;
   readonly protocol: string;
   readonly connection: Connection;
@@ -41,7 +52,7 @@ export interface ServerStream {
 }
 
 /** The upstream side of one request: the proxy writes the request through it. */
-export interface ClientStream {
+export interface ClientStream extends StreamFlow {
   readonly connection: Connection;
   sendHeaders(head: HttpRequestHead, endStream: boolean): void;
   sendData(chunk: Buffer, endStream: boolean): void;

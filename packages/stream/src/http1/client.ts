@@ -1,6 +1,7 @@
 import { type Connection, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ClientStream, StreamReceiver, StreamResetReason } from '../types.js';
+import { ConnectionFlow } from '../flow.js';
 import { chooseFraming, encodeRequestHead, encodeTrailers, frameBody, type Framing } from './codec.js';
 import { createParser, type HTTPParserInstance } from './parser.js';
 
@@ -132,6 +133,7 @@ export class Http1ClientStream implements ClientStream {
   #requestComplete = false;
   #responseComplete = false;
   #done = false;
+  #flow: ConnectionFlow | undefined;
 
   constructor(owner: Http1ClientConnection, receiver: StreamReceiver<HttpResponseHead>) {
     this.#owner = owner;
@@ -140,6 +142,14 @@ export class Http1ClientStream implements ClientStream {
 
   get connection(): Connection {
     return this.#owner.connection;
+  }
+
+  readDisable(disable: boolean): void {
+    (this.#flow ??= new ConnectionFlow(this.connection)).readDisable(disable);
+  }
+
+  setWatermarkListener(listener: ((above: boolean) => void) | undefined): void {
+    (this.#flow ??= new ConnectionFlow(this.connection)).setWatermarkListener(listener);
   }
 
   sendHeaders(head: HttpRequestHead, endStream: boolean): void {
@@ -169,6 +179,7 @@ export class Http1ClientStream implements ClientStream {
   reset(_reason: StreamResetReason): void {
     if (this.#done) return;
     this.#done = true;
+    this.#flow?.release();
     this.#owner.streamDone(this, false);
   }
 
@@ -197,6 +208,7 @@ export class Http1ClientStream implements ClientStream {
   remoteReset(reason: StreamResetReason): void {
     if (this.#done) return;
     this.#done = true;
+    this.#flow?.release();
     this.#receiver.onReset(reason);
   }
 
@@ -208,6 +220,7 @@ export class Http1ClientStream implements ClientStream {
   #maybeDone(): void {
     if (this.#done || !this.#requestComplete || !this.#responseComplete) return;
     this.#done = true;
+    this.#flow?.release();
     this.#owner.streamDone(this, true);
   }
 }

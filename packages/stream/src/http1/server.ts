@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { INTERNAL_STATUS_HTTP, type Connection, type InternalStatus, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason } from '../types.js';
+import { ConnectionFlow } from '../flow.js';
 import { chooseFraming, encodeResponseHead, encodeTrailers, frameBody, statusHasNoBody, type Framing } from './codec.js';
 import { createParser, METHODS, type HTTPParserInstance, type ParseError } from './parser.js';
 
@@ -183,6 +184,7 @@ export class Http1ServerStream implements ServerStream {
   #responseStarted = false;
   #responseComplete = false;
   #reset = false;
+  #flow: ConnectionFlow | undefined;
 
   constructor(owner: Http1ServerConnection, id: number, request: HttpRequestHead, keepAlive: boolean, noBody: boolean) {
     this.#owner = owner;
@@ -200,6 +202,14 @@ export class Http1ServerStream implements ServerStream {
   }
   get responseStarted(): boolean {
     return this.#responseStarted;
+  }
+
+  readDisable(disable: boolean): void {
+    (this.#flow ??= new ConnectionFlow(this.connection)).readDisable(disable);
+  }
+
+  setWatermarkListener(listener: ((above: boolean) => void) | undefined): void {
+    (this.#flow ??= new ConnectionFlow(this.connection)).setWatermarkListener(listener);
   }
 
   /** Hand the head (and anything buffered) to the receiver. */
@@ -298,6 +308,7 @@ export class Http1ServerStream implements ServerStream {
 
   /** The connection closed under this stream. */
   connectionClosed(): void {
+    this.#flow?.release();
     if (this.#responseComplete || this.#reset) return;
     this.#reset = true;
     this.receiver?.onReset('connection_termination');
@@ -313,6 +324,9 @@ export class Http1ServerStream implements ServerStream {
   }
 
   #maybeDone(): void {
-    if (this.#responseComplete && this.#requestComplete) this.#owner.streamDone(this);
+    if (this.#responseComplete && this.#requestComplete) {
+      this.#flow?.release();
+      this.#owner.streamDone(this);
+    }
   }
 }
