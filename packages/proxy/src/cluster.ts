@@ -13,7 +13,7 @@ import {
 
 /** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
 export type UpstreamPool = ConnectionPool | XConnectionPool;
-import type { LbConfig, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 
 export interface HostConfig {
   address: Address;
@@ -114,6 +114,20 @@ export class Cluster {
     this.lb = lbFactory(this.hosts, config.lbConfig);
   }
 
+  /**
+   * Another host for a request whose connect to the `tried` hosts failed: asks the load balancer a few
+   * times for one not tried yet. Undefined when there is none.
+   */
+  retryHost(tried: readonly Host[], ctx?: LbContext): Host | undefined {
+    if (tried.length >= this.hosts.length) return undefined;
+    for (let i = 0; i < this.hosts.length * 2; i++) {
+      const h = this.lb.chooseHost(ctx);
+      if (h === undefined) return undefined;
+      if (!tried.includes(h)) return h;
+    }
+    return this.hosts.find((h) => !tried.includes(h));
+  }
+
   /** A new pool to `host` for `protocol`, from the pool factory registered for it. */
   createPool(host: Host, protocol: string): UpstreamPool {
     const f = this.#poolFactories.get(protocol.toLowerCase());
@@ -125,6 +139,9 @@ export class Cluster {
     for (const h of this.hosts) for (const p of h.pools) p.close();
   }
 }
+
+/** Connect attempts per request: a failed connect is retried on another host (nothing was sent yet). */
+export const MAX_CONNECT_ATTEMPTS = 3;
 
 /** The HTTP/1 keep-alive pool for a host of a cluster, with the cluster's limits. */
 export const http1PoolFactory: PoolFactory = (host, cluster) => {

@@ -11,7 +11,7 @@ import {
   type StreamReceiver,
   type StreamResetReason,
 } from '@mosn/stream';
-import type { ClusterManager, Host } from './cluster.js';
+import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
 import { httpRouteRequest, pickCluster, type RouterConfig } from './router.js';
 import type { Stats } from './stats.js';
 
@@ -46,6 +46,9 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #done = false;
   #host: Host | undefined;
   #startedAt = 0;
+  #cluster: Cluster | undefined;
+  /** Hosts whose connect failed for this request. */
+  #tried: Host[] | undefined;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
 
   constructor(ctx: ProxyContext, down: ServerStream) {
@@ -76,12 +79,17 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
     const host = cluster.lb.chooseHost();
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
-    this.#host = host;
-    this.#startedAt = host.requestStarted();
+    this.#cluster = cluster;
     if (action.timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), action.timeoutMs);
     if (!endStream) this.#pauseDownstream();
+    this.#sendTo(host);
+  }
+
+  #sendTo(host: Host): void {
     const pool = host.pool(this.#ctx.upstreamProtocol);
     if (pool.kind !== 'http') return this.#localReply('internal_error', `upstream protocol ${pool.protocol} cannot carry HTTP`);
+    this.#host = host;
+    this.#startedAt = host.requestStarted();
     this.#poolHandle = pool.newStream(this.#upstreamReceiver, {
       onReady: (s) => this.#onUpstreamReady(s),
       onFailure: (r) => this.#onPoolFailure(r),
@@ -151,9 +159,25 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #onPoolFailure(reason: PoolFailureReason): void {
     this.#poolHandle = undefined;
     if (this.#done) return;
+    if ((reason === 'connect_failed' || reason === 'connect_timeout') && this.#retryOtherHost()) return;
     this.#ctx.stats.inc(`cluster.upstream_cx_${reason}`);
     if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow');
     else this.#localReply('connect_failed', `upstream connect failed: ${reason}`);
+  }
+
+  /** The host could not be reached: nothing was sent, so try another host of the cluster. */
+  #retryOtherHost(): boolean {
+    const failed = this.#host!;
+    failed.requestEnded(this.#startedAt);
+    this.#host = undefined;
+    const tried = (this.#tried ??= []);
+    tried.push(failed);
+    if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
+    const next = this.#cluster?.retryHost(tried);
+    if (!next) return false;
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
+    this.#sendTo(next);
+    return true;
   }
 
   #onUpstreamHeaders(head: HttpResponseHead, endStream: boolean): void {

@@ -1,5 +1,5 @@
-import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XFrame, XServerConnection } from '@mosn/stream';
-import type { Host } from './cluster.js';
+import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XConnectionPool, XFrame, XServerConnection } from '@mosn/stream';
+import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import type { ProxyContext } from './downstream.js';
 import { pickCluster, rpcRouteRequest } from './router.js';
 
@@ -38,8 +38,8 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
     return;
   }
   const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
-  const call = new RpcCall(ctx, server, request, host);
-  call.handle = pool.send(request, call);
+  const call = new RpcCall(ctx, server, request, cluster);
+  call.send(host, pool);
   if (timeoutMs > 0 && !call.done) call.startTimer(timeoutMs);
 }
 
@@ -50,21 +50,29 @@ function fail(ctx: ProxyContext, server: XServerConnection, request: XFrame, sta
 
 /** A request waiting for its upstream answer, a reset, or its timeout. */
 class RpcCall implements RpcResponseReceiver {
-  handle: RpcCallHandle | undefined;
   done = false;
   #ctx: ProxyContext;
   #server: XServerConnection;
   #request: XFrame;
+  #cluster: Cluster;
   #timer: NodeJS.Timeout | undefined;
-  #host: Host;
-  #startedAt: number;
+  #handle: RpcCallHandle | undefined;
+  #host: Host | undefined;
+  #startedAt = 0;
+  /** Hosts whose connect failed for this request (the first one only, usually). */
+  #tried: Host[] | undefined;
 
-  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame, host: Host) {
+  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame, cluster: Cluster) {
     this.#ctx = ctx;
     this.#server = server;
     this.#request = request;
+    this.#cluster = cluster;
+  }
+
+  send(host: Host, pool: XConnectionPool): void {
     this.#host = host;
     this.#startedAt = host.requestStarted();
+    this.#handle = pool.send(this.#request, this);
   }
 
   startTimer(ms: number): void {
@@ -79,23 +87,41 @@ class RpcCall implements RpcResponseReceiver {
 
   onReset(reason: StreamResetReason): void {
     if (this.done) return;
+    if (reason === 'connection_failure' && this.#retry()) return;
     this.#finish();
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
     this.#server.localReply(this.#request, RESET_STATUS[reason], `upstream: ${reason}`);
+  }
+
+  /** The host could not be reached: nothing was sent, so try another host of the cluster. */
+  #retry(): boolean {
+    const failed = this.#host!;
+    failed.requestEnded(this.#startedAt);
+    this.#host = undefined;
+    const tried = (this.#tried ??= []);
+    tried.push(failed);
+    if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
+    const next = this.#cluster.retryHost(tried);
+    const pool = next?.pool(this.#server.protocol);
+    if (!next || pool?.kind !== 'rpc') return false;
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
+    this.send(next, pool);
+    return true;
   }
 
   #onTimeout(): void {
     this.#timer = undefined;
     if (this.done) return;
     this.#finish();
-    this.handle?.cancel();
+    this.#handle?.cancel();
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
     this.#server.localReply(this.#request, 'timeout', 'upstream request timeout');
   }
 
   #finish(): void {
     this.done = true;
-    this.#host.requestEnded(this.#startedAt);
+    this.#host?.requestEnded(this.#startedAt);
+    this.#host = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
   }
 }

@@ -1,0 +1,30 @@
+import type { LoadBalancerFactory } from '../load-balancer.js';
+import { HealthView } from './panic.js';
+import { hostWeight, readSettings, type LbSettings } from './settings.js';
+
+/**
+ * `LB_WEIGHTED_ROUNDROBIN`: nginx's smooth weighted round robin. Each pick adds every candidate's weight to its
+ * running score, takes the highest score and lowers it by the total weight, so weights 5, 1, 1 give
+ * `a a b a c a a`: each host in proportion, the heavy one interleaved rather than in a burst. The scores start
+ * again from zero when the set of candidates changes.
+ */
+export const weightedRoundRobin: LoadBalancerFactory = (hosts, config?: LbSettings) => {
+  const view = new HealthView(hosts, readSettings(config).panicThreshold);
+  const state = view.memo((candidates) => ({ candidates, scores: candidates.map(() => 0) }));
+  return {
+    chooseHost() {
+      const { candidates, scores } = state();
+      let best = -1;
+      let total = 0;
+      for (let i = 0; i < candidates.length; i++) {
+        const w = hostWeight(candidates[i]!);
+        total += w;
+        scores[i]! += w;
+        if (best < 0 || scores[i]! > scores[best]!) best = i;
+      }
+      if (best < 0) return undefined;
+      scores[best]! -= total;
+      return candidates[best];
+    },
+  };
+};
