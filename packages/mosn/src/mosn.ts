@@ -54,7 +54,11 @@ export class Mosn {
           bufferLimit: spec.bufferLimit,
           idleTimeoutMs: spec.idleTimeoutMs,
           logger: this.#log,
-          onConnection: () => this.config.stats.inc(`listener.${spec.name}.downstream_cx_total`),
+          onConnection: (conn) => {
+            const stats = this.config.stats;
+            stats.inc(`listener.${spec.name}.downstream_cx_total`);
+            conn.on('filter_error', () => stats.inc(`listener.${spec.name}.downstream_filter_error`));
+          },
         });
         await l.start();
         this.listeners.push(l);

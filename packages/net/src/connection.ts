@@ -38,6 +38,8 @@ type Events = {
   high_watermark: [];
   /** The write buffer drained below the limit again. */
   low_watermark: [];
+  /** A read filter threw: the connection is being closed (counted by the runtime). */
+  filter_error: [err: unknown];
 };
 
 let nextConnectionId = 1;
@@ -294,9 +296,17 @@ export class Connection extends EventEmitter<Events> {
 
   #runReadFilters(from: number): void {
     const filters = this.#readFilters;
-    for (let i = from; i < filters.length; i++) {
-      if (filters[i]!.onData(this.readBuffer, this.#endReceived) === 'stop') return;
-      if (this.#state === 'closed') return;
+    try {
+      for (let i = from; i < filters.length; i++) {
+        if (filters[i]!.onData(this.readBuffer, this.#endReceived) === 'stop') return;
+        if (this.#state === 'closed') return;
+      }
+    } catch (err) {
+      // A filter's bug (or a plug-in's) costs this connection only, never the process.
+      this.log.error({ err }, 'read filter threw; closing the connection');
+      this.emit('filter_error', err);
+      this.readBuffer.clear();
+      this.close('now', 'internal_error');
     }
   }
 

@@ -23,7 +23,8 @@ export type CloseReason =
   | 'upstream_failed'
   | 'shutdown'
   | 'write_error'
-  | 'read_error';
+  | 'read_error'
+  | 'internal_error';
 
 /** The hand a read filter gets on its connection. */
 export interface ReadFilterCallbacks {

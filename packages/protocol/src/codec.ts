@@ -29,10 +29,16 @@ export interface XFrame {
   isGoAway?(): boolean;
 }
 
-/** Why a decoder could not decode. `requestId` is set when the id was read before the error. */
+const DECODE_ERROR = Symbol.for('mosn.protocol.DecodeError');
+
+/**
+ * Why a decoder could not decode. `requestId` is set when the id was read before the error. Recognised by
+ * a global brand, not `instanceof`: a plugin that bundles its own copy of this package still works.
+ */
 export class DecodeError {
   readonly message: string;
   readonly requestId: number | undefined;
+  readonly [DECODE_ERROR] = true;
   constructor(message: string, requestId?: number) {
     this.message = message;
     this.requestId = requestId;
@@ -73,5 +79,5 @@ export interface XProtocolCodec<F extends XFrame = XFrame> {
 }
 
 export function isDecodeError(x: unknown): x is DecodeError {
-  return x instanceof DecodeError;
+  return typeof x === 'object' && x !== null && (x as { [DECODE_ERROR]?: unknown })[DECODE_ERROR] === true;
 }

@@ -1,4 +1,5 @@
 import {
+  DecodeError,
   isDecodeError,
   type Connection,
   type DecodeOptions,
@@ -94,8 +95,17 @@ export class XClientConnection {
   send(request: XFrame, receiver: RpcResponseReceiver | undefined): number {
     const id = this.#nextId;
     this.#nextId = this.#nextId >= 0xfffffffe ? 1 : this.#nextId + 1;
+    let bytes: Buffer[];
+    try {
+      bytes = this.codec.encode(this.codec.withRequestId(request, id));
+    } catch (e) {
+      // A frame the codec cannot write fails alone; the connection and its other requests go on.
+      this.connection.log.warn({ error: (e as Error).message }, 'cannot encode a request');
+      receiver?.onReset('protocol_error');
+      return id;
+    }
     if (receiver && !request.isOneWay()) this.#calls.set(id, receiver);
-    this.connection.write(...this.codec.encode(this.codec.withRequestId(request, id)));
+    this.connection.write(...bytes);
     return id;
   }
 
@@ -108,10 +118,17 @@ export class XClientConnection {
   #onData(buffer: IoBuffer): void {
     this.#readSinceTick = true;
     while (buffer.length > 0) {
-      const frame = this.codec.decode(buffer, this.#decodeOptions);
+      const before = buffer.length;
+      let frame: XFrame | DecodeError | undefined;
+      try {
+        frame = this.codec.decode(buffer, this.#decodeOptions);
+      } catch (e) {
+        frame = new DecodeError(`codec ${this.codec.name} threw: ${(e as Error).message}`);
+      }
       if (frame === undefined) return;
-      if (isDecodeError(frame)) {
-        this.connection.log.warn({ error: frame.message }, 'bad frame from upstream; closing the connection');
+      if (isDecodeError(frame) || buffer.length === before) {
+        const error = isDecodeError(frame) ? frame.message : 'a frame without consuming bytes';
+        this.connection.log.warn({ error }, 'bad frame from upstream; closing the connection');
         buffer.clear();
         this.connection.close('now', 'protocol_error');
         return;
@@ -141,7 +158,13 @@ export class XClientConnection {
     }
     if (frame.isHeartbeat()) {
       const reply = this.codec.heartbeatReply?.(frame);
-      if (reply) this.connection.write(...this.codec.encode(reply));
+      if (reply) {
+        try {
+          this.connection.write(...this.codec.encode(reply));
+        } catch (e) {
+          this.connection.log.warn({ error: (e as Error).message }, 'cannot encode a heartbeat reply');
+        }
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 import {
+  DecodeError,
   isDecodeError,
   type Connection,
   type DecodeOptions,
@@ -73,10 +74,17 @@ export class XServerConnection {
   onData(buffer: IoBuffer, _endStream: boolean): void {
     const codec = this.codec;
     while (buffer.length > 0 && !this.#closed) {
-      const frame = codec.decode(buffer, this.#decodeOptions);
+      const before = buffer.length;
+      let frame: XFrame | DecodeError | undefined;
+      try {
+        frame = codec.decode(buffer, this.#decodeOptions);
+      } catch (e) {
+        // A codec must never throw; if a plug-in one does, only this connection pays for it.
+        frame = new DecodeError(`codec ${codec.name} threw: ${(e as Error).message}`);
+      }
       if (frame === undefined) return;
-      if (isDecodeError(frame)) {
-        this.#onProtocolError?.(frame.message);
+      if (isDecodeError(frame) || buffer.length === before) {
+        this.#onProtocolError?.(isDecodeError(frame) ? frame.message : `codec ${codec.name} returned a frame without consuming bytes`);
         buffer.clear();
         this.connection.close('now', 'protocol_error');
         return;
@@ -86,11 +94,24 @@ export class XServerConnection {
     }
   }
 
+  /** Encode and write, closing this connection if the codec fails (a frame it cannot write). */
+  #write(frame: XFrame): void {
+    let bytes: Buffer[];
+    try {
+      bytes = this.codec.encode(frame);
+    } catch (e) {
+      this.#onProtocolError?.(`codec ${this.codec.name} cannot encode: ${(e as Error).message}`);
+      this.connection.close('now', 'protocol_error');
+      return;
+    }
+    this.connection.write(...bytes);
+  }
+
   #onFrame(frame: XFrame): void {
     if (frame.kind !== 'request') return; // a response from a client: nothing asked for it
     if (frame.isHeartbeat()) {
       const reply = this.codec.heartbeatReply?.(frame);
-      if (reply) this.connection.write(...this.codec.encode(reply));
+      if (reply) this.#write(reply);
       return;
     }
     if (!frame.isOneWay()) {
@@ -100,7 +121,13 @@ export class XServerConnection {
       }
       this.#inflight++;
     }
-    this.#callbacks.onRequest(frame, this);
+    try {
+      this.#callbacks.onRequest(frame, this);
+    } catch (e) {
+      // e.g. a plug-in codec's header map that cannot read the body a route asked about
+      this.#onProtocolError?.(`cannot handle a ${this.codec.name} request: ${(e as Error).message}`);
+      this.localReply(frame, 'codec_error', (e as Error).message);
+    }
   }
 
   /** Write `response` back as the answer to `request` (with the request's id). */
@@ -108,14 +135,14 @@ export class XServerConnection {
     this.#done(request);
     if (this.#closed) return;
     const r = response.requestId === request.requestId ? response : this.codec.withRequestId(response, request.requestId);
-    this.connection.write(...this.codec.encode(r));
+    this.#write(r);
   }
 
   /** Answer `request` in the protocol's own terms for an internal status (no route, timeout, ...). */
   localReply(request: XFrame, status: InternalStatus, message?: string): void {
     this.#done(request);
     if (this.#closed || request.isOneWay()) return;
-    this.connection.write(...this.codec.encode(this.codec.hijack(request, status, message)));
+    this.#write(this.codec.hijack(request, status, message));
   }
 
   /** A one-way request, or one whose answer will never come (downstream gone), is finished. */
@@ -129,7 +156,7 @@ export class XServerConnection {
     if (this.#draining) return;
     this.#draining = true;
     const goAway = this.#sendGoAway ? this.codec.goAway?.() : undefined;
-    if (goAway) this.connection.write(...this.codec.encode(goAway));
+    if (goAway) this.#write(goAway);
     if (this.#inflight === 0) this.connection.close('flush', 'shutdown');
   }
 }
