@@ -270,6 +270,28 @@ describe('router', () => {
     expect(await get(p, '/api/x', { method: 'DELETE' })).toMatchObject({ status: 405, body: 'no deletes' });
   });
 
+  it('LB_MAGLEV with a header hash_policy keeps each user on one host', async () => {
+    const backends = await Promise.all(['m0', 'm1', 'm2'].map((n) => echoBackend(n)));
+    const { p } = await mosnWith(
+      httpProxyConfig({
+        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', hash_policy: [{ header: { key: 'x-user' } }] } }],
+        clusters: [cluster('c', backends.map((b) => b.address), { lb_type: 'LB_MAGLEV' })],
+      }),
+    );
+    const seen = new Map<string, Set<string>>();
+    for (let round = 0; round < 3; round++) {
+      for (let u = 0; u < 20; u++) {
+        const r = await get(p, '/', { headers: { 'x-user': `user-${u}` } });
+        const set = seen.get(`user-${u}`) ?? new Set<string>();
+        set.add(String(r.headers['x-backend']));
+        seen.set(`user-${u}`, set);
+      }
+    }
+    for (const set of seen.values()) expect(set.size).toBe(1);
+    const used = new Set([...seen.values()].map((s) => [...s][0]));
+    expect(used.size).toBeGreaterThan(1); // 20 users do not all hash to one of three hosts
+  });
+
   it('round robin spreads requests over the hosts of a cluster', async () => {
     const a = await echoBackend('a');
     const b = await echoBackend('b');

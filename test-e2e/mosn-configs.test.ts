@@ -87,7 +87,7 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'examples/codes/xprotocol_with_goplugin_example/server_config.json': [`${FILTER0}.config.downstream_protocol`, 'third_part_codec.codecs[0].type'],
 
   // Routing features: mirroring, unsupported LB types, active health checks.
-  'configs/mosn_config_broadcast.json': ['cluster_manager.clusters[1].lb_type', 'servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies', STREAM_FILTER0],
+  'configs/mosn_config_broadcast.json': ['servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies', STREAM_FILTER0],
   'configs/mosn_config_mirror.json': [
     'servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies',
     'servers[0].routers[1].virtual_hosts[0].routers[0].request_mirror_policies',
@@ -98,7 +98,7 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
     'servers[0].listeners[2].filter_chains[0].filters[0].config.upstream_protocol',
     'servers[0].listeners[2].stream_filters[0].type',
   ],
-  'examples/codes/slow-start-sample/config.json': ['cluster_manager.clusters[0].lb_type', 'cluster_manager.clusters[0].health_check'],
+  'examples/codes/slow-start-sample/config.json': ['cluster_manager.clusters[0].health_check'],
 
   // Listener kinds: original destination (tproxy), UDP, tunnels, protocol fallback.
   'examples/codes/tproxy/tproxy_egress/config.json': [`${LISTENER0}.listener_filters[0].type`, `${LISTENER0}.use_original_dst`, 'servers[0].listeners[1].bind_port'],
@@ -252,9 +252,10 @@ describe('hand-made configs', () => {
   it('an unknown lb_type lists the known ones; a MOSN one not supported yet says so', () => {
     const cfg = base();
     cfg.cluster_manager.clusters[0].lb_type = 'LB_FASTEST';
-    expect(only(check(cfg).problems, 'cluster_manager.clusters[0].lb_type')).toBe('unknown lb_type "LB_FASTEST"; known: LB_ROUNDROBIN, LB_RANDOM');
-    cfg.cluster_manager.clusters[0].lb_type = 'LB_MAGLEV';
-    expect(only(check(cfg).problems, 'cluster_manager.clusters[0].lb_type')).toMatch(/"LB_MAGLEV" is not supported by mosn-ts yet; supported: LB_ROUNDROBIN, LB_RANDOM/);
+    const known = 'LB_ROUNDROBIN, LB_RANDOM, LB_WEIGHTED_ROUNDROBIN, LB_LEAST_REQUEST, LB_LEAST_CONNECTION, LB_MAGLEV, LB_REQUEST_ROUNDROBIN, LB_PEAK_EWMA';
+    expect(only(check(cfg).problems, 'cluster_manager.clusters[0].lb_type')).toBe(`unknown lb_type "LB_FASTEST"; known: ${known}`);
+    cfg.cluster_manager.clusters[0].lb_type = 'LB_ORIGINAL_DST';
+    expect(only(check(cfg).problems, 'cluster_manager.clusters[0].lb_type')).toMatch(/"LB_ORIGINAL_DST" is not supported by mosn-ts yet; supported: LB_ROUNDROBIN, LB_RANDOM, /);
   });
 
   it('an unknown cluster type lists the known ones', () => {

@@ -3,8 +3,7 @@ import {
   Registry,
   http1PoolFactory,
   rpcPoolFactory,
-  random,
-  roundRobin,
+  LOAD_BALANCERS,
   type ClusterManager,
   type ConfigReader,
   type LoadBalancerFactory,
@@ -61,8 +60,7 @@ export function defaultExtensions(): Extensions {
   networkFilters.register('tcp_proxy', tcpProxyFilter);
 
   const loadBalancers = new Registry<LoadBalancerFactory>('load balancer');
-  loadBalancers.register('LB_ROUNDROBIN', roundRobin);
-  loadBalancers.register('LB_RANDOM', random);
+  for (const [name, factory] of Object.entries(LOAD_BALANCERS)) loadBalancers.register(name, factory);
 
   const clusterTypes = new Registry<true>('cluster type');
   clusterTypes.register('SIMPLE', true);

@@ -120,12 +120,15 @@ export class Cluster {
    */
   retryHost(tried: readonly Host[], ctx?: LbContext): Host | undefined {
     if (tried.length >= this.hosts.length) return undefined;
+    // The previous host tells position-based balancers (request round robin, Maglev) to move on.
+    const retryCtx: LbContext = { ...ctx, previousHost: tried[tried.length - 1] };
     for (let i = 0; i < this.hosts.length * 2; i++) {
-      const h = this.lb.chooseHost(ctx);
+      const h = this.lb.chooseHost(retryCtx);
       if (h === undefined) return undefined;
       if (!tried.includes(h)) return h;
+      retryCtx.previousHost = h;
     }
-    return this.hosts.find((h) => !tried.includes(h));
+    return this.hosts.find((h) => h.healthy && !tried.includes(h));
   }
 
   /** A new pool to `host` for `protocol`, from the pool factory registered for it. */

@@ -12,7 +12,8 @@ import {
   type StreamResetReason,
 } from '@mosn/stream';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
-import { httpRouteRequest, pickCluster, type RouterConfig } from './router.js';
+import type { LbContext } from './load-balancer.js';
+import { hashKey, httpRouteRequest, pickCluster, type RouterConfig } from './router.js';
 import type { Stats } from './stats.js';
 
 /** What every request of one proxy filter shares. */
@@ -47,6 +48,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #host: Host | undefined;
   #startedAt = 0;
   #cluster: Cluster | undefined;
+  #lbContext: LbContext | undefined;
   /** Hosts whose connect failed for this request. */
   #tried: Host[] | undefined;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
@@ -77,7 +79,11 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const clusterName = pickCluster(action);
     const cluster = this.#ctx.clusters.get(clusterName);
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
-    const host = cluster.lb.chooseHost();
+    this.#lbContext = {
+      hashKey: hashKey(action.hashPolicy, (name) => head.headers.get(name)),
+      sourceAddress: this.#down.connection.remoteAddress,
+    };
+    const host = cluster.lb.chooseHost(this.#lbContext);
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
     this.#cluster = cluster;
     if (action.timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), action.timeoutMs);
@@ -173,7 +179,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const tried = (this.#tried ??= []);
     tried.push(failed);
     if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
-    const next = this.#cluster?.retryHost(tried);
+    const next = this.#cluster?.retryHost(tried, this.#lbContext);
     if (!next) return false;
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.#sendTo(next);

@@ -7,7 +7,8 @@ export * from '@mosn/stream';
 export { Cluster, ClusterManager, Host, MAX_CONNECT_ATTEMPTS, http1PoolFactory, rpcPoolFactory, type ClusterConfig, type HostConfig, type PoolFactory, type UpstreamPool } from './cluster.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
 export { DownstreamRequest, type ProxyContext } from './downstream.js';
-export { candidates, random, roundRobin, type LbConfig, type LbContext, type LoadBalancer, type LoadBalancerFactory } from './load-balancer.js';
+export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+export * from './lb/index.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
 export { proxyRpcRequest } from './rpc-request.js';
 export { Registry } from './registry.js';
@@ -15,8 +16,10 @@ export {
   DEFAULT_ROUTE_TIMEOUT_MS,
   RouterConfig,
   RouterManager,
+  hashKey,
   httpRouteRequest,
   pickCluster,
+  type HashPolicy,
   rpcRouteRequest,
   type WeightedCluster,
   type HeaderMatcher,

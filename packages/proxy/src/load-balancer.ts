@@ -6,6 +6,8 @@ export interface LbContext {
   hashKey?: string | undefined;
   /** The downstream's address, for source-IP hashing. */
   sourceAddress?: string | undefined;
+  /** On a retry: the host the previous attempt of this request went to. */
+  previousHost?: Host | undefined;
 }
 
 /** Picks an upstream host for a request. */
@@ -19,38 +21,9 @@ export interface LbConfig {
   choiceCount?: number;
   /** LB_LEAST_REQUEST with weights: how strongly active requests lower a host's effective weight. */
   activeRequestBias?: number;
+  /** Envoy's healthy panic threshold in percent (default 50; 0 turns panic mode off). */
+  healthyPanicThreshold?: number;
 }
 
 /** Builds a load balancer over a cluster's hosts; registered by `lb_type` name. */
 export type LoadBalancerFactory = (hosts: readonly Host[], config?: LbConfig) => LoadBalancer;
-
-/** The hosts to choose from: the healthy ones, or every host when none is healthy (panic mode). */
-export function candidates(hosts: readonly Host[]): readonly Host[] {
-  let healthy = 0;
-  for (const h of hosts) if (h.healthy) healthy++;
-  if (healthy === hosts.length || healthy === 0) return hosts;
-  return hosts.filter((h) => h.healthy);
-}
-
-/** `LB_ROUNDROBIN`: each host in turn. */
-export const roundRobin: LoadBalancerFactory = (hosts) => {
-  let next = 0;
-  return {
-    chooseHost() {
-      const c = candidates(hosts);
-      if (c.length === 0) return undefined;
-      const h = c[next % c.length];
-      next = (next + 1) % 0x7fffffff;
-      return h;
-    },
-  };
-};
-
-/** `LB_RANDOM`: a host chosen uniformly at random. */
-export const random: LoadBalancerFactory = (hosts) => ({
-  chooseHost() {
-    const c = candidates(hosts);
-    if (c.length === 0) return undefined;
-    return c[Math.floor(Math.random() * c.length)];
-  },
-});

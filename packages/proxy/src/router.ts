@@ -21,9 +21,12 @@ export interface WeightedCluster {
   weight: number;
 }
 
+/** What consistent-hash balancers (Maglev) hash for this route: a header, a cookie, or the source IP. */
+export type HashPolicy = { kind: 'header'; name: string } | { kind: 'cookie'; name: string } | { kind: 'source_ip' };
+
 export type RouteAction =
-  | { kind: 'cluster'; cluster: string; timeoutMs: number }
-  | { kind: 'weighted'; clusters: WeightedCluster[]; totalWeight: number; timeoutMs: number }
+  | { kind: 'cluster'; cluster: string; timeoutMs: number; hashPolicy?: HashPolicy }
+  | { kind: 'weighted'; clusters: WeightedCluster[]; totalWeight: number; timeoutMs: number; hashPolicy?: HashPolicy }
   | { kind: 'direct'; status: number; body: string | undefined };
 
 /** The cluster a forwarding action sends this request to: weighted clusters pick by weight at random. */
@@ -112,6 +115,19 @@ function matches(m: RouteMatch, req: RouteRequest): boolean {
     if (h.regex ? !h.regex.test(v) : v !== h.value) return false;
   }
   return true;
+}
+
+/** The hash key of a request under a route's hash policy (undefined: hash the source address). */
+export function hashKey(policy: HashPolicy | undefined, header: (name: string) => string | undefined): string | undefined {
+  if (policy === undefined || policy.kind === 'source_ip') return undefined;
+  if (policy.kind === 'header') return header(policy.name);
+  const cookies = header('cookie');
+  if (cookies === undefined) return undefined;
+  for (const part of cookies.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === policy.name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
 }
 
 const EMPTY_PATH = '';

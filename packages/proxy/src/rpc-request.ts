@@ -1,7 +1,8 @@
 import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XConnectionPool, XFrame, XServerConnection } from '@mosn/stream';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import type { ProxyContext } from './downstream.js';
-import { pickCluster, rpcRouteRequest } from './router.js';
+import type { LbContext } from './load-balancer.js';
+import { hashKey, pickCluster, rpcRouteRequest } from './router.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
   connection_failure: 'connect_failed',
@@ -29,7 +30,11 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
   const clusterName = pickCluster(action);
   const cluster = ctx.clusters.get(clusterName);
   if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
-  const host = cluster.lb.chooseHost();
+  const lbContext = {
+    hashKey: hashKey(action.hashPolicy, (name) => request.header.get(name)),
+    sourceAddress: server.connection.remoteAddress,
+  };
+  const host = cluster.lb.chooseHost(lbContext);
   if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
   const pool = host.pool(server.protocol);
   if (pool.kind !== 'rpc') return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
@@ -38,7 +43,7 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
     return;
   }
   const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
-  const call = new RpcCall(ctx, server, request, cluster);
+  const call = new RpcCall(ctx, server, request, cluster, lbContext);
   call.send(host, pool);
   if (timeoutMs > 0 && !call.done) call.startTimer(timeoutMs);
 }
@@ -62,11 +67,14 @@ class RpcCall implements RpcResponseReceiver {
   /** Hosts whose connect failed for this request (the first one only, usually). */
   #tried: Host[] | undefined;
 
-  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame, cluster: Cluster) {
+  #lbContext: LbContext;
+
+  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame, cluster: Cluster, lbContext: LbContext) {
     this.#ctx = ctx;
     this.#server = server;
     this.#request = request;
     this.#cluster = cluster;
+    this.#lbContext = lbContext;
   }
 
   send(host: Host, pool: XConnectionPool): void {
@@ -101,7 +109,7 @@ class RpcCall implements RpcResponseReceiver {
     const tried = (this.#tried ??= []);
     tried.push(failed);
     if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
-    const next = this.#cluster.retryHost(tried);
+    const next = this.#cluster.retryHost(tried, this.#lbContext);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');

@@ -18,7 +18,9 @@ import {
   type Address,
   type HeaderMatcher,
   type HostConfig,
+  type HashPolicy,
   type KeepaliveOptions,
+  type LbConfig,
   type Logger,
   type NetworkFilterFactory,
   type Route,
@@ -219,6 +221,7 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   const maxRequestsPerConnection = c.num('max_request_per_conn', { min: 0 }) ?? 0;
   const maxConnections = c.num('max_connections', { min: 1, max: 1024 });
   const keepalive = readKeepalive(c);
+  const lbConfig = readLbConfig(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
   readTlsContext(c, 'upstream TLS is not supported by mosn-ts yet');
   c.refuse(['health_check'], 'active health checking is not supported by mosn-ts yet (unhealthy hosts would keep receiving traffic)');
@@ -229,7 +232,7 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   c.refuse(['mark'], 'marking upstream sockets (SO_MARK) is not supported by mosn-ts yet');
   c.inert(['sub_type']); // "not used yet" in MOSN
   c.ignore(['slow_start'], 'slow start is not supported by mosn-ts yet; hosts get their full weight at once');
-  c.ignore(['lbconfig', 'original_dst_lb_config', 'cluster_manager', 'dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port', 'cluster_pool_enable', 'alias']);
+  c.ignore(['original_dst_lb_config', 'cluster_manager', 'dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port', 'cluster_pool_enable', 'alias']);
   c.finish();
   if (name === undefined) return;
   // A cluster with an unsupported lb_type is still added (with a placeholder balancer; the config is refused
@@ -247,6 +250,7 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
         ...(maxConnections !== undefined ? { maxConnections } : {}),
         ...(keepalive ? { keepalive } : {}),
         ...(bufferLimit ? { bufferLimit } : {}),
+        lbConfig,
       },
       lb ?? roundRobin,
       ext.pools,
@@ -265,6 +269,21 @@ function readTlsContext(parent: ConfigReader, refusal: string): void {
   if (tls.bool('status')) parent.problems.error(parent.at('tls_context'), refusal);
   tls.inert(['type', 'server_name', 'ca_cert', 'cert_chain', 'private_key', 'verify_client', 'require_client_cert', 'insecure_skip', 'cipher_suites', 'ecdh_curves', 'min_version', 'max_version', 'alpn', 'ticket', 'fall_back', 'extend_verify', 'callbacks', 'sds_source']);
   tls.finish();
+}
+
+/** `lbconfig`: `choice_count` (least request/connection), `active_request_bias`, `healthy_panic_threshold`. */
+function readLbConfig(c: ConfigReader): LbConfig {
+  const l = c.obj('lbconfig');
+  if (!l) return {};
+  const choiceCount = l.num('choice_count', { min: 1, max: 100 });
+  const activeRequestBias = l.num('active_request_bias', { min: 0, max: 10, integer: false });
+  const healthyPanicThreshold = l.num('healthy_panic_threshold', { min: 0, max: 100, integer: false });
+  l.finish();
+  return {
+    ...(choiceCount !== undefined ? { choiceCount } : {}),
+    ...(activeRequestBias !== undefined ? { activeRequestBias } : {}),
+    ...(healthyPanicThreshold !== undefined ? { healthyPanicThreshold } : {}),
+  };
 }
 
 /** `keepalive`: heartbeats on idle RPC upstream connections (`interval`, `timeout`, `max_failures`). */
@@ -375,6 +394,38 @@ function checkCluster(r: ConfigReader, key: string, name: string, clusters: Clus
   }
 }
 
+/**
+ * `hash_policy`: what LB_MAGLEV hashes. MOSN uses the first entry: `{"header": {"key": "x-user"}}`,
+ * `{"http_cookie": {"name": "session"}}` (also `cookie`), or `{"source_ip": {}}`.
+ */
+function readHashPolicy(ra: ConfigReader): HashPolicy | undefined {
+  const entries = ra.objects('hash_policy');
+  let policy: HashPolicy | undefined;
+  entries.forEach((e, i) => {
+    let p: HashPolicy | undefined;
+    const header = e.obj('header');
+    const cookie = e.obj('http_cookie') ?? e.obj('cookie');
+    const source = e.obj('source_ip');
+    if (header) {
+      const name = header.str('key', { required: true, nonEmpty: true });
+      header.finish();
+      if (name !== undefined) p = { kind: 'header', name };
+    } else if (cookie) {
+      const name = cookie.str('name', { required: true, nonEmpty: true });
+      cookie.ignore(['path', 'ttl'], 'mosn-ts does not set the cookie; ignored');
+      cookie.finish();
+      if (name !== undefined) p = { kind: 'cookie', name };
+    } else if (source) {
+      source.finish();
+      p = { kind: 'source_ip' };
+    } else e.problems.error(e.path, 'expected one of "header", "http_cookie" or "source_ip"');
+    e.finish();
+    if (i === 0) policy = p;
+    else e.problems.warn(e.path, 'only the first hash_policy entry is used, as in MOSN');
+  });
+  return policy;
+}
+
 /** `route`: `cluster_name` or `weighted_clusters` (`[{cluster: {name, weight}}]`), and `timeout`. */
 function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteAction | undefined {
   const timeoutMs = ra.duration('timeout', { numberUnit: 'ns' }) ?? DEFAULT_ROUTE_TIMEOUT_MS;
@@ -391,7 +442,8 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
     if (name !== undefined && weight !== undefined && weight > 0) weighted.push({ name, weight });
   }
   ra.num('total_cluster_weight', { min: 0 });
-  ra.refuse(['retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'hash_policy', 'metadata_match', 'mirror_policy']);
+  const hashPolicy = readHashPolicy(ra);
+  ra.refuse(['retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'metadata_match', 'mirror_policy']);
   ra.refuse(['cluster_header', 'cluster_variable'], 'choosing the cluster from a header or variable is not supported by mosn-ts yet');
   ra.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
   const upstreamProtocol = ra.str('upstream_protocol');
@@ -403,9 +455,12 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
   if (cluster !== undefined) {
     if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
     checkCluster(ra, 'cluster_name', cluster, clusters);
-    return { kind: 'cluster', cluster, timeoutMs };
+    return { kind: 'cluster', cluster, timeoutMs, ...(hashPolicy ? { hashPolicy } : {}) };
   }
-  if (weighted.length > 0) return { kind: 'weighted', clusters: weighted, totalWeight: weighted.reduce((n, w) => n + w.weight, 0), timeoutMs };
+  if (weighted.length > 0) {
+    const totalWeight = weighted.reduce((n, w) => n + w.weight, 0);
+    return { kind: 'weighted', clusters: weighted, totalWeight, timeoutMs, ...(hashPolicy ? { hashPolicy } : {}) };
+  }
   ra.problems.error(ra.at('cluster_name'), 'is required: expected the name of a cluster (or weighted_clusters)');
   return undefined;
 }

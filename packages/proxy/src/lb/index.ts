@@ -1,4 +1,5 @@
-import { random, roundRobin, type LoadBalancerFactory } from '../load-balancer.js';
+import type { LoadBalancerFactory } from '../load-balancer.js';
+import { random, roundRobin } from './round-robin.js';
 import { leastConnection } from './least-connection.js';
 import { leastRequest } from './least-request.js';
 import { maglev } from './maglev.js';
@@ -21,6 +22,7 @@ export {
   type RetryLbContext,
 } from './settings.js';
 export { weightedRoundRobin } from './weighted-round-robin.js';
+export { random, roundRobin } from './round-robin.js';
 
 /** Every `lb_type` of MOSN but `LB_ORIGINAL_DST` (a cluster type's balancer), by its MOSN name. */
 export const LOAD_BALANCERS: Readonly<Record<string, LoadBalancerFactory>> = {

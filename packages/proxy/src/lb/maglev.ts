@@ -16,19 +16,20 @@ export function maglevTable(addresses: readonly string[], size = MAGLEV_TABLE_SI
   const table = new Int32Array(size).fill(-1);
   const n = addresses.length;
   if (n === 0) return table;
-  const next = new Array<number>(n);
-  const skip = new Array<number>(n);
+  const next = new Int32Array(n);
+  const skip = new Int32Array(n);
   addresses.forEach((a, i) => {
     const digest = createHash('sha1').update(a).digest();
     next[i] = digest.readUInt32BE(0) % size;
     skip[i] = (digest.readUInt32BE(4) % (size - 1)) + 1;
   });
+  const step = (e: number, by: number) => (e + by >= size ? e + by - size : e + by);
   for (let filled = 0; ; ) {
     for (let i = 0; i < n; i++) {
       let e = next[i]!;
-      while (table[e] !== -1) e = (e + skip[i]!) % size;
+      while (table[e] !== -1) e = step(e, skip[i]!);
       table[e] = i;
-      next[i] = (e + skip[i]!) % size;
+      next[i] = step(e, skip[i]!);
       if (++filled === size) return table;
     }
   }

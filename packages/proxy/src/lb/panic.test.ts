@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { roundRobin } from '../load-balancer.js';
+import { roundRobin } from './round-robin.js';
 import { HealthView, candidatesWithPanic } from './panic.js';
 import { testCluster } from './testing.js';
 

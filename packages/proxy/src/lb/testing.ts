@@ -1,7 +1,7 @@
 /** Fixtures for the balancers' unit tests (not exported by the package). */
 import { Cluster, type Host, type PoolFactory, type UpstreamPool } from '../cluster.js';
 import type { LbContext, LoadBalancer, LoadBalancerFactory } from '../load-balancer.js';
-import type { LbSettings } from './settings.js';
+import type { LbSettings, RetryLbContext } from './settings.js';
 
 /** A cluster of hosts `10.0.0.1:8080`, `10.0.0.2:8080`, ... with these weights, balanced by `factory`. */
 export function testCluster(factory: LoadBalancerFactory, weights: readonly number[], lbConfig: LbSettings = {}): Cluster {
@@ -47,4 +47,9 @@ export function countPicks(lb: LoadBalancer, hosts: readonly Host[], n: number, 
     counts[hosts.indexOf(h)]!++;
   }
   return counts;
+}
+
+/** The context of a retry whose previous attempt went to `previousHost` (until `LbContext` carries that field). */
+export function retryOf(previousHost: Host, ctx: LbContext = {}): RetryLbContext {
+  return { ...ctx, previousHost };
 }
