@@ -29,6 +29,8 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'configs/mosn_config.json': 'valid',
   'configs/mosn_rpc_config.json': 'valid', // healthcheck: retired stream filter, a no-op with a warning
   'configs/mosn_rpc_config_bolt.json': 'valid',
+  'examples/codes/dubbo/client_config.json': 'valid',
+  'examples/codes/dubbo/server_config.json': 'valid',
   'examples/codes/filter/transcoder/server_config.json': 'valid',
   'examples/codes/flowcontrol-sample/client_config.json': 'valid',
   'examples/codes/http-sample/client_config.json': 'valid',
@@ -76,8 +78,6 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'examples/codes/sofarpc-with-xprotocol-sample/tls_server_config.json': [TLS0],
 
   // Protocols mosn-ts does not serve yet (Dubbo, HTTP/2, third-party codecs).
-  'examples/codes/dubbo/client_config.json': [`${FILTER0}.config.downstream_protocol`],
-  'examples/codes/dubbo/server_config.json': [`${FILTER0}.config.downstream_protocol`],
   'configs/mosn_rpc_config_wasm.json': [
     `${FILTER0}.config.extend_config.sub_protocol`,
     'servers[0].listeners[1].filter_chains[0].filters[0].config.extend_config.sub_protocol',
@@ -92,7 +92,6 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
     'servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies',
     'servers[0].routers[1].virtual_hosts[0].routers[0].request_mirror_policies',
     'servers[0].routers[2].virtual_hosts[0].routers[0].request_mirror_policies',
-    `${FILTER0}.config.extend_config.sub_protocol`,
     STREAM_FILTER0,
     'servers[0].listeners[1].stream_filters[0].type',
     'servers[0].listeners[2].filter_chains[0].filters[0].config.upstream_protocol',
@@ -112,10 +111,8 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
 
   // xDS bootstraps.
   'examples/codes/filter/dubbo/install/build/mosn_config_dubbo_xds.json': [
-    `${FILTER0}.config.downstream_protocol`,
     `${FILTER0}.config.router_config_name`,
     STREAM_FILTER0,
-    'servers[0].listeners[1].filter_chains[0].filters[0].config.downstream_protocol',
     'servers[0].listeners[1].stream_filters[0].type',
     'admin.address.socket_address.port_value',
     'dynamic_resources',

@@ -14,6 +14,7 @@ import {
   type Stats,
 } from '@mosn/proxy';
 import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
+import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
 
@@ -54,6 +55,7 @@ export function defaultExtensions(): Extensions {
   const protocols = ProtocolRegistry.withHttp();
   protocols.registerCodec(boltCodec);
   protocols.registerCodec(boltv2Codec);
+  protocols.registerCodec(dubboCodec);
 
   const networkFilters = new Registry<NetworkFilterExtension>('network filter');
   networkFilters.register('proxy', proxyFilter);

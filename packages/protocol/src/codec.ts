@@ -27,6 +27,12 @@ export interface XFrame {
   isOneWay(): boolean;
   /** A server's GoAway: drain this connection. */
   isGoAway?(): boolean;
+  /**
+   * Set when the frame is forwardable but its routing fields cannot be read (e.g. a Dubbo body in a
+   * serialization mosn does not read): a request no route matches is then answered with a codec error
+   * carrying this reason, instead of "no route".
+   */
+  readonly routingError?: string | undefined;
 }
 
 const DECODE_ERROR = Symbol.for('mosn.protocol.DecodeError');

@@ -24,7 +24,10 @@ const IGNORE: RpcResponseReceiver = { onResponse() {}, onReset() {} };
 export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, request: XFrame): void {
   ctx.stats.inc(ctx.statPrefix + 'downstream_rq_total');
   const route = ctx.router.route(rpcRouteRequest(request.header));
-  if (!route) return fail(ctx, server, request, 'no_route', 'no route matched');
+  if (!route) {
+    const unreadable = request.routingError;
+    return fail(ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
+  }
   const action = route.action;
   if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
   const clusterName = pickCluster(action);

@@ -5,7 +5,7 @@ import type { NetworkFilterExtension } from '../extensions.js';
 const SERVED_KINDS = new Set(['http1', 'xprotocol']);
 
 /** Protocols MOSN has that mosn-ts does not serve yet: named as such, not as unknown. */
-const MOSN_PROTOCOLS_NOT_YET = ['Http2', 'dubbo', 'dubbothrift', 'tars', 'Http3', 'grpc'];
+const MOSN_PROTOCOLS_NOT_YET = ['Http2', 'dubbothrift', 'tars', 'Http3', 'grpc'];
 
 /** `Auto`, `X` and an empty name all mean "decided per connection / by the downstream". */
 function isWildcard(name: string): boolean {
