@@ -13,6 +13,7 @@ import {
 
 /** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
 export type UpstreamPool = ConnectionPool | XConnectionPool;
+import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
 import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 
 export interface HostConfig {
@@ -37,6 +38,8 @@ export interface ClusterConfig {
   keepalive?: KeepaliveOptions;
   /** `lbconfig`: settings of the load balancer. */
   lbConfig?: LbConfig;
+  /** `circuit_breakers` thresholds. */
+  circuitBreakers?: CircuitBreakerConfig;
 }
 
 /** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
@@ -103,6 +106,7 @@ export class Cluster {
   readonly hosts: Host[];
   readonly lb: LoadBalancer;
   readonly log: Logger;
+  readonly resources: ClusterResources;
   #poolFactories: ReadonlyMap<string, PoolFactory>;
 
   constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
@@ -110,6 +114,7 @@ export class Cluster {
     this.config = config;
     this.log = logger.child({ cluster: config.name });
     this.#poolFactories = poolFactories;
+    this.resources = new ClusterResources(config.circuitBreakers);
     this.hosts = config.hosts.map((h) => new Host(this, h));
     this.lb = lbFactory(this.hosts, config.lbConfig);
   }
@@ -156,6 +161,8 @@ export const http1PoolFactory: PoolFactory = (host, cluster) => {
     maxRequestsPerConnection: c.maxRequestsPerConnection,
     ...(c.bufferLimit !== undefined ? { bufferLimit: c.bufferLimit } : {}),
     logger: cluster.log,
+    connectionLimit: cluster.resources.connections,
+    pendingLimit: cluster.resources.pendingRequests,
   });
 };
 
@@ -192,6 +199,8 @@ export function rpcPoolFactory(codec: XProtocolCodec): PoolFactory {
       ...(c.keepalive ? { keepalive: c.keepalive } : {}),
       ...(c.bufferLimit !== undefined ? { bufferLimit: c.bufferLimit } : {}),
       logger: cluster.log,
+      connectionLimit: cluster.resources.connections,
+      pendingLimit: cluster.resources.pendingRequests,
     });
   };
 }

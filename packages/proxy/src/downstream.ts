@@ -49,6 +49,9 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #startedAt = 0;
   #cluster: Cluster | undefined;
   #lbContext: LbContext | undefined;
+  /** The clusters whose max_requests / max_retries this request holds a unit of. */
+  #requestBudget: Cluster | undefined;
+  #retryBudget: Cluster | undefined;
   /** Hosts whose connect failed for this request. */
   #tried: Host[] | undefined;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
@@ -79,6 +82,11 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const clusterName = pickCluster(action);
     const cluster = this.#ctx.clusters.get(clusterName);
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
+    if (!cluster.resources.requests.tryAcquire()) {
+      this.#ctx.stats.inc(`cluster.${cluster.name}.upstream_rq_pending_overflow`);
+      return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`);
+    }
+    this.#requestBudget = cluster;
     this.#lbContext = {
       hashKey: hashKey(action.hashPolicy, (name) => head.headers.get(name)),
       sourceAddress: this.#down.connection.remoteAddress,
@@ -178,9 +186,13 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#host = undefined;
     const tried = (this.#tried ??= []);
     tried.push(failed);
-    if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
-    const next = this.#cluster?.retryHost(tried, this.#lbContext);
+    if (tried.length >= MAX_CONNECT_ATTEMPTS || !this.#cluster) return false;
+    const next = this.#cluster.retryHost(tried, this.#lbContext);
     if (!next) return false;
+    if (!this.#retryBudget) {
+      if (!this.#cluster.resources.retries.tryAcquire()) return false;
+      this.#retryBudget = this.#cluster;
+    }
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.#sendTo(next);
     return true;
@@ -244,6 +256,9 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
 
   #finish(): void {
     this.#done = true;
+    this.#requestBudget?.resources.requests.release();
+    this.#retryBudget?.resources.retries.release();
+    this.#requestBudget = this.#retryBudget = undefined;
     if (this.#host) {
       this.#host.requestEnded(this.#startedAt);
       this.#host = undefined;

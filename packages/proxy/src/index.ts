@@ -31,3 +31,4 @@ export {
 } from './router.js';
 export { Stats } from './stats.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';
+export { ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';

@@ -33,15 +33,22 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
   const clusterName = pickCluster(action);
   const cluster = ctx.clusters.get(clusterName);
   if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
+  if (!cluster.resources.requests.tryAcquire()) {
+    return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`);
+  }
   const lbContext = {
     hashKey: hashKey(action.hashPolicy, (name) => request.header.get(name)),
     sourceAddress: server.connection.remoteAddress,
   };
   const host = cluster.lb.chooseHost(lbContext);
-  if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
-  const pool = host.pool(server.protocol);
-  if (pool.kind !== 'rpc') return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
+  const pool = host?.pool(server.protocol);
+  if (!host || pool?.kind !== 'rpc') {
+    cluster.resources.requests.release();
+    if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
+    return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
+  }
   if (request.isOneWay()) {
+    cluster.resources.requests.release();
     pool.send(request, IGNORE);
     return;
   }
@@ -67,6 +74,7 @@ class RpcCall implements RpcResponseReceiver {
   #handle: RpcCallHandle | undefined;
   #host: Host | undefined;
   #startedAt = 0;
+  #retrying = false;
   /** Hosts whose connect failed for this request (the first one only, usually). */
   #tried: Host[] | undefined;
 
@@ -115,6 +123,10 @@ class RpcCall implements RpcResponseReceiver {
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
+    if (!this.#retrying) {
+      if (!this.#cluster.resources.retries.tryAcquire()) return false;
+      this.#retrying = true;
+    }
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.send(next, pool);
     return true;
@@ -131,6 +143,8 @@ class RpcCall implements RpcResponseReceiver {
 
   #finish(): void {
     this.done = true;
+    this.#cluster.resources.requests.release();
+    if (this.#retrying) this.#cluster.resources.retries.release();
     this.#host?.requestEnded(this.#startedAt);
     this.#host = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);

@@ -13,6 +13,7 @@ export { ConnectionFlow, linkFlow } from './flow.js';
 export type {
   ClientStream,
   StreamFlow,
+  ResourceLimit,
   ConnectionPool,
   PoolCallbacks,
   PoolFailureReason,

@@ -94,3 +94,12 @@ export interface PoolHandle {
 }
 
 export type { InternalStatus };
+
+/**
+ * A shared budget (a circuit breaker threshold): `tryAcquire` takes one unit if any is left. Pools take
+ * connections and pending-request slots from the cluster's budgets.
+ */
+export interface ResourceLimit {
+  tryAcquire(): boolean;
+  release(): void;
+}

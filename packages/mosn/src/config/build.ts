@@ -18,6 +18,8 @@ import {
   type Address,
   type HeaderMatcher,
   type HostConfig,
+  DEFAULT_CIRCUIT_BREAKERS,
+  type CircuitBreakerConfig,
   type HashPolicy,
   type KeepaliveOptions,
   type LbConfig,
@@ -222,10 +224,10 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   const maxConnections = c.num('max_connections', { min: 1, max: 1024 });
   const keepalive = readKeepalive(c);
   const lbConfig = readLbConfig(c);
+  const circuitBreakers = readCircuitBreakers(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
   readTlsContext(c, 'upstream TLS is not supported by mosn-ts yet');
   c.refuse(['health_check'], 'active health checking is not supported by mosn-ts yet (unhealthy hosts would keep receiving traffic)');
-  c.refuse(['circuit_breakers'], 'circuit breakers are not supported by mosn-ts yet (their limits would not apply)');
   c.refuse(['lb_subset_config'], 'subset load balancing is not supported by mosn-ts yet');
   c.refuse(['spec'], 'hosts from a service registry (spec.subscribe) are not supported by mosn-ts yet');
   c.refuse(['cluster_manager_tls'], 'upstream TLS (from cluster_manager.tls_context) is not supported by mosn-ts yet');
@@ -251,6 +253,7 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
         ...(keepalive ? { keepalive } : {}),
         ...(bufferLimit ? { bufferLimit } : {}),
         lbConfig,
+        circuitBreakers,
       },
       lb ?? roundRobin,
       ext.pools,
@@ -269,6 +272,37 @@ function readTlsContext(parent: ConfigReader, refusal: string): void {
   if (tls.bool('status')) parent.problems.error(parent.at('tls_context'), refusal);
   tls.inert(['type', 'server_name', 'ca_cert', 'cert_chain', 'private_key', 'verify_client', 'require_client_cert', 'insecure_skip', 'cipher_suites', 'ecdh_curves', 'min_version', 'max_version', 'alpn', 'ticket', 'fall_back', 'extend_verify', 'callbacks', 'sds_source']);
   tls.finish();
+}
+
+/**
+ * `circuit_breakers`: MOSN's array of thresholds (`[{ "priority": "default", "max_connections", ... }]`; the
+ * object form `{ "thresholds": [...] }` is read too). The default-priority entry applies; DEFAULT_CIRCUIT_BREAKERS
+ * fill the rest.
+ */
+function readCircuitBreakers(c: ConfigReader): CircuitBreakerConfig {
+  const out = { ...DEFAULT_CIRCUIT_BREAKERS };
+  const raw = c.value('circuit_breakers');
+  if (raw === undefined || raw === null) return out;
+  const holder = new ConfigReader({ thresholds: Array.isArray(raw) ? raw : (raw as { thresholds?: unknown }).thresholds ?? [] }, c.at('circuit_breakers'), c.problems);
+  const entries = holder.objects('thresholds');
+  for (const t of entries) {
+    const priority = (t.str('priority') ?? 'default').toLowerCase();
+    const read = (key: string) => t.num(key, { min: 0, max: 1_000_000 });
+    const maxConnections = read('max_connections');
+    const maxPendingRequests = read('max_pending_requests');
+    const maxRequests = read('max_requests');
+    const maxRetries = read('max_retries');
+    t.finish();
+    if (priority !== 'default' && priority !== '') {
+      t.problems.warn(t.at('priority'), `priority "${priority}" thresholds are not used: mosn-ts has one priority`);
+      continue;
+    }
+    if (maxConnections !== undefined) out.maxConnections = maxConnections;
+    if (maxPendingRequests !== undefined) out.maxPendingRequests = maxPendingRequests;
+    if (maxRequests !== undefined) out.maxRequests = maxRequests;
+    if (maxRetries !== undefined) out.maxRetries = maxRetries;
+  }
+  return out;
 }
 
 /** `lbconfig`: `choice_count` (least request/connection), `active_request_bias`, `healthy_panic_threshold`. */

@@ -1,6 +1,6 @@
 import { Connection, silentLogger, type Address, type Logger } from '@mosn/protocol';
 import type { HttpResponseHead } from '../http-headers.js';
-import type { ConnectionPool, PoolCallbacks, PoolHandle, StreamReceiver } from '../types.js';
+import type { ConnectionPool, PoolCallbacks, PoolHandle, ResourceLimit, StreamReceiver } from '../types.js';
 import { Http1ClientConnection } from './client.js';
 
 export interface PoolOptions {
@@ -17,6 +17,10 @@ export interface PoolOptions {
   /** Close a pooled connection idle for this long; 0 keeps it. */
   idleTimeoutMs?: number;
   logger?: Logger;
+  /** The cluster's connection budget (`circuit_breakers.max_connections`), shared by its hosts' pools. */
+  connectionLimit?: ResourceLimit;
+  /** The cluster's budget of requests waiting for a connection (`max_pending_requests`). */
+  pendingLimit?: ResourceLimit;
 }
 
 interface Pending {
@@ -64,19 +68,37 @@ export class Http1ConnectionPool implements ConnectionPool {
       this.#attach(idle, { receiver, callbacks });
       return NOOP_HANDLE;
     }
-    if (this.#pending.length >= (this.#o.maxPendingRequests ?? 1024)) {
+    if (this.#pending.length >= (this.#o.maxPendingRequests ?? 1024) || !(this.#o.pendingLimit?.tryAcquire() ?? true)) {
       callbacks.onFailure('overflow');
       return NOOP_HANDLE;
     }
     const p: Pending = { receiver, callbacks };
     this.#pending.push(p);
-    if (this.#all.size < (this.#o.maxConnections ?? 1024) && this.#connecting < this.#pending.length) this.#dial();
+    this.#maybeDial();
     return {
       cancel: () => {
         const i = this.#pending.indexOf(p);
-        if (i >= 0) this.#pending.splice(i, 1);
+        if (i >= 0) {
+          this.#pending.splice(i, 1);
+          this.#o.pendingLimit?.release();
+        }
       },
     };
+  }
+
+  /** The oldest waiting request, its pending slot given back. */
+  #nextPending(): Pending | undefined {
+    const p = this.#pending.shift();
+    if (p) this.#o.pendingLimit?.release();
+    return p;
+  }
+
+  /** Dial when requests wait for more connections than are being made, within both connection limits. */
+  #maybeDial(): void {
+    if (this.#draining || this.#pending.length <= this.#connecting) return;
+    if (this.#all.size >= (this.#o.maxConnections ?? 1024)) return;
+    if (this.#o.connectionLimit && !this.#o.connectionLimit.tryAcquire()) return;
+    this.#dial();
   }
 
   drain(): void {
@@ -88,7 +110,7 @@ export class Http1ConnectionPool implements ConnectionPool {
   close(): void {
     this.drain();
     for (const c of this.#all) c.connection.close('now', 'shutdown');
-    for (const p of this.#pending.splice(0)) p.callbacks.onFailure('closed');
+    for (let p = this.#nextPending(); p; p = this.#nextPending()) p.callbacks.onFailure('closed');
   }
 
   #dial(): void {
@@ -112,17 +134,19 @@ export class Http1ConnectionPool implements ConnectionPool {
       if (ev === 'connect_failed' || ev === 'connect_timeout') {
         this.#connecting--;
         this.#all.delete(client);
+        this.#o.connectionLimit?.release();
         // The request this dial was for fails; the others wait for connections that may yet come.
-        const p = this.#pending.shift();
+        const p = this.#nextPending();
         p?.callbacks.onFailure(ev);
         return;
       }
       // closed
       if (!connected) return;
       this.#all.delete(client);
+      this.#o.connectionLimit?.release();
       const i = this.#idle.indexOf(client);
       if (i >= 0) this.#idle.splice(i, 1);
-      if (this.#pending.length > this.#connecting && !this.#draining) this.#dial();
+      this.#maybeDial();
     });
   }
 
@@ -131,10 +155,9 @@ export class Http1ConnectionPool implements ConnectionPool {
     const max = this.#o.maxRequestsPerConnection ?? 0;
     if (this.#draining || (max > 0 && c.requests >= max) || !c.reusable || c.connection.state !== 'open') {
       c.connection.close('now', 'requested');
-      if (this.#pending.length > this.#connecting && !this.#draining) this.#dial();
-      return;
+      return; // its close event dials a replacement if requests wait
     }
-    const p = this.#pending.shift();
+    const p = this.#nextPending();
     if (p) this.#attach(c, p);
     else this.#idle.push(c);
   }

@@ -1,4 +1,5 @@
 import { Connection, silentLogger, type Address, type Logger, type XFrame, type XProtocolCodec } from '@mosn/protocol';
+import type { ResourceLimit, StreamResetReason } from '../types.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './server.js';
 import { XClientConnection, type KeepaliveOptions, type RpcResponseReceiver } from './client.js';
 
@@ -14,6 +15,10 @@ export interface XPoolOptions {
   keepalive?: KeepaliveOptions;
   bufferLimit?: number;
   logger?: Logger;
+  /** The cluster's connection budget (`circuit_breakers.max_connections`). */
+  connectionLimit?: ResourceLimit;
+  /** The cluster's budget of requests waiting for a connection (`max_pending_requests`). */
+  pendingLimit?: ResourceLimit;
 }
 
 /** Lets a caller give up on a request: the late response is dropped. */
@@ -76,13 +81,19 @@ export class XConnectionPool {
       const id = conn.send(request, receiver);
       return { cancel: () => conn.cancel(id) };
     }
-    if (this.#waiting.length >= (this.#o.maxPendingRequests ?? 10_000)) {
+    if (this.#waiting.length >= (this.#o.maxPendingRequests ?? 10_000) || !(this.#o.pendingLimit?.tryAcquire() ?? true)) {
       receiver.onReset('overflow');
       return DONE;
     }
     const w: Waiting = { request, receiver, handle: { cancelled: false, conn: undefined, id: 0 } };
     this.#waiting.push(w);
-    if (this.#connecting === 0) this.#dial();
+    if (this.#connecting === 0 && !this.#dial()) {
+      // no connection and none may be made (the cluster's max_connections is used up)
+      this.#waiting.pop();
+      this.#o.pendingLimit?.release();
+      receiver.onReset('overflow');
+      return DONE;
+    }
     return {
       cancel: () => {
         w.handle.cancelled = true;
@@ -94,7 +105,7 @@ export class XConnectionPool {
   /** A usable connection, round robin; dials another while below maxConnections. */
   #pick(): XClientConnection | undefined {
     const ready = this.#ready;
-    if (ready.length + this.#connecting < (this.#o.maxConnections ?? 1)) this.#dial();
+    if (ready.length > 0 && ready.length + this.#connecting < (this.#o.maxConnections ?? 1)) this.#dial();
     for (let i = 0; i < ready.length; i++) {
       const c = ready[(this.#next++ & 0x7fffffff) % ready.length]!;
       if (c.usable) return c;
@@ -102,9 +113,11 @@ export class XConnectionPool {
     return undefined;
   }
 
-  #dial(): void {
-    this.#connecting++;
+  /** Dial a connection if the cluster's budget allows; false when it does not. */
+  #dial(): boolean {
     const o = this.#o;
+    if (o.connectionLimit && !o.connectionLimit.tryAcquire()) return false;
+    this.#connecting++;
     const conn = Connection.dial(o.address, {
       connectTimeoutMs: o.connectTimeoutMs,
       logger: this.#log,
@@ -126,23 +139,33 @@ export class XConnectionPool {
       }
       if (ev === 'connect_failed' || ev === 'connect_timeout') {
         this.#connecting--;
+        o.connectionLimit?.release();
         this.#log.debug({ event: ev }, 'upstream connect failed');
         // Nobody waits longer than one connect attempt.
-        if (this.#connecting === 0 && this.#ready.length === 0) {
-          for (const w of this.#waiting.splice(0)) if (!w.handle.cancelled) w.receiver.onReset('connection_failure');
-        }
+        if (this.#connecting === 0 && this.#ready.length === 0) this.#failWaiting('connection_failure');
         return;
       }
+      o.connectionLimit?.release();
       this.#remove(client);
     });
+    return true;
+  }
+
+  #failWaiting(reason: StreamResetReason): void {
+    for (const w of this.#waiting.splice(0)) {
+      this.#o.pendingLimit?.release();
+      if (!w.handle.cancelled) w.receiver.onReset(reason);
+    }
   }
 
   #flushWaiting(): void {
     const waiting = this.#waiting.splice(0);
     for (const w of waiting) {
+      this.#o.pendingLimit?.release();
       if (w.handle.cancelled) continue;
       const conn = this.#pick();
       if (!conn) {
+        this.#o.pendingLimit?.tryAcquire(); // still waiting: it keeps its slot
         this.#waiting.push(w);
         continue;
       }
@@ -157,7 +180,7 @@ export class XConnectionPool {
   #remove(c: XClientConnection): void {
     const i = this.#ready.indexOf(c);
     if (i >= 0) this.#ready.splice(i, 1);
-    if (this.#waiting.length > 0 && this.#connecting === 0 && !this.#closed) this.#dial();
+    if (this.#waiting.length > 0 && this.#connecting === 0 && !this.#closed && !this.#dial()) this.#failWaiting('overflow');
   }
 
   drain(): void {
@@ -168,6 +191,6 @@ export class XConnectionPool {
   close(): void {
     this.#closed = true;
     for (const c of this.#ready.splice(0)) c.connection.close('now', 'shutdown');
-    for (const w of this.#waiting.splice(0)) if (!w.handle.cancelled) w.receiver.onReset('connection_failure');
+    this.#failWaiting('connection_failure');
   }
 }
