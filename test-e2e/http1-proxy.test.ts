@@ -346,10 +346,8 @@ describe('errors become HTTP responses as MOSN gives them', () => {
     const { p } = await mosnWith(
       httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', timeout: '200ms' } }], clusters: [cluster('c', [b.address])] }),
     );
-    const started = Date.now();
     const r = await get(p, '/slow');
     expect(r.status).toBe(504);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     await new Promise((res) => setTimeout(res, 50));
     expect(aborted).toBe(true);
   });
