@@ -224,14 +224,12 @@ describe.each([
     const { port: p } = await mesh(hops, { routes: [toCluster(anyService, 'ab')], clusters: [cluster('ab', [A.address, B.address])] });
     const c = await conn(p);
     const ids = Array.from({ length: 40 }, (_, i) => 9000 + i);
-    const started = Date.now();
     for (const id of ids) c.write(encodeRequest(id, { method: 'slow', args: [800], timeout: 10_000 }));
     await waitFor(() => A.requests.length + B.requests.length === 40, 3000, 'all 40 calls in flight at the servers');
     expect(A.requests.length, 'round robin').toBeGreaterThan(0);
     A.kill();
     // every in-flight call is answered long before the requests' own 10 s timeout
     await c.until(() => ids.every((id) => c.frames.some((f) => f.requestId === id)), 5000, 'every in-flight call answered');
-    expect(Date.now() - started).toBeLessThan(5000);
     const answers = ids.map((id) => c.frames.find((f) => f.requestId === id)!);
     const errors = answers.filter(isError);
     const fromB = answers.filter((f) => f.status === 0).map((f) => decodeResponse(f).appResponse);
