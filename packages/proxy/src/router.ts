@@ -137,7 +137,15 @@ const EMPTY_PATH = '';
  * RPC frames have no host or path: the `*` virtual host serves them, and path rules never match.
  */
 export function rpcRouteRequest(header: HeaderMap): RouteRequest {
-  return { host: '', path: EMPTY_PATH, method: '', header: (name) => header.get(name) };
+  return {
+    host: '',
+    path: EMPTY_PATH,
+    // a `method` header rule reads the RPC method (Dubbo's method name, a Bolt `method` header)
+    get method() {
+      return header.get('method') ?? '';
+    },
+    header: (name) => header.get(name),
+  };
 }
 
 /** A RouteRequest over an HTTP request head. */
