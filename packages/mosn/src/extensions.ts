@@ -2,6 +2,7 @@ import {
   ProtocolRegistry,
   Registry,
   http1PoolFactory,
+  http2PoolFactory,
   rpcPoolFactory,
   LOAD_BALANCERS,
   type ClusterManager,
@@ -67,7 +68,10 @@ export function defaultExtensions(): Extensions {
   const clusterTypes = new Registry<true>('cluster type');
   clusterTypes.register('SIMPLE', true);
 
-  const pools = new Map<string, PoolFactory>([['http1', http1PoolFactory]]);
+  const pools = new Map<string, PoolFactory>([
+    ['http1', http1PoolFactory],
+    ['http2', http2PoolFactory],
+  ]);
   for (const e of protocols.entries()) if (e.kind === 'xprotocol') pools.set(e.name.toLowerCase(), rpcPoolFactory(e.codec));
 
   return {

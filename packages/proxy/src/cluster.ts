@@ -1,6 +1,7 @@
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   Http1ConnectionPool,
+  Http2ConnectionPool,
   formatAddress,
   silentLogger,
   type Address,
@@ -186,6 +187,19 @@ export class ClusterManager {
     for (const c of this.#clusters.values()) c.close();
   }
 }
+
+/** The HTTP/2 (h2c) pool for a host of a cluster: one multiplexed session. */
+export const http2PoolFactory: PoolFactory = (host, cluster) => {
+  const c = cluster.config;
+  return new Http2ConnectionPool({
+    address: host.address,
+    connectTimeoutMs: c.connectTimeoutMs || DEFAULT_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: c.idleTimeoutMs,
+    maxRequestsPerConnection: c.maxRequestsPerConnection,
+    ...(c.maxConnections !== undefined ? { maxConnections: c.maxConnections } : {}),
+    logger: cluster.log,
+  });
+};
 
 /** A multiplexing RPC pool over `codec` for a host of a cluster, with the cluster's limits. */
 export function rpcPoolFactory(codec: XProtocolCodec): PoolFactory {

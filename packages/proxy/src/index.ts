@@ -4,7 +4,7 @@
  * It re-exports @mosn/stream (and through it the layers below).
  */
 export * from '@mosn/stream';
-export { Cluster, ClusterManager, Host, MAX_CONNECT_ATTEMPTS, http1PoolFactory, rpcPoolFactory, type ClusterConfig, type HostConfig, type PoolFactory, type UpstreamPool } from './cluster.js';
+export { Cluster, ClusterManager, Host, MAX_CONNECT_ATTEMPTS, http1PoolFactory, http2PoolFactory, rpcPoolFactory, type ClusterConfig, type HostConfig, type PoolFactory, type UpstreamPool } from './cluster.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
 export { DownstreamRequest, type ProxyContext } from './downstream.js';
 export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';

@@ -1,5 +1,6 @@
 import {
   Http1ServerConnection,
+  Http2ServerConnection,
   XServerConnection,
   detectProtocol,
   type Connection,
@@ -98,6 +99,17 @@ class ProxyFilter implements ReadFilter {
             },
           },
         );
+      case 'http2':
+        return new Http2ServerConnection(
+          this.#conn,
+          { onNewStream: (stream) => new DownstreamRequest(ctx, stream) },
+          {
+            onProtocolError: (err) => {
+              ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
+              this.#conn.log.warn({ error: err.message }, 'bad HTTP/2 connection; closing it');
+            },
+          },
+        );
       case 'xprotocol': {
         const cfg = this.#factory.config;
         return new XServerConnection(
@@ -114,14 +126,6 @@ class ProxyFilter implements ReadFilter {
           },
         );
       }
-      default:
-        return {
-          onData: (buffer) => {
-            this.#conn.log.warn({ protocol: entry.name }, 'protocol detected but not served by this listener; closing');
-            buffer.clear();
-            this.#conn.close('now', 'protocol_error');
-          },
-        };
     }
   }
 }

@@ -1,11 +1,11 @@
 import { ProxyFilterFactory, type ConfigReader, type ProtocolEntry } from '@mosn/proxy';
 import type { NetworkFilterExtension } from '../extensions.js';
 
-/** Protocols a listener can serve today, by protocol kind (HTTP/2 is not served yet). */
-const SERVED_KINDS = new Set(['http1', 'xprotocol']);
+/** Protocols a listener can serve today, by protocol kind. */
+const SERVED_KINDS = new Set(['http1', 'http2', 'xprotocol']);
 
 /** Protocols MOSN has that mosn-ts does not serve yet: named as such, not as unknown. */
-const MOSN_PROTOCOLS_NOT_YET = ['Http2', 'dubbothrift', 'tars', 'Http3', 'grpc'];
+const MOSN_PROTOCOLS_NOT_YET = ['dubbothrift', 'tars', 'Http3', 'grpc'];
 
 /** `Auto`, `X` and an empty name all mean "decided per connection / by the downstream". */
 function isWildcard(name: string): boolean {
@@ -66,7 +66,7 @@ export const proxyFilter: NetworkFilterExtension = {
     let httpUpstream = 'Http1';
     if (!isWildcard(upText)) {
       const [up] = resolve(c, 'upstream_protocol', [upText]);
-      if (up?.kind === 'http1') httpUpstream = up.name;
+      if (up?.kind === 'http1' || up?.kind === 'http2') httpUpstream = up.name;
       else if (up && !downstream.every((d) => d === up)) {
         c.problems.error(c.at('upstream_protocol'), `"${upText}" cannot carry ${downstream.map((d) => d.name).join(', ')}: mosn-ts does not translate between protocols; use the downstream protocol or "Auto"`);
       }

@@ -1,0 +1,230 @@
+import { constants, performServerHandshake, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
+import { INTERNAL_STATUS_HTTP, type Connection, type InternalStatus, type IoBuffer } from '@mosn/protocol';
+import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
+import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason } from '../types.js';
+import { statusHasNoBody } from '../http1/codec.js';
+import { detachSocket } from './detach.js';
+import { grpcLocalReply, isGrpc } from './grpc.js';
+import { h2ResponseHeaders, h2Trailers, requestHeadFromH2 } from './headers.js';
+import { connectionWindow, sessionOptions, type Http2Options } from './settings.js';
+import { H2StreamIo, resetCode } from './stream-io.js';
+
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
+
+export interface Http2ServerOptions extends Http2Options {
+  /** Told of a session error (a bad frame, a bad preface) before the connection is closed. */
+  onProtocolError?: (err: Error) => void;
+}
+
+/**
+ * The downstream side of an HTTP/2 (h2c) connection, on Node's nghttp2. On the first bytes it takes the
+ * socket over from our Connection (which stops reading it) and gives the bytes read so far back to the
+ * socket, where the HTTP/2 session reads them first. Each stream becomes a ServerStream for the proxy.
+ * Graceful drain sends GOAWAY and closes once the streams in flight are done.
+ */
+export class Http2ServerConnection {
+  readonly connection: Connection;
+  #callbacks: ServerStreamCallbacks;
+  #options: Http2ServerOptions;
+  #session: ServerHttp2Session | undefined;
+  #streams = new Set<Http2ServerStream>();
+  #draining = false;
+
+  constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http2ServerOptions = {}) {
+    this.connection = connection;
+    this.#callbacks = callbacks;
+    this.#options = options;
+    connection.onDrain = () => this.drain();
+  }
+
+  get protocol(): string {
+    return 'Http2';
+  }
+  get activeStreams(): number {
+    return this.#streams.size;
+  }
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Feed what the connection read: the first call hands the socket to the HTTP/2 session. */
+  onData(buffer: IoBuffer, endStream: boolean): void {
+    if (this.#session !== undefined) {
+      buffer.clear();
+      return;
+    }
+    if (endStream) {
+      buffer.clear();
+      this.connection.close('flush', 'protocol_error');
+      return;
+    }
+    this.#start();
+  }
+
+  /** Graceful shutdown: GOAWAY now, close once the streams in flight are done. */
+  drain(): void {
+    this.#draining = true;
+    if (this.#session) this.#session.close();
+    else this.connection.close('flush', 'shutdown');
+  }
+
+  #start(): void {
+    const conn = this.connection;
+    const socket = conn.socket;
+    const idleMs = socket.timeout ?? 0;
+    const unread = detachSocket(conn);
+    for (let i = unread.length - 1; i >= 0; i--) socket.unshift(unread[i]!);
+    const session = performServerHandshake(socket, sessionOptions(this.#options, true));
+    this.#session = session;
+    session.setLocalWindowSize(connectionWindow(this.#options));
+    if (idleMs > 0) {
+      session.on('timeout', () => {
+        // Node's session timer fires once; a connection with streams open is not idle: arm it again.
+        if (this.#streams.size > 0) return void session.setTimeout(idleMs);
+        conn.log.debug({ idleTimeoutMs: idleMs }, 'HTTP/2 connection idle timeout');
+        session.close();
+      });
+      session.setTimeout(idleMs);
+    }
+    session.on('stream', (stream: ServerHttp2Stream, _headers: unknown, flags: number, raw: string[]) => {
+      this.#onStream(stream, flags, raw);
+    });
+    session.on('error', (err: Error) => {
+      this.#options.onProtocolError?.(err);
+      conn.log.debug({ err: { message: err.message } }, 'HTTP/2 session error');
+    });
+    session.on('close', () => conn.close('flush', this.#draining ? 'shutdown' : 'requested'));
+  }
+
+  #onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
+    stream.on('error', () => {}); // reported by 'close' (rstCode)
+    if (this.#draining) {
+      stream.close(NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    const s = new Http2ServerStream(this, stream, requestHeadFromH2(raw));
+    this.#streams.add(s);
+    stream.on('close', () => {
+      this.#streams.delete(s);
+      s.closed(this.#session?.destroyed ?? true);
+    });
+    s.start(this.#callbacks, (flags & NGHTTP2_FLAG_END_STREAM) !== 0);
+  }
+}
+
+/** One request on an HTTP/2 downstream connection, and the response to it. */
+export class Http2ServerStream implements ServerStream {
+  readonly request: HttpRequestHead;
+  receiver: StreamReceiver<HttpRequestHead> | undefined;
+  #owner: Http2ServerConnection;
+  #stream: ServerHttp2Stream;
+  #io = new H2StreamIo();
+  #responseStarted = false;
+  #reset = false;
+
+  constructor(owner: Http2ServerConnection, stream: ServerHttp2Stream, request: HttpRequestHead) {
+    this.#owner = owner;
+    this.#stream = stream;
+    this.request = request;
+  }
+
+  get id(): number {
+    return this.#stream.id ?? 0;
+  }
+  get protocol(): string {
+    return 'Http2';
+  }
+  get connection(): Connection {
+    return this.#owner.connection;
+  }
+  get responseStarted(): boolean {
+    return this.#responseStarted;
+  }
+
+  readDisable(disable: boolean): void {
+    this.#io.readDisable(disable);
+  }
+
+  setWatermarkListener(listener: ((above: boolean) => void) | undefined): void {
+    this.#io.setWatermarkListener(listener);
+  }
+
+  /** Open the proxy's side and hand it the head; the body follows as it comes. */
+  start(callbacks: ServerStreamCallbacks, endStream: boolean): void {
+    const sink = {
+      onData: (chunk: Buffer, end: boolean) => this.receiver?.onData(chunk, end),
+      onTrailers: (trailers: HttpHeaders) => this.receiver?.onTrailers(trailers),
+    };
+    this.#io.attach(this.#stream, sink, endStream, (err) => this.#receiverThrew(err));
+    try {
+      this.receiver = callbacks.onNewStream(this);
+      this.receiver.onHeaders(this.request, endStream);
+    } catch (err) {
+      this.#receiverThrew(err);
+    }
+  }
+
+  sendHeaders(head: HttpResponseHead, endStream: boolean): void {
+    if (this.#responseStarted || this.#reset) return;
+    this.#responseStarted = true;
+    const end = endStream || this.request.method === 'HEAD' || statusHasNoBody(head.status);
+    try {
+      this.#stream.respond(h2ResponseHeaders(head), { endStream: end, waitForTrailers: !end });
+    } catch (err) {
+      // Fields HTTP/2 cannot carry (a repeated single-value field, a bad character): nothing was sent.
+      this.connection.log.debug({ err: { message: (err as Error).message } }, 'response headers rejected by HTTP/2');
+      this.reset('protocol_error');
+      return;
+    }
+    if (end) this.#io.endedWithHeaders();
+  }
+
+  sendData(chunk: Buffer, endStream: boolean): void {
+    if (!this.#reset) this.#io.write(chunk, endStream);
+  }
+
+  sendTrailers(trailers: HttpHeaders): void {
+    if (!this.#reset) this.#io.endWithTrailers(h2Trailers(trailers));
+  }
+
+  sendResponse(status: number, body: string | Buffer | undefined, headers = new HttpHeaders()): void {
+    const b = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body) : body;
+    headers.set('content-length', String(b?.length ?? 0));
+    if (b !== undefined && b.length > 0 && !headers.has('content-type')) headers.set('content-type', 'text/plain');
+    this.sendHeaders({ status, headers }, b === undefined || b.length === 0);
+    if (b !== undefined && b.length > 0) this.sendData(b, true);
+  }
+
+  sendLocalReply(status: InternalStatus, message?: string): void {
+    if (this.#responseStarted || this.#reset || !isGrpc(this.request.headers)) {
+      this.sendResponse(INTERNAL_STATUS_HTTP[status], message === undefined ? undefined : message + '\n');
+      return;
+    }
+    this.#responseStarted = true;
+    this.#stream.respond(grpcLocalReply(status, message), { endStream: true });
+    this.#io.endedWithHeaders();
+  }
+
+  reset(reason: StreamResetReason): void {
+    if (this.#reset) return;
+    this.#reset = true;
+    this.#io.reset(resetCode(reason));
+  }
+
+  /** From the stream's 'close': a close before both messages ended is a reset the proxy hears of. */
+  closed(sessionGone: boolean): void {
+    this.#io.release();
+    if (this.#reset || (this.#io.inEnded && this.#io.outEnded)) return;
+    this.#reset = true;
+    this.receiver?.onReset(sessionGone ? 'connection_termination' : 'remote_reset');
+  }
+
+  /** The proxy threw from a stream event: this stream goes (the H1 path would lose its connection). */
+  #receiverThrew(err: unknown): void {
+    this.connection.log.error({ err }, 'HTTP/2 stream receiver threw; resetting the stream');
+    this.connection.emit('filter_error', err);
+    if (this.#reset) return;
+    this.#reset = true;
+    this.#io.reset(NGHTTP2_INTERNAL_ERROR);
+  }
+}
