@@ -46,6 +46,11 @@ export class Mosn {
     this.#stage = 'starting';
     for (const w of this.warnings) this.#log.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
     try {
+      // the detector first: a passing active check is what un-ejects a host
+      for (const c of this.config.clusters.all()) {
+        c.outlierDetector?.start();
+        c.healthChecker?.start();
+      }
       for (const spec of this.config.listeners) {
         const l = new Listener({
           name: spec.name,

@@ -15,6 +15,7 @@ import {
 /** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
 export type UpstreamPool = ConnectionPool | XConnectionPool;
 import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
+import type { HealthChecker, OutlierDetector } from './health/index.js';
 import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 
 export interface HostConfig {
@@ -108,6 +109,10 @@ export class Cluster {
   readonly lb: LoadBalancer;
   readonly log: Logger;
   readonly resources: ClusterResources;
+  /** Active health checks (`health_check`), started by the runtime. */
+  healthChecker: HealthChecker | undefined;
+  /** Passive outlier ejection (`outlier_detection`); the proxy reports each request's outcome to it. */
+  outlierDetector: OutlierDetector | undefined;
   #poolFactories: ReadonlyMap<string, PoolFactory>;
 
   constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
@@ -145,6 +150,8 @@ export class Cluster {
   }
 
   close(): void {
+    this.healthChecker?.stop();
+    this.outlierDetector?.stop();
     for (const h of this.hosts) for (const p of h.pools) p.close();
   }
 }

@@ -1,7 +1,7 @@
 import {
+  HttpHeaders,
   linkFlow,
   type ClientStream,
-  type HttpHeaders,
   type HttpRequestHead,
   type HttpResponseHead,
   type InternalStatus,
@@ -12,8 +12,12 @@ import {
   type StreamResetReason,
 } from '@mosn/stream';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
+import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
-import { hashKey, httpRouteRequest, pickCluster, type RouterConfig } from './router.js';
+import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
+import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
+import { hashKey, httpRouteRequest, matchedPath, pickCluster, type ForwardAction, type Route, type RouterConfig } from './router.js';
+import type { RequestVars } from './variables.js';
 import type { Stats } from './stats.js';
 
 /** What every request of one proxy filter shares. */
@@ -37,9 +41,22 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #up: ClientStream | undefined;
   #poolHandle: PoolHandle | undefined;
   #head: HttpRequestHead | undefined;
-  /** Request body (and trailers) that came before an upstream stream was ready. */
+  /** Request body that came before an upstream stream was ready (when no copy is kept for retries). */
   #pendingBody: Buffer[] | undefined;
-  #pendingTrailers: HttpHeaders | undefined;
+  /** Request trailers, once received (sent again on a retry). */
+  #trailers: HttpHeaders | undefined;
+  #route: Route | undefined;
+  #action: ForwardAction | undefined;
+  /** Retries left for resets, per-try timeouts and retried statuses; 0 without a retry policy. */
+  #retriesLeft = 0;
+  #retry: RetryPolicy | undefined;
+  /** Every request body chunk so far, kept while a retry is possible (undefined: not kept). */
+  #replay: Buffer[] | undefined;
+  #replayBytes = 0;
+  #tryTimeoutMs = 0;
+  #tryTimer: NodeJS.Timeout | undefined;
+  /** Which upstream attempt is current: events of an earlier attempt's stream are ignored. */
+  #attempt = 0;
   #requestEnded = false;
   #timer: NodeJS.Timeout | undefined;
   #unpipe: Array<() => void> = [];
@@ -60,11 +77,27 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#ctx = ctx;
     this.#down = down;
     ctx.stats.inc(ctx.statPrefix + 'downstream_rq_total');
-    this.#upstreamReceiver = {
-      onHeaders: (head, endStream) => this.#onUpstreamHeaders(head, endStream),
-      onData: (chunk, endStream) => this.#onUpstreamData(chunk, endStream),
-      onTrailers: (trailers) => this.#onUpstreamTrailers(trailers),
-      onReset: (reason) => this.#onUpstreamReset(reason),
+    this.#upstreamReceiver = this.#receiver(0);
+  }
+
+  /** The receiver of one upstream attempt: once a retry started, the earlier attempt's events are dropped. */
+  #receiver(attempt: number): StreamReceiver<HttpResponseHead> {
+    return {
+      onHeaders: (head, endStream) => attempt === this.#attempt && this.#onUpstreamHeaders(head, endStream),
+      onData: (chunk, endStream) => attempt === this.#attempt && this.#onUpstreamData(chunk, endStream),
+      onTrailers: (trailers) => attempt === this.#attempt && this.#onUpstreamTrailers(trailers),
+      onReset: (reason) => attempt === this.#attempt && this.#onUpstreamReset(reason),
+    };
+  }
+
+  /** What `%variable%` header values read (built only for routes that change headers). */
+  #vars(): RequestVars {
+    return {
+      request: this.#head!,
+      downstream: this.#down.connection,
+      protocol: this.#down.protocol,
+      upstreamHost: this.#host?.addressText,
+      upstreamCluster: this.#cluster?.name,
     };
   }
 
@@ -76,9 +109,12 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const action = route.action;
     if (action.kind === 'direct') {
       this.#done = true;
-      this.#down.sendResponse(action.status, action.body);
+      const headers = action.redirect ? new HttpHeaders(['location', redirectLocation(action.redirect, head, 'http')]) : undefined;
+      this.#down.sendResponse(action.status, action.body, headers);
       return;
     }
+    this.#route = route;
+    this.#action = action;
     const clusterName = pickCluster(action);
     const cluster = this.#ctx.clusters.get(clusterName);
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
@@ -94,9 +130,29 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const host = cluster.lb.chooseHost(this.#lbContext);
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
     this.#cluster = cluster;
-    if (action.timeoutMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), action.timeoutMs);
+    this.#host = host;
+    this.#setupTimeouts(action);
+    if (route.requestEdits) route.requestEdits.apply(head.headers, this.#vars());
+    if (action.rewrite) rewritePath(action.rewrite, head, matchedPath(route.match));
+    appendForwardedFor(head.headers, this.#down.connection.remoteAddress);
     if (!endStream) this.#pauseDownstream();
     this.#sendTo(host);
+  }
+
+  /** Route timeout and retry policy, with MOSN's `x-mosn-global-timeout` / `x-mosn-try-timeout` (ms) overrides. */
+  #setupTimeouts(action: ForwardAction): void {
+    const headers = this.#head!.headers;
+    const globalMs = timeoutHeader(headers.get(GLOBAL_TIMEOUT_HEADER)) ?? action.timeoutMs;
+    const retry = action.retry;
+    let tryMs = timeoutHeader(headers.get(TRY_TIMEOUT_HEADER)) ?? retry?.tryTimeoutMs ?? 0;
+    if (globalMs > 0 && tryMs >= globalMs) tryMs = 0;
+    this.#tryTimeoutMs = tryMs;
+    if (globalMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), globalMs);
+    if (retry && retry.numRetries > 0 && (retry.onReset || retry.retryStatus)) {
+      this.#retry = retry;
+      this.#retriesLeft = retry.numRetries;
+      if (!this.#requestEnded) this.#replay = [];
+    }
   }
 
   #sendTo(host: Host): void {
@@ -104,24 +160,42 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     if (pool.kind !== 'http') return this.#localReply('internal_error', `upstream protocol ${pool.protocol} cannot carry HTTP`);
     this.#host = host;
     this.#startedAt = host.requestStarted();
+    if (this.#action!.hostRewrite) rewriteHost(this.#action!.hostRewrite, this.#head!, host.addressText);
+    if (this.#tryTimeoutMs > 0) this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#tryTimeoutMs);
+    const attempt = this.#attempt;
     this.#poolHandle = pool.newStream(this.#upstreamReceiver, {
-      onReady: (s) => this.#onUpstreamReady(s),
-      onFailure: (r) => this.#onPoolFailure(r),
+      onReady: (s) => (attempt === this.#attempt ? this.#onUpstreamReady(s) : s.reset('local_reset')),
+      onFailure: (r) => attempt === this.#attempt && this.#onPoolFailure(r),
     });
   }
 
   onData(chunk: Buffer, endStream: boolean): void {
     if (this.#done) return;
     if (endStream) this.#requestEnded = true;
-    if (this.#up) this.#up.sendData(chunk, endStream);
+    if (this.#up) {
+      this.#up.sendData(chunk, endStream);
+      if (this.#replay) this.#keep(chunk);
+    } else if (this.#replay) this.#keep(chunk);
     else (this.#pendingBody ??= []).push(chunk);
+  }
+
+  /** Keep a body chunk for a retry; past the connection buffer limit, stop keeping and never retry. */
+  #keep(chunk: Buffer): void {
+    const replay = this.#replay!;
+    replay.push(chunk);
+    this.#replayBytes += chunk.length;
+    if (this.#replayBytes <= this.#down.connection.bufferLimit) return;
+    // what is kept and not yet sent upstream still has to go
+    if (!this.#up) this.#pendingBody = replay;
+    this.#replay = undefined;
+    this.#retriesLeft = 0;
   }
 
   onTrailers(trailers: HttpHeaders): void {
     if (this.#done) return;
     this.#requestEnded = true;
+    this.#trailers = trailers;
     if (this.#up) this.#up.sendTrailers(trailers);
-    else this.#pendingTrailers = trailers;
   }
 
   /** The downstream went away. */
@@ -155,12 +229,12 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     }
     this.#up = up;
     const head = this.#head!;
-    const pending = this.#pendingBody;
-    const trailers = this.#pendingTrailers;
+    // a retry sends again everything received so far
+    const pending = this.#replay ?? this.#pendingBody;
+    const trailers = this.#trailers;
     this.#pendingBody = undefined;
-    this.#pendingTrailers = undefined;
     const ended = this.#requestEnded && trailers === undefined;
-    up.sendHeaders(head, ended && pending === undefined);
+    up.sendHeaders(head, ended && (pending === undefined || pending.length === 0));
     if (pending) {
       for (let i = 0; i < pending.length; i++) up.sendData(pending[i]!, ended && i === pending.length - 1);
     }
@@ -173,6 +247,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #onPoolFailure(reason: PoolFailureReason): void {
     this.#poolHandle = undefined;
     if (this.#done) return;
+    if (reason === 'connect_failed' || reason === 'connect_timeout') this.#outlier('connect_failure');
     if ((reason === 'connect_failed' || reason === 'connect_timeout') && this.#retryOtherHost()) return;
     this.#ctx.stats.inc(`cluster.upstream_cx_${reason}`);
     if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow');
@@ -186,7 +261,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#host = undefined;
     const tried = (this.#tried ??= []);
     tried.push(failed);
-    if (tried.length >= MAX_CONNECT_ATTEMPTS || !this.#cluster) return false;
+    if (tried.length >= Math.max(MAX_CONNECT_ATTEMPTS, this.#retriesLeft + 1) || !this.#cluster) return false;
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     if (!next) return false;
     if (!this.#retryBudget) {
@@ -198,9 +273,78 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     return true;
   }
 
+  /**
+   * Try again on another host (or the same one when every host was tried), sending the request again.
+   * False when the policy, its budget, or a request body too big to keep allows no more retries.
+   */
+  #retryAttempt(): boolean {
+    return this.#canRetry() && this.#startRetry();
+  }
+
+  /** Retries are left, nothing went downstream yet, and the cluster's max_retries has room. */
+  #canRetry(): boolean {
+    const cluster = this.#cluster;
+    if (this.#retriesLeft <= 0 || !cluster || this.#down.responseStarted) return false;
+    if (!this.#retryBudget) {
+      if (!cluster.resources.retries.tryAcquire()) return false;
+      this.#retryBudget = cluster;
+    }
+    return true;
+  }
+
+  /** Send the request again (after `#canRetry`); false when no host is left. */
+  #startRetry(): boolean {
+    const cluster = this.#cluster!;
+    this.#retriesLeft--;
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
+    this.#clearTryTimer();
+    for (const u of this.#unpipe) u();
+    this.#unpipe.length = 0;
+    const failed = this.#host!;
+    failed.requestEnded(this.#startedAt);
+    this.#host = undefined;
+    const tried = (this.#tried ??= []);
+    tried.push(failed);
+    const next = cluster.retryHost(tried, this.#lbContext) ?? cluster.lb.chooseHost({ ...this.#lbContext, previousHost: failed });
+    if (!next) return false;
+    this.#upstreamReceiver = this.#receiver(++this.#attempt);
+    if (!this.#requestEnded) this.#pauseDownstream();
+    this.#sendTo(next);
+    return true;
+  }
+
+  /** Drop the current attempt's stream (or pending connect); its later events are ignored. */
+  #abandonUpstream(reason: StreamResetReason): void {
+    this.#attempt++;
+    this.#poolHandle?.cancel();
+    this.#poolHandle = undefined;
+    const up = this.#up;
+    this.#up = undefined;
+    up?.reset(reason);
+  }
+
+  #onTryTimeout(): void {
+    this.#tryTimer = undefined;
+    if (this.#done) return;
+    this.#outlier('gateway_error');
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_per_try_timeout');
+    this.#abandonUpstream('timeout');
+    if (this.#retry?.onReset && this.#retryAttempt()) return;
+    this.#localReply('timeout', 'upstream per-try timeout');
+  }
+
   #onUpstreamHeaders(head: HttpResponseHead, endStream: boolean): void {
     if (this.#done) return;
+    this.#outlier(outlierResultOfStatus(head.status));
+    if (this.#retry?.retryStatus?.(head.status) && this.#canRetry()) {
+      if (endStream) this.#up = undefined;
+      else this.#abandonUpstream('local_reset');
+      if (!this.#startRetry()) this.#localReply('no_healthy_upstream', 'no healthy upstream to retry on');
+      return;
+    }
     this.#clearTimer();
+    this.#clearTryTimer();
+    if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
     this.#down.sendHeaders(head, endStream);
     if (endStream) this.#finish();
   }
@@ -219,8 +363,10 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
 
   #onUpstreamReset(reason: StreamResetReason): void {
     if (this.#done) return;
+    this.#outlier('gateway_error');
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
     this.#up = undefined;
+    if (this.#retry?.onReset && !this.#down.responseStarted && this.#retryAttempt()) return;
     if (this.#down.responseStarted) {
       this.#finish();
       this.#down.reset('remote_reset');
@@ -232,12 +378,15 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #onTimeout(): void {
     this.#timer = undefined;
     if (this.#done) return;
+    this.#outlier('gateway_error');
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
-    this.#poolHandle?.cancel();
-    const up = this.#up;
-    this.#up = undefined;
-    up?.reset('timeout');
+    this.#abandonUpstream('timeout');
     this.#localReply('timeout', 'upstream request timeout');
+  }
+
+  /** Tell the cluster's outlier detector how this attempt went on its host. */
+  #outlier(result: OutlierResult): void {
+    if (this.#host) this.#cluster?.outlierDetector?.onResult(this.#host, result);
   }
 
   #localReply(status: InternalStatus, message: string): void {
@@ -245,6 +394,13 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else this.#down.sendLocalReply(status, message);
+  }
+
+  #clearTryTimer(): void {
+    if (this.#tryTimer !== undefined) {
+      clearTimeout(this.#tryTimer);
+      this.#tryTimer = undefined;
+    }
   }
 
   #clearTimer(): void {
@@ -264,6 +420,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
       this.#host = undefined;
     }
     this.#clearTimer();
+    this.#clearTryTimer();
+    this.#replay = undefined;
     for (const u of this.#unpipe) u();
     this.#unpipe.length = 0;
     this.#resumeDownstream();

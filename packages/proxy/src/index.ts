@@ -28,7 +28,17 @@ export {
   type RouteMatch,
   type RouteRequest,
   type VirtualHost,
+  type ForwardAction,
+  type HeaderAddConfig,
+  type HeaderEditConfig,
+  type HostRewrite,
+  type PathRewrite,
+  type RedirectAction,
+  type RetryPolicy,
 } from './router.js';
+export { RETRY_CONDITIONS, retryPolicy } from './retry.js';
+export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter } from './variables.js';
 export { Stats } from './stats.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';
 export { ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
+export * from './health/index.js';

@@ -1,4 +1,9 @@
 import type { HeaderMap, HttpRequestHead } from '@mosn/stream';
+import { HeaderEdits, type HeaderEditConfig, type HostRewrite, type PathRewrite, type RedirectAction } from './route-actions.js';
+import type { RetryPolicy } from './retry.js';
+
+export type { HeaderAddConfig, HeaderEditConfig, HostRewrite, PathRewrite, RedirectAction } from './route-actions.js';
+export type { RetryPolicy } from './retry.js';
 
 /** A header rule of a route: exact value, or an unanchored regex. The name `method` matches the method. */
 export interface HeaderMatcher {
@@ -24,13 +29,24 @@ export interface WeightedCluster {
 /** What consistent-hash balancers (Maglev) hash for this route: a header, a cookie, or the source IP. */
 export type HashPolicy = { kind: 'header'; name: string } | { kind: 'cookie'; name: string } | { kind: 'source_ip' };
 
-export type RouteAction =
-  | { kind: 'cluster'; cluster: string; timeoutMs: number; hashPolicy?: HashPolicy }
-  | { kind: 'weighted'; clusters: WeightedCluster[]; totalWeight: number; timeoutMs: number; hashPolicy?: HashPolicy }
-  | { kind: 'direct'; status: number; body: string | undefined };
+/** What a forwarding route does besides choosing a cluster; every field is optional and absent by default. */
+export interface ForwardOptions {
+  timeoutMs: number;
+  hashPolicy?: HashPolicy;
+  retry?: RetryPolicy;
+  rewrite?: PathRewrite;
+  hostRewrite?: HostRewrite;
+}
+
+export type ForwardAction =
+  | ({ kind: 'cluster'; cluster: string } & ForwardOptions)
+  | ({ kind: 'weighted'; clusters: WeightedCluster[]; totalWeight: number } & ForwardOptions);
+
+/** A local answer: `direct_response`, or a `redirect` (its status, and a Location built per request). */
+export type RouteAction = ForwardAction | { kind: 'direct'; status: number; body: string | undefined; redirect?: RedirectAction };
 
 /** The cluster a forwarding action sends this request to: weighted clusters pick by weight at random. */
-export function pickCluster(action: Exclude<RouteAction, { kind: 'direct' }>): string {
+export function pickCluster(action: ForwardAction): string {
   if (action.kind === 'cluster') return action.cluster;
   let r = Math.random() * action.totalWeight;
   for (const c of action.clusters) {
@@ -40,15 +56,29 @@ export function pickCluster(action: Exclude<RouteAction, { kind: 'direct' }>): s
   return action.clusters[action.clusters.length - 1]!.name;
 }
 
-export interface Route {
-  match: RouteMatch;
-  action: RouteAction;
+/** Header changes of one level (route, virtual host, router) for requests and responses. */
+export interface HeaderChanges {
+  requestHeaders?: HeaderEditConfig;
+  responseHeaders?: HeaderEditConfig;
 }
 
-export interface VirtualHost {
+export interface Route extends HeaderChanges {
+  match: RouteMatch;
+  action: RouteAction;
+  /** Set by RouterConfig: this route's, its virtual host's and the router's changes, in MOSN's order. */
+  requestEdits?: HeaderEdits;
+  responseEdits?: HeaderEdits;
+}
+
+export interface VirtualHost extends HeaderChanges {
   name: string;
   domains: string[];
   routes: Route[];
+}
+
+/** What a route matched on, for `prefix_rewrite`: its prefix or exact path, else ''. */
+export function matchedPath(m: RouteMatch): string {
+  return m.prefix ?? m.path ?? '';
 }
 
 /** What a route is matched against: a path (query removed) and headers. */
@@ -71,9 +101,15 @@ export class RouterConfig {
   #suffixes: Array<{ suffix: string; vh: VirtualHost }> = [];
   #default: VirtualHost | undefined;
 
-  constructor(name: string, virtualHosts: VirtualHost[]) {
+  constructor(name: string, virtualHosts: VirtualHost[], changes: HeaderChanges = {}) {
     this.name = name;
     for (const vh of virtualHosts) {
+      for (const r of vh.routes) {
+        const req = HeaderEdits.of([r.requestHeaders, vh.requestHeaders, changes.requestHeaders]);
+        const res = HeaderEdits.of([r.responseHeaders, vh.responseHeaders, changes.responseHeaders]);
+        if (req) r.requestEdits = req;
+        if (res) r.responseEdits = res;
+      }
       for (const d of vh.domains) {
         const domain = d.toLowerCase();
         if (domain === '*') this.#default ??= vh;

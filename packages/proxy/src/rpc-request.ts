@@ -1,6 +1,7 @@
 import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XConnectionPool, XFrame, XServerConnection } from '@mosn/stream';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import type { ProxyContext } from './downstream.js';
+import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import { hashKey, pickCluster, rpcRouteRequest } from './router.js';
 
@@ -100,16 +101,25 @@ class RpcCall implements RpcResponseReceiver {
 
   onResponse(response: XFrame): void {
     if (this.done) return;
+    const status = response.status === undefined ? 200 : this.#server.codec.mapStatusToHttp(response.status);
+    this.#outlier(outlierResultOfStatus(status));
     this.#finish();
     this.#server.respond(this.#request, response);
   }
 
   onReset(reason: StreamResetReason): void {
     if (this.done) return;
+    if (reason === 'connection_failure') this.#outlier('connect_failure');
+    else if (reason !== 'overflow' && reason !== 'local_reset') this.#outlier('gateway_error');
     if (reason === 'connection_failure' && this.#retry()) return;
     this.#finish();
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
     this.#server.localReply(this.#request, RESET_STATUS[reason], `upstream: ${reason}`);
+  }
+
+  /** Tell the cluster's outlier detector how this request went on its current host. */
+  #outlier(result: OutlierResult): void {
+    if (this.#host) this.#cluster.outlierDetector?.onResult(this.#host, result);
   }
 
   /** The host could not be reached: nothing was sent, so try another host of the cluster. */
@@ -135,6 +145,7 @@ class RpcCall implements RpcResponseReceiver {
   #onTimeout(): void {
     this.#timer = undefined;
     if (this.done) return;
+    this.#outlier('gateway_error');
     this.#finish();
     this.#handle?.cancel();
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');

@@ -13,14 +13,27 @@ import {
   Stats,
   formatAddress,
   parseAddress,
+  KNOWN_VARIABLES,
+  RETRY_CONDITIONS,
+  retryPolicy,
+  variableGetter,
   roundRobin,
   silentLogger,
   type Address,
   type HeaderMatcher,
   type HostConfig,
   DEFAULT_CIRCUIT_BREAKERS,
+  HealthChecker,
+  OutlierDetector,
+  readHealthCheck,
+  readOutlierDetection,
   type CircuitBreakerConfig,
   type HashPolicy,
+  type HeaderEditConfig,
+  type HostRewrite,
+  type PathRewrite,
+  type RedirectAction,
+  type RetryPolicy,
   type KeepaliveOptions,
   type LbConfig,
   type Logger,
@@ -72,8 +85,6 @@ const MOSN_LB_TYPES = ['LB_ROUNDROBIN', 'LB_RANDOM', 'LB_WEIGHTED_ROUNDROBIN', '
 const TERMINAL_NETWORK_FILTERS = new Set(['proxy', 'tcp_proxy']);
 /** Network filters MOSN retired: it logs a warning and installs nothing. */
 const RETIRED_NETWORK_FILTERS = new Set(['connection_manager']);
-/** Request/response header changes: skipping them changes what upstreams and clients receive. */
-const HEADER_EDITS = ['request_headers_to_add', 'response_headers_to_add', 'request_headers_to_remove', 'response_headers_to_remove'];
 const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
 
 /**
@@ -89,7 +100,7 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
   const clusters = new ClusterManager();
   const cm = root.obj('cluster_manager');
   if (cm) {
-    for (const c of cm.objects('clusters')) readCluster(c, ext, clusters, logger);
+    for (const c of cm.objects('clusters')) readCluster(c, ext, clusters, logger, stats);
     cm.refuse(['clusters_configs'], 'loading clusters from a directory is not supported by mosn-ts yet; list them in cluster_manager.clusters');
     // Used only by clusters with cluster_manager_tls, which are refused.
     cm.inert(['tls_context']);
@@ -183,7 +194,7 @@ function readThirdPartCodecs(root: ConfigReader): void {
   tpc.finish();
 }
 
-function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager, logger: Logger): void {
+function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager, logger: Logger, stats: Stats): void {
   const name = c.str('name', { required: true, nonEmpty: true });
   if (name !== undefined && clusters.get(name)) c.problems.error(c.at('name'), `duplicate cluster name "${name}"`);
   const type = c.str('type') ?? 'SIMPLE';
@@ -227,7 +238,13 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   const circuitBreakers = readCircuitBreakers(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
   readTlsContext(c, 'upstream TLS is not supported by mosn-ts yet');
-  c.refuse(['health_check'], 'active health checking is not supported by mosn-ts yet (unhealthy hosts would keep receiving traffic)');
+  // RPC clusters are checked with their protocol's heartbeat; the checker takes codecs from the registry.
+  const codecFor = (n: string) => {
+    const e = ext.protocols.get(n);
+    return e?.kind === 'xprotocol' ? e.codec : undefined;
+  };
+  const healthCheck = readHealthCheck(c, codecFor);
+  const outlierDetection = readOutlierDetection(c);
   c.refuse(['lb_subset_config'], 'subset load balancing is not supported by mosn-ts yet');
   c.refuse(['spec'], 'hosts from a service registry (spec.subscribe) are not supported by mosn-ts yet');
   c.refuse(['cluster_manager_tls'], 'upstream TLS (from cluster_manager.tls_context) is not supported by mosn-ts yet');
@@ -239,8 +256,7 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   if (name === undefined) return;
   // A cluster with an unsupported lb_type is still added (with a placeholder balancer; the config is refused
   // anyway) so that routes naming it are not also reported as naming an undefined cluster.
-  clusters.add(
-    new Cluster(
+  const cluster = new Cluster(
       {
         name,
         type,
@@ -258,8 +274,10 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
       lb ?? roundRobin,
       ext.pools,
       logger,
-    ),
   );
+  if (outlierDetection) cluster.outlierDetector = new OutlierDetector(cluster, outlierDetection, { stats });
+  if (healthCheck) cluster.healthChecker = new HealthChecker(cluster, healthCheck, { codecFor, stats });
+  clusters.add(cluster);
 }
 
 /**
@@ -353,17 +371,17 @@ function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterMa
       const route = readRoute(rt, clusters);
       if (route) routes.push(route);
     }
-    v.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
+    const vhChanges = readHeaderChanges(v);
     v.inert(['require_tls']); // "not used yet" in MOSN
     v.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
     v.ignore(['virtual_clusters']);
     v.finish();
-    vhs.push({ name: vhName, domains, routes });
+    vhs.push({ name: vhName, domains, routes, ...vhChanges });
   }
-  r.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
+  const changes = readHeaderChanges(r);
   r.refuse(['router_configs'], 'loading virtual hosts from a directory is not supported by mosn-ts yet; list them in virtual_hosts');
   r.finish();
-  if (name !== undefined) routers.add(new RouterConfig(name, vhs));
+  if (name !== undefined) routers.add(new RouterConfig(name, vhs, changes));
 }
 
 function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefined {
@@ -401,25 +419,137 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
     m.finish();
     match = { headers, ...(prefix !== undefined ? { prefix } : {}), ...(path !== undefined ? { path } : {}), ...(regex ? { regex } : {}) };
   }
+  // MOSN answers a direct_response first, then a redirect, else forwards by `route`.
   let action: RouteAction | undefined;
   const dr = rt.obj('direct_response');
-  const ra = rt.obj('route');
+  const rd = dr ? undefined : rt.obj('redirect');
+  const ra = dr || rd ? undefined : rt.obj('route');
   if (dr) {
     const status = dr.num('status', { required: true, min: 100, max: 599 });
     const body = dr.str('body');
     dr.finish();
     if (status !== undefined) action = { kind: 'direct', status, body };
+  } else if (rd) {
+    action = readRedirect(rd);
   } else if (ra) {
     action = readRouteAction(ra, clusters);
   } else {
-    rt.refuse(['redirect'], 'redirects are not supported by mosn-ts yet');
-    if (!rt.has('redirect')) rt.problems.error(rt.path, 'expected "route" or "direct_response"');
+    rt.problems.error(rt.path, 'expected "route", "redirect" or "direct_response"');
   }
+  for (const k of dr ? ['redirect', 'route'] : rd ? ['route'] : []) {
+    if (rt.value(k) != null) rt.problems.warn(rt.at(k), `ignored: MOSN answers ${dr ? 'direct_response' : 'redirect'} first`);
+  }
+  const routeChanges = ra ? readHeaderChanges(ra) : {};
   rt.refuse(['request_mirror_policies'], 'request mirroring is not supported by mosn-ts yet');
   rt.ignore(['metadata'], 'route metadata is used by stream filters and subset load balancing, which mosn-ts does not support yet; ignored');
   rt.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
   rt.finish();
-  return match && action ? { match, action } : undefined;
+  ra?.finish();
+  return match && action ? { match, action, ...routeChanges } : undefined;
+}
+
+const REDIRECT_CODES = [301, 302, 303, 307, 308];
+
+/** `redirect`: `response_code` (301 when absent), `path_redirect`, `host_redirect`, `scheme_redirect`. */
+function readRedirect(rd: ConfigReader): RouteAction | undefined {
+  const code = rd.num('response_code') || 301;
+  if (!REDIRECT_CODES.includes(code)) rd.problems.error(rd.at('response_code'), `expected one of ${REDIRECT_CODES.join(', ')}, got ${code}`);
+  const redirect: RedirectAction = {};
+  const path = rd.str('path_redirect');
+  const host = rd.str('host_redirect');
+  const scheme = rd.str('scheme_redirect')?.toLowerCase();
+  if (path) redirect.path = path;
+  if (host) redirect.host = host;
+  if (scheme) {
+    if (/^[a-z][a-z0-9.+-]*$/.test(scheme)) redirect.scheme = scheme;
+    else rd.problems.error(rd.at('scheme_redirect'), `invalid scheme "${scheme}"`);
+  }
+  rd.finish();
+  return { kind: 'direct', status: code, body: undefined, redirect };
+}
+
+/** The four header-change keys of a route action, a virtual host or a router. */
+function readHeaderChanges(r: ConfigReader): { requestHeaders?: HeaderEditConfig; responseHeaders?: HeaderEditConfig } {
+  const requestHeaders = readHeaderEdits(r, 'request_headers_to_add', 'request_headers_to_remove');
+  const responseHeaders = readHeaderEdits(r, 'response_headers_to_add', 'response_headers_to_remove');
+  return { ...(requestHeaders ? { requestHeaders } : {}), ...(responseHeaders ? { responseHeaders } : {}) };
+}
+
+/** `[{ "header": { "key", "value" }, "append": true }]` (append defaults to true, as in MOSN) and a name list. */
+function readHeaderEdits(r: ConfigReader, addKey: string, removeKey: string): HeaderEditConfig | undefined {
+  const add: HeaderEditConfig['add'] = [];
+  for (const o of r.objects(addKey)) {
+    const h = o.obj('header', { required: true });
+    const name = h?.str('key', { required: true, nonEmpty: true });
+    const value = h?.str('value') ?? '';
+    h?.finish();
+    const append = o.bool('append') ?? true;
+    o.finish();
+    if (/^%.+%$/.test(value) && !variableGetter(value.slice(1, -1))) {
+      o.problems.warn(o.at('header.value'), `unknown variable ${value}; sent as text, as MOSN does; known: ${KNOWN_VARIABLES.join(', ')}`);
+    }
+    if (name !== undefined) add.push({ name, value, append });
+  }
+  const remove = r.strings(removeKey);
+  return add.length > 0 || remove.length > 0 ? { add, remove } : undefined;
+}
+
+/**
+ * `retry_policy`: `retry_on` (MOSN's bool, or Envoy conditions as a comma-separated string or a list),
+ * `num_retries` (1 when absent), `retry_timeout` (per try), `status_codes`.
+ */
+function readRetryPolicy(ra: ConfigReader): RetryPolicy | undefined {
+  const rp = ra.obj('retry_policy');
+  if (!rp) return undefined;
+  const raw = rp.value('retry_on');
+  let retryOn: boolean | string[] = false;
+  if (typeof raw === 'boolean') retryOn = raw;
+  else if (typeof raw === 'string' || Array.isArray(raw)) {
+    const list = (typeof raw === 'string' ? raw.split(',') : raw).map((c) => String(c).trim()).filter((c) => c !== '');
+    for (const c of list) {
+      if (!(RETRY_CONDITIONS as readonly string[]).includes(c)) rp.problems.error(rp.at('retry_on'), `unknown retry condition "${c}"; known: true, false, ${RETRY_CONDITIONS.join(', ')}`);
+    }
+    retryOn = list;
+  } else if (raw !== undefined && raw !== null) rp.problems.error(rp.at('retry_on'), 'expected true, false, or a list of retry conditions');
+  const numRetries = rp.num('num_retries', { min: 0 }) ?? 1;
+  const tryTimeoutMs = rp.duration('retry_timeout', { numberUnit: 'ns' }) ?? 0;
+  const statusCodes: number[] = [];
+  for (const e of rp.arr('status_codes')) {
+    if (typeof e.value === 'number' && Number.isInteger(e.value) && e.value >= 100 && e.value <= 599) statusCodes.push(e.value);
+    else rp.problems.error(e.path, 'expected an HTTP status code');
+  }
+  rp.finish();
+  return retryPolicy(retryOn, numRetries, tryTimeoutMs, statusCodes);
+}
+
+/** `prefix_rewrite`, or `regex_rewrite: { pattern: { regex }, substitution }` (MOSN uses the prefix when both are set). */
+function readPathRewrite(ra: ConfigReader): PathRewrite | undefined {
+  const prefix = ra.str('prefix_rewrite') || undefined;
+  const rr = ra.obj('regex_rewrite');
+  let rewrite: PathRewrite | undefined = prefix !== undefined ? { kind: 'prefix', prefix } : undefined;
+  if (rr) {
+    const pattern = rr.obj('pattern', { required: true });
+    const text = pattern?.str('regex', { required: true, nonEmpty: true });
+    pattern?.ignore(['google_re2'], 'JavaScript regular expressions have no program size limit; ignored');
+    pattern?.finish();
+    // Go's ${1} and ${name} are $1 and $<name> in JavaScript
+    const substitution = (rr.str('substitution') ?? '').replace(/\$\{(\d+)\}/g, '$$$1').replace(/\$\{(\w+)\}/g, '$$<$1>');
+    rr.finish();
+    const regex = pattern ? compileRegex(pattern, 'regex', text) : undefined;
+    if (prefix !== undefined) ra.problems.warn(ra.at('regex_rewrite'), 'ignored: prefix_rewrite is set, and MOSN then uses prefix_rewrite');
+    else if (regex) rewrite = { kind: 'regex', regex: new RegExp(regex.source, 'g'), substitution };
+  }
+  return rewrite;
+}
+
+/** `host_rewrite`, else `auto_host_rewrite_header`, else `auto_host_rewrite` (MOSN's order). */
+function readHostRewrite(ra: ConfigReader): HostRewrite | undefined {
+  const host = ra.str('host_rewrite') || undefined;
+  const header = ra.str('auto_host_rewrite_header') || undefined;
+  const auto = ra.bool('auto_host_rewrite') ?? false;
+  if (host !== undefined) return { kind: 'literal', host };
+  if (header !== undefined) return { kind: 'header', name: header };
+  return auto ? { kind: 'auto' } : undefined;
 }
 
 function checkCluster(r: ConfigReader, key: string, name: string, clusters: ClusterManager): void {
@@ -477,23 +607,26 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
   }
   ra.num('total_cluster_weight', { min: 0 });
   const hashPolicy = readHashPolicy(ra);
-  ra.refuse(['retry_policy', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite', 'auto_host_rewrite', 'auto_host_rewrite_header', 'request_mirror_policies', 'metadata_match', 'mirror_policy']);
+  const retry = readRetryPolicy(ra);
+  const rewrite = readPathRewrite(ra);
+  const hostRewrite = readHostRewrite(ra);
+  ra.refuse(['request_mirror_policies', 'metadata_match', 'mirror_policy']);
   ra.refuse(['cluster_header', 'cluster_variable'], 'choosing the cluster from a header or variable is not supported by mosn-ts yet');
-  ra.refuse(HEADER_EDITS, 'header changes are not supported by mosn-ts yet (upstreams and clients would see different headers)');
   const upstreamProtocol = ra.str('upstream_protocol');
   if (upstreamProtocol && upstreamProtocol.toLowerCase() !== 'auto') {
     ra.problems.error(ra.at('upstream_protocol'), 'a per-route upstream protocol is not supported by mosn-ts yet; requests go upstream in the protocol the proxy filter chooses');
   }
   ra.ignore(['metadata', 'upgrade_config']);
-  ra.finish();
+  // (readRoute reads the header-change keys and finishes `ra`)
+  const options = { timeoutMs, ...(hashPolicy ? { hashPolicy } : {}), ...(retry ? { retry } : {}), ...(rewrite ? { rewrite } : {}), ...(hostRewrite ? { hostRewrite } : {}) };
   if (cluster !== undefined) {
     if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
     checkCluster(ra, 'cluster_name', cluster, clusters);
-    return { kind: 'cluster', cluster, timeoutMs, ...(hashPolicy ? { hashPolicy } : {}) };
+    return { kind: 'cluster', cluster, ...options };
   }
   if (weighted.length > 0) {
     const totalWeight = weighted.reduce((n, w) => n + w.weight, 0);
-    return { kind: 'weighted', clusters: weighted, totalWeight, timeoutMs, ...(hashPolicy ? { hashPolicy } : {}) };
+    return { kind: 'weighted', clusters: weighted, totalWeight, ...options };
   }
   ra.problems.error(ra.at('cluster_name'), 'is required: expected the name of a cluster (or weighted_clusters)');
   return undefined;

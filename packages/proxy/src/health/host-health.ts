@@ -34,22 +34,22 @@ export function hostHealthState(host: Host): { readonly activeHealthy: boolean; 
   return { activeHealthy: r?.activeHealthy ?? true, ejected: r?.ejected ?? false };
 }
 
-/** The active checker's verdict; true when it changed. */
-export function setActiveHealthy(host: Host, healthy: boolean): boolean {
+function set(host: Host, source: 'activeHealthy' | 'ejected', value: boolean): boolean {
   const r = recordOf(host);
-  if (r.activeHealthy === healthy) return false;
-  r.activeHealthy = healthy;
+  if (r[source] === value) return false;
+  r[source] = value;
   apply(host, r);
   return true;
 }
 
+/** The active checker's verdict; true when it changed. */
+export function setActiveHealthy(host: Host, healthy: boolean): boolean {
+  return set(host, 'activeHealthy', healthy);
+}
+
 /** The outlier detector's verdict; true when it changed. */
 export function setEjected(host: Host, ejected: boolean): boolean {
-  const r = recordOf(host);
-  if (r.ejected === ejected) return false;
-  r.ejected = ejected;
-  apply(host, r);
-  return true;
+  return set(host, 'ejected', ejected);
 }
 
 /** An active check of `host` succeeded. */
