@@ -15,9 +15,16 @@ const until = async (cond: () => boolean, what: string, ms = 5000) => {
   }
 };
 
-function hostsOf(mosn: Mosn, name: string) {
-  return mosn.config.clusters.get(name)!.hosts;
+/** mosn with cluster `c` over hosts a and b (a first), with the cluster settings given; returns its port and host a. */
+async function proxyTo(a: string, b: string, settings: Record<string, unknown>) {
+  const mosn: Mosn = await startMosn(
+    httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [a, b], settings)] }),
+  );
+  cleanups.push(() => mosn.stop(0));
+  return { p: port(mosn.listenerAddress('l')), hostA: mosn.config.clusters.get('c')!.hosts[0]! };
 }
+
+const bodies = (p: number, n: number) => Promise.all(Array.from({ length: n }, () => get(p, '/').then((r) => r.body)));
 
 describe('active health checks (health_check)', () => {
   it('an HTTP check marks a failing host unhealthy within its threshold, traffic avoids it, and it comes back', async () => {
@@ -28,36 +35,24 @@ describe('active health checks (health_check)', () => {
     });
     const b = await httpBackend((_req, res) => res.end('b'));
     cleanups.push(a.close, b.close);
-    const mosn = await startMosn(
-      httpProxyConfig({
-        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }],
-        clusters: [
-          cluster('c', [a.address, b.address], {
-            health_check: {
-              protocol: 'Http1',
-              interval: '30ms',
-              timeout: '500ms',
-              initial_delay_seconds: '0s',
-              healthy_threshold: 2,
-              unhealthy_threshold: 2,
-              check_config: { http_check_config: { path: '/health', codes: [{ start: 200, end: 299 }] } },
-            },
-          }),
-        ],
-      }),
-    );
-    cleanups.push(() => mosn.stop(0));
-    const p = port(mosn.listenerAddress('l'));
-    const [hostA] = hostsOf(mosn, 'c');
+    const { p, hostA } = await proxyTo(a.address, b.address, {
+      health_check: {
+        protocol: 'Http1',
+        interval: '30ms',
+        timeout: '500ms',
+        initial_delay_seconds: '0s',
+        healthy_threshold: 2,
+        unhealthy_threshold: 2,
+        check_config: { http_check_config: { path: '/health', codes: [{ start: 200, end: 299 }] } },
+      },
+    });
     aHealthy = false;
-    await until(() => hostA!.healthy === false, 'host a marked unhealthy');
+    await until(() => hostA.healthy === false, 'host a marked unhealthy');
     // panic threshold 50%: one of two healthy is exactly 50%, not below it, so only b is used
-    const bodies = await Promise.all(Array.from({ length: 10 }, () => get(p, '/').then((r) => r.body)));
-    expect(new Set(bodies)).toEqual(new Set(['b']));
+    expect(new Set(await bodies(p, 10))).toEqual(new Set(['b']));
     aHealthy = true;
-    await until(() => hostA!.healthy === true, 'host a healthy again');
-    const again = await Promise.all(Array.from({ length: 10 }, () => get(p, '/').then((r) => r.body)));
-    expect(again).toContain('a');
+    await until(() => hostA.healthy === true, 'host a healthy again');
+    expect(await bodies(p, 10)).toContain('a');
   });
 });
 
@@ -70,24 +65,13 @@ describe('outlier detection (outlier_detection)', () => {
     });
     const b = await httpBackend((_req, res) => res.end('b'));
     cleanups.push(a.close, b.close);
-    const mosn = await startMosn(
-      httpProxyConfig({
-        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }],
-        clusters: [
-          cluster('c', [a.address, b.address], {
-            outlier_detection: { consecutive_5xx: 3, interval: '50ms', base_ejection_time: '300ms', max_ejection_percent: 100 },
-          }),
-        ],
-      }),
-    );
-    cleanups.push(() => mosn.stop(0));
-    const p = port(mosn.listenerAddress('l'));
-    const [hostA] = hostsOf(mosn, 'c');
-    for (let i = 0; i < 6 && hostA!.healthy; i++) await get(p, '/');
-    expect(hostA!.healthy).toBe(false);
-    const during = await Promise.all(Array.from({ length: 6 }, () => get(p, '/').then((r) => r.body)));
-    expect(new Set(during)).toEqual(new Set(['b']));
+    const { p, hostA } = await proxyTo(a.address, b.address, {
+      outlier_detection: { consecutive_5xx: 3, interval: '50ms', base_ejection_time: '300ms', max_ejection_percent: 100 },
+    });
+    for (let i = 0; i < 6 && hostA.healthy; i++) await get(p, '/');
+    expect(hostA.healthy).toBe(false);
+    expect(new Set(await bodies(p, 6))).toEqual(new Set(['b']));
     failing = false;
-    await until(() => hostA!.healthy === true, 'ejection expired');
+    await until(() => hostA.healthy === true, 'ejection expired');
   });
 });

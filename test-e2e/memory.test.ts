@@ -3,10 +3,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnMosn } from './helpers.js';
 
 const MiB = 1024 * 1024;
+const TOTAL = 1024 * MiB;
 
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -18,156 +20,118 @@ afterAll(() => {
   for (const c of children) c.kill();
 });
 
+/** Write TOTAL bytes to `out` as fast as it drains, then end it. */
+function pumpTotal(out: Writable & { write(b: Buffer): boolean }): void {
+  const chunk = Buffer.alloc(256 * 1024, 1);
+  let sent = 0;
+  const pump = () => {
+    while (sent < TOTAL) {
+      sent += chunk.length;
+      if (!out.write(chunk)) return void out.once('drain', pump);
+    }
+    out.end();
+  };
+  pump();
+}
+
+async function listen(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  const p = await listen(s);
+  await new Promise<void>((r) => s.close(() => r()));
+  return p;
+}
+
+/**
+ * Start mosn as its own process with one listener (1 MiB buffer limit) whose filter goes to cluster `b` at
+ * `backendPort`; run `transfer` through it while sampling mosn's RSS; return how much it grew (MiB).
+ */
+async function growthDuring(filter: unknown, routers: unknown[], backendPort: number, transfer: (proxyPort: number) => Promise<number>): Promise<{ grownMiB: number; received: number }> {
+  const proxyPort = await freePort();
+  const file = join(tmpdir(), `mosn-mem-${process.pid}-${proxyPort}.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      servers: [
+        {
+          default_log_path: 'stderr',
+          default_log_level: 'INFO',
+          routers,
+          listeners: [{ name: 'l', address: `127.0.0.1:${proxyPort}`, per_connection_buffer_limit_bytes: MiB, filter_chains: [{ filters: [filter] }] }],
+        },
+      ],
+      cluster_manager: { clusters: [{ name: 'b', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${backendPort}` }] }] },
+    }),
+  );
+  const mosn = await spawnMosn(['start', '-c', file]);
+  children.push({ kill: () => mosn.child.kill('SIGKILL') });
+  const pid = mosn.child.pid!;
+  const baseline = rssKiB(pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 50);
+  try {
+    const received = await transfer(proxyPort);
+    return { grownMiB: (peak - baseline) / 1024, received };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+/** A slow reader: nothing for a second, then a 20 ms stall after every 32 MiB. */
+function readSlowly(stream: net.Socket | http.IncomingMessage): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let n = 0;
+    stream.pause();
+    setTimeout(() => stream.resume(), 1000);
+    stream.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n % (32 * MiB) < c.length) {
+        stream.pause();
+        setTimeout(() => stream.resume(), 20);
+      }
+    });
+    stream.on('end', () => resolve(n));
+    stream.on('error', reject);
+  });
+}
+
+// Retained bytes are a few 1 MiB buffer limits; RSS also holds read buffers V8 has not collected yet (it
+// frees external memory lazily: tens of MiB here). Without backpressure the growth would be ~1 GiB.
+const BOUND_MIB = 96;
+
 // The proxy runs as its own process so that its resident memory can be read from /proc.
 describe('memory under a slow reader (mosn as a separate process)', () => {
   it('a 1 GiB tcp_proxy transfer to a reader that stalls does not grow mosn past a few buffer limits', async () => {
-    const TOTAL = 1024 * MiB;
     const backend = net.createServer((s) => {
-      const chunk = Buffer.alloc(256 * 1024, 1);
-      let sent = 0;
-      const pump = () => {
-        while (sent < TOTAL) {
-          sent += chunk.length;
-          if (!s.write(chunk)) return void s.once('drain', pump);
-        }
-        s.end();
-      };
-      pump();
       s.on('error', () => {});
+      pumpTotal(s);
     });
-    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-    const backendPort = (backend.address() as net.AddressInfo).port;
-    const proxyPort = await freePort();
-    const file = join(tmpdir(), `mosn-mem-${process.pid}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        servers: [
-          {
-            default_log_path: 'stderr',
-            default_log_level: 'INFO',
-            listeners: [
-              {
-                name: 'tcp',
-                address: `127.0.0.1:${proxyPort}`,
-                per_connection_buffer_limit_bytes: 1048576,
-                filter_chains: [{ filters: [{ type: 'tcp_proxy', config: { cluster: 'b' } }] }],
-              },
-            ],
-          },
-        ],
-        cluster_manager: { clusters: [{ name: 'b', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${backendPort}` }] }] },
-      }),
-    );
-    const mosn = await spawnMosn(['start', '-c', file]);
-    children.push({ kill: () => mosn.child.kill('SIGKILL') });
-    const pid = mosn.child.pid!;
-    const baseline = rssKiB(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 50);
-
-    const client = net.connect(proxyPort, '127.0.0.1');
-    let received = 0;
-    client.on('data', (c: Buffer) => {
-      received += c.length;
-      // a slow reader: stop for 20 ms after every 32 MiB, and for a whole second at the start
-      if (received % (32 * MiB) < c.length) {
-        client.pause();
-        setTimeout(() => client.resume(), 20);
-      }
-    });
-    client.pause();
-    await new Promise((r) => setTimeout(r, 1000));
-    client.resume();
-    await new Promise<void>((resolve, reject) => {
-      client.on('end', () => resolve());
-      client.on('error', reject);
-    });
-    clearInterval(sampler);
+    const backendPort = await listen(backend);
+    const r = await growthDuring({ type: 'tcp_proxy', config: { cluster: 'b' } }, [], backendPort, (p) => readSlowly(net.connect(p, '127.0.0.1')));
     backend.close();
-    expect(received).toBe(TOTAL);
-    const grownMiB = (peak - baseline) / 1024;
-    // Retained bytes are a few 1 MiB buffer limits; RSS also holds read buffers that V8 has not collected
-    // yet (it frees external memory lazily, tens of MiB here). Without backpressure this would be ~1 GiB.
-    expect(grownMiB).toBeLessThan(96);
+    expect(r.received).toBe(TOTAL);
+    expect(r.grownMiB).toBeLessThan(BOUND_MIB);
   }, 120_000);
 
   it('a 1 GiB HTTP/1 response to a reader that stalls does not grow mosn past a few buffer limits', async () => {
-    const TOTAL = 1024 * MiB;
     const backend = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-length': String(TOTAL) });
-      const chunk = Buffer.alloc(256 * 1024, 2);
-      let sent = 0;
-      const pump = () => {
-        while (sent < TOTAL) {
-          sent += chunk.length;
-          if (!res.write(chunk)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      pumpTotal(res);
     });
-    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
-    const backendPort = (backend.address() as net.AddressInfo).port;
-    const proxyPort = await freePort();
-    const file = join(tmpdir(), `mosn-mem-http-${process.pid}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        servers: [
-          {
-            default_log_path: 'stderr',
-            default_log_level: 'INFO',
-            routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'b' } }] }] }],
-            listeners: [
-              {
-                name: 'http',
-                address: `127.0.0.1:${proxyPort}`,
-                per_connection_buffer_limit_bytes: 1048576,
-                filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'Http1', router_config_name: 'r' } }] }],
-              },
-            ],
-          },
-        ],
-        cluster_manager: { clusters: [{ name: 'b', type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: [{ address: `127.0.0.1:${backendPort}` }] }] },
+    const backendPort = await listen(backend);
+    const routers = [{ router_config_name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'b' } }] }] }];
+    const filter = { type: 'proxy', config: { downstream_protocol: 'Http1', router_config_name: 'r' } };
+    const r = await growthDuring(filter, routers, backendPort, (p) =>
+      new Promise<number>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: p, path: '/big', agent: false }, (res) => resolve(readSlowly(res))).on('error', reject);
       }),
     );
-    const mosn = await spawnMosn(['start', '-c', file]);
-    children.push({ kill: () => mosn.child.kill('SIGKILL') });
-    const pid = mosn.child.pid!;
-    const baseline = rssKiB(pid);
-    let peak = baseline;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 50);
-    const received = await new Promise<number>((resolve, reject) => {
-      http
-        .get({ host: '127.0.0.1', port: proxyPort, path: '/big', agent: false }, (res) => {
-          let n = 0;
-          res.pause();
-          setTimeout(() => res.resume(), 1000); // stall for a second before reading anything
-          res.on('data', (c: Buffer) => {
-            n += c.length;
-            if (n % (32 * MiB) < c.length) {
-              res.pause();
-              setTimeout(() => res.resume(), 20);
-            }
-          });
-          res.on('end', () => resolve(n));
-          res.on('error', reject);
-        })
-        .on('error', reject);
-    });
-    clearInterval(sampler);
     backend.close();
-    expect(received).toBe(TOTAL);
-    expect((peak - baseline) / 1024).toBeLessThan(96); // see the tcp_proxy case above
+    expect(r.received).toBe(TOTAL);
+    expect(r.grownMiB).toBeLessThan(BOUND_MIB);
   }, 120_000);
 });
-
-async function freePort(): Promise<number> {
-  return new Promise<number>((r) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
-}
