@@ -66,6 +66,7 @@ export class Connection extends EventEmitter<Events> {
   #halfClose: boolean;
   #readDisable = 0;
   #aboveHigh = false;
+  #corked = false;
   #endReceived = false;
   #closeReason: CloseReason | undefined;
   #baseLogger: Logger;
@@ -208,6 +209,21 @@ export class Connection extends EventEmitter<Events> {
       s.uncork();
     }
     return this.#checkHigh();
+  }
+
+  /**
+   * Hold writes until the end of this tick, so that what is written in it (a response head and its first
+   * body chunk) leaves in one system call.
+   */
+  corkUntilNextTick(): void {
+    const s = this.socket;
+    if (this.#corked || s.destroyed) return;
+    this.#corked = true;
+    s.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      s.uncork();
+    });
   }
 
   /** Half-close: send FIN after what is buffered; reading goes on. */

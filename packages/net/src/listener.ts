@@ -5,6 +5,8 @@ import { MosnError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { formatAddress, type Address, type NetworkFilterFactory } from './types.js';
 
+export const DEFAULT_BACKLOG = 4096;
+
 export interface ListenerOptions {
   name: string;
   address: Address;
@@ -15,6 +17,8 @@ export interface ListenerOptions {
   /** `connection_idle_timeout`; 0 disables. Default 90 s. */
   idleTimeoutMs?: number;
   logger?: Logger;
+  /** Accept queue length (default 4096; the kernel caps it at net.core.somaxconn). */
+  backlog?: number;
   /** Called for each accepted connection after its filters are in place (stats, tracking). */
   onConnection?: (conn: Connection) => void;
 }
@@ -73,8 +77,10 @@ export class Listener {
         this.log.info({ address: formatAddress(this.address) }, 'listener started');
         resolve();
       };
-      if ('path' in addr) server.listen(addr.path, ready);
-      else server.listen(addr.port, addr.host, ready);
+      // A deep accept queue, as MOSN (Go) gets from the kernel: bursts of new connections are not dropped.
+      const backlog = this.#options.backlog ?? DEFAULT_BACKLOG;
+      if ('path' in addr) server.listen({ path: addr.path, backlog }, ready);
+      else server.listen({ port: addr.port, host: addr.host, backlog }, ready);
     });
   }
 

@@ -266,6 +266,7 @@ export class Http1ServerStream implements ServerStream {
       this.#framing,
       close,
     );
+    if (!endStream) this.connection.corkUntilNextTick();
     this.connection.write(buf);
     if (endStream) this.#responseEnd();
   }
