@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# HTTP/1.1 proxy throughput and latency: wrk against (a) an nginx backend directly, (b) mosn's Http1 proxy in
+# front of it, (c) nginx as a keep-alive reverse proxy in front of it. Target: mosn >= 0.6x the nginx proxy.
+#
+#   benchmarks/http1/run.sh     # 3 rounds x 3 targets x (2 s warm-up + 10 s), 50 connections, 2 wrk threads
+#   DURATION=5 WARMUP=1 ROUNDS=1 CONNECTIONS=100 THREADS=1 benchmarks/http1/run.sh
+#
+# Needs nginx and wrk (installed with apt-get when missing) and a built mosn (npx tsc -b).
+source "$(dirname "$0")/../lib/common.sh"
+
+TARGET="${TARGET:-0.6}"
+
+ensure_tools nginx wrk
+ensure_mosn_built
+wait_quiet
+
+BACKEND_PORT="$(free_port)"
+start_backend "$BACKEND_PORT"
+
+# (b) mosn: one Http1 proxy listener, one route to one cluster with the backend as its only host.
+MOSN_PORT="$(free_port)"
+cat >"$TMP_DIR/mosn.json" <<EOF
+{
+  "servers": [{
+    "default_log_path": "stdout",
+    "default_log_level": "ERROR",
+    "graceful_timeout": "1s",
+    "routers": [{
+      "router_config_name": "bench_router",
+      "virtual_hosts": [{ "name": "bench", "domains": ["*"],
+        "routers": [{ "match": { "prefix": "/" }, "route": { "cluster_name": "backend" } }] }]
+    }],
+    "listeners": [{
+      "name": "bench_http1", "address": "127.0.0.1:$MOSN_PORT", "bind_port": true,
+      "filter_chains": [{ "filters": [{ "type": "proxy",
+        "config": { "downstream_protocol": "Http1", "router_config_name": "bench_router" } }] }]
+    }]
+  }],
+  "cluster_manager": { "clusters": [{
+    "name": "backend", "type": "SIMPLE", "lb_type": "LB_ROUNDROBIN",
+    "hosts": [{ "address": "127.0.0.1:$BACKEND_PORT" }]
+  }] }
+}
+EOF
+start_mosn mosn "$TMP_DIR/mosn.json" "$MOSN_PORT"
+
+# (c) nginx reverse proxy: 1 worker, HTTP/1.1 upstream with a keep-alive pool.
+NGINX_PROXY_PORT="$(free_port)"
+start_nginx nginx-proxy "    upstream backend {
+        server 127.0.0.1:$BACKEND_PORT;
+        keepalive 128;
+        keepalive_requests 1000000;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PROXY_PORT backlog=4096;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+        }
+    }"
+NGINX_PROXY_PID=$BG_PID
+wait_port "$NGINX_PROXY_PORT"
+
+# Sanity: each target answers 200 with the 128-byte body before we load it.
+for p in "$BACKEND_PORT" "$MOSN_PORT" "$NGINX_PROXY_PORT"; do
+  got="$(node -e "
+    require('http').get('http://127.0.0.1:$p/', r => { let n = 0; r.on('data', c => n += c.length);
+      r.on('end', () => console.log(r.statusCode + ' ' + n)); }).on('error', e => console.log('error ' + e.message));")"
+  [ "$got" = "200 $BODY_BYTES" ] || die "127.0.0.1:$p answered '$got', expected '200 $BODY_BYTES'"
+done
+
+# CPU per request is read from the process doing the work: nginx's worker, mosn itself.
+wrk_rounds "direct http://127.0.0.1:$BACKEND_PORT/ $(child_of "$BACKEND_PID")" \
+  "mosn http://127.0.0.1:$MOSN_PORT/ $MOSN_PID" \
+  "nginx-proxy http://127.0.0.1:$NGINX_PROXY_PORT/ $(child_of "$NGINX_PROXY_PID")"
+check_alive mosn "$MOSN_PID" || true
+
+echo
+echo "== HTTP/1.1 proxy: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (warm-up ${WARMUP}s), median of $ROUNDS rounds," \
+  "${BODY_BYTES}-byte body, nginx backend (1 worker)"
+machine_line
+print_wrk_table direct mosn nginx-proxy
+r_direct="$(ratio "${W_RPS[mosn]}" "${W_RPS[direct]}")"
+r_nginx="$(ratio "${W_RPS[mosn]}" "${W_RPS[nginx-proxy]}")"
+echo "mosn/direct       requests/s ratio: $r_direct"
+echo "mosn/nginx-proxy  requests/s ratio: $r_nginx   (target >= $TARGET: $(verdict "$r_nginx" "$TARGET"))"
+echo "p99 latency      mosn/nginx-proxy: $(ratio "${W_P99[mosn]}" "${W_P99[nginx-proxy]}")x"
+echo "CPU per request  mosn/nginx-proxy: $(ratio "${W_CPU[mosn]}" "${W_CPU[nginx-proxy]}")x   (the proxy process alone)"
+mosn_report mosn "$MOSN_PID"
+other_cpu_report
