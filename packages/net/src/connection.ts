@@ -202,12 +202,10 @@ export class Connection extends EventEmitter<Events> {
       if (this.#writeFilters[i]!.onWrite(chunks) === 'stop') return !this.#aboveHigh;
     }
     const s = this.socket;
-    if (chunks.length === 1) s.write(chunks[0]!);
-    else if (chunks.length > 1) {
-      s.cork();
-      for (const c of chunks) s.write(c);
-      s.uncork();
-    }
+    // Everything written to this connection in one tick leaves in one system call (many RPC responses,
+    // or a response head and body): writes cost more than anything else a proxy does.
+    this.corkUntilNextTick();
+    for (let i = 0; i < chunks.length; i++) s.write(chunks[i]!);
     return this.#checkHigh();
   }
 

@@ -156,7 +156,6 @@ export class Http1ClientStream implements ClientStream {
     if (this.#done) return;
     this.#isHead = head.method === 'HEAD';
     this.#framing = chooseFraming(head.headers, endStream, true);
-    if (!endStream) this.connection.corkUntilNextTick();
     this.connection.write(encodeRequestHead(head.method, head.path, head.headers, this.#framing));
     if (endStream) this.#requestEnd();
   }

@@ -266,7 +266,6 @@ export class Http1ServerStream implements ServerStream {
       this.#framing,
       close,
     );
-    if (!endStream) this.connection.corkUntilNextTick();
     this.connection.write(buf);
     if (endStream) this.#responseEnd();
   }

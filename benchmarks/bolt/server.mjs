@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+// A Bolt v1 echo server for the benchmark: decodes requests with the codec and answers each with a response of
+// the same id carrying `body` bytes of content (the codec patches the id into a copy of one prebuilt
+// response); answers heartbeats. All the answers to one socket read go out in one write.
+//   node server.mjs <port> [body bytes, default 1024]
+import net from 'node:net';
+import { IoBuffer, isDecodeError } from '../../packages/protocol/dist/index.js';
+import { boltCodec } from '../../packages/protocol-bolt/dist/index.js';
+import { boltResponse } from './wire.mjs';
+
+const port = Number(process.argv[2]);
+const template = boltResponse(Number(process.argv[3] ?? 1024));
+const decodeOptions = { maxFrameSize: 16 * 1024 * 1024 };
+
+const server = net.createServer({ noDelay: true }, (socket) => {
+  const buffer = new IoBuffer();
+  socket.on('error', () => {});
+  socket.on('data', (chunk) => {
+    buffer.append(chunk);
+    const out = [];
+    for (;;) {
+      const frame = boltCodec.decode(buffer, decodeOptions);
+      if (frame === undefined) break;
+      if (isDecodeError(frame)) return void socket.destroy();
+      if (frame.kind !== 'request' || frame.isOneWay()) continue;
+      const answer = frame.isHeartbeat() ? boltCodec.heartbeatReply(frame) : boltCodec.withRequestId(template, frame.requestId);
+      for (const bytes of boltCodec.encode(answer)) out.push(bytes);
+    }
+    if (out.length === 1) socket.write(out[0]);
+    else if (out.length > 1) socket.write(Buffer.concat(out));
+  });
+});
+server.listen(port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
