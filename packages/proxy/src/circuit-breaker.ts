@@ -20,6 +20,22 @@ export class Limit implements ResourceLimit {
   }
 }
 
+/** One request's hold on one unit of a budget: taken at most once, given back once. */
+export class BudgetHold {
+  #limit: Limit | undefined;
+  /** Take a unit of `limit` unless this hold has one already; false when the budget is used up. */
+  take(limit: Limit): boolean {
+    if (this.#limit) return true;
+    if (!limit.tryAcquire()) return false;
+    this.#limit = limit;
+    return true;
+  }
+  release(): void {
+    this.#limit?.release();
+    this.#limit = undefined;
+  }
+}
+
 /**
  * `circuit_breakers` thresholds. Defaults: Envoy's 1024 connections and 3 concurrent retries, but 10,000
  * pending and 100,000 active requests: MOSN's own defaults are effectively unlimited, and one multiplexed RPC

@@ -11,6 +11,7 @@ import {
   type StreamReceiver,
   type StreamResetReason,
 } from '@mosn/stream';
+import { BudgetHold } from './circuit-breaker.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
@@ -68,7 +69,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #lbContext: LbContext | undefined;
   /** The clusters whose max_requests / max_retries this request holds a unit of. */
   #requestBudget: Cluster | undefined;
-  #retryBudget: Cluster | undefined;
+  #retryHold = new BudgetHold();
   /** Hosts whose connect failed for this request. */
   #tried: Host[] | undefined;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
@@ -124,7 +125,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     }
     this.#requestBudget = cluster;
     this.#lbContext = {
-      hashKey: hashKey(action.hashPolicy, (name) => head.headers.get(name)),
+      hashKey: hashKey(action.hashPolicy, head.headers),
       sourceAddress: this.#down.connection.remoteAddress,
     };
     const host = cluster.lb.chooseHost(this.#lbContext);
@@ -264,10 +265,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     if (tried.length >= Math.max(MAX_CONNECT_ATTEMPTS, this.#retriesLeft + 1) || !this.#cluster) return false;
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     if (!next) return false;
-    if (!this.#retryBudget) {
-      if (!this.#cluster.resources.retries.tryAcquire()) return false;
-      this.#retryBudget = this.#cluster;
-    }
+    if (!this.#retryHold.take(this.#cluster.resources.retries)) return false;
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.#sendTo(next);
     return true;
@@ -285,10 +283,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #canRetry(): boolean {
     const cluster = this.#cluster;
     if (this.#retriesLeft <= 0 || !cluster || this.#down.responseStarted) return false;
-    if (!this.#retryBudget) {
-      if (!cluster.resources.retries.tryAcquire()) return false;
-      this.#retryBudget = cluster;
-    }
+    if (!this.#retryHold.take(cluster.resources.retries)) return false;
     return true;
   }
 
@@ -413,8 +408,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #finish(): void {
     this.#done = true;
     this.#requestBudget?.resources.requests.release();
-    this.#retryBudget?.resources.retries.release();
-    this.#requestBudget = this.#retryBudget = undefined;
+    this.#retryHold.release();
+    this.#requestBudget = undefined;
     if (this.#host) {
       this.#host.requestEnded(this.#startedAt);
       this.#host = undefined;

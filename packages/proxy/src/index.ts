@@ -40,5 +40,5 @@ export { RETRY_CONDITIONS, retryPolicy } from './retry.js';
 export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter } from './variables.js';
 export { Stats } from './stats.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';
-export { ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
+export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
 export * from './health/index.js';

@@ -154,10 +154,10 @@ function matches(m: RouteMatch, req: RouteRequest): boolean {
 }
 
 /** The hash key of a request under a route's hash policy (undefined: hash the source address). */
-export function hashKey(policy: HashPolicy | undefined, header: (name: string) => string | undefined): string | undefined {
+export function hashKey(policy: HashPolicy | undefined, headers: { get(name: string): string | undefined }): string | undefined {
   if (policy === undefined || policy.kind === 'source_ip') return undefined;
-  if (policy.kind === 'header') return header(policy.name);
-  const cookies = header('cookie');
+  if (policy.kind === 'header') return headers.get(policy.name);
+  const cookies = headers.get('cookie');
   if (cookies === undefined) return undefined;
   for (const part of cookies.split(';')) {
     const eq = part.indexOf('=');

@@ -1,4 +1,5 @@
 import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XConnectionPool, XFrame, XServerConnection } from '@mosn/stream';
+import { BudgetHold } from './circuit-breaker.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import type { ProxyContext } from './downstream.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
@@ -38,7 +39,7 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
     return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`);
   }
   const lbContext = {
-    hashKey: hashKey(action.hashPolicy, (name) => request.header.get(name)),
+    hashKey: hashKey(action.hashPolicy, request.header),
     sourceAddress: server.connection.remoteAddress,
   };
   const host = cluster.lb.chooseHost(lbContext);
@@ -75,7 +76,7 @@ class RpcCall implements RpcResponseReceiver {
   #handle: RpcCallHandle | undefined;
   #host: Host | undefined;
   #startedAt = 0;
-  #retrying = false;
+  #retryHold = new BudgetHold();
   /** Hosts whose connect failed for this request (the first one only, usually). */
   #tried: Host[] | undefined;
 
@@ -133,10 +134,7 @@ class RpcCall implements RpcResponseReceiver {
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
-    if (!this.#retrying) {
-      if (!this.#cluster.resources.retries.tryAcquire()) return false;
-      this.#retrying = true;
-    }
+    if (!this.#retryHold.take(this.#cluster.resources.retries)) return false;
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.send(next, pool);
     return true;
@@ -155,7 +153,7 @@ class RpcCall implements RpcResponseReceiver {
   #finish(): void {
     this.done = true;
     this.#cluster.resources.requests.release();
-    if (this.#retrying) this.#cluster.resources.retries.release();
+    this.#retryHold.release();
     this.#host?.requestEnded(this.#startedAt);
     this.#host = undefined;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
