@@ -24,6 +24,22 @@ export interface HostConfig {
   hostname?: string;
 }
 
+/**
+ * Where a cluster's hosts come from when they are not a fixed list: DNS (`STRICT_DNS`), the downstream
+ * connection (`ORIGINAL_DST`). The runtime starts it before binding listeners (awaiting its first answer) and
+ * stops it with the cluster. It changes the cluster's hosts only through `Cluster.updateHosts`.
+ */
+export interface HostSource {
+  start(ctx: HostSourceContext): Promise<void>;
+  stop(): void;
+}
+
+/** What a host source may ask the runtime. */
+export interface HostSourceContext {
+  /** The addresses mosn's own listeners are bound to (known once they are started; read it late). */
+  listenerAddresses(): readonly Address[];
+}
+
 export interface ClusterConfig {
   name: string;
   type: string;
@@ -49,7 +65,12 @@ export class Host {
   readonly address: Address;
   readonly addressText: string;
   readonly weight: number;
+  readonly config: HostConfig;
   healthy = true;
+  /** Removed from its cluster: its pools drain, and a pool asked for now is drained at once. */
+  retired = false;
+  /** When a load balancer last chose this host (performance.now(); ORIGINAL_DST reaps hosts idle too long). */
+  lastUsed = 0;
   /** Requests sent to this host and not yet answered (least-request and EWMA balancers read it). */
   activeRequests = 0;
   /** Exponentially weighted moving average of response latency in ms (LB_PEAK_EWMA); 0 until measured. */
@@ -59,6 +80,7 @@ export class Host {
 
   constructor(cluster: Cluster, config: HostConfig) {
     this.cluster = cluster;
+    this.config = config;
     this.address = config.address;
     this.addressText = formatAddress(config.address);
     this.weight = config.weight;
@@ -83,8 +105,19 @@ export class Host {
     if (!p) {
       p = this.cluster.createPool(this, protocol);
       this.#pools.set(protocol, p);
+      // a request that chose this host just before it was removed fails over like a failed connect
+      if (this.retired) p.drain();
     }
     return p;
+  }
+
+  /**
+   * The host left its cluster: new requests get no connection from its pools; idle connections close now, busy
+   * ones once their requests are answered.
+   */
+  retire(): void {
+    this.retired = true;
+    for (const p of this.#pools.values()) p.drain();
   }
 
   /** Upstream connections open (or opening) to this host, over all its pools. */
@@ -102,27 +135,110 @@ export class Host {
 /** Makes the connection pool of a protocol for a host; the runtime registers one per upstream protocol. */
 export type PoolFactory = (host: Host, cluster: Cluster) => UpstreamPool;
 
+/** The identity of a host across updates: the same address and settings keep the same Host (health, pools). */
+function hostKey(h: HostConfig): string {
+  return `${formatAddress(h.address)}|${h.weight}|${h.hostname ?? ''}`;
+}
+
+/** A change of a cluster's hosts, for whoever follows them. */
+export type HostsChangedListener = (added: readonly Host[], removed: readonly Host[]) => void;
+
 export class Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
-  readonly hosts: Host[];
-  readonly lb: LoadBalancer;
   readonly log: Logger;
   readonly resources: ClusterResources;
   /** Active health checks (`health_check`), started by the runtime. */
   healthChecker: HealthChecker | undefined;
   /** Passive outlier ejection (`outlier_detection`); the proxy reports each request's outcome to it. */
   outlierDetector: OutlierDetector | undefined;
+  /** Where the hosts come from when they change at run time (DNS, original destination); started by the runtime. */
+  hostSource: HostSource | undefined;
   #poolFactories: ReadonlyMap<string, PoolFactory>;
+  #lbFactory: LoadBalancerFactory;
+  #hosts: readonly Host[];
+  #byKey: Map<string, Host>;
+  #byAddress = new Map<string, Host>();
+  #lb: LoadBalancer;
+  #listeners: HostsChangedListener[] = [];
+  /** Removed hosts whose pools still had connections at the last update (closed with the cluster). */
+  #draining = new Set<Host>();
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
     this.name = config.name;
     this.config = config;
     this.log = logger.child({ cluster: config.name });
     this.#poolFactories = poolFactories;
+    this.#lbFactory = lbFactory;
     this.resources = new ClusterResources(config.circuitBreakers);
-    this.hosts = config.hosts.map((h) => new Host(this, h));
-    this.lb = lbFactory(this.hosts, config.lbConfig);
+    this.#byKey = new Map();
+    for (const h of config.hosts) if (!this.#byKey.has(hostKey(h))) this.#byKey.set(hostKey(h), new Host(this, h));
+    this.#hosts = [...this.#byKey.values()];
+    for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
+    this.#lb = lbFactory(this.#hosts, config.lbConfig, this);
+  }
+
+  /** The hosts now. The array is replaced (never changed in place) by `updateHosts`. */
+  get hosts(): readonly Host[] {
+    return this.#hosts;
+  }
+
+  /** The load balancer over the current hosts (a new one after each change of the hosts). */
+  get lb(): LoadBalancer {
+    return this.#lb;
+  }
+
+  /** The host with this address text (`ip:port`), if the cluster has one. */
+  hostByAddress(addressText: string): Host | undefined {
+    return this.#byAddress.get(addressText);
+  }
+
+  /** Call `listener` after each change of the hosts. */
+  onHostsChanged(listener: HostsChangedListener): void {
+    this.#listeners.push(listener);
+  }
+
+  /**
+   * Replace the cluster's hosts. A host whose address, weight and hostname stay keeps its Host (health verdicts,
+   * pools, load counters); the load balancer is rebuilt over the new list; the health checker and outlier detector
+   * follow; removed hosts are retired: their pools drain (requests in flight finish) and close. Returns false when
+   * nothing changed.
+   */
+  updateHosts(configs: readonly HostConfig[]): boolean {
+    const next = new Map<string, Host>();
+    const added: Host[] = [];
+    for (const c of configs) {
+      const key = hostKey(c);
+      if (next.has(key)) continue;
+      let h = this.#byKey.get(key);
+      if (!h) {
+        h = new Host(this, c);
+        added.push(h);
+      }
+      next.set(key, h);
+    }
+    const removed: Host[] = [];
+    for (const [key, h] of this.#byKey) if (!next.has(key)) removed.push(h);
+    if (added.length === 0 && removed.length === 0) return false;
+    this.#byKey = next;
+    this.#hosts = [...next.values()];
+    this.#byAddress = new Map();
+    for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
+    this.#lb = this.#lbFactory(this.#hosts, this.config.lbConfig, this);
+    this.healthChecker?.hostsChanged(added, removed);
+    this.outlierDetector?.hostsChanged(added, removed);
+    for (const h of removed) {
+      h.retire();
+      if (h.activeConnections > 0) this.#draining.add(h);
+    }
+    if (this.#draining.size > 0 && this.#drainTimer === undefined) {
+      // Some pools close a busy connection only when asked again after its requests ended (RPC pools).
+      this.#drainTimer = setInterval(() => this.#sweepDraining(), DRAIN_SWEEP_MS);
+      this.#drainTimer.unref();
+    }
+    for (const l of this.#listeners) l(added, removed);
+    return true;
   }
 
   /**
@@ -150,11 +266,30 @@ export class Cluster {
   }
 
   close(): void {
+    this.hostSource?.stop();
     this.healthChecker?.stop();
     this.outlierDetector?.stop();
-    for (const h of this.hosts) for (const p of h.pools) p.close();
+    for (const h of this.#hosts) for (const p of h.pools) p.close();
+    for (const h of this.#draining) for (const p of h.pools) p.close();
+    this.#draining.clear();
+    this.#sweepDraining();
+  }
+
+  /** Ask the pools of removed hosts to close what became idle; forget hosts with no connection left. */
+  #sweepDraining(): void {
+    for (const h of this.#draining) {
+      for (const p of h.pools) p.drain();
+      if (h.activeConnections === 0) this.#draining.delete(h);
+    }
+    if (this.#draining.size === 0 && this.#drainTimer !== undefined) {
+      clearInterval(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
   }
 }
+
+/** How often the pools of removed hosts are asked to close connections that became idle. */
+const DRAIN_SWEEP_MS = 1000;
 
 /** Connect attempts per request: a failed connect is retried on another host (nothing was sent yet). */
 export const MAX_CONNECT_ATTEMPTS = 3;

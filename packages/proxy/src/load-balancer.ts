@@ -1,4 +1,4 @@
-import type { Host } from './cluster.js';
+import type { Cluster, Host } from './cluster.js';
 
 /** What a load balancer may know of the request it picks a host for. */
 export interface LbContext {
@@ -8,6 +8,11 @@ export interface LbContext {
   sourceAddress?: string | undefined;
   /** On a retry: the host the previous attempt of this request went to. */
   previousHost?: Host | undefined;
+  /** The downstream connection's local address and port (the original destination, for ORIGINAL_DST clusters). */
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+  /** A request header (HTTP) or frame header (RPC) by name, for ORIGINAL_DST clusters with `use_header`. */
+  header?: ((name: string) => string | undefined) | undefined;
 }
 
 /** Picks an upstream host for a request. */
@@ -25,5 +30,8 @@ export interface LbConfig {
   healthyPanicThreshold?: number;
 }
 
-/** Builds a load balancer over a cluster's hosts; registered by `lb_type` name. */
-export type LoadBalancerFactory = (hosts: readonly Host[], config?: LbConfig) => LoadBalancer;
+/**
+ * Builds a load balancer over a cluster's hosts; registered by `lb_type` name. Called again with the new list
+ * whenever the cluster's hosts change; `cluster` is given for balancers that make hosts (LB_ORIGINAL_DST).
+ */
+export type LoadBalancerFactory = (hosts: readonly Host[], config?: LbConfig, cluster?: Cluster) => LoadBalancer;
