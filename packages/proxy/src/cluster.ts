@@ -189,6 +189,12 @@ export class Cluster {
     return this.#lb;
   }
 
+  /** Set where the hosts come from; the load balancer is built again (it may ask the source, as LB_ORIGINAL_DST does). */
+  setHostSource(source: HostSource): void {
+    this.hostSource = source;
+    this.#lb = this.#lbFactory(this.#hosts, this.config.lbConfig, this);
+  }
+
   /** The host with this address text (`ip:port`), if the cluster has one. */
   hostByAddress(addressText: string): Host | undefined {
     return this.#byAddress.get(addressText);
@@ -246,7 +252,7 @@ export class Cluster {
    * times for one not tried yet. Undefined when there is none.
    */
   retryHost(tried: readonly Host[], ctx?: LbContext): Host | undefined {
-    if (tried.length >= this.hosts.length) return undefined;
+    if (tried.length >= this.hosts.length || this.#lb.fixedChoice) return undefined;
     // The previous host tells position-based balancers (request round robin, Maglev) to move on.
     const retryCtx: LbContext = { ...ctx, previousHost: tried[tried.length - 1] };
     for (let i = 0; i < this.hosts.length * 2; i++) {

@@ -124,9 +124,13 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
       return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`);
     }
     this.#requestBudget = cluster;
+    const conn = this.#down.connection;
     this.#lbContext = {
       hashKey: hashKey(action.hashPolicy, head.headers),
-      sourceAddress: this.#down.connection.remoteAddress,
+      sourceAddress: conn.remoteAddress,
+      localAddress: conn.localAddress,
+      localPort: conn.localPort,
+      header: (name) => head.headers.get(name),
     };
     const host = cluster.lb.chooseHost(this.#lbContext);
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');

@@ -18,6 +18,8 @@ export interface LbContext {
 /** Picks an upstream host for a request. */
 export interface LoadBalancer {
   chooseHost(ctx?: LbContext): Host | undefined;
+  /** The request alone decides the host (LB_ORIGINAL_DST): a failed connect is not retried on another host. */
+  readonly fixedChoice?: boolean;
 }
 
 /** `lbconfig` and related cluster settings a load balancer may read. */
