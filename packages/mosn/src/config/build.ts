@@ -878,7 +878,10 @@ function readListener(l: ConfigReader, ctx: ListenerCtx): ListenerSpec | undefin
     lf.inert(['config']);
     lf.finish();
   }
-  l.refuse(['use_original_dst'], 'original-destination listeners (tproxy, redirect) are not supported by mosn-ts yet');
+  l.refuse(
+    ['use_original_dst'],
+    'original-destination listeners are not supported by mosn-ts: "redirect" needs the SO_ORIGINAL_DST socket option and "tproxy" needs IP_TRANSPARENT, neither of which Node can use without native code. An ORIGINAL_DST cluster reads the connection\'s local address without it (see docs/original-dst.md)',
+  );
   l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
   l.ignore(['log_path', 'log_level'], NOT_USED_BY_MOSN);
   // TLS is refused, so there is no TLS to detect.
