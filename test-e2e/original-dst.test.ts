@@ -2,6 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
+import { BoltConn, decodeResponse, encodeRequest, startRpcServer } from './bolt/peers.js';
 import { get, httpBackend, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -46,6 +47,26 @@ function getAt(host: string, p: number, headers: Record<string, string> = {}): P
     req.on('error', reject);
     req.end();
   });
+}
+
+/**
+ * A Bolt v1 request frame with one more header entry (sofa-bolt-node writes only `service` with Hessian):
+ * the header is a list of (int32 length, bytes) key/value pairs after the class name; its length is at offset 16.
+ */
+function withBoltHeader(frame: Buffer, key: string, value: string): Buffer {
+  const classLen = frame.readUInt16BE(14);
+  const headerLen = frame.readUInt16BE(16);
+  const headerEnd = 22 + classLen + headerLen;
+  const entry = (t: string) => {
+    const b = Buffer.alloc(4 + Buffer.byteLength(t));
+    b.writeInt32BE(Buffer.byteLength(t), 0);
+    b.write(t, 4);
+    return b;
+  };
+  const extra = Buffer.concat([entry(key), entry(value)]);
+  const out = Buffer.concat([frame.subarray(0, headerEnd), extra, frame.subarray(headerEnd)]);
+  out.writeUInt16BE(headerLen + extra.length, 16);
+  return out;
 }
 
 /** A port free on both 127.0.0.1 and 127.0.0.2 now: a backend binds one address, mosn the other. */
@@ -115,6 +136,47 @@ describe('ORIGINAL_DST clusters, destination from a header (use_header)', () => 
     expect(mosn.config.stats.get('cluster.c.original_dst.hosts_removed')).toBe(1);
     expect((await get(p, '/', { headers: { 'x-dst': a.address } })).body).toBe('a');
     expect(c.hosts.length).toBe(1);
+  });
+});
+
+describe('ORIGINAL_DST clusters over Bolt, destination from a frame header', () => {
+  it("sends each request to the ip:port of its header, and refuses a loop with Bolt's error answer", async () => {
+    const a = await startRpcServer('a');
+    const b = await startRpcServer('b');
+    cleanups.push(a.close, b.close);
+    const mosn = await startMosn({
+      servers: [
+        {
+          default_log_level: 'ERROR',
+          routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routers: [{ match: { headers: [{ name: 'service', value: '.*', regex: true }] }, route: { cluster_name: 'c' } }] }] }],
+          listeners: [
+            {
+              name: 'l',
+              address: '127.0.0.1:0',
+              bind_port: true,
+              filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'bolt', upstream_protocol: 'bolt', router_config_name: 'r' } }] }],
+            },
+          ],
+        },
+      ],
+      cluster_manager: { clusters: [oriDstCluster({ original_dst_lb_config: { use_header: true, header_name: 'x-dst' } })] },
+    });
+    cleanups.push(() => mosn.stop(0));
+    const p = port(mosn.listenerAddress('l'));
+    const conn = await BoltConn.connect(p);
+    cleanups.push(() => void conn.socket.destroy());
+    const call = async (id: number, dst: string | undefined) => {
+      const frame = encodeRequest(id, { method: 'whoami' });
+      conn.write(dst ? withBoltHeader(frame, 'x-dst', dst) : frame);
+      const f = await conn.response(id);
+      return f.status === 0 ? decodeResponse(f).appResponse : `status ${f.status}`;
+    };
+    expect(await call(1, `127.0.0.1:${a.port}`)).toBe('a');
+    expect(await call(2, `127.0.0.1:${b.port}`)).toBe('b');
+    expect(await call(3, `127.0.0.1:${a.port}`)).toBe('a');
+    // no header: the connection's local address is mosn's listener
+    expect(await call(4, undefined)).toMatch(/^status [1-9]/);
+    expect(mosn.config.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
   });
 });
 
