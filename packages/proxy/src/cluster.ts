@@ -17,12 +17,17 @@ export type UpstreamPool = ConnectionPool | XConnectionPool;
 import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
 import type { HealthChecker, OutlierDetector } from './health/index.js';
 import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+import { subsetLoadBalancer, type Metadata, type SubsetConfig } from './lb/subset.js';
 
 export interface HostConfig {
   address: Address;
   weight: number;
   hostname?: string;
+  /** `metadata.filter_metadata["mosn.lb"]`: what subset load balancing selects hosts by. */
+  metadata?: Metadata;
 }
+
+const NO_METADATA: Metadata = Object.freeze({});
 
 export interface ClusterConfig {
   name: string;
@@ -42,14 +47,24 @@ export interface ClusterConfig {
   lbConfig?: LbConfig;
   /** `circuit_breakers` thresholds. */
   circuitBreakers?: CircuitBreakerConfig;
+  /** `lb_subset_config` with at least one selector: subset load balancing. */
+  lbSubset?: SubsetConfig;
 }
 
 /** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
 export class Host {
   readonly address: Address;
   readonly addressText: string;
-  readonly weight: number;
-  healthy = true;
+  /** The configured weight (`updateHosts` may change it, with the balancers rebuilt). */
+  weight: number;
+  /** Subset load balancing's labels (`updateHosts` may change them, with the subsets rebuilt). */
+  metadata: Metadata;
+  /**
+   * When (on the cluster's clock) this host was added by `Cluster.updateHosts` or last became healthy again:
+   * the start of its `slow_start` window. Undefined for hosts of the initial config that never were unhealthy.
+   */
+  slowStartSince: number | undefined;
+  #healthy = true;
   /** Requests sent to this host and not yet answered (least-request and EWMA balancers read it). */
   activeRequests = 0;
   /** Exponentially weighted moving average of response latency in ms (LB_PEAK_EWMA); 0 until measured. */
@@ -62,6 +77,17 @@ export class Host {
     this.address = config.address;
     this.addressText = formatAddress(config.address);
     this.weight = config.weight;
+    this.metadata = config.metadata ?? NO_METADATA;
+  }
+
+  /** Whether the balancers may choose this host (the health checker and outlier detector set it). */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  set healthy(healthy: boolean) {
+    if (healthy && !this.#healthy) this.slowStartSince = this.cluster.now();
+    this.#healthy = healthy;
   }
 
   /** A request to this host started (returns the start time, for `requestEnded`). */
@@ -105,24 +131,73 @@ export type PoolFactory = (host: Host, cluster: Cluster) => UpstreamPool;
 export class Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
-  readonly hosts: Host[];
-  readonly lb: LoadBalancer;
   readonly log: Logger;
+  /** The clock of slow start, in ms (`lbConfig.now`, else `performance.now`). */
+  readonly now: () => number;
   readonly resources: ClusterResources;
   /** Active health checks (`health_check`), started by the runtime. */
   healthChecker: HealthChecker | undefined;
   /** Passive outlier ejection (`outlier_detection`); the proxy reports each request's outcome to it. */
   outlierDetector: OutlierDetector | undefined;
   #poolFactories: ReadonlyMap<string, PoolFactory>;
+  #lbFactory: LoadBalancerFactory;
+  #hosts: readonly Host[];
+  #lb: LoadBalancer;
 
   constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
     this.name = config.name;
     this.config = config;
     this.log = logger.child({ cluster: config.name });
+    this.now = config.lbConfig?.now ?? (() => performance.now());
     this.#poolFactories = poolFactories;
+    this.#lbFactory = lbFactory;
     this.resources = new ClusterResources(config.circuitBreakers);
-    this.hosts = config.hosts.map((h) => new Host(this, h));
-    this.lb = lbFactory(this.hosts, config.lbConfig);
+    this.#hosts = config.hosts.map((h) => new Host(this, h));
+    this.#lb = this.#buildLb();
+  }
+
+  /** The hosts, in config order; a new array after `updateHosts`. */
+  get hosts(): readonly Host[] {
+    return this.#hosts;
+  }
+
+  /** The balancer over `hosts` (a subset balancer with `lb_subset_config`); a new one after `updateHosts`. */
+  get lb(): LoadBalancer {
+    return this.#lb;
+  }
+
+  #buildLb(): LoadBalancer {
+    const { lbSubset, lbConfig } = this.config;
+    if (lbSubset && lbSubset.selectors.length > 0) return subsetLoadBalancer(this.#hosts, lbSubset, this.#lbFactory, lbConfig);
+    return this.#lbFactory(this.#hosts, lbConfig);
+  }
+
+  /**
+   * Replace the host set (DNS answers, a registry): hosts keep their object, pools and health when their
+   * address stays (weight and metadata are updated); new hosts start their `slow_start` window now; removed
+   * hosts' pools are closed. The balancer, and every subset, is built again once here, not per request.
+   * The caller keeps health checking and outlier detection in step with the new set.
+   */
+  updateHosts(configs: readonly HostConfig[]): void {
+    const old = new Map(this.#hosts.map((h) => [h.addressText, h]));
+    const now = this.now();
+    const next: Host[] = [];
+    for (const c of configs) {
+      const text = formatAddress(c.address);
+      let h = old.get(text);
+      if (h) {
+        old.delete(text);
+        h.weight = c.weight;
+        h.metadata = c.metadata ?? NO_METADATA;
+      } else {
+        h = new Host(this, c);
+        h.slowStartSince = now;
+      }
+      next.push(h);
+    }
+    this.#hosts = next;
+    this.#lb = this.#buildLb();
+    for (const gone of old.values()) for (const p of gone.pools) p.close();
   }
 
   /**
@@ -130,16 +205,19 @@ export class Cluster {
    * times for one not tried yet. Undefined when there is none.
    */
   retryHost(tried: readonly Host[], ctx?: LbContext): Host | undefined {
-    if (tried.length >= this.hosts.length) return undefined;
+    const lb = this.#lb;
+    // With subsets, a retry stays within the hosts the request's subset (and fallback) allows.
+    const hosts = lb.hostsFor?.(ctx) ?? this.#hosts;
+    if (tried.length >= hosts.length) return undefined;
     // The previous host tells position-based balancers (request round robin, Maglev) to move on.
     const retryCtx: LbContext = { ...ctx, previousHost: tried[tried.length - 1] };
-    for (let i = 0; i < this.hosts.length * 2; i++) {
-      const h = this.lb.chooseHost(retryCtx);
+    for (let i = 0; i < hosts.length * 2; i++) {
+      const h = lb.chooseHost(retryCtx);
       if (h === undefined) return undefined;
       if (!tried.includes(h)) return h;
       retryCtx.previousHost = h;
     }
-    return this.hosts.find((h) => h.healthy && !tried.includes(h));
+    return hosts.find((h) => h.healthy && !tried.includes(h));
   }
 
   /** A new pool to `host` for `protocol`, from the pool factory registered for it. */

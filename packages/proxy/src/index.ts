@@ -19,6 +19,8 @@ export {
   hashKey,
   httpRouteRequest,
   pickCluster,
+  pickTarget,
+  type ClusterTarget,
   type HashPolicy,
   rpcRouteRequest,
   type WeightedCluster,
