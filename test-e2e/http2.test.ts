@@ -268,7 +268,8 @@ interface Msg {
   n?: number;
 }
 
-type EchoClient = grpc.Client & Record<string, (...args: any[]) => any>;
+type CallFn = (...args: any[]) => any;
+type EchoClient = grpc.Client & { Unary: CallFn; Count: CallFn; Sum: CallFn; Chat: CallFn };
 
 async function grpcSetup() {
   const dir = mkdtempSync(join(tmpdir(), 'mosn-h2-'));

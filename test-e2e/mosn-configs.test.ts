@@ -30,7 +30,7 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'configs/mosn_rpc_config.json': 'valid', // healthcheck: retired stream filter, a no-op with a warning
   'configs/mosn_rpc_config_bolt.json': 'valid',
   'examples/codes/dubbo/client_config.json': 'valid',
-  'examples/codes/slow-start-sample/config.json': 'valid', // slow_start warned and ignored
+  'examples/codes/slow-start-sample/config.json': 'valid', // slow_start read and applied (LB_WEIGHTED_ROUNDROBIN)
   'examples/codes/dubbo/server_config.json': 'valid',
   'examples/codes/filter/transcoder/server_config.json': 'valid',
   'examples/codes/flowcontrol-sample/client_config.json': 'valid',

@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { DecodeError, IoBuffer } from '@mosn/protocol';
+import { DecodeError } from '@mosn/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildFrame } from './builder.js';
-import { decodeFrame } from './decoder.js';
-import { feedInChunks, golden, LIMITS } from './golden.test-support.js';
-
-function decode(bytes: Buffer, options = LIMITS) {
-  const b = new IoBuffer();
-  b.append(bytes);
-  return { result: decodeFrame(b, options), left: b.length };
-}
+import { decodeBytes as decode, decodeOne, feedInChunks, golden, LIMITS } from './golden.test-support.js';
 
 function expectError(bytes: Buffer, message: RegExp, requestId?: number, options = LIMITS) {
   const { result } = decode(bytes, options);
@@ -106,9 +99,9 @@ describe('decodeFrame', () => {
     const f = buildFrame({ version: 1, kind: 'request', requestId: 3 });
     const raw = Buffer.concat([f.raw, header]);
     raw.writeUInt16BE(header.length, 16);
-    const { result } = decode(raw);
-    expect((result as { header: Map<string, string> }).header.get('a')).toBeUndefined();
-    expect((result as { header: Map<string, string> }).header.get('b')).toBe('c');
+    const frame = decodeOne(raw);
+    expect(frame.header.get('a')).toBeUndefined();
+    expect(frame.header.get('b')).toBe('c');
   });
 
   it('never throws on random bytes and garbage after a valid prefix', () => {

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DecodeError, IoBuffer } from '@mosn/protocol';
+import { DecodeDriver } from '@mosn/protocol';
 import { decodeFrame } from './decoder.js';
-import type { BoltFrame } from './frame.js';
 
-/** Test support (not built): the captured Bolt frames and helpers to feed them to the decoder. */
+/** Test support (not built): the captured Bolt frames and a driver that feeds them to the decoder. */
 const fixtures = JSON.parse(
   readFileSync(new URL('../../../fixtures/golden-frames.json', import.meta.url), 'utf8'),
 ) as { bolt: Record<string, string> };
@@ -13,27 +12,11 @@ export const golden: Record<string, Buffer> = Object.fromEntries(
 );
 
 export const LIMITS = { maxFrameSize: 1024 * 1024 };
+const driver = new DecodeDriver(decodeFrame, LIMITS);
 
+/** What one decode call makes of `bytes`, and how many bytes it left. */
+export const decodeBytes = driver.once.bind(driver);
 /** Decode exactly one frame from `bytes`, failing the test on anything else. */
-export function decodeOne(bytes: Buffer, options = LIMITS): BoltFrame {
-  const buffer = new IoBuffer();
-  buffer.append(bytes);
-  const frame = decodeFrame(buffer, options);
-  if (frame === undefined || frame instanceof DecodeError) throw new Error(`expected a frame, got ${JSON.stringify(frame)}`);
-  if (buffer.length !== 0) throw new Error(`${buffer.length} bytes left over`);
-  return frame;
-}
-
+export const decodeOne = driver.one.bind(driver);
 /** Feed `bytes` in chunks of `size`, decoding after each; returns every result that was not undefined. */
-export function feedInChunks(bytes: Buffer, size: number, options = LIMITS): (BoltFrame | DecodeError)[] {
-  const buffer = new IoBuffer();
-  const out: (BoltFrame | DecodeError)[] = [];
-  for (let i = 0; i < bytes.length; i += size) {
-    buffer.append(bytes.subarray(i, i + size));
-    for (let r = decodeFrame(buffer, options); r !== undefined; r = decodeFrame(buffer, options)) {
-      out.push(r);
-      if (r instanceof DecodeError) return out;
-    }
-  }
-  return out;
-}
+export const feedInChunks = driver.chunked.bind(driver);

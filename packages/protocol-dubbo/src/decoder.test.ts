@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { DecodeError, IoBuffer } from '@mosn/protocol';
+import { DecodeError } from '@mosn/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildFrame, encodeRequestBody } from './builder.js';
-import { decodeFrame } from './decoder.js';
 import { encodeFrame } from './encoder.js';
 import type { DubboFrame } from './frame.js';
-import { feedInChunks, golden, LIMITS } from './golden.test-support.js';
-
-function decode(bytes: Buffer, options = LIMITS) {
-  const b = new IoBuffer();
-  b.append(bytes);
-  return { result: decodeFrame(b, options), left: b.length };
-}
+import { decodeBytes as decode, feedInChunks, golden, LIMITS } from './golden.test-support.js';
 
 function expectError(bytes: Buffer, message: RegExp, requestId?: number, options = LIMITS) {
   const { result } = decode(bytes, options);

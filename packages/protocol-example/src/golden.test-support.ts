@@ -1,6 +1,5 @@
-import { DecodeError, IoBuffer } from '@mosn/protocol';
+import { DecodeDriver } from '@mosn/protocol';
 import { decodeFrame } from './decoder.js';
-import type { ExampleFrame } from './frame.js';
 
 /**
  * Test support (not built). Golden frames written by hand from the wire format in types.ts, not by the
@@ -22,31 +21,11 @@ export const golden = {
 
 export const LIMITS = { maxFrameSize: 64 * 1024 };
 
-/** Decode whatever one decode call answers for `bytes`, and how many bytes it left. */
-export function decodeBytes(bytes: Buffer, options = LIMITS): { result: ExampleFrame | DecodeError | undefined; left: number } {
-  const buffer = new IoBuffer();
-  buffer.append(bytes);
-  return { result: decodeFrame(buffer, options), left: buffer.length };
-}
+const driver = new DecodeDriver(decodeFrame, LIMITS);
 
+/** What one decode call makes of `bytes`, and how many bytes it left. */
+export const decodeBytes = driver.once.bind(driver);
 /** Decode exactly one frame from `bytes`, failing the test on anything else. */
-export function decodeOne(bytes: Buffer, options = LIMITS): ExampleFrame {
-  const { result, left } = decodeBytes(bytes, options);
-  if (result === undefined || result instanceof DecodeError) throw new Error(`expected a frame, got ${JSON.stringify(result)}`);
-  if (left !== 0) throw new Error(`${left} bytes left over`);
-  return result;
-}
-
+export const decodeOne = driver.one.bind(driver);
 /** Feed `bytes` in chunks of `size`, decoding after each; returns every result that was not undefined. */
-export function feedInChunks(bytes: Buffer, size: number, options = LIMITS): (ExampleFrame | DecodeError)[] {
-  const buffer = new IoBuffer();
-  const out: (ExampleFrame | DecodeError)[] = [];
-  for (let i = 0; i < bytes.length; i += size) {
-    buffer.append(bytes.subarray(i, i + size));
-    for (let r = decodeFrame(buffer, options); r !== undefined; r = decodeFrame(buffer, options)) {
-      out.push(r);
-      if (r instanceof DecodeError) return out;
-    }
-  }
-  return out;
-}
+export const feedInChunks = driver.chunked.bind(driver);

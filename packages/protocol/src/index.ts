@@ -5,6 +5,7 @@
  */
 export * from '@mosn/net';
 export { DecodeError, isDecodeError, type DecodeOptions, type XFrame, type XProtocolCodec } from './codec.js';
+export { DecodeDriver, type DecodeFn } from './decode-driver.js';
 export { SimpleHeaderMap, type HeaderMap } from './header-map.js';
 export { HTTP1, HTTP2, http1Matcher, http2Matcher } from './http.js';
 export { detectProtocol, matchPrefix, type DetectResult, type MatchResult, type ProtocolMatcher } from './matcher.js';

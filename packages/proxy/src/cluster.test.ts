@@ -34,10 +34,12 @@ describe('Cluster.updateHosts', () => {
     expect(changes).toEqual([[['127.0.0.1:9003'], ['127.0.0.1:9001']]]);
     const picked = new Set(Array.from({ length: 4 }, () => c.lb.chooseHost()?.addressText));
     expect([...picked].sort()).toEqual(['127.0.0.1:9002', '127.0.0.1:9003']);
-    // a changed weight is a new host
-    c.updateHosts([{ ...at(9002), weight: 5 }]);
-    expect(c.hosts[0]).not.toBe(h2);
-    expect(c.hosts[0]!.weight).toBe(5);
+    // a changed weight keeps the host (its health and pools), with the new weight and a rebuilt balancer
+    const lb = c.lb;
+    expect(c.updateHosts([{ ...at(9002), weight: 5 }, at(9003)])).toBe(true);
+    expect(c.hosts[0]).toBe(h2);
+    expect(h2.weight).toBe(5);
+    expect(c.lb).not.toBe(lb);
   });
 
   it('the health checker checks added hosts and stops checking removed ones', async () => {

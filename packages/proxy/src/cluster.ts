@@ -17,11 +17,14 @@ export type UpstreamPool = ConnectionPool | XConnectionPool;
 import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
 import type { HealthChecker, OutlierDetector } from './health/index.js';
 import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+import { subsetLoadBalancer, type Metadata, type SubsetConfig } from './lb/subset.js';
 
 export interface HostConfig {
   address: Address;
   weight: number;
   hostname?: string;
+  /** `metadata.filter_metadata["mosn.lb"]`: what subset load balancing selects hosts by. */
+  metadata?: Metadata;
 }
 
 /**
@@ -39,6 +42,8 @@ export interface HostSourceContext {
   /** The addresses mosn's own listeners are bound to (known once they are started; read it late). */
   listenerAddresses(): readonly Address[];
 }
+
+const NO_METADATA: Metadata = Object.freeze({});
 
 export interface ClusterConfig {
   name: string;
@@ -58,19 +63,30 @@ export interface ClusterConfig {
   lbConfig?: LbConfig;
   /** `circuit_breakers` thresholds. */
   circuitBreakers?: CircuitBreakerConfig;
+  /** `lb_subset_config` with at least one selector: subset load balancing. */
+  lbSubset?: SubsetConfig;
 }
 
 /** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
 export class Host {
   readonly address: Address;
   readonly addressText: string;
-  readonly weight: number;
-  readonly config: HostConfig;
-  healthy = true;
+  /** The configured weight (`updateHosts` may change it, with the balancers rebuilt). */
+  weight: number;
+  /** Subset load balancing's labels (`updateHosts` may change them, with the subsets rebuilt). */
+  metadata: Metadata;
+  /** The host's config as last given (`updateHosts` replaces it when the weight or labels change). */
+  config: HostConfig;
+  /**
+   * When (on the cluster's clock) this host was added by `Cluster.updateHosts` or last became healthy again:
+   * the start of its `slow_start` window. Undefined for hosts of the initial config that never were unhealthy.
+   */
+  slowStartSince: number | undefined;
   /** Removed from its cluster: its pools drain, and a pool asked for now is drained at once. */
   retired = false;
   /** When a load balancer last chose this host (performance.now(); ORIGINAL_DST reaps hosts idle too long). */
   lastUsed = 0;
+  #healthy = true;
   /** Requests sent to this host and not yet answered (least-request and EWMA balancers read it). */
   activeRequests = 0;
   /** Exponentially weighted moving average of response latency in ms (LB_PEAK_EWMA); 0 until measured. */
@@ -84,6 +100,17 @@ export class Host {
     this.address = config.address;
     this.addressText = formatAddress(config.address);
     this.weight = config.weight;
+    this.metadata = config.metadata ?? NO_METADATA;
+  }
+
+  /** Whether the balancers may choose this host (the health checker and outlier detector set it). */
+  get healthy(): boolean {
+    return this.#healthy;
+  }
+
+  set healthy(healthy: boolean) {
+    if (healthy && !this.#healthy) this.slowStartSince = this.cluster.now();
+    this.#healthy = healthy;
   }
 
   /** A request to this host started (returns the start time, for `requestEnded`). */
@@ -135,9 +162,14 @@ export class Host {
 /** Makes the connection pool of a protocol for a host; the runtime registers one per upstream protocol. */
 export type PoolFactory = (host: Host, cluster: Cluster) => UpstreamPool;
 
-/** The identity of a host across updates: the same address and settings keep the same Host (health, pools). */
+/** The identity of a host across updates: the same address and hostname keep the same Host (health, pools). */
 function hostKey(h: HostConfig): string {
-  return `${formatAddress(h.address)}|${h.weight}|${h.hostname ?? ''}`;
+  return `${formatAddress(h.address)}|${h.hostname ?? ''}`;
+}
+
+function sameMetadata(a: Metadata, b: Metadata): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 /** A change of a cluster's hosts, for whoever follows them. */
@@ -147,6 +179,8 @@ export class Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
   readonly log: Logger;
+  /** The clock of slow start, in ms (`lbConfig.now`, else `performance.now`). */
+  readonly now: () => number;
   readonly resources: ClusterResources;
   /** Active health checks (`health_check`), started by the runtime. */
   healthChecker: HealthChecker | undefined;
@@ -169,6 +203,7 @@ export class Cluster {
     this.name = config.name;
     this.config = config;
     this.log = logger.child({ cluster: config.name });
+    this.now = config.lbConfig?.now ?? (() => performance.now());
     this.#poolFactories = poolFactories;
     this.#lbFactory = lbFactory;
     this.resources = new ClusterResources(config.circuitBreakers);
@@ -176,15 +211,15 @@ export class Cluster {
     for (const h of config.hosts) if (!this.#byKey.has(hostKey(h))) this.#byKey.set(hostKey(h), new Host(this, h));
     this.#hosts = [...this.#byKey.values()];
     for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
-    this.#lb = lbFactory(this.#hosts, config.lbConfig, this);
+    this.#lb = this.#buildLb();
   }
 
-  /** The hosts now. The array is replaced (never changed in place) by `updateHosts`. */
+  /** The hosts now, in config order. The array is replaced (never changed in place) by `updateHosts`. */
   get hosts(): readonly Host[] {
     return this.#hosts;
   }
 
-  /** The load balancer over the current hosts (a new one after each change of the hosts). */
+  /** The balancer over `hosts` (a subset balancer with `lb_subset_config`); a new one after `updateHosts`. */
   get lb(): LoadBalancer {
     return this.#lb;
   }
@@ -192,7 +227,7 @@ export class Cluster {
   /** Set where the hosts come from; the load balancer is built again (it may ask the source, as LB_ORIGINAL_DST does). */
   setHostSource(source: HostSource): void {
     this.hostSource = source;
-    this.#lb = this.#lbFactory(this.#hosts, this.config.lbConfig, this);
+    this.#lb = this.#buildLb();
   }
 
   /** The host with this address text (`ip:port`), if the cluster has one. */
@@ -206,32 +241,41 @@ export class Cluster {
   }
 
   /**
-   * Replace the cluster's hosts. A host whose address, weight and hostname stay keeps its Host (health verdicts,
-   * pools, load counters); the load balancer is rebuilt over the new list; the health checker and outlier detector
-   * follow; removed hosts are retired: their pools drain (requests in flight finish) and close. Returns false when
-   * nothing changed.
+   * Replace the cluster's hosts (DNS answers, original destinations, a registry). A host whose address and
+   * hostname stay keeps its Host (health verdicts, pools, load counters; weight and labels are updated); new hosts
+   * start their `slow_start` window now; the balancer, and every subset, is built again once here, not per
+   * request; the health checker and outlier detector follow; removed hosts are retired: their pools drain
+   * (requests in flight finish) and close. Returns false when nothing changed.
    */
   updateHosts(configs: readonly HostConfig[]): boolean {
     const next = new Map<string, Host>();
     const added: Host[] = [];
+    const now = this.now();
+    let changed = false;
     for (const c of configs) {
       const key = hostKey(c);
       if (next.has(key)) continue;
       let h = this.#byKey.get(key);
       if (!h) {
         h = new Host(this, c);
+        h.slowStartSince = now;
         added.push(h);
+      } else if (h.weight !== c.weight || !sameMetadata(h.metadata, c.metadata ?? NO_METADATA)) {
+        h.config = c;
+        h.weight = c.weight;
+        h.metadata = c.metadata ?? NO_METADATA;
+        changed = true;
       }
       next.set(key, h);
     }
     const removed: Host[] = [];
     for (const [key, h] of this.#byKey) if (!next.has(key)) removed.push(h);
-    if (added.length === 0 && removed.length === 0) return false;
+    if (added.length === 0 && removed.length === 0 && !changed) return false;
     this.#byKey = next;
     this.#hosts = [...next.values()];
     this.#byAddress = new Map();
     for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
-    this.#lb = this.#lbFactory(this.#hosts, this.config.lbConfig, this);
+    this.#lb = this.#buildLb();
     this.healthChecker?.hostsChanged(added, removed);
     this.outlierDetector?.hostsChanged(added, removed);
     for (const h of removed) {
@@ -247,21 +291,31 @@ export class Cluster {
     return true;
   }
 
+  #buildLb(): LoadBalancer {
+    const { lbSubset, lbConfig } = this.config;
+    if (lbSubset && lbSubset.selectors.length > 0) return subsetLoadBalancer(this.#hosts, lbSubset, this.#lbFactory, lbConfig, this);
+    return this.#lbFactory(this.#hosts, lbConfig, this);
+  }
+
   /**
    * Another host for a request whose connect to the `tried` hosts failed: asks the load balancer a few
    * times for one not tried yet. Undefined when there is none.
    */
   retryHost(tried: readonly Host[], ctx?: LbContext): Host | undefined {
-    if (tried.length >= this.hosts.length || this.#lb.fixedChoice) return undefined;
+    const lb = this.#lb;
+    if (lb.fixedChoice) return undefined;
+    // With subsets, a retry stays within the hosts the request's subset (and fallback) allows.
+    const hosts = lb.hostsFor?.(ctx) ?? this.#hosts;
+    if (tried.length >= hosts.length) return undefined;
     // The previous host tells position-based balancers (request round robin, Maglev) to move on.
     const retryCtx: LbContext = { ...ctx, previousHost: tried[tried.length - 1] };
-    for (let i = 0; i < this.hosts.length * 2; i++) {
-      const h = this.lb.chooseHost(retryCtx);
+    for (let i = 0; i < hosts.length * 2; i++) {
+      const h = lb.chooseHost(retryCtx);
       if (h === undefined) return undefined;
       if (!tried.includes(h)) return h;
       retryCtx.previousHost = h;
     }
-    return this.hosts.find((h) => h.healthy && !tried.includes(h));
+    return hosts.find((h) => h.healthy && !tried.includes(h));
   }
 
   /** A new pool to `host` for `protocol`, from the pool factory registered for it. */

@@ -17,7 +17,7 @@ import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
-import { hashKey, httpRouteRequest, matchedPath, pickCluster, type ForwardAction, type Route, type RouterConfig } from './router.js';
+import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ForwardAction, type Route, type RouterConfig } from './router.js';
 import type { RequestVars } from './variables.js';
 import type { Stats } from './stats.js';
 
@@ -116,7 +116,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     }
     this.#route = route;
     this.#action = action;
-    const clusterName = pickCluster(action);
+    const target = pickTarget(action);
+    const clusterName = target.name;
     const cluster = this.#ctx.clusters.get(clusterName);
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
     if (!cluster.resources.requests.tryAcquire()) {
@@ -131,6 +132,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
       localAddress: conn.localAddress,
       localPort: conn.localPort,
       header: (name) => head.headers.get(name),
+      metadataMatch: target.metadataMatch,
     };
     const host = cluster.lb.chooseHost(this.#lbContext);
     if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');

@@ -52,6 +52,8 @@ export {
   hashKey,
   httpRouteRequest,
   pickCluster,
+  pickTarget,
+  type ClusterTarget,
   type HashPolicy,
   rpcRouteRequest,
   type WeightedCluster,

@@ -1,4 +1,6 @@
 import type { Cluster, Host } from './cluster.js';
+import type { MetadataMatch } from './lb/subset.js';
+import type { SlowStartConfig } from './lb/slow-start.js';
 
 /** What a load balancer may know of the request it picks a host for. */
 export interface LbContext {
@@ -13,6 +15,8 @@ export interface LbContext {
   localPort?: number | undefined;
   /** A request header (HTTP) or frame header (RPC) by name, for ORIGINAL_DST clusters with `use_header`. */
   header?: ((name: string) => string | undefined) | undefined;
+  /** The route's `metadata_match`: which subset of a cluster with `lb_subset_config` to balance over. */
+  metadataMatch?: MetadataMatch | undefined;
 }
 
 /** Picks an upstream host for a request. */
@@ -20,6 +24,11 @@ export interface LoadBalancer {
   chooseHost(ctx?: LbContext): Host | undefined;
   /** The request alone decides the host (LB_ORIGINAL_DST): a failed connect is not retried on another host. */
   readonly fixedChoice?: boolean;
+  /**
+   * Every host a request with this context may be sent to (a subset balancer's subset and fallback);
+   * absent: every host of the cluster. Retries stay within it.
+   */
+  hostsFor?(ctx?: LbContext): readonly Host[];
 }
 
 /** `lbconfig` and related cluster settings a load balancer may read. */
@@ -30,6 +39,10 @@ export interface LbConfig {
   activeRequestBias?: number;
   /** Envoy's healthy panic threshold in percent (default 50; 0 turns panic mode off). */
   healthyPanicThreshold?: number;
+  /** The cluster's `slow_start`: weighted balancers ramp a new or recovered host's weight up over a window. */
+  slowStart?: SlowStartConfig;
+  /** The clock, in ms (default `performance.now`); tests pass their own. */
+  now?: () => number;
 }
 
 /**

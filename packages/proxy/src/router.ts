@@ -1,4 +1,5 @@
 import type { HeaderMap, HttpRequestHead } from '@mosn/stream';
+import type { MetadataMatch } from './lb/subset.js';
 import { HeaderEdits, type HeaderEditConfig, type HostRewrite, type PathRewrite, type RedirectAction } from './route-actions.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -21,8 +22,14 @@ export interface RouteMatch {
   headers: HeaderMatcher[];
 }
 
-export interface WeightedCluster {
+/** Where a forwarded request goes: a cluster, and which of its hosts' subset (`metadata_match`). */
+export interface ClusterTarget {
   name: string;
+  metadataMatch?: MetadataMatch | undefined;
+}
+
+/** An entry of `weighted_clusters`; its own `metadata_match` replaces the route's, as in MOSN. */
+export interface WeightedCluster extends ClusterTarget {
   weight: number;
 }
 
@@ -36,6 +43,8 @@ export interface ForwardOptions {
   retry?: RetryPolicy;
   rewrite?: PathRewrite;
   hostRewrite?: HostRewrite;
+  /** The route's `metadata_match`: balance over the cluster's matching subset (`lb_subset_config`). */
+  metadataMatch?: MetadataMatch;
 }
 
 export type ForwardAction =
@@ -47,13 +56,26 @@ export type RouteAction = ForwardAction | { kind: 'direct'; status: number; body
 
 /** The cluster a forwarding action sends this request to: weighted clusters pick by weight at random. */
 export function pickCluster(action: ForwardAction): string {
-  if (action.kind === 'cluster') return action.cluster;
+  return action.kind === 'cluster' ? action.cluster : pickWeighted(action).name;
+}
+
+function pickWeighted(action: ForwardAction & { kind: 'weighted' }): WeightedCluster {
   let r = Math.random() * action.totalWeight;
   for (const c of action.clusters) {
     r -= c.weight;
-    if (r < 0) return c.name;
+    if (r < 0) return c;
   }
-  return action.clusters[action.clusters.length - 1]!.name;
+  return action.clusters[action.clusters.length - 1]!;
+}
+
+/**
+ * The cluster and subset a forwarding action sends this request to. A weighted entry with its own
+ * `metadata_match` uses it; one without uses the route's (MOSN would then match nothing; see docs/compat.md).
+ */
+export function pickTarget(action: ForwardAction): ClusterTarget {
+  if (action.kind === 'cluster') return { name: action.cluster, metadataMatch: action.metadataMatch };
+  const c = pickWeighted(action);
+  return c.metadataMatch !== undefined || action.metadataMatch === undefined ? c : { name: c.name, metadataMatch: action.metadataMatch };
 }
 
 /** Header changes of one level (route, virtual host, router) for requests and responses. */

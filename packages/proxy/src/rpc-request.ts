@@ -4,7 +4,7 @@ import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import type { ProxyContext } from './downstream.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
-import { hashKey, pickCluster, rpcRouteRequest } from './router.js';
+import { hashKey, pickTarget, rpcRouteRequest } from './router.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
   connection_failure: 'connect_failed',
@@ -32,7 +32,8 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
   }
   const action = route.action;
   if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
-  const clusterName = pickCluster(action);
+  const target = pickTarget(action);
+  const clusterName = target.name;
   const cluster = ctx.clusters.get(clusterName);
   if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
   if (!cluster.resources.requests.tryAcquire()) {
@@ -45,6 +46,7 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
     localAddress: conn.localAddress,
     localPort: conn.localPort,
     header: (name) => request.header.get(name),
+    metadataMatch: target.metadataMatch,
   };
   const host = cluster.lb.chooseHost(lbContext);
   const pool = host?.pool(server.protocol);

@@ -49,6 +49,14 @@ import {
   type KeepaliveOptions,
   type LbConfig,
   type Logger,
+  type Metadata,
+  type MetadataMatch,
+  type SlowStartConfig,
+  type SubsetConfig,
+  DEFAULT_SLOW_START_AGGRESSION,
+  DEFAULT_SLOW_START_MIN_WEIGHT,
+  FALLBACK_POLICIES,
+  metadataMatch,
   type NetworkFilterFactory,
   type Route,
   type RouteAction,
@@ -250,11 +258,11 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
       weight = clamped;
     }
     const hostname = h.str('hostname');
-    h.ignore(['metadata'], 'host metadata is used by subset load balancing, which mosn-ts does not support yet; ignored');
+    const metadata = readMetadata(h, 'metadata');
     // Upstream TLS is refused, so every host is already plain TCP.
     h.inert(['tls_disable']);
     h.finish();
-    if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}) });
+    if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}), ...(metadata ? { metadata } : {}) });
   }
   const connectTimeoutMs = c.duration('connect_timeout', { numberUnit: 'ns' }) ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = c.duration('idle_timeout', { numberUnit: 'ns' }) ?? 60_000;
@@ -262,6 +270,9 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   const maxConnections = c.num('max_connections', { min: 1, max: 1024 });
   const keepalive = readKeepalive(c);
   const lbConfig = readLbConfig(c);
+  const slowStart = readSlowStart(c, lbType);
+  if (slowStart) lbConfig.slowStart = slowStart;
+  const lbSubset = readLbSubsetConfig(c);
   const circuitBreakers = readCircuitBreakers(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
   readTlsContext(c, 'upstream TLS is not supported by mosn-ts yet');
@@ -272,12 +283,10 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   };
   const healthCheck = readHealthCheck(c, codecFor);
   const outlierDetection = readOutlierDetection(c);
-  c.refuse(['lb_subset_config'], 'subset load balancing is not supported by mosn-ts yet');
   c.refuse(['spec'], 'hosts from a service registry (spec.subscribe) are not supported by mosn-ts yet');
   c.refuse(['cluster_manager_tls'], 'upstream TLS (from cluster_manager.tls_context) is not supported by mosn-ts yet');
   c.refuse(['mark'], 'marking upstream sockets (SO_MARK) is not supported by mosn-ts yet');
   c.inert(['sub_type']); // "not used yet" in MOSN
-  c.ignore(['slow_start'], 'slow start is not supported by mosn-ts yet; hosts get their full weight at once');
   const dns = strictDns ? readStrictDns(c) : undefined;
   if (!strictDns) c.ignore(DNS_KEYS, 'used by STRICT_DNS clusters only; ignored');
   const oriDst = originalDst ? readOriginalDst(c) : undefined;
@@ -302,6 +311,7 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
         ...(bufferLimit ? { bufferLimit } : {}),
         lbConfig,
         circuitBreakers,
+        ...(lbSubset ? { lbSubset } : {}),
       },
       lb ?? roundRobin,
       ext.pools,
@@ -480,6 +490,120 @@ function readCircuitBreakers(c: ConfigReader): CircuitBreakerConfig {
   return out;
 }
 
+/**
+ * A metadata object in MOSN's format, `{"filter_metadata": {"mosn.lb": {"key": "value"}}}` (host `metadata`,
+ * route `metadata_match`): the string pairs under `mosn.lb`. Undefined when absent or empty.
+ */
+function readMetadata(parent: ConfigReader, key: string): Metadata | undefined {
+  const m = parent.obj(key);
+  if (!m) return undefined;
+  const fm = m.obj('filter_metadata');
+  const lb = fm?.obj('mosn.lb');
+  const out: Record<string, string> = {};
+  if (lb) {
+    for (const k of Object.keys(lb.raw)) {
+      const v = lb.value(k);
+      if (typeof v === 'string') out[k] = v;
+      else {
+        const hint = typeof v === 'number' || typeof v === 'boolean' ? `; write "${v}"` : '';
+        lb.problems.error(lb.at(k), `expected a string, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v} (MOSN silently drops values that are not strings${hint})`);
+      }
+    }
+    lb.finish();
+  }
+  fm?.finish();
+  m.finish();
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** MOSN's `fall_back_policy` numbers (a uint8 in MOSN's config: names are not accepted there either). */
+const FALLBACK_NUMBERS = FALLBACK_POLICIES.map((p, i) => `${i} (${p})`).join(', ');
+
+/** `lb_subset_config`: `fall_back_policy` (0, 1, 2), `default_subset` (a string map), `subset_selectors` (key lists). */
+function readLbSubsetConfig(c: ConfigReader): SubsetConfig | undefined {
+  const l = c.obj('lb_subset_config');
+  if (!l) return undefined;
+  let fallbackPolicy: SubsetConfig['fallbackPolicy'] = 'NO_FALLBACK';
+  const fb = l.value('fall_back_policy');
+  if (typeof fb === 'number' && Number.isInteger(fb) && fb >= 0 && fb < FALLBACK_POLICIES.length) fallbackPolicy = FALLBACK_POLICIES[fb]!;
+  else if (fb !== undefined && fb !== null) {
+    const named = typeof fb === 'string' ? FALLBACK_POLICIES.indexOf(fb.toUpperCase() as SubsetConfig['fallbackPolicy']) : -1;
+    const hint = named >= 0 ? `; MOSN reads a number: write ${named} for ${FALLBACK_POLICIES[named]}` : '';
+    l.problems.error(l.at('fall_back_policy'), `expected one of ${FALLBACK_NUMBERS}, got ${JSON.stringify(fb)}${hint}`);
+  }
+  const defaultSubset: Record<string, string> = {};
+  const ds = l.obj('default_subset');
+  if (ds) {
+    for (const k of Object.keys(ds.raw)) {
+      const v = ds.value(k);
+      if (typeof v === 'string') defaultSubset[k] = v;
+      else ds.problems.error(ds.at(k), `expected a string, got ${v === null ? 'null' : typeof v}`);
+    }
+    ds.finish();
+  }
+  const selectors: string[][] = [];
+  for (const e of l.arr('subset_selectors')) {
+    if (!Array.isArray(e.value)) {
+      l.problems.error(e.path, 'expected a list of metadata keys, such as ["version"]');
+      continue;
+    }
+    const keys: string[] = [];
+    e.value.forEach((k, i) => {
+      if (typeof k === 'string' && k !== '') keys.push(k);
+      else l.problems.error(`${e.path}[${i}]`, 'expected a metadata key (a non-empty string)');
+    });
+    if (keys.length === 0) l.problems.warn(e.path, 'an empty selector makes no subset; ignored, as in MOSN');
+    else selectors.push(keys);
+  }
+  l.finish();
+  if (selectors.length === 0) {
+    l.problems.warn(l.at('subset_selectors'), 'no subset selectors: subset load balancing is off, as in MOSN (metadata_match has no effect)');
+    return undefined;
+  }
+  if (fallbackPolicy !== 'DEFAULT_SUBSET' && Object.keys(defaultSubset).length > 0) {
+    l.problems.warn(l.at('default_subset'), `used only with fall_back_policy 2 (DEFAULT_SUBSET); this cluster's is ${FALLBACK_POLICIES.indexOf(fallbackPolicy)} (${fallbackPolicy})`);
+  }
+  return { fallbackPolicy, defaultSubset, selectors };
+}
+
+/** Balancers whose hosts' weights `slow_start` ramps up (MOSN's EDF balancers). */
+const SLOW_START_LB_TYPES = ['LB_WEIGHTED_ROUNDROBIN', 'LB_LEAST_REQUEST', 'LB_LEAST_CONNECTION', 'LB_PEAK_EWMA'];
+
+/** `slow_start`: `mode` ("duration"; empty: off), `slow_start_duration`, `aggression` (1), `min_weight_percent` (0.1). */
+function readSlowStart(c: ConfigReader, lbType: string): SlowStartConfig | undefined {
+  const s = c.obj('slow_start');
+  if (!s) return undefined;
+  const mode = s.str('mode') ?? '';
+  const windowMs = s.duration('slow_start_duration', { numberUnit: 'ns' });
+  let aggression = s.num('aggression', { integer: false }) ?? 0;
+  let minWeight = s.num('min_weight_percent', { integer: false }) ?? 0;
+  s.finish();
+  if (mode === '') {
+    if (Object.keys(s.raw).length > 0) s.problems.warn(s.at('mode'), 'slow start is off without a mode, as in MOSN; set "mode": "duration"');
+    return undefined;
+  }
+  if (mode !== 'duration') {
+    s.problems.error(s.at('mode'), `unknown slow start mode "${mode}"; known: duration (MOSN logs a warning and turns slow start off)`);
+    return undefined;
+  }
+  if (aggression < 0) s.problems.warn(s.at('aggression'), `${aggression} is not above 0; used as ${DEFAULT_SLOW_START_AGGRESSION}, as MOSN does`);
+  if (aggression <= 0) aggression = DEFAULT_SLOW_START_AGGRESSION;
+  if (minWeight < 0) s.problems.warn(s.at('min_weight_percent'), `${minWeight} is not above 0; used as ${DEFAULT_SLOW_START_MIN_WEIGHT}, as MOSN does`);
+  if (minWeight <= 0) minWeight = DEFAULT_SLOW_START_MIN_WEIGHT;
+  if (minWeight > 1) {
+    s.problems.error(s.at('min_weight_percent'), `expected a fraction of the weight above 0 and at most 1 (MOSN reads 0.1 as 10%), got ${minWeight}`);
+    return undefined;
+  }
+  if (!windowMs) {
+    s.problems.warn(s.at('slow_start_duration'), 'slow start has no effect without a slow_start_duration, as in MOSN');
+    return undefined;
+  }
+  if (!SLOW_START_LB_TYPES.includes(lbType)) {
+    c.problems.warn(c.at('slow_start'), `has no effect with lb_type ${lbType}: MOSN ramps weights up only in ${SLOW_START_LB_TYPES.join(', ')}`);
+  }
+  return { windowMs, aggression, minWeight };
+}
+
 /** `lbconfig`: `choice_count` (least request/connection), `active_request_bias`, `healthy_panic_threshold`. */
 function readLbConfig(c: ConfigReader): LbConfig {
   const l = c.obj('lbconfig');
@@ -598,7 +722,7 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
   }
   const routeChanges = ra ? readHeaderChanges(ra) : {};
   rt.refuse(['request_mirror_policies'], 'request mirroring is not supported by mosn-ts yet');
-  rt.ignore(['metadata'], 'route metadata is used by stream filters and subset load balancing, which mosn-ts does not support yet; ignored');
+  rt.ignore(['metadata'], 'route metadata is read by MOSN\'s stream filters; mosn-ts runs none; ignored (metadata_match, in "route", selects subsets)');
   rt.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
   rt.finish();
   ra?.finish();
@@ -747,6 +871,20 @@ function readHashPolicy(ra: ConfigReader): HashPolicy | undefined {
   return policy;
 }
 
+/**
+ * `metadata_match` of a route or a weighted cluster entry (MOSN's metadata format), with a warning when the
+ * cluster it goes to has no subsets (MOSN then ignores it too).
+ */
+function readMetadataMatch(r: ConfigReader, clusterName: string | undefined, clusters: ClusterManager): MetadataMatch | undefined {
+  const metadata = readMetadata(r, 'metadata_match');
+  if (!metadata) return undefined;
+  const target = clusterName === undefined ? undefined : clusters.get(clusterName);
+  if (target && !target.config.lbSubset) {
+    r.problems.warn(r.at('metadata_match'), `cluster "${clusterName}" has no lb_subset_config with subset_selectors: metadata_match has no effect, as in MOSN`);
+  }
+  return metadataMatch(metadata);
+}
+
 /** `route`: `cluster_name` or `weighted_clusters` (`[{cluster: {name, weight}}]`), and `timeout`. */
 function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteAction | undefined {
   const timeoutMs = ra.duration('timeout', { numberUnit: 'ns' }) ?? DEFAULT_ROUTE_TIMEOUT_MS;
@@ -757,17 +895,18 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
     const name = c?.str('name', { required: true, nonEmpty: true });
     const weight = c?.num('weight', { required: true, min: 0 });
     if (c && name !== undefined) checkCluster(c, 'name', name, clusters);
-    c?.refuse(['metadata_match'], 'subset load balancing (metadata_match) is not supported by mosn-ts yet');
+    const match = c ? readMetadataMatch(c, name, clusters) : undefined;
     c?.finish();
     w.finish();
-    if (name !== undefined && weight !== undefined && weight > 0) weighted.push({ name, weight });
+    if (name !== undefined && weight !== undefined && weight > 0) weighted.push({ name, weight, ...(match ? { metadataMatch: match } : {}) });
   }
   ra.num('total_cluster_weight', { min: 0 });
   const hashPolicy = readHashPolicy(ra);
   const retry = readRetryPolicy(ra);
   const rewrite = readPathRewrite(ra);
   const hostRewrite = readHostRewrite(ra);
-  ra.refuse(['request_mirror_policies', 'metadata_match', 'mirror_policy']);
+  const match = readMetadataMatch(ra, cluster, clusters);
+  ra.refuse(['request_mirror_policies', 'mirror_policy']);
   ra.refuse(['cluster_header', 'cluster_variable'], 'choosing the cluster from a header or variable is not supported by mosn-ts yet');
   const upstreamProtocol = ra.str('upstream_protocol');
   if (upstreamProtocol && upstreamProtocol.toLowerCase() !== 'auto') {
@@ -775,7 +914,7 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
   }
   ra.ignore(['metadata', 'upgrade_config']);
   // (readRoute reads the header-change keys and finishes `ra`)
-  const options = { timeoutMs, ...(hashPolicy ? { hashPolicy } : {}), ...(retry ? { retry } : {}), ...(rewrite ? { rewrite } : {}), ...(hostRewrite ? { hostRewrite } : {}) };
+  const options = { timeoutMs, ...(match ? { metadataMatch: match } : {}), ...(hashPolicy ? { hashPolicy } : {}), ...(retry ? { retry } : {}), ...(rewrite ? { rewrite } : {}), ...(hostRewrite ? { hostRewrite } : {}) };
   if (cluster !== undefined) {
     if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
     checkCluster(ra, 'cluster_name', cluster, clusters);

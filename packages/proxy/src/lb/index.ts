@@ -12,6 +12,8 @@ export { leastLoaded, leastRequest } from './least-request.js';
 export { MAGLEV_TABLE_SIZE, hashString, maglev, maglevTable } from './maglev.js';
 export { HealthView, candidatesWithPanic } from './panic.js';
 export { peakEwma } from './peak-ewma.js';
+export { DEFAULT_SLOW_START_AGGRESSION, DEFAULT_SLOW_START_MIN_WEIGHT, slowStartFactor, type SlowStartConfig } from './slow-start.js';
+export { FALLBACK_POLICIES, hostMatches, metadataMatch, subsetLoadBalancer, type FallbackPolicy, type Metadata, type MetadataMatch, type SubsetConfig } from './subset.js';
 export { requestRoundRobin } from './request-round-robin.js';
 export {
   DEFAULT_ACTIVE_REQUEST_BIAS,

@@ -1,21 +1,36 @@
 /** Fixtures for the balancers' unit tests (not exported by the package). */
-import { Cluster, type Host, type PoolFactory, type UpstreamPool } from '../cluster.js';
+import { Cluster, type Host, type HostConfig, type PoolFactory, type UpstreamPool } from '../cluster.js';
 import type { LbContext, LoadBalancer, LoadBalancerFactory } from '../load-balancer.js';
 import type { LbSettings, RetryLbContext } from './settings.js';
+import type { Metadata, SubsetConfig } from './subset.js';
 
-/** A cluster of hosts `10.0.0.1:8080`, `10.0.0.2:8080`, ... with these weights, balanced by `factory`. */
-export function testCluster(factory: LoadBalancerFactory, weights: readonly number[], lbConfig: LbSettings = {}): Cluster {
+/** The config of host `10.0.0.<i + 1>:8080`. */
+export function testHost(i: number, weight = 1, metadata?: Metadata): HostConfig {
+  return { address: { host: `10.0.0.${i + 1}`, port: 8080 }, weight, ...(metadata ? { metadata } : {}) };
+}
+
+/**
+ * A cluster of hosts `10.0.0.1:8080`, `10.0.0.2:8080`, ... with these weights, balanced by `factory`;
+ * `metadata[i]` labels host i, and `lbSubset` turns on subset load balancing.
+ */
+export function testCluster(
+  factory: LoadBalancerFactory,
+  weights: readonly number[],
+  lbConfig: LbSettings = {},
+  options: { metadata?: readonly Metadata[]; lbSubset?: SubsetConfig } = {},
+): Cluster {
   const pools = new Map<string, PoolFactory>([['fake', () => ({ connectionCount: 0, close() {} }) as unknown as UpstreamPool]]);
   return new Cluster(
     {
       name: 'test',
       type: 'SIMPLE',
       lbType: 'test',
-      hosts: weights.map((weight, i) => ({ address: { host: `10.0.0.${i + 1}`, port: 8080 }, weight })),
+      hosts: weights.map((weight, i) => testHost(i, weight, options.metadata?.[i])),
       connectTimeoutMs: 1000,
       idleTimeoutMs: 0,
       maxRequestsPerConnection: 0,
       lbConfig: { random: seededRandom(42), ...lbConfig },
+      ...(options.lbSubset ? { lbSubset: options.lbSubset } : {}),
     },
     factory,
     pools,
@@ -44,9 +59,17 @@ export function countPicks(lb: LoadBalancer, hosts: readonly Host[], n: number, 
   for (let i = 0; i < n; i++) {
     const h = lb.chooseHost(ctx?.(i));
     if (!h) throw new Error('no host chosen');
-    counts[hosts.indexOf(h)]!++;
+    const at = hosts.indexOf(h);
+    if (at < 0) throw new Error(`chose ${h.addressText}, which is not one of the hosts counted`);
+    counts[at]!++;
   }
   return counts;
+}
+
+/** A clock for slow start that moves only when told to (ms). */
+export function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => void (t += ms) };
 }
 
 /** The context of a retry whose previous attempt went to `previousHost` (until `LbContext` carries that field). */
