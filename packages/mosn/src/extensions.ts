@@ -67,6 +67,8 @@ export function defaultExtensions(): Extensions {
 
   const clusterTypes = new Registry<true>('cluster type');
   clusterTypes.register('SIMPLE', true);
+  clusterTypes.register('STRICT_DNS', true);
+  clusterTypes.register('ORIGINAL_DST', true);
 
   const pools = new Map<string, PoolFactory>([
     ['http1', http1PoolFactory],

@@ -46,6 +46,9 @@ export class Mosn {
     this.#stage = 'starting';
     for (const w of this.warnings) this.#log.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
     try {
+      // Hosts from DNS before anything checks or uses them: each name is resolved once (answered or failed).
+      const sourceCtx = { listenerAddresses: () => this.listeners.map((l) => l.address) };
+      await Promise.all([...this.config.clusters.all()].map((c) => c.hostSource?.start(sourceCtx)));
       // the detector first: a passing active check is what un-ejects a host
       for (const c of this.config.clusters.all()) {
         c.outlierDetector?.start();

@@ -27,6 +27,22 @@ export interface HostConfig {
   metadata?: Metadata;
 }
 
+/**
+ * Where a cluster's hosts come from when they are not a fixed list: DNS (`STRICT_DNS`), the downstream
+ * connection (`ORIGINAL_DST`). The runtime starts it before binding listeners (awaiting its first answer) and
+ * stops it with the cluster. It changes the cluster's hosts only through `Cluster.updateHosts`.
+ */
+export interface HostSource {
+  start(ctx: HostSourceContext): Promise<void>;
+  stop(): void;
+}
+
+/** What a host source may ask the runtime. */
+export interface HostSourceContext {
+  /** The addresses mosn's own listeners are bound to (known once they are started; read it late). */
+  listenerAddresses(): readonly Address[];
+}
+
 const NO_METADATA: Metadata = Object.freeze({});
 
 export interface ClusterConfig {
@@ -59,11 +75,17 @@ export class Host {
   weight: number;
   /** Subset load balancing's labels (`updateHosts` may change them, with the subsets rebuilt). */
   metadata: Metadata;
+  /** The host's config as last given (`updateHosts` replaces it when the weight or labels change). */
+  config: HostConfig;
   /**
    * When (on the cluster's clock) this host was added by `Cluster.updateHosts` or last became healthy again:
    * the start of its `slow_start` window. Undefined for hosts of the initial config that never were unhealthy.
    */
   slowStartSince: number | undefined;
+  /** Removed from its cluster: its pools drain, and a pool asked for now is drained at once. */
+  retired = false;
+  /** When a load balancer last chose this host (performance.now(); ORIGINAL_DST reaps hosts idle too long). */
+  lastUsed = 0;
   #healthy = true;
   /** Requests sent to this host and not yet answered (least-request and EWMA balancers read it). */
   activeRequests = 0;
@@ -74,6 +96,7 @@ export class Host {
 
   constructor(cluster: Cluster, config: HostConfig) {
     this.cluster = cluster;
+    this.config = config;
     this.address = config.address;
     this.addressText = formatAddress(config.address);
     this.weight = config.weight;
@@ -109,8 +132,19 @@ export class Host {
     if (!p) {
       p = this.cluster.createPool(this, protocol);
       this.#pools.set(protocol, p);
+      // a request that chose this host just before it was removed fails over like a failed connect
+      if (this.retired) p.drain();
     }
     return p;
+  }
+
+  /**
+   * The host left its cluster: new requests get no connection from its pools; idle connections close now, busy
+   * ones once their requests are answered.
+   */
+  retire(): void {
+    this.retired = true;
+    for (const p of this.#pools.values()) p.drain();
   }
 
   /** Upstream connections open (or opening) to this host, over all its pools. */
@@ -128,6 +162,19 @@ export class Host {
 /** Makes the connection pool of a protocol for a host; the runtime registers one per upstream protocol. */
 export type PoolFactory = (host: Host, cluster: Cluster) => UpstreamPool;
 
+/** The identity of a host across updates: the same address and hostname keep the same Host (health, pools). */
+function hostKey(h: HostConfig): string {
+  return `${formatAddress(h.address)}|${h.hostname ?? ''}`;
+}
+
+function sameMetadata(a: Metadata, b: Metadata): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
+/** A change of a cluster's hosts, for whoever follows them. */
+export type HostsChangedListener = (added: readonly Host[], removed: readonly Host[]) => void;
+
 export class Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
@@ -139,10 +186,18 @@ export class Cluster {
   healthChecker: HealthChecker | undefined;
   /** Passive outlier ejection (`outlier_detection`); the proxy reports each request's outcome to it. */
   outlierDetector: OutlierDetector | undefined;
+  /** Where the hosts come from when they change at run time (DNS, original destination); started by the runtime. */
+  hostSource: HostSource | undefined;
   #poolFactories: ReadonlyMap<string, PoolFactory>;
   #lbFactory: LoadBalancerFactory;
   #hosts: readonly Host[];
+  #byKey: Map<string, Host>;
+  #byAddress = new Map<string, Host>();
   #lb: LoadBalancer;
+  #listeners: HostsChangedListener[] = [];
+  /** Removed hosts whose pools still had connections at the last update (closed with the cluster). */
+  #draining = new Set<Host>();
+  #drainTimer: NodeJS.Timeout | undefined;
 
   constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
     this.name = config.name;
@@ -152,11 +207,14 @@ export class Cluster {
     this.#poolFactories = poolFactories;
     this.#lbFactory = lbFactory;
     this.resources = new ClusterResources(config.circuitBreakers);
-    this.#hosts = config.hosts.map((h) => new Host(this, h));
+    this.#byKey = new Map();
+    for (const h of config.hosts) if (!this.#byKey.has(hostKey(h))) this.#byKey.set(hostKey(h), new Host(this, h));
+    this.#hosts = [...this.#byKey.values()];
+    for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
     this.#lb = this.#buildLb();
   }
 
-  /** The hosts, in config order; a new array after `updateHosts`. */
+  /** The hosts now, in config order. The array is replaced (never changed in place) by `updateHosts`. */
   get hosts(): readonly Host[] {
     return this.#hosts;
   }
@@ -166,38 +224,77 @@ export class Cluster {
     return this.#lb;
   }
 
-  #buildLb(): LoadBalancer {
-    const { lbSubset, lbConfig } = this.config;
-    if (lbSubset && lbSubset.selectors.length > 0) return subsetLoadBalancer(this.#hosts, lbSubset, this.#lbFactory, lbConfig);
-    return this.#lbFactory(this.#hosts, lbConfig);
+  /** Set where the hosts come from; the load balancer is built again (it may ask the source, as LB_ORIGINAL_DST does). */
+  setHostSource(source: HostSource): void {
+    this.hostSource = source;
+    this.#lb = this.#buildLb();
+  }
+
+  /** The host with this address text (`ip:port`), if the cluster has one. */
+  hostByAddress(addressText: string): Host | undefined {
+    return this.#byAddress.get(addressText);
+  }
+
+  /** Call `listener` after each change of the hosts. */
+  onHostsChanged(listener: HostsChangedListener): void {
+    this.#listeners.push(listener);
   }
 
   /**
-   * Replace the host set (DNS answers, a registry): hosts keep their object, pools and health when their
-   * address stays (weight and metadata are updated); new hosts start their `slow_start` window now; removed
-   * hosts' pools are closed. The balancer, and every subset, is built again once here, not per request.
-   * The caller keeps health checking and outlier detection in step with the new set.
+   * Replace the cluster's hosts (DNS answers, original destinations, a registry). A host whose address and
+   * hostname stay keeps its Host (health verdicts, pools, load counters; weight and labels are updated); new hosts
+   * start their `slow_start` window now; the balancer, and every subset, is built again once here, not per
+   * request; the health checker and outlier detector follow; removed hosts are retired: their pools drain
+   * (requests in flight finish) and close. Returns false when nothing changed.
    */
-  updateHosts(configs: readonly HostConfig[]): void {
-    const old = new Map(this.#hosts.map((h) => [h.addressText, h]));
+  updateHosts(configs: readonly HostConfig[]): boolean {
+    const next = new Map<string, Host>();
+    const added: Host[] = [];
     const now = this.now();
-    const next: Host[] = [];
+    let changed = false;
     for (const c of configs) {
-      const text = formatAddress(c.address);
-      let h = old.get(text);
-      if (h) {
-        old.delete(text);
-        h.weight = c.weight;
-        h.metadata = c.metadata ?? NO_METADATA;
-      } else {
+      const key = hostKey(c);
+      if (next.has(key)) continue;
+      let h = this.#byKey.get(key);
+      if (!h) {
         h = new Host(this, c);
         h.slowStartSince = now;
+        added.push(h);
+      } else if (h.weight !== c.weight || !sameMetadata(h.metadata, c.metadata ?? NO_METADATA)) {
+        h.config = c;
+        h.weight = c.weight;
+        h.metadata = c.metadata ?? NO_METADATA;
+        changed = true;
       }
-      next.push(h);
+      next.set(key, h);
     }
-    this.#hosts = next;
+    const removed: Host[] = [];
+    for (const [key, h] of this.#byKey) if (!next.has(key)) removed.push(h);
+    if (added.length === 0 && removed.length === 0 && !changed) return false;
+    this.#byKey = next;
+    this.#hosts = [...next.values()];
+    this.#byAddress = new Map();
+    for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
     this.#lb = this.#buildLb();
-    for (const gone of old.values()) for (const p of gone.pools) p.close();
+    this.healthChecker?.hostsChanged(added, removed);
+    this.outlierDetector?.hostsChanged(added, removed);
+    for (const h of removed) {
+      h.retire();
+      if (h.activeConnections > 0) this.#draining.add(h);
+    }
+    if (this.#draining.size > 0 && this.#drainTimer === undefined) {
+      // Some pools close a busy connection only when asked again after its requests ended (RPC pools).
+      this.#drainTimer = setInterval(() => this.#sweepDraining(), DRAIN_SWEEP_MS);
+      this.#drainTimer.unref();
+    }
+    for (const l of this.#listeners) l(added, removed);
+    return true;
+  }
+
+  #buildLb(): LoadBalancer {
+    const { lbSubset, lbConfig } = this.config;
+    if (lbSubset && lbSubset.selectors.length > 0) return subsetLoadBalancer(this.#hosts, lbSubset, this.#lbFactory, lbConfig, this);
+    return this.#lbFactory(this.#hosts, lbConfig, this);
   }
 
   /**
@@ -206,6 +303,7 @@ export class Cluster {
    */
   retryHost(tried: readonly Host[], ctx?: LbContext): Host | undefined {
     const lb = this.#lb;
+    if (lb.fixedChoice) return undefined;
     // With subsets, a retry stays within the hosts the request's subset (and fallback) allows.
     const hosts = lb.hostsFor?.(ctx) ?? this.#hosts;
     if (tried.length >= hosts.length) return undefined;
@@ -228,11 +326,30 @@ export class Cluster {
   }
 
   close(): void {
+    this.hostSource?.stop();
     this.healthChecker?.stop();
     this.outlierDetector?.stop();
-    for (const h of this.hosts) for (const p of h.pools) p.close();
+    for (const h of this.#hosts) for (const p of h.pools) p.close();
+    for (const h of this.#draining) for (const p of h.pools) p.close();
+    this.#draining.clear();
+    this.#sweepDraining();
+  }
+
+  /** Ask the pools of removed hosts to close what became idle; forget hosts with no connection left. */
+  #sweepDraining(): void {
+    for (const h of this.#draining) {
+      for (const p of h.pools) p.drain();
+      if (h.activeConnections === 0) this.#draining.delete(h);
+    }
+    if (this.#draining.size === 0 && this.#drainTimer !== undefined) {
+      clearInterval(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
   }
 }
+
+/** How often the pools of removed hosts are asked to close connections that became idle. */
+const DRAIN_SWEEP_MS = 1000;
 
 /** Connect attempts per request: a failed connect is retried on another host (nothing was sent yet). */
 export const MAX_CONNECT_ATTEMPTS = 3;

@@ -125,9 +125,13 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
       return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`);
     }
     this.#requestBudget = cluster;
+    const conn = this.#down.connection;
     this.#lbContext = {
       hashKey: hashKey(action.hashPolicy, head.headers),
-      sourceAddress: this.#down.connection.remoteAddress,
+      sourceAddress: conn.remoteAddress,
+      localAddress: conn.localAddress,
+      localPort: conn.localPort,
+      header: (name) => head.headers.get(name),
       metadataMatch: target.metadataMatch,
     };
     const host = cluster.lb.chooseHost(this.#lbContext);

@@ -4,7 +4,40 @@
  * It re-exports @mosn/stream (and through it the layers below).
  */
 export * from '@mosn/stream';
-export { Cluster, ClusterManager, Host, MAX_CONNECT_ATTEMPTS, http1PoolFactory, http2PoolFactory, rpcPoolFactory, type ClusterConfig, type HostConfig, type PoolFactory, type UpstreamPool } from './cluster.js';
+export {
+  Cluster,
+  ClusterManager,
+  Host,
+  MAX_CONNECT_ATTEMPTS,
+  http1PoolFactory,
+  http2PoolFactory,
+  rpcPoolFactory,
+  type ClusterConfig,
+  type HostConfig,
+  type HostSource,
+  type HostSourceContext,
+  type HostsChangedListener,
+  type PoolFactory,
+  type UpstreamPool,
+} from './cluster.js';
+export {
+  DEFAULT_DNS_REFRESH_MS,
+  DEFAULT_DNS_TIMEOUT_MS,
+  DNS_LOOKUP_FAMILIES,
+  StrictDnsSource,
+  nameList,
+  type DnsLookupFamily,
+  type DnsResolverSettings,
+  type StrictDnsConfig,
+} from './strict-dns.js';
+export {
+  DEFAULT_ORIGINAL_DST_CLEANUP_MS,
+  MAX_ORIGINAL_DST_HOSTS,
+  OriginalDstSource,
+  originalDstLb,
+  parseDestination,
+  type OriginalDstConfig,
+} from './original-dst.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
 export { DownstreamRequest, type ProxyContext } from './downstream.js';
 export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';

@@ -1,4 +1,4 @@
-import type { Host } from './cluster.js';
+import type { Cluster, Host } from './cluster.js';
 import type { MetadataMatch } from './lb/subset.js';
 import type { SlowStartConfig } from './lb/slow-start.js';
 
@@ -10,6 +10,11 @@ export interface LbContext {
   sourceAddress?: string | undefined;
   /** On a retry: the host the previous attempt of this request went to. */
   previousHost?: Host | undefined;
+  /** The downstream connection's local address and port (the original destination, for ORIGINAL_DST clusters). */
+  localAddress?: string | undefined;
+  localPort?: number | undefined;
+  /** A request header (HTTP) or frame header (RPC) by name, for ORIGINAL_DST clusters with `use_header`. */
+  header?: ((name: string) => string | undefined) | undefined;
   /** The route's `metadata_match`: which subset of a cluster with `lb_subset_config` to balance over. */
   metadataMatch?: MetadataMatch | undefined;
 }
@@ -17,6 +22,8 @@ export interface LbContext {
 /** Picks an upstream host for a request. */
 export interface LoadBalancer {
   chooseHost(ctx?: LbContext): Host | undefined;
+  /** The request alone decides the host (LB_ORIGINAL_DST): a failed connect is not retried on another host. */
+  readonly fixedChoice?: boolean;
   /**
    * Every host a request with this context may be sent to (a subset balancer's subset and fallback);
    * absent: every host of the cluster. Retries stay within it.
@@ -38,5 +45,8 @@ export interface LbConfig {
   now?: () => number;
 }
 
-/** Builds a load balancer over a cluster's hosts; registered by `lb_type` name. */
-export type LoadBalancerFactory = (hosts: readonly Host[], config?: LbConfig) => LoadBalancer;
+/**
+ * Builds a load balancer over a cluster's hosts; registered by `lb_type` name. Called again with the new list
+ * whenever the cluster's hosts change; `cluster` is given for balancers that make hosts (LB_ORIGINAL_DST).
+ */
+export type LoadBalancerFactory = (hosts: readonly Host[], config?: LbConfig, cluster?: Cluster) => LoadBalancer;

@@ -39,9 +39,13 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
   if (!cluster.resources.requests.tryAcquire()) {
     return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`);
   }
-  const lbContext = {
+  const conn = server.connection;
+  const lbContext: LbContext = {
     hashKey: hashKey(action.hashPolicy, request.header),
-    sourceAddress: server.connection.remoteAddress,
+    sourceAddress: conn.remoteAddress,
+    localAddress: conn.localAddress,
+    localPort: conn.localPort,
+    header: (name) => request.header.get(name),
     metadataMatch: target.metadataMatch,
   };
   const host = cluster.lb.chooseHost(lbContext);

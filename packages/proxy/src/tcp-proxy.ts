@@ -140,7 +140,8 @@ class TcpProxyFilter implements ReadFilter {
 
   #connect(): void {
     const cluster = this.#cluster!;
-    const host = cluster.lb.chooseHost();
+    const conn = this.#down;
+    const host = cluster.lb.chooseHost({ sourceAddress: conn.remoteAddress, localAddress: conn.localAddress, localPort: conn.localPort });
     if (!host) {
       this.#factory.count('no_healthy_upstream');
       this.#down.close('flush', 'upstream_failed');

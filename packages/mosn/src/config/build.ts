@@ -27,6 +27,18 @@ import {
   OutlierDetector,
   readHealthCheck,
   readOutlierDetection,
+  DEFAULT_DNS_REFRESH_MS,
+  DEFAULT_DNS_TIMEOUT_MS,
+  DEFAULT_ORIGINAL_DST_CLEANUP_MS,
+  DNS_LOOKUP_FAMILIES,
+  MAX_ORIGINAL_DST_HOSTS,
+  OriginalDstSource,
+  StrictDnsSource,
+  originalDstLb,
+  type DnsLookupFamily,
+  type DnsResolverSettings,
+  type OriginalDstConfig,
+  type StrictDnsConfig,
   type CircuitBreakerConfig,
   type HashPolicy,
   type HeaderEditConfig,
@@ -52,6 +64,9 @@ import {
   type VirtualHost,
   type WeightedCluster,
 } from '@mosn/proxy';
+import { getServers as dnsGetServers } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import type { Extensions } from '../extensions.js';
 
 export interface ListenerSpec {
@@ -211,18 +226,30 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
     if (MOSN_CLUSTER_TYPES.includes(type.toUpperCase())) c.problems.error(c.at('type'), `cluster type "${type}" is not supported by mosn-ts yet; supported: ${supported}`);
     else c.problems.error(c.at('type'), `unknown cluster type "${type}"; known: ${supported}`);
   }
-  const lbType = (c.str('lb_type') ?? 'LB_ROUNDROBIN').toUpperCase();
-  const lb = ext.loadBalancers.get(lbType);
+  const typeName = type.toUpperCase();
+  const configuredLb = c.str('lb_type')?.toUpperCase();
+  // MOSN makes every ORIGINAL_DST cluster's balancer LB_ORIGINAL_DST, and LB_ORIGINAL_DST ignores the host list.
+  const originalDst = typeName === 'ORIGINAL_DST' || configuredLb === 'LB_ORIGINAL_DST';
+  if (typeName === 'ORIGINAL_DST' && configuredLb !== undefined && configuredLb !== 'LB_ORIGINAL_DST') {
+    c.problems.warn(c.at('lb_type'), `ignored: an ORIGINAL_DST cluster sends each request to its own destination (LB_ORIGINAL_DST), as in MOSN`);
+  }
+  const lbType = originalDst ? 'LB_ORIGINAL_DST' : (configuredLb ?? 'LB_ROUNDROBIN');
+  const lb = originalDst ? originalDstLb : ext.loadBalancers.get(lbType);
   if (!lb) {
     const supported = ext.loadBalancers.names().join(', ');
     if (MOSN_LB_TYPES.includes(lbType)) c.problems.error(c.at('lb_type'), `lb_type "${lbType}" is not supported by mosn-ts yet; supported: ${supported}`);
     else c.problems.error(c.at('lb_type'), `unknown lb_type "${lbType}"; known: ${supported}`);
   }
   const hosts: HostConfig[] = [];
-  for (const h of c.objects('hosts')) {
+  const strictDns = typeName === 'STRICT_DNS' && !originalDst;
+  const hostReaders = c.objects('hosts');
+  if (originalDst && hostReaders.length > 0) {
+    c.problems.warn(c.at('hosts'), 'ignored: an ORIGINAL_DST cluster (LB_ORIGINAL_DST) makes a host for each destination requests ask for, as in MOSN');
+  }
+  for (const h of hostReaders) {
     const text = h.str('address', { required: true });
-    const address = text === undefined ? undefined : parseAddress(text);
-    if (text !== undefined && !address) h.problems.error(h.at('address'), `expected "ip:port" or a unix socket path, got "${text}"`);
+    const address = text === undefined ? undefined : strictDns ? readDnsHostAddress(h, text) : parseAddress(text);
+    if (text !== undefined && !address && !strictDns) h.problems.error(h.at('address'), `expected "ip:port" or a unix socket path, got "${text}"`);
     // MOSN clamps a weight into 1..128 (0, the default, becomes 1).
     let weight = h.num('weight', { min: 0 }) ?? 1;
     if (weight < 1 || weight > 128) {
@@ -260,7 +287,11 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
   c.refuse(['cluster_manager_tls'], 'upstream TLS (from cluster_manager.tls_context) is not supported by mosn-ts yet');
   c.refuse(['mark'], 'marking upstream sockets (SO_MARK) is not supported by mosn-ts yet');
   c.inert(['sub_type']); // "not used yet" in MOSN
-  c.ignore(['original_dst_lb_config', 'cluster_manager', 'dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port', 'cluster_pool_enable', 'alias']);
+  const dns = strictDns ? readStrictDns(c) : undefined;
+  if (!strictDns) c.ignore(DNS_KEYS, 'used by STRICT_DNS clusters only; ignored');
+  const oriDst = originalDst ? readOriginalDst(c) : undefined;
+  if (!originalDst) c.ignore(['original_dst_lb_config', 'cleanup_interval'], 'used by ORIGINAL_DST clusters only; ignored');
+  c.ignore(['cluster_manager', 'cluster_pool_enable', 'alias']);
   c.finish();
   if (name === undefined) return;
   // A cluster with an unsupported lb_type is still added (with a placeholder balancer; the config is refused
@@ -270,7 +301,8 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
         name,
         type,
         lbType,
-        hosts,
+        // DNS and original-destination clusters get their hosts from their source (at start, then on changes)
+        hosts: dns || oriDst ? [] : hosts,
         connectTimeoutMs,
         idleTimeoutMs,
         maxRequestsPerConnection,
@@ -285,9 +317,134 @@ function readCluster(c: ConfigReader, ext: Extensions, clusters: ClusterManager,
       ext.pools,
       logger,
   );
+  if (dns) cluster.setHostSource(new StrictDnsSource(cluster, hosts, dns, { stats }));
+  if (oriDst) cluster.setHostSource(new OriginalDstSource(cluster, oriDst, { stats }));
   if (outlierDetection) cluster.outlierDetector = new OutlierDetector(cluster, outlierDetection, { stats });
   if (healthCheck) cluster.healthChecker = new HealthChecker(cluster, healthCheck, { codecFor, stats });
   clusters.add(cluster);
+}
+
+const DNS_KEYS = ['dns_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'dns_resolver_file', 'dns_resolver_port'];
+/** Below this, refreshing would mostly load the DNS server. */
+const MIN_DNS_REFRESH_MS = 100;
+const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** A STRICT_DNS host's `address`: `name:port`, `ip:port`, or a name alone (port 80, as MOSN). */
+function readDnsHostAddress(h: ConfigReader, text: string): Address | undefined {
+  const parsed = parseAddress(text);
+  if (parsed && 'path' in parsed) {
+    h.problems.error(h.at('address'), `a STRICT_DNS host needs "name:port" (or "ip:port"), got the unix socket "${text}"`);
+    return undefined;
+  }
+  let address = parsed;
+  if (!address && (DNS_NAME.test(text) || isIP(text) !== 0)) {
+    h.problems.warn(h.at('address'), `"${text}" has no port; port 80 is used, as MOSN does`);
+    address = { host: text, port: 80 };
+  }
+  if (!address || !('host' in address) || (isIP(address.host) === 0 && !DNS_NAME.test(address.host))) {
+    h.problems.error(h.at('address'), `expected "name:port" (a DNS name, or an IP address, and a port), got "${text}"`);
+    return undefined;
+  }
+  if (address.port === 0) {
+    h.problems.error(h.at('address'), `expected a port from 1 to 65535, got 0 in "${text}"`);
+    return undefined;
+  }
+  return address;
+}
+
+/** A port given as MOSN's string ("53") or as a number. */
+function readPort(r: ConfigReader, key: string): number | undefined {
+  const v = r.value(key);
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535) return n;
+  r.problems.error(r.at(key), `expected a port from 1 to 65535 (a number or a string such as "53"), got ${JSON.stringify(v)}`);
+  return undefined;
+}
+
+/** `dns_refresh_rate`, `respect_dns_ttl`, `dns_lookup_family`, `dns_resolvers` / `dns_resolver_file` / `dns_resolver_port`. */
+function readStrictDns(c: ConfigReader): StrictDnsConfig {
+  let refreshMs = c.duration('dns_refresh_rate', { numberUnit: 'ns' }) || DEFAULT_DNS_REFRESH_MS;
+  if (refreshMs < MIN_DNS_REFRESH_MS) {
+    c.problems.error(c.at('dns_refresh_rate'), `expected at least ${MIN_DNS_REFRESH_MS}ms (or 0 for the default 5s), got ${refreshMs}ms`);
+    refreshMs = DEFAULT_DNS_REFRESH_MS;
+  }
+  const respectTtl = c.bool('respect_dns_ttl') ?? false;
+  const family = (c.str('dns_lookup_family', { oneOf: DNS_LOOKUP_FAMILIES }) || 'V4_ONLY').toUpperCase() as DnsLookupFamily;
+  const resolver: DnsResolverSettings = { servers: [], search: [], ndots: 0, timeoutMs: DEFAULT_DNS_TIMEOUT_MS, attempts: 1 };
+  const r = c.obj('dns_resolvers');
+  const serverPort = (r ? readPort(r, 'port') : undefined) ?? 53;
+  const servers = r ? r.arr('servers') : [];
+  for (const s of servers) {
+    if (typeof s.value === 'string' && isIP(s.value) !== 0) {
+      resolver.servers.push(isIP(s.value) === 6 ? `[${s.value}]:${serverPort}` : `${s.value}:${serverPort}`);
+    } else c.problems.error(s.path, `expected the IP address of a DNS server, got ${JSON.stringify(s.value)}`);
+  }
+  if (r) {
+    resolver.search = r.strings('search');
+    resolver.ndots = r.num('ndots', { min: 0, max: 15 }) ?? 0;
+    const timeoutS = r.num('timeout', { min: 0, max: 60 }) ?? 0;
+    if (timeoutS > 0) resolver.timeoutMs = timeoutS * 1000;
+    resolver.attempts = r.num('attempts', { min: 0, max: 10 }) || 1;
+    r.finish();
+  }
+  const file = c.str('dns_resolver_file');
+  const filePort = readPort(c, 'dns_resolver_port');
+  if (servers.length === 0) {
+    // MOSN reads /etc/resolv.conf when no servers are listed; so does Node's resolver.
+    if (file) readResolvConf(c, file, filePort ?? 53, resolver);
+    else if (filePort !== undefined) resolver.servers = [...new Set(defaultDnsServers())].map((s) => (isIP(s) === 6 ? `[${s}]:${filePort}` : `${s}:${filePort}`));
+  } else if (file || filePort !== undefined) {
+    c.problems.warn(c.at(file ? 'dns_resolver_file' : 'dns_resolver_port'), 'ignored: dns_resolvers.servers is set, and MOSN then uses it');
+  }
+  return { refreshMs, respectTtl, family, resolver };
+}
+
+/** The system's DNS servers (Node reads them from /etc/resolv.conf), without their ports. */
+function defaultDnsServers(): string[] {
+  return dnsGetServers().map((s) => (s.startsWith('[') ? s.slice(1, s.indexOf(']')) : isIP(s) !== 0 ? s : s.replace(/:\d+$/, '')));
+}
+
+/** `nameserver`, `search`, and `options ndots: timeout: attempts:` of a resolv.conf file. */
+function readResolvConf(c: ConfigReader, file: string, port: number, out: DnsResolverSettings): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    c.problems.error(c.at('dns_resolver_file'), `cannot read "${file}": ${(e as Error).message}`);
+    return;
+  }
+  // resolv.conf's own defaults, as MOSN's DNS client applies them
+  out.ndots = 1;
+  out.timeoutMs = 5000;
+  out.attempts = 2;
+  for (const line of text.split('\n')) {
+    const [word, ...rest] = line.trim().split(/\s+/);
+    if (word === 'nameserver' && rest[0] && isIP(rest[0]) !== 0) out.servers.push(isIP(rest[0]) === 6 ? `[${rest[0]}]:${port}` : `${rest[0]}:${port}`);
+    else if (word === 'search' || word === 'domain') out.search = rest;
+    else if (word === 'options') {
+      for (const o of rest) {
+        const [k, v] = o.split(':');
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) continue;
+        if (k === 'ndots') out.ndots = Math.min(n, 15);
+        else if (k === 'timeout' && n > 0) out.timeoutMs = Math.min(n, 30) * 1000;
+        else if (k === 'attempts' && n > 0) out.attempts = Math.min(n, 5);
+      }
+    }
+  }
+  if (out.servers.length === 0) c.problems.error(c.at('dns_resolver_file'), `"${file}" lists no nameserver`);
+}
+
+/** `original_dst_lb_config` (`use_header`, `header_name`, `replace_local`) and mosn-ts's `cleanup_interval`. */
+function readOriginalDst(c: ConfigReader): OriginalDstConfig {
+  const o = c.obj('original_dst_lb_config');
+  const useHeader = o?.bool('use_header') ?? false;
+  const headerName = (o?.str('header_name') || 'host').toLowerCase();
+  const replaceLocal = o?.bool('replace_local') ?? false;
+  o?.finish();
+  const cleanupIntervalMs = c.duration('cleanup_interval', { numberUnit: 'ns' }) || DEFAULT_ORIGINAL_DST_CLEANUP_MS;
+  return { useHeader, headerName, replaceLocal, cleanupIntervalMs, maxHosts: MAX_ORIGINAL_DST_HOSTS };
 }
 
 /**
@@ -860,7 +1017,10 @@ function readListener(l: ConfigReader, ctx: ListenerCtx): ListenerSpec | undefin
     lf.inert(['config']);
     lf.finish();
   }
-  l.refuse(['use_original_dst'], 'original-destination listeners (tproxy, redirect) are not supported by mosn-ts yet');
+  l.refuse(
+    ['use_original_dst'],
+    'original-destination listeners are not supported by mosn-ts: "redirect" needs the SO_ORIGINAL_DST socket option and "tproxy" needs IP_TRANSPARENT, neither of which Node can use without native code. An ORIGINAL_DST cluster reads the connection\'s local address without it (see docs/original-dst.md)',
+  );
   l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
   l.ignore(['log_path', 'log_level'], NOT_USED_BY_MOSN);
   // TLS is refused, so there is no TLS to detect.

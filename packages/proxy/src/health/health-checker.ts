@@ -37,6 +37,7 @@ export class HealthChecker {
   #prefix: string;
   #checks = new Map<Host, HostCheck>();
   #hooks: CheckHooks;
+  #started = false;
 
   constructor(cluster: Cluster, config: HealthCheckConfig, options: HealthCheckerOptions = {}) {
     this.cluster = cluster;
@@ -63,6 +64,7 @@ export class HealthChecker {
 
   /** Start checking every host of the cluster (again after `stop`). */
   start(): void {
+    this.#started = true;
     for (const host of this.cluster.hosts) {
       if (this.#checks.has(host)) continue;
       const check = new HostCheck(this.#hooks, host, this.#session(host));
@@ -74,11 +76,22 @@ export class HealthChecker {
 
   /** Stop every check, close what they hold and clear this checker's verdicts (hosts count as healthy again). */
   stop(): void {
+    this.#started = false;
     for (const [host, check] of this.#checks) {
       check.stop();
       setActiveHealthy(host, true);
     }
     this.#checks.clear();
+  }
+
+  /** The cluster's hosts changed: check the new ones (when started), stop checking the removed ones. */
+  hostsChanged(added: readonly Host[], removed: readonly Host[]): void {
+    for (const host of removed) {
+      this.#checks.get(host)?.stop();
+      this.#checks.delete(host);
+    }
+    if (this.#started) this.start();
+    else this.#updateGauge();
   }
 
   /** Hosts the active checks count as healthy. */

@@ -163,19 +163,27 @@ export class OutlierDetector {
     this.#prefix = `cluster.${cluster.name}.outlier_detection.`;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? (() => performance.now());
-    for (const h of cluster.hosts) {
-      this.#monitors.set(h, {
-        consecutive5xx: 0,
-        consecutiveGateway: 0,
-        consecutiveLocal: 0,
-        ejections: 0,
-        backoff: 0,
-        jitterMs: 0,
-        ejectedAt: 0,
-        unejectedAt: undefined,
-        unsubscribe: undefined,
-      });
+    for (const h of cluster.hosts) this.#monitors.set(h, newMonitor());
+  }
+
+  /** The cluster's hosts changed: watch the new ones, forget the removed ones (an ejected one leaves the count). */
+  hostsChanged(added: readonly Host[], removed: readonly Host[]): void {
+    for (const h of removed) {
+      const m = this.#monitors.get(h);
+      if (m === undefined) continue;
+      m.unsubscribe?.();
+      this.#monitors.delete(h);
+      if (hostHealthState(h).ejected) {
+        setEjected(h, false);
+        this.#ejected--;
+        this.#stats?.set(`${this.#prefix}ejections_active`, this.#ejected);
+      }
     }
+    for (const h of added) {
+      if (this.#monitors.has(h)) continue;
+      this.#monitors.set(h, newMonitor());
+    }
+    if (this.#timer !== undefined) this.#subscribe();
   }
 
   /** Start the interval timer (un-ejection and multiplier decay) and follow active health checks. */
@@ -183,12 +191,16 @@ export class OutlierDetector {
     if (this.#timer !== undefined) return;
     this.#timer = setInterval(() => this.sweep(), this.config.intervalMs);
     this.#timer.unref();
-    if (this.config.successfulActiveHealthCheckUnejectHost) {
-      for (const [host, m] of this.#monitors) {
-        m.unsubscribe ??= onActiveCheckSuccess(host, () => {
-          if (hostHealthState(host).ejected && hostHealthState(host).activeHealthy) this.#uneject(host, m);
-        });
-      }
+    this.#subscribe();
+  }
+
+  /** Follow the active health checks of every watched host (once each). */
+  #subscribe(): void {
+    if (!this.config.successfulActiveHealthCheckUnejectHost) return;
+    for (const [host, m] of this.#monitors) {
+      m.unsubscribe ??= onActiveCheckSuccess(host, () => {
+        if (hostHealthState(host).ejected && hostHealthState(host).activeHealthy) this.#uneject(host, m);
+      });
     }
   }
 
@@ -303,4 +315,18 @@ export class OutlierDetector {
     this.#stats?.set(`${this.#prefix}ejections_active`, this.#ejected);
     this.#log.info({ host: host.addressText }, 'host returned from ejection');
   }
+}
+
+function newMonitor(): Monitor {
+  return {
+    consecutive5xx: 0,
+    consecutiveGateway: 0,
+    consecutiveLocal: 0,
+    ejections: 0,
+    backoff: 0,
+    jitterMs: 0,
+    ejectedAt: 0,
+    unejectedAt: undefined,
+    unsubscribe: undefined,
+  };
 }

@@ -1,4 +1,4 @@
-import type { Host } from '../cluster.js';
+import type { Cluster, Host } from '../cluster.js';
 import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from '../load-balancer.js';
 
 /** Host metadata and match criteria: MOSN's `filter_metadata["mosn.lb"]`, string keys to string values. */
@@ -59,14 +59,20 @@ export function hostMatches(host: Host, pairs: ReadonlyArray<readonly [string, s
  * goes to every host. When that subset does not exist, or its balancer finds no host, the fallback policy
  * decides: NO_FALLBACK (no host), ANY_ENDPOINT (every host), DEFAULT_SUBSET (the hosts of `default_subset`).
  */
-export function subsetLoadBalancer(hosts: readonly Host[], subset: SubsetConfig, factory: LoadBalancerFactory, config?: LbConfig): LoadBalancer & { readonly subsets: ReadonlyMap<string, readonly Host[]> } {
-  const full = factory(hosts, config);
+export function subsetLoadBalancer(
+  hosts: readonly Host[],
+  subset: SubsetConfig,
+  factory: LoadBalancerFactory,
+  config?: LbConfig,
+  cluster?: Cluster,
+): LoadBalancer & { readonly subsets: ReadonlyMap<string, readonly Host[]> } {
+  const full = factory(hosts, config, cluster);
   let fallback: { hosts: readonly Host[]; lb: LoadBalancer } | undefined;
   if (subset.fallbackPolicy === 'ANY_ENDPOINT') fallback = { hosts, lb: full };
   else if (subset.fallbackPolicy === 'DEFAULT_SUBSET') {
     const pairs = metadataMatch(subset.defaultSubset)?.pairs ?? [];
     const defaultHosts = hosts.filter((h) => hostMatches(h, pairs));
-    fallback = { hosts: defaultHosts, lb: factory(defaultHosts, config) };
+    fallback = { hosts: defaultHosts, lb: factory(defaultHosts, config, cluster) };
   }
 
   const members = new Map<string, Host[]>();
@@ -87,7 +93,7 @@ export function subsetLoadBalancer(hosts: readonly Host[], subset: SubsetConfig,
   const subsets = new Map<string, Subset>();
   for (const [key, list] of members) {
     const reachable = fallback ? [...new Set([...list, ...fallback.hosts])] : list;
-    subsets.set(key, { hosts: list, lb: factory(list, config), reachable });
+    subsets.set(key, { hosts: list, lb: factory(list, config, cluster), reachable });
   }
   const unmatched = fallback?.hosts ?? [];
 
