@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +7,24 @@ import { Mosn, silentLogger, type Address } from 'mosn';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = `${REPO_ROOT}packages/mosn/dist/cli.js`;
+
+/**
+ * The path of a command the test needs (nghttp, h2load); when it is missing the test fails saying how to get
+ * it (`node scripts/run-tests.mjs` installs nghttp2-client when run as root with apt-get).
+ */
+export function requireTool(cmd: string, pkg: string): string {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    if (dir === '') continue;
+    const path = `${dir}/${cmd}`;
+    try {
+      accessSync(path, constants.X_OK);
+      return path;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(`${cmd} is not installed: this test needs it (apt-get install -y ${pkg}; scripts/run-tests.mjs installs it when run as root)`);
+}
 
 /** Run a mosn instance in this process on a config object. */
 export async function startMosn(config: unknown): Promise<Mosn> {
@@ -24,6 +43,8 @@ export function httpProxyConfig(opts: {
   routes: unknown[];
   clusters?: unknown[];
   downstreamProtocol?: string;
+  /** The proxy filter's `upstream_protocol` (absent: not set). */
+  upstreamProtocol?: string;
   domains?: string[];
   virtualHosts?: unknown[];
   listener?: Record<string, unknown>;
@@ -53,6 +74,7 @@ export function httpProxyConfig(opts: {
                     type: 'proxy',
                     config: {
                       downstream_protocol: opts.downstreamProtocol ?? 'Http1',
+                      ...(opts.upstreamProtocol ? { upstream_protocol: opts.upstreamProtocol } : {}),
                       router_config_name: 'r',
                       ...(opts.extendConfig ? { extend_config: opts.extendConfig } : {}),
                     },

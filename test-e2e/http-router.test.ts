@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Mosn } from 'mosn';
+import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
 import { closedPort, cluster, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -203,3 +203,72 @@ describe('HTTP router actions', () => {
     for (let i = 0; i < 4; i++) expect((await get(p, `/${i}`)).status).toBe(200);
   });
 });
+
+describe('route match variables (MOSN VariableMatcher)', () => {
+  /** One backend per cluster, answering with its own name. */
+  async function named(name: string) {
+    const b = await httpBackend((req, res) => {
+      req.resume();
+      req.on('end', () => res.end(name));
+    });
+    cleanups.push(b.close);
+    return cluster(name, [b.address]);
+  }
+
+  it('routes on variables: and/or groups, regex, request_header_<name>, method, query; first match wins', async () => {
+    const { p } = await mosnWith(
+      httpProxyConfig({
+        routes: [
+          {
+            match: {
+              variables: [
+                { name: 'x-mosn-method', value: 'POST' },
+                { name: 'request_header_x-tenant', regex: '^gold-', model: 'OR' },
+                { name: 'Http1_request_arg', regex: '(^|&)vip=1(&|$)' },
+              ],
+            },
+            route: { cluster_name: 'gold' },
+          },
+          { match: { variables: [{ name: 'x-mosn-path', value: '/silver' }] }, route: { cluster_name: 'silver' } },
+          { match: { prefix: '/' }, route: { cluster_name: 'other' } },
+        ],
+        clusters: [await named('gold'), await named('silver'), await named('other')],
+      }),
+    );
+    const send = async (method: string, path: string, headers: Record<string, string> = {}) =>
+      (await get(p, path, { method, headers: { ...headers, 'content-length': '0' } })).body;
+    // (POST and tenant gold-*) or vip=1
+    expect(await send('POST', '/x', { 'x-tenant': 'gold-7' })).toBe('gold');
+    expect(await send('GET', '/x?a=b&vip=1')).toBe('gold');
+    expect(await send('GET', '/x', { 'x-tenant': 'gold-7' })).toBe('other');
+    expect(await send('POST', '/x', { 'x-tenant': 'silver-7' })).toBe('other');
+    expect(await send('POST', '/x?vip=10')).toBe('other');
+    // x-mosn-path has no query
+    expect(await send('GET', '/silver?q=1')).toBe('silver');
+    expect(await send('GET', '/silver/more')).toBe('other');
+  });
+
+  it('bad shapes are config errors with their JSON path; MOSN ignoring rules gives warnings', () => {
+    const problems = (match: unknown) => {
+      const cfg = httpProxyConfig({ routes: [{ match, route: { cluster_name: 'c' } }], clusters: [cluster('c', ['127.0.0.1:1'])] });
+      return buildConfig(cfg, defaultExtensions()).problems;
+    };
+    const at = 'servers[0].routers[0].virtual_hosts[0].routers[0].match';
+    const errors = (match: unknown) => problems(match).errors.map((e) => `${e.path}: ${e.message}`);
+    expect(errors({ variables: [{ name: 'x-mosn-method', value: 'GET' }] })).toEqual([]);
+    expect(errors({ variables: 'x' })).toEqual([`${at}.variables: expected an array, got string "x"`]);
+    expect(errors({ variables: [7] })).toEqual([`${at}.variables[0]: expected an object, got number 7`]);
+    expect(errors({ variables: [{ value: 'GET' }] })).toEqual([`${at}.variables[0].name: is required: expected a string`]);
+    expect(errors({ variables: [{ name: 'no_such_var', value: 'x' }] })[0]).toContain(`${at}.variables[0].name: unknown variable "no_such_var"; known: downstream_remote_address, `);
+    expect(errors({ variables: [{ name: 'x-mosn-method' }] })).toEqual([
+      `${at}.variables[0]: expected a non-empty "value" or "regex" (an entry with neither never matches in MOSN)`,
+    ]);
+    expect(errors({ variables: [{ name: 'x-mosn-method', value: 'GET', model: 'xor' }] })).toEqual([`${at}.variables[0].model: "xor" is not one of: and, or`]);
+    expect(errors({ variables: [{ name: 'x-mosn-method', regex: '(' }] })[0]).toContain(`${at}.variables[0].regex: invalid regular expression`);
+    const warnings = (match: unknown) => problems(match).warnings.map((w) => w.path);
+    expect(warnings({ prefix: '/', variables: [{ name: 'x-mosn-method', value: 'GET' }] })).toEqual([`${at}.variables`]);
+    expect(warnings({ headers: [{ name: 'a', value: 'b' }], variables: [{ name: 'x-mosn-method', value: 'GET' }] })).toEqual([`${at}.headers`]);
+    expect(warnings({ variables: [{ name: 'x-mosn-method', value: 'GET', regex: 'P', extra: 1 }] })).toEqual([`${at}.variables[0].extra`, `${at}.variables[0].value`]);
+  });
+});
+

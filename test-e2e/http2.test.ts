@@ -271,7 +271,8 @@ interface Msg {
 type CallFn = (...args: any[]) => any;
 type EchoClient = grpc.Client & { Unary: CallFn; Count: CallFn; Sum: CallFn; Chat: CallFn };
 
-async function grpcSetup() {
+/** A grpc-js server behind `hops` mosn in a row (h2c on every hop), and a client of the first. */
+async function grpcSetup(hops = 1) {
   const dir = mkdtempSync(join(tmpdir(), 'mosn-h2-'));
   writeFileSync(join(dir, 'echo.proto'), PROTO);
   const def = grpc.loadPackageDefinition(protoLoader.loadSync(join(dir, 'echo.proto'))) as any;
@@ -305,7 +306,8 @@ async function grpcSetup() {
   });
   const upPort = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, port) => (e ? rej(e) : res(port))));
   cleanups.push(() => server.forceShutdown());
-  const p = await startProxy('Http2', { port: upPort });
+  let p = upPort;
+  for (let i = 0; i < hops; i++) p = await startProxy('Http2', { port: p });
   const client = new def.e2e.Echo(`127.0.0.1:${p}`, grpc.credentials.createInsecure()) as EchoClient;
   cleanups.push(() => client.close());
   return { client, cancelled };
@@ -348,6 +350,40 @@ describe('gRPC (grpc-js, h2c) through mosn', () => {
       call.write({ text: 'm0' });
     });
     expect(replies).toEqual(['re:m0', 're:m1', 're:m2', 're:m3', 're:m4']);
+  });
+
+  it('through two mosn hops (mesh): unary, server streaming, bidi, a thrown status with metadata, a deadline', async () => {
+    const { client, cancelled } = await grpcSetup(2);
+    const unaries = await Promise.all(Array.from({ length: 20 }, (_, i) => unary(client, { text: `m${i}` })));
+    expect(unaries.map((u) => u.res?.text)).toEqual(Array.from({ length: 20 }, (_, i) => `echo:m${i}`));
+    const counted: number[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = client.Count({ n: 30 });
+      call.on('data', (m: Msg) => counted.push(m.n ?? 0));
+      call.on('error', reject);
+      call.on('end', resolve);
+    });
+    expect(counted).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    const replies: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const call = client.Chat();
+      call.on('data', (m: Msg) => {
+        replies.push(m.text ?? '');
+        if (replies.length < 3) call.write({ text: `c${replies.length}` });
+        else call.end();
+      });
+      call.on('error', reject);
+      call.on('end', resolve);
+      call.write({ text: 'c0' });
+    });
+    expect(replies).toEqual(['re:c0', 're:c1', 're:c2']);
+    const { err } = await unary(client, { text: 'fail' });
+    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err?.details).toBe('bad input: ü 100% wrong');
+    expect(err?.metadata.get('x-why')).toEqual(['because']);
+    const slow = await unary(client, { text: 'slow' }, { deadline: Date.now() + 300 });
+    expect(slow.err?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    await expect.poll(() => cancelled).toContain('slow');
   });
 
   it('passes a thrown status, its grpc-message and trailing metadata through untouched', async () => {

@@ -25,7 +25,7 @@ PIDS=()
 cpu_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7, $8, $9 }' /proc/stat; }
 our_cpu() {
   # One line per process; a process that ends between the glob and the read is simply skipped.
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$$" '
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$$" '
     {
       pid = $1
       sub(/^[0-9]+ \(.*\) /, "")  # drop "pid (comm) ": fields now start at state (field 3 of stat)

@@ -105,7 +105,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   onHeaders(head: HttpRequestHead, endStream: boolean): void {
     this.#head = head;
     this.#requestEnded = endStream;
-    const route = this.#ctx.router.route(httpRouteRequest(head));
+    const route = this.#ctx.router.route(httpRouteRequest(head, () => this.#vars()));
     if (!route) return this.#localReply('no_route', 'no route matched');
     const action = route.action;
     if (action.kind === 'direct') {

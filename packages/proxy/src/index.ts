@@ -58,6 +58,7 @@ export {
   rpcRouteRequest,
   type WeightedCluster,
   type HeaderMatcher,
+  type VariableMatcher,
   type Route,
   type RouteAction,
   type RouteMatch,

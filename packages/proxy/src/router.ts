@@ -2,6 +2,7 @@ import type { HeaderMap, HttpRequestHead } from '@mosn/stream';
 import type { MetadataMatch } from './lb/subset.js';
 import { HeaderEdits, type HeaderEditConfig, type HostRewrite, type PathRewrite, type RedirectAction } from './route-actions.js';
 import type { RetryPolicy } from './retry.js';
+import type { RequestVars, VariableGetter } from './variables.js';
 
 export type { HeaderAddConfig, HeaderEditConfig, HostRewrite, PathRewrite, RedirectAction } from './route-actions.js';
 export type { RetryPolicy } from './retry.js';
@@ -13,6 +14,22 @@ export interface HeaderMatcher {
   regex?: RegExp;
 }
 
+/**
+ * One entry of a route's `variables` (MOSN's VariableMatcher): the variable's value equals `value`, or the
+ * unanchored `regex` finds a match in it. A variable that is not set reads as ''. `or` is MOSN's `model`:
+ * how this entry joins the next one (`and` when false).
+ */
+export interface VariableMatcher {
+  name: string;
+  /** Reads the variable of an HTTP request. */
+  get: VariableGetter;
+  /** For RPC requests: the header a `request_header_<name>` variable reads (other variables read ''). */
+  rpcHeader?: string;
+  value?: string;
+  regex?: RegExp;
+  or: boolean;
+}
+
 export interface RouteMatch {
   prefix?: string;
   /** Exact path, compared case-insensitively. */
@@ -20,6 +37,8 @@ export interface RouteMatch {
   /** Unanchored regex on the path. */
   regex?: RegExp;
   headers: HeaderMatcher[];
+  /** MOSN's variable rule: AND-groups separated by `or` entries (AND binds tighter). */
+  variables?: VariableMatcher[];
 }
 
 /** Where a forwarded request goes: a cluster, and which of its hosts' subset (`metadata_match`). */
@@ -109,6 +128,8 @@ export interface RouteRequest {
   path: string;
   method: string;
   header(name: string): string | undefined;
+  /** The value of a variable a route matches on (undefined: not set). */
+  variable(v: VariableMatcher): string | undefined;
 }
 
 export const DEFAULT_ROUTE_TIMEOUT_MS = 60_000;
@@ -172,7 +193,25 @@ function matches(m: RouteMatch, req: RouteRequest): boolean {
     if (v === undefined) return false;
     if (h.regex ? !h.regex.test(v) : v !== h.value) return false;
   }
-  return true;
+  return m.variables === undefined || variablesMatch(m.variables, req);
+}
+
+/**
+ * MOSN's evaluation, left to right: an entry's result is ANDed into the running result when the entry before
+ * it said `and`, and replaces it when that entry said `or`; a true result at an `or` entry ends the walk.
+ * So `a and b or c` is `(a && b) || c`.
+ */
+export function variablesMatch(vars: readonly VariableMatcher[], req: RouteRequest): boolean {
+  let result = true;
+  let lastOr = false;
+  for (const v of vars) {
+    const actual = req.variable(v) ?? '';
+    const cur = v.regex ? v.regex.test(actual) : actual === v.value;
+    result = lastOr ? cur : result && cur;
+    if (result && v.or) return true;
+    lastOr = v.or;
+  }
+  return result;
 }
 
 /** The hash key of a request under a route's hash policy (undefined: hash the source address). */
@@ -203,17 +242,20 @@ export function rpcRouteRequest(header: HeaderMap): RouteRequest {
       return header.get('method') ?? '';
     },
     header: (name) => header.get(name),
+    variable: (v) => (v.rpcHeader !== undefined ? header.get(v.rpcHeader) : undefined),
   };
 }
 
-/** A RouteRequest over an HTTP request head. */
-export function httpRouteRequest(head: HttpRequestHead): RouteRequest {
+/** A RouteRequest over an HTTP request head; `vars` gives what variables read (built when a rule asks). */
+export function httpRouteRequest(head: HttpRequestHead, vars?: () => RequestVars): RouteRequest {
   const q = head.path.indexOf('?');
+  let built: RequestVars | undefined;
   return {
     host: head.headers.get('host') ?? '',
     path: q < 0 ? head.path : head.path.slice(0, q),
     method: head.method,
     header: (name) => head.headers.get(name),
+    variable: (v) => (vars ? v.get((built ??= vars())) : undefined),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   silentLogger,
   type Address,
   type HeaderMatcher,
+  type VariableMatcher,
   type HostConfig,
   DEFAULT_CIRCUIT_BREAKERS,
   HealthChecker,
@@ -640,6 +641,38 @@ function compileRegex(r: ConfigReader, key: string, text: string | undefined): R
   }
 }
 
+const REQUEST_HEADER_VAR = 'request_header_';
+
+/**
+ * `match.variables` (MOSN's VariableMatcher list): `name` (a variable mosn-ts knows), `value` (exact) or `regex`
+ * (unanchored; wins over `value` as in MOSN), `model` `and` (default) or `or`, joining this entry to the next.
+ * Undefined when absent or empty.
+ */
+function readVariables(m: ConfigReader): VariableMatcher[] | undefined {
+  const out: VariableMatcher[] = [];
+  for (const v of m.objects('variables')) {
+    const name = v.str('name', { required: true, nonEmpty: true });
+    const value = v.str('value') || undefined;
+    const regexText = v.str('regex') || undefined;
+    const model = v.str('model', { oneOf: ['and', 'or'] })?.toLowerCase();
+    v.finish();
+    const get = name === undefined ? undefined : variableGetter(name);
+    if (name !== undefined && !get) v.problems.error(v.at('name'), `unknown variable "${name}"; known: ${KNOWN_VARIABLES.join(', ')}`);
+    if (value === undefined && regexText === undefined) {
+      // MOSN reads an empty or absent value as "no value", and such an entry never matches.
+      v.problems.error(v.path, 'expected a non-empty "value" or "regex" (an entry with neither never matches in MOSN)');
+    }
+    if (value !== undefined && regexText !== undefined) v.problems.warn(v.at('value'), 'ignored: "regex" is set, and MOSN uses the regex');
+    const regex = compileRegex(v, 'regex', regexText);
+    if (name === undefined || !get) continue;
+    const test = regex ? { regex } : value !== undefined ? { value } : undefined;
+    if (!test) continue;
+    const rpcHeader = name.startsWith(REQUEST_HEADER_VAR) ? name.slice(REQUEST_HEADER_VAR.length) : undefined;
+    out.push({ name, get, ...(rpcHeader ? { rpcHeader } : {}), ...test, or: model === 'or' });
+  }
+  return out.length > 0 ? out : undefined;
+}
+
 function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterManager): void {
   const name = r.str('router_config_name', { required: true, nonEmpty: true });
   if (name !== undefined && routers.get(name)) r.problems.error(r.at('router_config_name'), `duplicate router_config_name "${name}"`);
@@ -695,10 +728,26 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
       regexText = undefined;
     }
     const regex = compileRegex(m, 'regex', regexText);
-    m.refuse(['variables', 'dsl_expressions'], 'is not supported by mosn-ts yet (a route would match more than intended)');
+    // MOSN: a route with none of prefix, path, regex and with `variables` is a variable rule, which ignores headers.
+    let variables = readVariables(m);
+    const pathBy = prefix !== undefined ? 'prefix' : path !== undefined ? 'path' : regexText !== undefined ? 'regex' : undefined;
+    if (variables && pathBy) {
+      m.problems.warn(m.at('variables'), `ignored: "${pathBy}" is set, and MOSN matches variables only on a route with no prefix, path or regex`);
+      variables = undefined;
+    } else if (variables && headers.length > 0) {
+      m.problems.warn(m.at('headers'), 'ignored: MOSN does not match headers on a route that matches variables');
+      headers.length = 0;
+    }
+    m.refuse(['dsl_expressions'], 'is not supported by mosn-ts yet (a route would match more than intended)');
     m.ignore(['case_sensitive']);
     m.finish();
-    match = { headers, ...(prefix !== undefined ? { prefix } : {}), ...(path !== undefined ? { path } : {}), ...(regex ? { regex } : {}) };
+    match = {
+      headers,
+      ...(prefix !== undefined ? { prefix } : {}),
+      ...(path !== undefined ? { path } : {}),
+      ...(regex ? { regex } : {}),
+      ...(variables ? { variables } : {}),
+    };
   }
   // MOSN answers a direct_response first, then a redirect, else forwards by `route`.
   let action: RouteAction | undefined;
