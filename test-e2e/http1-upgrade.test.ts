@@ -339,6 +339,25 @@ describe('raw Upgrade tunnel (net client → mosn → net server)', () => {
     expect(n).toBeLessThan(total + 512);
   });
 
+  it('an upgrade to h2c alone is declined: an ordinary HTTP/1.1 exchange, the connection kept', async () => {
+    const seen: Array<string | undefined> = [];
+    const b = await backend((req, res) => {
+      seen.push(req.headers.upgrade);
+      res.end(`plain ${req.url}`);
+    });
+    const { p } = await mosnWith(wsConfig(b.address));
+    const s = net.connect(p, '127.0.0.1');
+    s.on('error', () => {});
+    cleanups.push(() => void s.destroy());
+    // curl --http2 on http:// sends this; a pipelined request follows in the same write
+    s.write('GET /one HTTP/1.1\r\nHost: h\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\nGET /two HTTP/1.1\r\nHost: h\r\n\r\n');
+    const text = await readUntil(s, (t) => t.endsWith('plain /two'));
+    expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(text).toContain('plain /one');
+    expect(text).not.toContain('101');
+    expect(seen).toEqual([undefined, undefined]);
+  });
+
   it('CONNECT is answered 501 and the connection closed', async () => {
     const b = await backend();
     const { p } = await mosnWith(wsConfig(b.address));
