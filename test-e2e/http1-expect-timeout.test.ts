@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,7 @@ function curl(args: string[]): Promise<{ stdout: string; stderr: string; code: n
 function tempFile(bytes: Buffer): string {
   const f = join(tmpdir(), `mosn-expect-${process.pid}-${bytes.length}-${Math.random().toString(36).slice(2)}.bin`);
   writeFileSync(f, bytes);
+  cleanups.push(() => rmSync(f, { force: true }));
   return f;
 }
 
