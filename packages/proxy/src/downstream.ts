@@ -1,6 +1,7 @@
 import {
   HttpHeaders,
   linkFlow,
+  spliceTunnel,
   type ClientStream,
   type HttpRequestHead,
   type HttpResponseHead,
@@ -20,6 +21,8 @@ import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPol
 import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ForwardAction, type Route, type RouterConfig } from './router.js';
 import type { RequestVars } from './variables.js';
 import type { Stats } from './stats.js';
+
+const UPGRADE = { upgrade: true } as const;
 
 /** What every request of one proxy filter shares. */
 export interface ProxyContext {
@@ -105,6 +108,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   onHeaders(head: HttpRequestHead, endStream: boolean): void {
     this.#head = head;
     this.#requestEnded = endStream;
+    // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
+    if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
     const route = this.#ctx.router.route(httpRouteRequest(head, () => this.#vars()));
     if (!route) return this.#localReply('no_route', 'no route matched');
     const action = route.action;
@@ -165,15 +170,23 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #sendTo(host: Host): void {
     const pool = host.pool(this.#ctx.upstreamProtocol);
     if (pool.kind !== 'http') return this.#localReply('internal_error', `upstream protocol ${pool.protocol} cannot carry HTTP`);
+    const upgrade = this.#head!.upgrade;
+    if (upgrade !== undefined && pool.protocol !== 'Http1') {
+      return this.#refuse(501, `upgrade to "${upgrade}" is not supported with an ${pool.protocol} upstream`);
+    }
     this.#host = host;
     this.#startedAt = host.requestStarted();
     if (this.#action!.hostRewrite) rewriteHost(this.#action!.hostRewrite, this.#head!, host.addressText);
     if (this.#tryTimeoutMs > 0) this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#tryTimeoutMs);
     const attempt = this.#attempt;
-    this.#poolHandle = pool.newStream(this.#upstreamReceiver, {
-      onReady: (s) => (attempt === this.#attempt ? this.#onUpstreamReady(s) : s.reset('local_reset')),
-      onFailure: (r) => attempt === this.#attempt && this.#onPoolFailure(r),
-    });
+    this.#poolHandle = pool.newStream(
+      this.#upstreamReceiver,
+      {
+        onReady: (s) => (attempt === this.#attempt ? this.#onUpstreamReady(s) : s.reset('local_reset')),
+        onFailure: (r) => attempt === this.#attempt && this.#onPoolFailure(r),
+      },
+      upgrade !== undefined ? UPGRADE : undefined,
+    );
   }
 
   onData(chunk: Buffer, endStream: boolean): void {
@@ -236,6 +249,9 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     }
     this.#up = up;
     const head = this.#head!;
+    // The request has somewhere to go: a client waiting on `Expect: 100-continue` may send its body now.
+    // (Retries resend the body from mosn's copy: the upstream is never asked, and its own 100 never forwarded.)
+    this.#down.sendContinue?.();
     // a retry sends again everything received so far
     const pending = this.#replay ?? this.#pendingBody;
     const trailers = this.#trailers;
@@ -336,6 +352,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
 
   #onUpstreamHeaders(head: HttpResponseHead, endStream: boolean): void {
     if (this.#done) return;
+    if (head.status === 101) return this.#switchProtocols(head);
     this.#outlier(outlierResultOfStatus(head.status));
     if (this.#retry?.retryStatus?.(head.status) && this.#canRetry()) {
       if (endStream) this.#up = undefined;
@@ -347,19 +364,61 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     this.#clearTryTimer();
     if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
     this.#down.sendHeaders(head, endStream);
-    if (endStream) this.#finish();
+    if (endStream) this.#responseDone();
   }
 
   #onUpstreamData(chunk: Buffer, endStream: boolean): void {
     if (this.#done) return;
     this.#down.sendData(chunk, endStream);
-    if (endStream) this.#finish();
+    if (endStream) this.#responseDone();
   }
 
   #onUpstreamTrailers(trailers: HttpHeaders): void {
     if (this.#done) return;
     this.#down.sendTrailers(trailers);
+    this.#responseDone();
+  }
+
+  /**
+   * The whole response went downstream. If the request body is still coming (an upstream that answered
+   * early, e.g. 413), the upstream request is reset (an HTTP/1 connection with half a body cannot be
+   * reused) and the rest of the body is read and dropped.
+   */
+  #responseDone(): void {
+    const up = this.#up;
+    if (!this.#requestEnded && up) {
+      this.#up = undefined;
+      up.reset('local_reset');
+    }
     this.#finish();
+  }
+
+  /**
+   * The upstream accepted the upgrade: the 101 goes downstream and both connections become one tunnel
+   * (raw bytes both ways, backpressure, half-close and close passed on, each side's idle timeout).
+   */
+  #switchProtocols(head: HttpResponseHead): void {
+    const up = this.#up;
+    this.#outlier('success');
+    if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
+    this.#up = undefined;
+    this.#finish();
+    const upEnd = up?.tunnel?.();
+    const downEnd = upEnd && this.#down.switchProtocols?.(head);
+    if (!upEnd || !downEnd) {
+      upEnd?.connection.close('now', 'requested');
+      if (this.#down.responseStarted) this.#down.reset('local_reset');
+      else this.#down.sendLocalReply('upstream_reset', 'upstream switched protocols on a request that cannot be upgraded');
+      return;
+    }
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_cx_upgrades_total');
+    spliceTunnel(downEnd, upEnd);
+  }
+
+  /** A request mosn-ts cannot carry: answered here (the connection is closed after it for CONNECT/upgrade). */
+  #refuse(status: number, message: string): void {
+    this.#finish();
+    this.#down.sendResponse(status, message + '\n');
   }
 
   #onUpstreamReset(reason: StreamResetReason): void {

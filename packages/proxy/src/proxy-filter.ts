@@ -20,6 +20,8 @@ export interface ProxyFilterConfig {
   detect: boolean;
   /** Request head limit for HTTP/1 (`extend_config.Http1.max_header_size`). */
   maxHeaderSize?: number;
+  /** HTTP/1 request head deadline from its first byte (`extend_config.http1.request_headers_timeout`); 0 disables. */
+  requestHeadersTimeoutMs?: number;
   /** Largest RPC frame (`extend_config.max_frame_size`). */
   maxFrameSize?: number;
   /** Send Bolt GoAway downstream on graceful shutdown (`extend_config.bolt.enable_bolt_goaway`). */
@@ -93,9 +95,17 @@ class ProxyFilter implements ReadFilter {
           { onNewStream: (stream) => new DownstreamRequest(ctx, stream) },
           {
             ...(this.#factory.config.maxHeaderSize !== undefined ? { maxHeaderSize: this.#factory.config.maxHeaderSize } : {}),
+            ...(this.#factory.config.requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs: this.#factory.config.requestHeadersTimeoutMs } : {}),
             onProtocolError: (err) => {
               ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
               this.#conn.log.warn({ code: err.code, reason: err.reason }, 'bad HTTP/1 request; closing the connection');
+            },
+            onHeadersTimeout: () => {
+              ctx.stats.inc(ctx.statPrefix + 'downstream_rq_header_timeout');
+              this.#conn.log.warn(
+                { remote: this.#conn.remoteAddress, bytesRead: this.#conn.bytesRead },
+                'HTTP/1 request headers not complete within request_headers_timeout; closing the connection',
+              );
             },
           },
         );

@@ -73,6 +73,11 @@ export interface HttpRequestHead {
   versionMajor: number;
   versionMinor: number;
   headers: HttpHeaders;
+  /**
+   * HTTP/1: the protocol(s) the client asks to switch to (`Upgrade` with `Connection: upgrade`); the request
+   * is then forwarded with them and a `101` answer turns both connections into a tunnel.
+   */
+  upgrade?: string;
 }
 
 /** The status line and headers of an HTTP response. */

@@ -5,16 +5,18 @@
  */
 export * from '@mosn/protocol';
 export { HttpHeaders, equalsIgnoreCase, type HttpRequestHead, type HttpResponseHead } from './http-headers.js';
-export { Http1ServerConnection, Http1ServerStream, DEFAULT_MAX_HEADER_SIZE, type Http1ServerOptions } from './http1/server.js';
+export { Http1ServerConnection, Http1ServerStream, DEFAULT_MAX_HEADER_SIZE, DEFAULT_REQUEST_HEADERS_TIMEOUT_MS, type Http1ServerOptions } from './http1/server.js';
 export { Http1ClientConnection, Http1ClientStream } from './http1/client.js';
 export { Http1ConnectionPool, type PoolOptions } from './http1/pool.js';
 export { isHopByHop } from './http1/codec.js';
 export { ConnectionFlow, linkFlow } from './flow.js';
+export { spliceTunnel } from './tunnel.js';
 export type {
   ClientStream,
   StreamFlow,
   ResourceLimit,
   ConnectionPool,
+  NewStreamOptions,
   PoolCallbacks,
   PoolFailureReason,
   PoolHandle,
@@ -22,6 +24,7 @@ export type {
   ServerStreamCallbacks,
   StreamReceiver,
   StreamResetReason,
+  TunnelEnd,
 } from './types.js';
 export { XServerConnection, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_INFLIGHT, type XServerCallbacks, type XServerOptions } from './xprotocol/server.js';
 export { XClientConnection, DEFAULT_KEEPALIVE, type KeepaliveOptions, type RpcResponseReceiver } from './xprotocol/client.js';

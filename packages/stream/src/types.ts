@@ -1,4 +1,4 @@
-import type { Connection, InternalStatus } from '@mosn/protocol';
+import type { Connection, InternalStatus, IoBuffer } from '@mosn/protocol';
 import type { HttpHeaders, HttpRequestHead, HttpResponseHead } from './http-headers.js';
 
 /** Why a stream ended before it completed. */
@@ -49,6 +49,31 @@ export interface ServerStream extends StreamFlow {
   reset(reason: StreamResetReason): void;
   /** True once response headers went out: a local reply is no longer possible. */
   readonly responseStarted: boolean;
+  /**
+   * HTTP/1 `Expect: 100-continue`: tell the client to send its body (`100 Continue`), once, if it asked and
+   * no response started. The proxy calls it when the request has an upstream to go to.
+   */
+  sendContinue?(): void;
+  /**
+   * HTTP/1 upgrade: answer `101 Switching Protocols` with `head` and hand the connection over as a raw
+   * tunnel. Undefined when the request asked no upgrade or a response already started.
+   */
+  switchProtocols?(head: HttpResponseHead): TunnelEnd | undefined;
+}
+
+/**
+ * One side of a tunnel after an HTTP/1 upgrade (101): the connection's bytes, no longer parsed as HTTP.
+ */
+export interface TunnelEnd {
+  readonly connection: Connection;
+  /** From now on every byte read (first those already read past the HTTP message) goes to `onData`. */
+  start(onData: (buffer: IoBuffer, endStream: boolean) => void): void;
+}
+
+/** Options of one upstream request. */
+export interface NewStreamOptions {
+  /** The request asks for an upgrade: it gets a connection of its own, never pooled (HTTP/1 only). */
+  upgrade?: boolean;
 }
 
 /** The upstream side of one request: the proxy writes the request through it. */
@@ -59,6 +84,8 @@ export interface ClientStream extends StreamFlow {
   /** Trailers end the request (HTTP/1: written only on a chunked request). */
   sendTrailers(trailers: HttpHeaders): void;
   reset(reason: StreamResetReason): void;
+  /** After a `101` to an upgrade request: the upstream connection as a raw tunnel (HTTP/1 only). */
+  tunnel?(): TunnelEnd | undefined;
 }
 
 /** Given to the server stream connection: opens the proxy's side of each new request. */
@@ -79,7 +106,7 @@ export interface ConnectionPool {
   readonly kind: 'http';
   readonly protocol: string;
   /** Open an upstream stream; the response goes to `receiver`. Answers through `callbacks`, maybe synchronously. */
-  newStream(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks): PoolHandle;
+  newStream(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks, options?: NewStreamOptions): PoolHandle;
   /** Active plus idle connections. */
   readonly connectionCount: number;
   readonly activeRequests: number;

@@ -17,7 +17,7 @@ function isWildcard(name: string): boolean {
  * `proxy`: `downstream_protocol` (one name, `Auto`, a comma list such as `bolt,boltv2`, or MOSN's older
  * `X` with `extend_config.sub_protocol`), `upstream_protocol` (for HTTP; RPC requests always go upstream
  * in their own protocol), `router_config_name`, and `extend_config`: `sub_protocol`,
- * `http1.max_header_size`, `max_frame_size`, `bolt.enable_bolt_goaway`.
+ * `http1.max_header_size`, `http1.request_headers_timeout`, `max_frame_size`, `bolt.enable_bolt_goaway`.
  */
 export const proxyFilter: NetworkFilterExtension = {
   create(c, ctx) {
@@ -80,12 +80,14 @@ export const proxyFilter: NetworkFilterExtension = {
     }
 
     let maxHeaderSize: number | undefined;
+    let requestHeadersTimeoutMs: number | undefined;
     let maxFrameSize: number | undefined;
     let goAway = false;
     if (ext) {
       const h1 = ext.obj('http1');
       if (h1) {
         maxHeaderSize = h1.num('max_header_size', { min: 1024, max: 1024 * 1024 });
+        requestHeadersTimeoutMs = h1.duration('request_headers_timeout');
         h1.finish();
       }
       maxFrameSize = ext.num('max_frame_size', { min: 1024 });
@@ -108,6 +110,7 @@ export const proxyFilter: NetworkFilterExtension = {
         detect,
         goAway,
         ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}),
+        ...(requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs } : {}),
         ...(maxFrameSize !== undefined ? { maxFrameSize } : {}),
       },
       { clusters: ctx.clusters, router, upstreamProtocol: httpUpstream, stats: ctx.stats, statPrefix },

@@ -1,6 +1,6 @@
 import { type Connection, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
-import type { ClientStream, StreamReceiver, StreamResetReason } from '../types.js';
+import type { ClientStream, StreamReceiver, StreamResetReason, TunnelEnd } from '../types.js';
 import { ConnectionFlow } from '../flow.js';
 import { chooseFraming, encodeRequestHead, encodeTrailers, frameBody, type Framing } from './codec.js';
 import { createParser, type HTTPParserInstance } from './parser.js';
@@ -20,19 +20,32 @@ export class Http1ClientConnection {
   #reusable = true;
   #executing = false;
   #onIdle: (c: Http1ClientConnection) => void;
+  /** The upstream answered 101: the parser stopped; what follows is the tunnel's. */
+  #held = false;
+  #tunnel: ((buffer: IoBuffer, endStream: boolean) => void) | undefined;
 
   constructor(connection: Connection, onIdle: (c: Http1ClientConnection) => void) {
     this.connection = connection;
     this.#onIdle = onIdle;
     this.#parser = createParser('response', MAX_RESPONSE_HEADER_SIZE, {
-      onHeadersComplete: (_vMaj, _vMin, headers, _m, _u, status, statusMessage, _upgrade, keepAlive) => {
+      onHeadersComplete: (_vMaj, _vMin, headers, _m, _u, status, statusMessage, upgrade, keepAlive) => {
         const s = this.#stream;
         if (!s) return 0;
         const code = status ?? 502;
-        if (code >= 100 && code < 200 && code !== 101) return 0; // interim responses are not forwarded
+        // Interim responses are not forwarded (this hop answers `Expect: 100-continue` itself).
+        if (code >= 100 && code < 200 && code !== 101) return 0;
         if (!keepAlive) this.#reusable = false;
         const head: HttpResponseHead = { status: code, headers: new HttpHeaders(headers ?? []) };
         if (statusMessage) head.statusMessage = statusMessage;
+        if (code === 101) {
+          this.#reusable = false;
+          this.#held = true;
+          // A 101 the request did not ask for cannot be carried: the upstream is broken.
+          if (!upgrade || !s.upgradeRequested) {
+            this.#failStream('protocol_error');
+            return 0;
+          }
+        }
         return s.responseHeaders(head);
       },
       onBody: (chunk) => this.#stream?.responseData(chunk, false),
@@ -77,25 +90,53 @@ export class Http1ClientConnection {
     return this.#reusable;
   }
 
+  /** After a 101: the connection as one end of a tunnel, beginning with the bytes read after the 101. */
+  tunnelEnd(): TunnelEnd {
+    const conn = this.connection;
+    return {
+      connection: conn,
+      start: (onData) => {
+        this.#tunnel = onData;
+        queueMicrotask(() => {
+          if (this.#tunnel === onData && conn.state === 'open' && conn.readBuffer.length > 0) onData(conn.readBuffer, false);
+        });
+      },
+    };
+  }
+
   #onData(buffer: IoBuffer, endStream: boolean): void {
-    if (this.#executing) return;
+    if (this.#tunnel) return this.#tunnel(buffer, endStream);
+    if (this.#executing || this.#held) return;
     this.#executing = true;
     try {
-      while (buffer.length > 0) {
-        const chunk = buffer.take(Math.min(buffer.length, 65536));
+      while (buffer.length > 0 && !this.#held) {
         if (!this.#stream) {
           // Bytes with no request outstanding: the server is broken; this connection is not reusable.
+          buffer.clear();
           this.#reusable = false;
           this.connection.close('now', 'protocol_error');
           return;
         }
+        const chunk = buffer.peek(Math.min(buffer.length, 65536));
         const r = this.#parser.execute(chunk);
         if (typeof r !== 'number') {
+          buffer.drain(chunk.length);
           this.connection.log.debug({ code: r.code }, 'upstream HTTP/1 parse error');
           this.#failStream('protocol_error');
           return;
         }
+        buffer.drain(r);
+        if (r === 0 && !this.#held) {
+          buffer.clear();
+          this.#failStream('protocol_error');
+          return;
+        }
       }
+      // A 101: what came after it (and the end, if it came) belongs to the tunnel.
+      // (set by a parser callback: TypeScript cannot see it)
+      const tunnel = this.#tunnel as ((b: IoBuffer, end: boolean) => void) | undefined;
+      if (tunnel) return tunnel(buffer, endStream);
+      if (this.#held) return;
       if (endStream) {
         this.#reusable = false;
         // A response delimited by the connection's end completes here.
@@ -134,6 +175,8 @@ export class Http1ClientStream implements ClientStream {
   #responseComplete = false;
   #done = false;
   #flow: ConnectionFlow | undefined;
+  #upgrade = false;
+  #switched = false;
 
   constructor(owner: Http1ClientConnection, receiver: StreamReceiver<HttpResponseHead>) {
     this.#owner = owner;
@@ -152,12 +195,24 @@ export class Http1ClientStream implements ClientStream {
     (this.#flow ??= new ConnectionFlow(this.connection)).setWatermarkListener(listener);
   }
 
+  /** The request asked for an upgrade (it went with `connection: upgrade`). */
+  get upgradeRequested(): boolean {
+    return this.#upgrade;
+  }
+
   sendHeaders(head: HttpRequestHead, endStream: boolean): void {
     if (this.#done) return;
     this.#isHead = head.method === 'HEAD';
+    this.#upgrade = head.upgrade !== undefined;
     this.#framing = chooseFraming(head.headers, endStream, true);
-    this.connection.write(encodeRequestHead(head.method, head.path, head.headers, this.#framing));
+    this.connection.write(encodeRequestHead(head.method, head.path, head.headers, this.#framing, head.upgrade));
     if (endStream) this.#requestEnd();
+  }
+
+  tunnel(): TunnelEnd | undefined {
+    if (!this.#switched) return undefined;
+    this.#switched = false;
+    return this.#owner.tunnelEnd();
   }
 
   sendData(chunk: Buffer, endStream: boolean): void {
@@ -186,6 +241,19 @@ export class Http1ClientStream implements ClientStream {
   /** From the connection: returns 1 to tell llhttp a HEAD response has no body. */
   responseHeaders(head: HttpResponseHead): number {
     if (this.#done) return 0;
+    if (head.status === 101) {
+      // The stream ends here; its connection becomes a tunnel if the receiver takes it (`tunnel()`), and
+      // is closed if it does not.
+      this.#done = true;
+      this.#switched = true;
+      this.#flow?.release();
+      this.#receiver.onHeaders(head, false);
+      if (this.#switched) {
+        this.#switched = false;
+        this.connection.close('now', 'requested');
+      }
+      return 0;
+    }
     const noBody = this.#isHead || head.status === 204 || head.status === 304;
     this.#receiver.onHeaders(head, false);
     return noBody ? 1 : 0;

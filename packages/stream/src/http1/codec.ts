@@ -15,8 +15,11 @@ export function isHopByHop(name: string): boolean {
 
 const CRLF = '\r\n';
 
-/** Write the headers except hop-by-hop ones, then the framing headers this hop needs. */
-function appendHeaders(out: string, headers: HttpHeaders, framing: Framing, close: boolean): string {
+/**
+ * Write the headers except hop-by-hop ones, then the framing headers this hop needs (and, for an upgrade
+ * request or its 101, `connection: upgrade` with the `upgrade` protocols).
+ */
+function appendHeaders(out: string, headers: HttpHeaders, framing: Framing, close: boolean, upgrade?: string): string {
   const raw = headers.raw;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -25,6 +28,7 @@ function appendHeaders(out: string, headers: HttpHeaders, framing: Framing, clos
   }
   if (framing === 'chunked') out += 'transfer-encoding: chunked\r\n';
   if (close) out += 'connection: close\r\n';
+  else if (upgrade !== undefined) out += 'connection: upgrade\r\nupgrade: ' + upgrade + CRLF;
   return out + CRLF;
 }
 
@@ -35,8 +39,8 @@ export function chooseFraming(headers: HttpHeaders, endStream: boolean, peerSupp
   return peerSupportsChunked ? 'chunked' : 'close';
 }
 
-export function encodeRequestHead(method: string, path: string, headers: HttpHeaders, framing: Framing): Buffer {
-  return Buffer.from(appendHeaders(method + ' ' + path + ' HTTP/1.1\r\n', headers, framing, false), 'latin1');
+export function encodeRequestHead(method: string, path: string, headers: HttpHeaders, framing: Framing, upgrade?: string): Buffer {
+  return Buffer.from(appendHeaders(method + ' ' + path + ' HTTP/1.1\r\n', headers, framing, false, upgrade), 'latin1');
 }
 
 export function encodeResponseHead(
@@ -46,9 +50,26 @@ export function encodeResponseHead(
   headers: HttpHeaders,
   framing: Framing,
   close: boolean,
+  upgrade?: string,
 ): Buffer {
   const line = 'HTTP/1.' + versionMinor + ' ' + status + ' ' + statusMessage + CRLF;
-  return Buffer.from(appendHeaders(line, headers, framing, close), 'latin1');
+  return Buffer.from(appendHeaders(line, headers, framing, close, upgrade), 'latin1');
+}
+
+/** The interim answer to `Expect: 100-continue`. */
+export const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+
+/**
+ * The protocols an HTTP/1 request asks to upgrade to, without `h2c` (an upgrade to HTTP/2 is for this
+ * hop, which stays HTTP/1: declined, as Envoy does). Undefined when nothing is left.
+ */
+export function upgradeProtocols(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const kept = value
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '' && t.toLowerCase() !== 'h2c');
+  return kept.length > 0 ? kept.join(', ') : undefined;
 }
 
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

@@ -1,6 +1,6 @@
 import { Connection, silentLogger, type Address, type Logger } from '@mosn/protocol';
 import type { HttpResponseHead } from '../http-headers.js';
-import type { ConnectionPool, PoolCallbacks, PoolHandle, ResourceLimit, StreamReceiver } from '../types.js';
+import type { ConnectionPool, NewStreamOptions, PoolCallbacks, PoolHandle, ResourceLimit, StreamReceiver } from '../types.js';
 import { Http1ClientConnection } from './client.js';
 
 export interface PoolOptions {
@@ -58,11 +58,12 @@ export class Http1ConnectionPool implements ConnectionPool {
     return this.#all.size - this.#idle.length - this.#connecting;
   }
 
-  newStream(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks): PoolHandle {
+  newStream(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks, options?: NewStreamOptions): PoolHandle {
     if (this.#draining) {
       callbacks.onFailure('closed');
       return NOOP_HANDLE;
     }
+    if (options?.upgrade) return this.#dedicated(receiver, callbacks);
     const idle = this.#idle.pop();
     if (idle) {
       this.#attach(idle, { receiver, callbacks });
@@ -113,14 +114,49 @@ export class Http1ConnectionPool implements ConnectionPool {
     for (let p = this.#nextPending(); p; p = this.#nextPending()) p.callbacks.onFailure('closed');
   }
 
-  #dial(): void {
-    this.#connecting++;
-    const conn = Connection.dial(this.#o.address, {
+  #connect(): Connection {
+    return Connection.dial(this.#o.address, {
       connectTimeoutMs: this.#o.connectTimeoutMs,
       idleTimeoutMs: this.#o.idleTimeoutMs ?? 0,
       logger: this.#log,
       ...(this.#o.bufferLimit !== undefined ? { bufferLimit: this.#o.bufferLimit } : {}),
     });
+  }
+
+  /**
+   * A connection of its own for an upgrade request (it may become a tunnel): never idle, never reused,
+   * closed when its request ends without a 101. It counts against the cluster's connection budget.
+   */
+  #dedicated(receiver: StreamReceiver<HttpResponseHead>, callbacks: PoolCallbacks): PoolHandle {
+    if (this.#all.size >= (this.#o.maxConnections ?? 1024) || !(this.#o.connectionLimit?.tryAcquire() ?? true)) {
+      callbacks.onFailure('overflow');
+      return NOOP_HANDLE;
+    }
+    const conn = this.#connect();
+    const client = new Http1ClientConnection(conn, (c) => c.connection.close('now', 'requested'));
+    this.#all.add(client);
+    let cancelled = false;
+    conn.on('event', (ev) => {
+      if (ev === 'connected') {
+        if (cancelled) conn.close('now', 'requested');
+        else callbacks.onReady(client.newStream(receiver));
+        return;
+      }
+      this.#all.delete(client);
+      this.#o.connectionLimit?.release();
+      if ((ev === 'connect_failed' || ev === 'connect_timeout') && !cancelled) callbacks.onFailure(ev);
+    });
+    return {
+      cancel: () => {
+        cancelled = true;
+        if (conn.state === 'connecting') conn.close('now', 'requested');
+      },
+    };
+  }
+
+  #dial(): void {
+    this.#connecting++;
+    const conn = this.#connect();
     const client = new Http1ClientConnection(conn, (c) => this.#onIdle(c));
     this.#all.add(client);
     let connected = false;

@@ -1,18 +1,36 @@
 import { STATUS_CODES } from 'node:http';
 import { INTERNAL_STATUS_HTTP, type Connection, type InternalStatus, type IoBuffer } from '@mosn/protocol';
-import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
-import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason } from '../types.js';
+import { HttpHeaders, equalsIgnoreCase, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
+import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason, TunnelEnd } from '../types.js';
 import { ConnectionFlow } from '../flow.js';
-import { chooseFraming, encodeResponseHead, encodeTrailers, frameBody, statusHasNoBody, type Framing } from './codec.js';
+import {
+  CONTINUE_100,
+  chooseFraming,
+  encodeResponseHead,
+  encodeTrailers,
+  frameBody,
+  statusHasNoBody,
+  upgradeProtocols,
+  type Framing,
+} from './codec.js';
 import { createParser, METHODS, type HTTPParserInstance, type ParseError } from './parser.js';
 
 export const DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
+/** From a request's first byte to the end of its head (`extend_config.http1.request_headers_timeout`). */
+export const DEFAULT_REQUEST_HEADERS_TIMEOUT_MS = 30_000;
 
 export interface Http1ServerOptions {
   /** Largest request head in bytes (`extend_config.Http1.max_header_size`); larger gets 431. */
   maxHeaderSize?: number;
+  /**
+   * Close a connection whose request head is not complete this long after its first byte, with a 408 when
+   * no response is under way; 0 disables. Default DEFAULT_REQUEST_HEADERS_TIMEOUT_MS.
+   */
+  requestHeadersTimeoutMs?: number;
   /** Told of every protocol error before the connection is closed (logs, stats). */
   onProtocolError?: (err: ParseError) => void;
+  /** Told when the request-headers timeout fires, before the connection is answered and closed. */
+  onHeadersTimeout?: () => void;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -38,13 +56,26 @@ export class Http1ServerConnection {
   #advancing = false;
   #executing = false;
   #draining = false;
+  /**
+   * The parser stopped after an upgrade (or CONNECT) request: the bytes after it are not HTTP. They wait in
+   * the read buffer, reading off, for the answer: a 101 makes them the tunnel's first bytes.
+   */
+  #held = false;
+  /** After a 101: every byte read goes here, raw. */
+  #tunnel: ((buffer: IoBuffer, endStream: boolean) => void) | undefined;
+  #headersTimeoutMs: number;
+  #headTimer: NodeJS.Timeout | undefined;
+  /** A request head has started (bytes fed with no message in progress) and is not complete yet. */
+  #headTiming = false;
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http1ServerOptions = {}) {
     this.connection = connection;
     this.#callbacks = callbacks;
     this.#options = options;
+    this.#headersTimeoutMs = options.requestHeadersTimeoutMs ?? DEFAULT_REQUEST_HEADERS_TIMEOUT_MS;
     this.#parser = createParser('request', options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE, {
-      onHeadersComplete: (vMaj, vMin, headers, method, url, _s, _m, _upgrade, keepAlive) => {
+      onHeadersComplete: (vMaj, vMin, headers, method, url, _s, _m, upgrade, keepAlive) => {
+        this.#headTiming = false;
         const head: HttpRequestHead = {
           method: METHODS[method ?? 0] ?? 'GET',
           path: url ?? '/',
@@ -52,9 +83,20 @@ export class Http1ServerConnection {
           versionMinor: vMin,
           headers: new HttpHeaders(headers ?? []),
         };
+        // llhttp stops after an upgrade request's message: CONNECT, or Upgrade with Connection: upgrade.
+        let tunnel = false;
+        if (upgrade) {
+          const protocols = head.method === 'CONNECT' ? undefined : upgradeProtocols(head.headers.get('upgrade'));
+          if (protocols !== undefined) head.upgrade = protocols;
+          // An upgrade to h2c alone is declined: the connection goes on as HTTP/1 after the answer.
+          tunnel = head.method === 'CONNECT' || protocols !== undefined;
+        }
         const hasBody =
-          head.headers.get('transfer-encoding') !== undefined || Number(head.headers.get('content-length') ?? 0) > 0;
-        const s = new Http1ServerStream(this, this.#nextStreamId++, head, keepAlive, !hasBody);
+          head.method !== 'CONNECT' &&
+          (head.headers.get('transfer-encoding') !== undefined || Number(head.headers.get('content-length') ?? 0) > 0);
+        // A declined upgrade closes the connection after its answer: what the client sent after the request
+        // was meant for the other protocol and must not be read as HTTP.
+        const s = new Http1ServerStream(this, this.#nextStreamId++, head, keepAlive && !tunnel, !hasBody, tunnel);
         this.#parsing = s;
         if (this.#active === undefined) this.#dispatch(s);
         else {
@@ -70,6 +112,10 @@ export class Http1ServerConnection {
       onMessageComplete: (trailers) => {
         const s = this.#parsing;
         this.#parsing = undefined;
+        if (s?.upgradeRequested && !this.#held) {
+          this.#held = true;
+          connection.readDisable(true);
+        }
         if (trailers && s) s.requestTrailers(new HttpHeaders(trailers));
         else s?.requestData(EMPTY, true);
       },
@@ -97,6 +143,7 @@ export class Http1ServerConnection {
 
   /** Feed what the connection read. */
   onData(buffer: IoBuffer, endStream: boolean): void {
+    if (this.#tunnel) return this.#tunnel(buffer, endStream);
     if (this.#closed) {
       buffer.clear();
       return;
@@ -104,12 +151,26 @@ export class Http1ServerConnection {
     if (this.#executing) return; // re-entered from a parser callback: the loop below goes on
     this.#executing = true;
     try {
-      while (buffer.length > 0 && this.connection.readEnabled && !this.#closed) {
-        const chunk = buffer.take(Math.min(buffer.length, 65536));
+      while (buffer.length > 0 && this.connection.readEnabled && !this.#closed && !this.#held) {
+        if (this.#parsing === undefined && !this.#headTiming) this.#startHeadTimer();
+        const chunk = buffer.peek(Math.min(buffer.length, 65536));
         const r = this.#parser.execute(chunk);
-        if (typeof r !== 'number') return this.#protocolError(r);
+        if (typeof r !== 'number') {
+          buffer.drain(chunk.length);
+          return this.#protocolError(r);
+        }
+        // Less than the chunk only after an upgrade request: the rest stays for the tunnel (or, for a
+        // declined h2c upgrade, is parsed next).
+        buffer.drain(r);
+        if (r === 0 && !this.#held) {
+          buffer.clear();
+          return this.#protocolError(Object.assign(new Error('parser made no progress'), { code: 'HPE_STALLED' }));
+        }
       }
-      if (endStream && buffer.length === 0 && !this.#closed) {
+      // (set by a parser callback: TypeScript cannot see it)
+      const tunnel = this.#tunnel as ((b: IoBuffer, end: boolean) => void) | undefined;
+      if (tunnel && buffer.length > 0) return tunnel(buffer, endStream);
+      if (endStream && buffer.length === 0 && !this.#closed && !this.#held) {
         const r = this.#parser.finish();
         if (r !== undefined) this.#protocolError(r);
       }
@@ -142,6 +203,53 @@ export class Http1ServerConnection {
     }
   }
 
+  /**
+   * After a 101 on the active stream: the connection as one end of a tunnel. Its reads go to the tunnel
+   * from `start` on, beginning with the bytes held since the upgrade request.
+   */
+  tunnelEnd(): TunnelEnd {
+    const conn = this.connection;
+    this.#headTiming = false;
+    return {
+      connection: conn,
+      start: (onData) => {
+        this.#tunnel = onData;
+        if (this.#held) {
+          this.#held = false;
+          conn.readDisable(false);
+        }
+        queueMicrotask(() => {
+          if (this.#tunnel === onData && conn.state === 'open' && conn.readBuffer.length > 0) onData(conn.readBuffer, false);
+        });
+      },
+    };
+  }
+
+  #startHeadTimer(): void {
+    const ms = this.#headersTimeoutMs;
+    if (ms <= 0) return;
+    this.#headTiming = true;
+    // One timer per connection, re-armed for each request head (cheaper than a new one per request).
+    if (this.#headTimer) this.#headTimer.refresh();
+    else {
+      this.#headTimer = setTimeout(() => this.#onHeadersTimeout(), ms);
+      this.#headTimer.unref();
+    }
+  }
+
+  #onHeadersTimeout(): void {
+    if (!this.#headTiming || this.#closed || this.#tunnel) return;
+    this.#headTiming = false;
+    this.#options.onHeadersTimeout?.();
+    if (this.#active === undefined) {
+      this.#answerAndClose(408, 'request headers not received in time', 'idle_timeout');
+      return;
+    }
+    // A response is under way: it ends the connection (`connection: close`); nothing more is read.
+    this.connection.readDisable(true);
+    this.drain();
+  }
+
   #protocolError(err: ParseError): void {
     this.#options.onProtocolError?.(err);
     const active = this.#active;
@@ -149,15 +257,24 @@ export class Http1ServerConnection {
       this.connection.close('now', 'protocol_error');
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = `${STATUS_CODES[status]}: ${err.reason ?? err.code}\n`;
+    this.#answerAndClose(err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, err.reason ?? err.code, 'protocol_error');
+  }
+
+  /** Answer outside any stream (a bad or late request head), then close. */
+  #answerAndClose(status: number, reason: string, closeReason: 'protocol_error' | 'idle_timeout'): void {
+    const body = `${STATUS_CODES[status]}: ${reason}\n`;
     const headers = new HttpHeaders(['content-type', 'text/plain', 'content-length', String(body.length)]);
     this.#closed = true;
     this.connection.write(encodeResponseHead(1, status, STATUS_CODES[status]!, headers, 'length', true), Buffer.from(body));
-    this.connection.close('flush', 'protocol_error');
+    this.connection.close('flush', closeReason);
   }
 
   #onClose(): void {
+    if (this.#headTimer !== undefined) {
+      clearTimeout(this.#headTimer);
+      this.#headTimer = undefined;
+    }
+    this.#headTiming = false;
     if (this.#closed && !this.#active) return;
     this.#closed = true;
     const active = this.#active;
@@ -174,8 +291,17 @@ export class Http1ServerStream implements ServerStream {
   readonly id: number;
   readonly request: HttpRequestHead;
   readonly keepAlive: boolean;
+  /** The request asked for an upgrade (or is a CONNECT): a 101 may turn the connection into a tunnel. */
+  readonly upgradeRequested: boolean;
   receiver: StreamReceiver<HttpRequestHead> | undefined;
   #owner: Http1ServerConnection;
+  /** `Expect: 100-continue` with a body: the client may wait for `100 Continue` before sending it. */
+  #expectContinue = false;
+  #continueSent = false;
+  /** The response ends the connection at once: the client may never send the body it was not asked for. */
+  #closeEarly = false;
+  /** Answered 101: the connection is a tunnel now. */
+  #switched = false;
   #requestComplete: boolean;
   /** Body bytes that came while the stream waited its turn. */
   #buffered: Buffer[] | undefined;
@@ -186,12 +312,19 @@ export class Http1ServerStream implements ServerStream {
   #reset = false;
   #flow: ConnectionFlow | undefined;
 
-  constructor(owner: Http1ServerConnection, id: number, request: HttpRequestHead, keepAlive: boolean, noBody: boolean) {
+  constructor(owner: Http1ServerConnection, id: number, request: HttpRequestHead, keepAlive: boolean, noBody: boolean, upgradeRequested = false) {
     this.#owner = owner;
     this.id = id;
     this.request = request;
     this.keepAlive = keepAlive;
+    this.upgradeRequested = upgradeRequested;
     this.#requestComplete = noBody;
+    const expect = request.headers.get('expect');
+    if (expect !== undefined && equalsIgnoreCase(expect.trim(), '100-continue')) {
+      // This hop answers the expectation (sendContinue); the upstream gets the body without being asked.
+      request.headers.delete('expect');
+      this.#expectContinue = !noBody && request.versionMinor >= 1;
+    }
   }
 
   get protocol(): string {
@@ -251,13 +384,33 @@ export class Http1ServerStream implements ServerStream {
     if (end) this.#maybeDone();
   }
 
+  sendContinue(): void {
+    if (!this.#expectContinue || this.#continueSent || this.#responseStarted || this.#reset || this.#requestComplete) return;
+    this.#continueSent = true;
+    this.connection.write(CONTINUE_100);
+  }
+
+  switchProtocols(head: HttpResponseHead): TunnelEnd | undefined {
+    if (!this.upgradeRequested || this.request.upgrade === undefined || this.#responseStarted || this.#reset) return undefined;
+    this.#responseStarted = true;
+    this.#responseComplete = true;
+    this.#switched = true;
+    this.#flow?.release();
+    const upgrade = head.headers.get('upgrade') ?? this.request.upgrade;
+    const message = head.statusMessage ?? STATUS_CODES[101]!;
+    this.connection.write(encodeResponseHead(this.request.versionMinor, 101, message, head.headers, 'none', false, upgrade));
+    return this.#owner.tunnelEnd();
+  }
+
   sendHeaders(head: HttpResponseHead, endStream: boolean): void {
     if (this.#responseStarted || this.#reset) return;
     this.#responseStarted = true;
     const noBody = this.request.method === 'HEAD' || statusHasNoBody(head.status);
     this.#framing = noBody ? 'none' : chooseFraming(head.headers, endStream, this.request.versionMinor >= 1);
     if (this.#framing === 'none' && !noBody && endStream) head.headers.set('content-length', '0');
-    const close = !this.keepAlive || this.#framing === 'close' || this.#owner.draining;
+    // Answered before asking for the body: the client may or may not send it now, so the connection ends.
+    this.#closeEarly = this.#expectContinue && !this.#continueSent && !this.#requestComplete;
+    const close = !this.keepAlive || this.#framing === 'close' || this.#owner.draining || this.#closeEarly;
     const buf = encodeResponseHead(
       this.request.versionMinor,
       head.status,
@@ -316,7 +469,7 @@ export class Http1ServerStream implements ServerStream {
 
   #responseEnd(): void {
     this.#responseComplete = true;
-    if (this.#framing === 'close') {
+    if (this.#framing === 'close' || (this.#closeEarly && !this.#requestComplete)) {
       this.connection.close('flush', 'requested');
       return;
     }
@@ -324,7 +477,7 @@ export class Http1ServerStream implements ServerStream {
   }
 
   #maybeDone(): void {
-    if (this.#responseComplete && this.#requestComplete) {
+    if (this.#responseComplete && this.#requestComplete && !this.#switched) {
       this.#flow?.release();
       this.#owner.streamDone(this);
     }
