@@ -134,7 +134,11 @@ class RpcCall implements RpcResponseReceiver {
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
-    if (!this.#retryHold.take(this.#cluster.resources.retries)) return false;
+    if (!this.#retryHold.take(this.#cluster.resources.retries)) {
+      // as in MOSN and Envoy: counted, and the request gets the answer of its own failure
+      this.#ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_rq_retry_overflow`);
+      return false;
+    }
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.send(next, pool);
     return true;
