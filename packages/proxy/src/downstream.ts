@@ -263,9 +263,10 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const tried = (this.#tried ??= []);
     tried.push(failed);
     if (tried.length >= Math.max(MAX_CONNECT_ATTEMPTS, this.#retriesLeft + 1) || !this.#cluster) return false;
+    // the budget first: a retry not made must not move the load balancer on (round robin would skip a host)
+    if (!this.#retryHold.take(this.#cluster.resources.retries)) return this.#retryOverflow(this.#cluster);
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     if (!next) return false;
-    if (!this.#retryHold.take(this.#cluster.resources.retries)) return this.#retryOverflow(this.#cluster);
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.#sendTo(next);
     return true;
