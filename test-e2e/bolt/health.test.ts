@@ -112,12 +112,18 @@ describe('Bolt heartbeat health check (health_check.protocol: bolt)', () => {
     const A2 = await server('A2', { port: A.port });
     await waitFor(() => A2.heartbeats >= 1, 5000, 'a heartbeat at the restarted A');
     const whileUnhealthy: string[] = [];
+    let seenByA2WhileUnhealthy = 0;
     for (let i = 0; i < 1000 && !hostA.healthy; i++) {
       const who = await whoami(client);
-      if (!hostA.healthy) whileUnhealthy.push(who); // sent and answered while A was still marked unhealthy
+      if (!hostA.healthy) {
+        // sent and answered while A was still marked unhealthy
+        whileUnhealthy.push(who);
+        seenByA2WhileUnhealthy = A2.requests.length;
+      }
     }
     expect(whileUnhealthy.length).toBeGreaterThan(0);
     expect(new Set(whileUnhealthy)).toEqual(new Set(['B']));
+    expect(seenByA2WhileUnhealthy, 'calls at the restarted A while it was marked unhealthy').toBe(0);
     await waitFor(() => hostA.healthy, 5000, 'A healthy again');
     expect(A2.heartbeats).toBeGreaterThanOrEqual(3);
     expect(await calls(client, 6)).toContain('A2');
