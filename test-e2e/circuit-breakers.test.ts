@@ -1,3 +1,4 @@
+import http2 from 'node:http2';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BoltFrame, BoltStatus, boltCodec, buildFrame } from '@mosn/protocol-bolt';
@@ -165,6 +166,60 @@ describe('circuit_breakers', () => {
     expect(mosn.config.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(1);
     // the budget is back: /c is retried
     expect((await get(p, '/c')).body).toBe('retried');
+  });
+});
+
+describe('circuit_breakers with an HTTP/2 (h2c) upstream (503)', () => {
+  /** An h2c backend named `name` that answers after `ms`, allowing `streams` concurrent streams per session. */
+  async function h2Backend(name: string, ms: number, streams = 100) {
+    const server = http2.createServer({ settings: { maxConcurrentStreams: streams } });
+    const state = { streams: 0, sessions: 0 };
+    server.on('session', () => state.sessions++);
+    server.on('stream', (stream) => {
+      state.streams++;
+      setTimeout(() => {
+        if (!stream.destroyed) stream.respond({ ':status': 200 }), stream.end(name);
+      }, ms);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    return { address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`, state };
+  }
+  /** HTTP/1 in, HTTP/2 to cluster `c` over `hosts`. */
+  async function h2Mosn(hosts: string[], settings: Record<string, unknown>) {
+    const config = httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', hosts, settings)] }) as {
+      servers: Array<{ listeners: Array<{ filter_chains: Array<{ filters: Array<{ config: Record<string, unknown> }> }> }> }>;
+    };
+    config.servers[0]!.listeners[0]!.filter_chains[0]!.filters[0]!.config.upstream_protocol = 'Http2';
+    const mosn = await startMosn(config);
+    cleanups.push(() => mosn.stop(0));
+    return { mosn, p: port(mosn.listenerAddress('l')) };
+  }
+
+  it('max_pending_requests: a request past those waiting for stream room gets 503 at once', async () => {
+    const b = await h2Backend('b', 300, 1);
+    const { mosn, p } = await h2Mosn([b.address], { circuit_breakers: [{ max_pending_requests: 1 }] });
+    const resources = mosn.config.clusters.get('c')!.resources;
+    const first = get(p, '/1');
+    await until(() => b.state.streams === 1, 'the first stream at the backend');
+    const second = get(p, '/2'); // waits: the server allows one stream at a time
+    await until(() => resources.pendingRequests.used === 1, 'the second request waiting');
+    expect((await get(p, '/3')).status).toBe(503);
+    expect([(await first).status, (await second).status]).toEqual([200, 200]);
+    expect(b.state.streams).toBe(2);
+    expect(resources.pendingRequests.used).toBe(0);
+  });
+
+  it('max_connections: a request for a host whose pool may not open a session gets 503 at once', async () => {
+    const a = await h2Backend('a', 200);
+    const b = await h2Backend('b', 200);
+    const { mosn, p } = await h2Mosn([a.address, b.address], { circuit_breakers: [{ max_connections: 1 }] });
+    const first = get(p, '/');
+    await until(() => a.state.streams + b.state.streams === 1, 'the first request at a backend');
+    expect((await get(p, '/')).status).toBe(503);
+    expect((await first).status).toBe(200);
+    expect(a.state.sessions + b.state.sessions).toBe(1);
+    expect(mosn.config.clusters.get('c')!.resources.connections.used).toBe(1);
   });
 });
 
