@@ -112,3 +112,33 @@ describe('Dubbo heartbeat health check (health_check.protocol: dubbo)', () => {
     expect(A.connections, 'still the first upstream connection').toBe(1);
   }, 20_000);
 });
+
+describe('outlier detection over Dubbo (outlier_detection)', () => {
+  const OUTLIER = { consecutive_5xx: 3, interval: '30ms', base_ejection_time: '300ms', max_ejection_percent: 50 };
+
+  it('a service that throws is not an outlier (status 20 with an exception); a provider refusing connections is ejected and returns', async () => {
+    const A = await provider('A');
+    const B = await provider('B');
+    const mosn: Mosn = await startMosn(dubboConfig([cluster('c', [A.address, B.address], { outlier_detection: OUTLIER })]));
+    cleanups.push(() => mosn.stop(0));
+    const stats = mosn.config.stats;
+    const [hostA] = mosn.config.clusters.get('c')!.hosts;
+    const c = consumer(port(mosn.listenerAddress('l')));
+    // ten thrown exceptions, five on each provider: business errors, not host errors
+    for (let i = 0; i < 10; i++) expect((await c.call('fail', [])).err?.message).toMatch(/^boom from [AB]$/);
+    expect(hostA!.healthy).toBe(true);
+    expect(stats.get('cluster.c.outlier_detection.ejections_enforced_total')).toBe(0);
+
+    A.kill();
+    const seen: string[] = [];
+    for (let i = 0; i < 30 && hostA!.healthy; i++) seen.push(...(await whoami(c, 1)));
+    expect(hostA!.healthy, `A not ejected; answers ${seen.join(' | ')}`).toBe(false);
+    expect(stats.get('cluster.c.outlier_detection.ejections_enforced_consecutive_5xx')).toBe(1);
+    // every connect failure to A was retried on B (the first call may still find A's old connection closing)
+    expect(seen.slice(1).every((s) => s === 'B'), seen.join(' | ')).toBe(true);
+    expect(await whoami(c, 6)).toEqual(Array(6).fill('B'));
+    const A2 = await provider('A2', A.port);
+    await waitFor(() => hostA!.healthy, 5000, 'A back after the ejection time');
+    expect(await whoami(c, 6)).toContain('A2');
+  }, 20_000);
+});
