@@ -136,12 +136,13 @@ export function testMethods(name: string): Methods {
 }
 
 /**
- * A sofa-rpc-node RpcServer on 127.0.0.1:0 publishing `services` (default: TestService and OtherService,
- * both with `testMethods(name)`), no registry.
+ * A sofa-rpc-node RpcServer on 127.0.0.1 (`port`, default 0: any free port; a fixed one to restart a killed
+ * server where it was) publishing `services` (default: TestService and OtherService, both with
+ * `testMethods(name)`), no registry.
  */
-export async function startRpcServer(name = 'server', opts: { services?: string[]; methods?: Methods } = {}): Promise<TestServer> {
+export async function startRpcServer(name = 'server', opts: { services?: string[]; methods?: Methods; port?: number } = {}): Promise<TestServer> {
   const logger = quietLogger();
-  const server = new LocalRpcServer({ appName: name, port: 0, logger, connectionClass: CountingConnection });
+  const server = new LocalRpcServer({ appName: name, port: opts.port ?? 0, logger, connectionClass: CountingConnection });
   const t: TestServer = {
     name,
     host: '',

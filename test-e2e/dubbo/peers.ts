@@ -134,14 +134,14 @@ export function testMethods(name: string): Methods {
 
 /** DubboService bound to 127.0.0.1:0, with a guarded, counting connection handler. */
 class LocalDubboService extends (DubboService as new (props: object) => any) {
-  constructor(props: object, t: TestProvider, sockets: Set<net.Socket>) {
+  constructor(props: object, t: TestProvider, sockets: Set<net.Socket>, port: number) {
     super(props);
     // Both are instance properties set by the base constructor; `listen` is first called on the next tick.
     this.listen = async () => {
       this.port = 0;
       this.server = net.createServer(this.handleSocketRequest);
       this.server.on('error', (err: Error) => this.reject(err));
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(port, '127.0.0.1', () => {
         this.port = (this.server.address() as net.AddressInfo).port;
         this.retry.reset();
         this.registerServices().catch((err: Error) => this.reject(err));
@@ -185,10 +185,11 @@ class LocalDubboService extends (DubboService as new (props: object) => any) {
 }
 
 /**
- * An apache-dubbo-service provider on 127.0.0.1:0 publishing `services` (default: DemoService and
+ * An apache-dubbo-service provider on 127.0.0.1 (`port`, default 0: any free port; a fixed one to restart a
+ * killed provider where it was) publishing `services` (default: DemoService and
  * OrderService 1.0.0, no group, with `testMethods(name)`), with a stub registry.
  */
-export async function startProvider(name = 'provider', opts: { services?: ServiceSpec[] } = {}): Promise<TestProvider> {
+export async function startProvider(name = 'provider', opts: { services?: ServiceSpec[]; port?: number } = {}): Promise<TestProvider> {
   const specs = opts.services ?? [{ interface: DEMO }, { interface: ORDER }];
   const services: Record<string, { dubboInterface: string; methods: Methods }> = {};
   const meta: Record<string, { group: string; version: string }> = {};
@@ -218,7 +219,7 @@ export async function startProvider(name = 'provider', opts: { services?: Servic
       for (const s of sockets) s.destroy();
     },
   };
-  const svc = new LocalDubboService({ registry, services, dubboSetting: setting }, t, sockets);
+  const svc = new LocalDubboService({ registry, services, dubboSetting: setting }, t, sockets, opts.port ?? 0);
   await Promise.race([svc.ready(), sleep(5000).then(() => Promise.reject(new Error(`provider ${name} not ready in 5 s`)))]);
   const bound = svc.server.address() as net.AddressInfo;
   t.host = bound.address;

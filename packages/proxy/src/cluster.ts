@@ -390,7 +390,7 @@ export class ClusterManager {
   }
 }
 
-/** The HTTP/2 (h2c) pool for a host of a cluster: one multiplexed session. */
+/** The HTTP/2 (h2c) pool for a host of a cluster: one multiplexed session, with the cluster's limits. */
 export const http2PoolFactory: PoolFactory = (host, cluster) => {
   const c = cluster.config;
   return new Http2ConnectionPool({
@@ -400,6 +400,8 @@ export const http2PoolFactory: PoolFactory = (host, cluster) => {
     maxRequestsPerConnection: c.maxRequestsPerConnection,
     ...(c.maxConnections !== undefined ? { maxConnections: c.maxConnections } : {}),
     logger: cluster.log,
+    connectionLimit: cluster.resources.connections,
+    pendingLimit: cluster.resources.pendingRequests,
   });
 };
 

@@ -285,9 +285,10 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     const tried = (this.#tried ??= []);
     tried.push(failed);
     if (tried.length >= Math.max(MAX_CONNECT_ATTEMPTS, this.#retriesLeft + 1) || !this.#cluster) return false;
+    // the budget first: a retry not made must not move the load balancer on (round robin would skip a host)
+    if (!this.#retryHold.take(this.#cluster.resources.retries)) return this.#retryOverflow(this.#cluster);
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     if (!next) return false;
-    if (!this.#retryHold.take(this.#cluster.resources.retries)) return false;
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.#sendTo(next);
     return true;
@@ -305,8 +306,14 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #canRetry(): boolean {
     const cluster = this.#cluster;
     if (this.#retriesLeft <= 0 || !cluster || this.#down.responseStarted) return false;
-    if (!this.#retryHold.take(cluster.resources.retries)) return false;
+    if (!this.#retryHold.take(cluster.resources.retries)) return this.#retryOverflow(cluster);
     return true;
+  }
+
+  /** A retry the cluster's `max_retries` does not allow: counted; the request keeps its own outcome. */
+  #retryOverflow(cluster: Cluster): false {
+    this.#ctx.stats.inc(`cluster.${cluster.name}.upstream_rq_retry_overflow`);
+    return false;
   }
 
   /** Send the request again (after `#canRetry`); false when no host is left. */

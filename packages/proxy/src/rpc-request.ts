@@ -137,10 +137,15 @@ class RpcCall implements RpcResponseReceiver {
     const tried = (this.#tried ??= []);
     tried.push(failed);
     if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
+    // the budget first: a retry not made must not move the load balancer on (round robin would skip a host)
+    if (!this.#retryHold.take(this.#cluster.resources.retries)) {
+      // as in MOSN and Envoy: counted, and the request gets the answer of its own failure
+      this.#ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_rq_retry_overflow`);
+      return false;
+    }
     const next = this.#cluster.retryHost(tried, this.#lbContext);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
-    if (!this.#retryHold.take(this.#cluster.resources.retries)) return false;
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.send(next, pool);
     return true;

@@ -11,7 +11,7 @@ afterEach(async () => {
 
 /**
  * A tiny heartbeat-only protocol, just what the checker needs: fixed 6-byte frames of
- * [kind: 1 request | 2 response][request id: uint32][status: 0 ok, 1 busy].
+ * [kind: 1 request | 2 response][request id: uint32][status: 0 ok, 1 busy, 2 error].
  */
 const FRAME = 6;
 
@@ -51,12 +51,15 @@ const tinyCodec = {
   withRequestId: (f: TinyFrame, requestId: number) => tinyFrame(f.kind, requestId, f.status),
   heartbeatTrigger: (requestId: number) => tinyFrame('request', requestId),
   hijack: (f: TinyFrame) => tinyFrame('response', f.requestId, 1),
-  mapStatusToHttp: (status: number) => (status === 0 ? 200 : 503),
+  mapStatusToHttp: (status: number) => (status === 0 ? 200 : status === 1 ? 503 : 500),
 } satisfies XProtocolCodec<TinyFrame>;
 
-type Mode = 'answer' | 'busy' | 'silent';
+type Mode = 'answer' | 'busy' | 'error' | 'id0' | 'silent';
 
-/** A raw TCP server speaking the tiny protocol: answers heartbeats ok, busy, or not at all. */
+/**
+ * A raw TCP server speaking the tiny protocol: answers heartbeats ok, busy, with an error status, with id 0
+ * (as apache-dubbo-service does), or not at all.
+ */
 async function heartbeatServer() {
   const state = { mode: 'answer' as Mode, connections: 0, heartbeats: 0 };
   const sockets = new Set<net.Socket>();
@@ -74,7 +77,8 @@ async function heartbeatServer() {
         pending = pending.subarray(FRAME);
         if (!isRequest) continue;
         state.heartbeats++;
-        if (state.mode !== 'silent') s.write(tinyBytes({ kind: 'response', requestId: id, status: state.mode === 'busy' ? 1 : 0 }));
+        const status = state.mode === 'busy' ? 1 : state.mode === 'error' ? 2 : 0;
+        if (state.mode !== 'silent') s.write(tinyBytes({ kind: 'response', requestId: state.mode === 'id0' ? 0 : id, status }));
       }
     });
   });
@@ -116,6 +120,30 @@ describe('RPC heartbeat health check', () => {
     state.mode = 'answer';
     await waitFor(() => host.healthy, 'host healthy again');
 
+    state.mode = 'busy';
+    await waitFor(() => !host.healthy, 'host unhealthy (busy answers)');
+  });
+
+  it('counts answers with id 0 and with a non-gateway error status as healthy; only busy (503) fails', async () => {
+    const { port, state } = await heartbeatServer();
+    const cluster = localCluster([port]);
+    const host = cluster.hosts[0]!;
+    const results: boolean[] = [];
+    const checker = new HealthChecker(cluster, fastCheck({ kind: 'rpc', protocol: 'tiny', timeoutMs: 200, unhealthyThreshold: 1 }), {
+      codecFor: () => tinyCodec,
+      onCheck: (_h, ok) => results.push(ok),
+    });
+    cleanups.push(() => checker.stop());
+    state.mode = 'id0';
+    checker.start();
+    await waitFor(() => results.length >= 4, 'four checks answered with id 0');
+    expect(results).not.toContain(false);
+    state.mode = 'error';
+    const from = results.length;
+    await waitFor(() => results.length >= from + 4, 'four checks answered with an error status');
+    expect(results).not.toContain(false);
+    expect(host.healthy).toBe(true);
+    expect(state.connections).toBe(1);
     state.mode = 'busy';
     await waitFor(() => !host.healthy, 'host unhealthy (busy answers)');
   });

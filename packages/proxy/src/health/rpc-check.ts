@@ -6,18 +6,22 @@ const NO_KEEPALIVE = { intervalMs: 0, timeoutMs: 0, maxFailures: 0 };
 /**
  * A heartbeat over the cluster's RPC protocol (`codec.heartbeatTrigger`, as Bolt and Dubbo clients send
  * them). The connection stays open between checks and is dialled again when it closed; a check that
- * times out closes it, so the next one starts afresh. Healthy when the answer's status maps to a 2xx.
+ * times out closes it, so the next one starts afresh. Healthy when an answer comes whose status does not map
+ * to a gateway error (502, 503, 504).
  */
 export function rpcCheckSession(address: Address, codec: XProtocolCodec, connectTimeoutMs: number, logger: Logger): CheckSession {
   const trigger = codec.heartbeatTrigger;
   if (!trigger) throw new TypeError(`protocol ${codec.name} has no heartbeat`);
   let client: XClientConnection | undefined;
 
+  // Any answer shows the server's RPC layer alive, except one whose status says it cannot serve now: busy,
+  // timing out, closing (statuses the codec maps to 502, 503, 504). apache-dubbo-service answers heartbeats
+  // with status 0, which is no Dubbo status (mapped to 500): that still counts (docs/health.md).
   const healthy = (response: XFrame): boolean => {
     if (response.status === undefined) return true;
     try {
       const code = codec.mapStatusToHttp(response.status);
-      return code >= 200 && code < 300;
+      return code < 502 || code > 504;
     } catch {
       return false;
     }

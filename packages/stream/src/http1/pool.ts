@@ -33,6 +33,8 @@ const NOOP_HANDLE: PoolHandle = { cancel() {} };
 /**
  * A keep-alive pool of HTTP/1.1 connections to one host. An idle connection is reused (last in, first
  * out); otherwise a new one is dialled, up to `maxConnections`; then requests wait in a bounded queue.
+ * A request that would wait in a pool with no connection at all (the cluster's connection budget is held
+ * by other hosts' pools) fails with 'overflow' at once.
  */
 export class Http1ConnectionPool implements ConnectionPool {
   readonly kind = 'http';
@@ -76,6 +78,14 @@ export class Http1ConnectionPool implements ConnectionPool {
     const p: Pending = { receiver, callbacks };
     this.#pending.push(p);
     this.#maybeDial();
+    if (this.#all.size === 0) {
+      // No connection to wait for, and the cluster's max_connections allows none: refuse at once rather
+      // than wait for a connection that only another host's pool could give back (Envoy dials anyway).
+      this.#pending.pop();
+      this.#o.pendingLimit?.release();
+      callbacks.onFailure('overflow');
+      return NOOP_HANDLE;
+    }
     return {
       cancel: () => {
         const i = this.#pending.indexOf(p);
@@ -174,6 +184,8 @@ export class Http1ConnectionPool implements ConnectionPool {
         // The request this dial was for fails; the others wait for connections that may yet come.
         const p = this.#nextPending();
         p?.callbacks.onFailure(ev);
+        this.#maybeDial();
+        if (this.#all.size === 0) for (let q = this.#nextPending(); q; q = this.#nextPending()) q.callbacks.onFailure('overflow');
         return;
       }
       // closed
@@ -183,6 +195,8 @@ export class Http1ConnectionPool implements ConnectionPool {
       const i = this.#idle.indexOf(client);
       if (i >= 0) this.#idle.splice(i, 1);
       this.#maybeDial();
+      // the last connection went and no other may be made: nothing is left to wait for
+      if (this.#all.size === 0) for (let p = this.#nextPending(); p; p = this.#nextPending()) p.callbacks.onFailure('overflow');
     });
   }
 

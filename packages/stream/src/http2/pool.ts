@@ -24,7 +24,8 @@ const NOOP_HANDLE: PoolHandle = { cancel() {} };
  * A pool of multiplexed h2c sessions to one host: one session normally; a new one is dialled when it
  * fails, when the server sends GOAWAY (the old one drains: no new streams, the ones in flight finish) or
  * when every session is at the server's stream limit and `maxConnections` allows more. A request waits
- * for a session at most the connect timeout.
+ * for a session at most the connect timeout. The cluster's budgets (`connectionLimit`, `pendingLimit`)
+ * bound sessions and waiting requests as in the HTTP/1 pool.
  */
 export class Http2ConnectionPool implements ConnectionPool {
   readonly kind = 'http';
@@ -43,13 +44,13 @@ export class Http2ConnectionPool implements ConnectionPool {
     },
     onGoaway: () => this.#dispatch(),
     onConnectFailed: (c, reason) => {
-      this.#clients.delete(c);
+      this.#remove(c);
       // The requests waited for this session; unless another can take them, they fail now.
       if (!this.#dialing()) this.#failPending(reason);
       this.#dispatch();
     },
     onClosed: (c) => {
-      this.#clients.delete(c);
+      this.#remove(c);
       this.#dispatch();
     },
   };
@@ -78,7 +79,7 @@ export class Http2ConnectionPool implements ConnectionPool {
       callbacks.onReady(c.newStream(receiver));
       return NOOP_HANDLE;
     }
-    if (this.#pending.length >= (this.#o.maxPendingRequests ?? 1024)) {
+    if (this.#pending.length >= (this.#o.maxPendingRequests ?? 1024) || !(this.#o.pendingLimit?.tryAcquire() ?? true)) {
       callbacks.onFailure('overflow');
       return NOOP_HANDLE;
     }
@@ -95,6 +96,7 @@ export class Http2ConnectionPool implements ConnectionPool {
         if (i < 0) return;
         this.#pending.splice(i, 1);
         clearTimeout(p.timer);
+        this.#o.pendingLimit?.release();
       },
     };
   }
@@ -107,8 +109,10 @@ export class Http2ConnectionPool implements ConnectionPool {
   close(): void {
     this.#draining = true;
     this.#failPending('closed');
-    for (const c of [...this.#clients]) c.close();
-    this.#clients.clear();
+    for (const c of [...this.#clients]) {
+      this.#remove(c);
+      c.close();
+    }
   }
 
   /** Give waiting requests to sessions with room; dial when none has room and none is on its way. */
@@ -118,12 +122,24 @@ export class Http2ConnectionPool implements ConnectionPool {
       if (!c) break;
       const p = this.#pending.shift()!;
       clearTimeout(p.timer);
+      this.#o.pendingLimit?.release();
       p.callbacks.onReady(c.newStream(p.receiver));
     }
     if (this.#pending.length === 0 || this.#draining || this.#dialing()) return;
     let open = 0;
     for (const c of this.#clients) if (c.state === 'ready') open++;
-    if (open < (this.#o.maxConnections ?? 1)) this.#dial();
+    if (open >= (this.#o.maxConnections ?? 1)) return;
+    if (this.#o.connectionLimit && !this.#o.connectionLimit.tryAcquire()) {
+      // the cluster's max_connections is held by other pools: with no session of its own to wait for, refuse
+      if (this.#clients.size === 0) this.#failPending('overflow');
+      return;
+    }
+    this.#dial();
+  }
+
+  /** Forget a session (once), giving its unit of the cluster's connection budget back. */
+  #remove(c: Http2ClientConnection): void {
+    if (this.#clients.delete(c)) this.#o.connectionLimit?.release();
   }
 
   #available(): Http2ClientConnection | undefined {
@@ -158,12 +174,14 @@ export class Http2ConnectionPool implements ConnectionPool {
     if (i < 0) return;
     this.#pending.splice(i, 1);
     clearTimeout(p.timer);
+    this.#o.pendingLimit?.release();
     p.callbacks.onFailure(reason);
   }
 
   #failPending(reason: PoolFailureReason): void {
     for (const p of this.#pending.splice(0)) {
       clearTimeout(p.timer);
+      this.#o.pendingLimit?.release();
       p.callbacks.onFailure(reason);
     }
   }

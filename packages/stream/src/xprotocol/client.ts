@@ -35,6 +35,8 @@ export class XClientConnection {
   readonly connection: Connection;
   readonly codec: XProtocolCodec;
   #calls = new Map<number, RpcResponseReceiver>();
+  /** Ids of the heartbeat requests in `#calls`, oldest first (see `#onFrame`). */
+  #heartbeatCalls = new Set<number>();
   #nextId = 1;
   #decodeOptions: DecodeOptions;
   #keepalive: KeepaliveOptions;
@@ -104,7 +106,10 @@ export class XClientConnection {
       receiver?.onReset('protocol_error');
       return id;
     }
-    if (receiver && !request.isOneWay()) this.#calls.set(id, receiver);
+    if (receiver && !request.isOneWay()) {
+      this.#calls.set(id, receiver);
+      if (request.isHeartbeat()) this.#heartbeatCalls.add(id);
+    }
     this.connection.write(...bytes);
     return id;
   }
@@ -112,6 +117,7 @@ export class XClientConnection {
   /** Forget a request (its caller gave up): a late response is dropped. */
   cancel(id: number): void {
     this.#calls.delete(id);
+    this.#heartbeatCalls.delete(id);
     this.#maybeDrained();
   }
 
@@ -139,14 +145,20 @@ export class XClientConnection {
 
   #onFrame(frame: XFrame): void {
     if (frame.kind === 'response') {
-      if (frame.requestId === this.#heartbeatId && this.#heartbeatId !== 0) {
+      let id = frame.requestId;
+      // A heartbeat answer whose id matches nothing answers the oldest heartbeat in flight: some servers
+      // answer every heartbeat with id 0 (apache-dubbo-service), and any heartbeat answer shows the peer alive.
+      const keepaliveAnswer = id === this.#heartbeatId && id !== 0;
+      if (!keepaliveAnswer && frame.isHeartbeat() && !this.#calls.has(id)) id = this.#oldestHeartbeat() ?? id;
+      if (id === this.#heartbeatId && id !== 0) {
         this.#heartbeatId = 0;
         this.#failures = 0;
         return;
       }
-      const r = this.#calls.get(frame.requestId);
+      const r = this.#calls.get(id);
       if (r === undefined) return; // cancelled, or never ours
-      this.#calls.delete(frame.requestId);
+      this.#calls.delete(id);
+      this.#heartbeatCalls.delete(id);
       r.onResponse(frame);
       this.#maybeDrained();
       return;
@@ -166,6 +178,13 @@ export class XClientConnection {
         }
       }
     }
+  }
+
+  /** The id of the oldest heartbeat waiting for its answer: the keepalive's, or one sent with a receiver. */
+  #oldestHeartbeat(): number | undefined {
+    if (this.#heartbeatId !== 0) return this.#heartbeatId;
+    for (const id of this.#heartbeatCalls) return id;
+    return undefined;
   }
 
   #tick(): void {
@@ -202,6 +221,7 @@ export class XClientConnection {
     if (this.#keepaliveTimer) clearInterval(this.#keepaliveTimer);
     const calls = [...this.#calls.values()];
     this.#calls.clear();
+    this.#heartbeatCalls.clear();
     for (const r of calls) r.onReset('connection_termination');
   }
 }
