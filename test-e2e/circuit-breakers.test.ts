@@ -1,17 +1,14 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BoltFrame, BoltStatus, boltCodec, buildFrame } from '@mosn/protocol-bolt';
 import { IoBuffer } from 'mosn';
 import type { Mosn } from 'mosn';
-import { closedPort, cluster, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
+import { cleanupAfterEach, closedPort, cluster, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
 import * as bolt from './bolt/peers.js';
 import * as dubbo from './dubbo/peers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const until = async (cond: () => boolean, what: string, ms = 5000) => {
   const end = Date.now() + ms;

@@ -1,14 +1,11 @@
 import { readdirSync } from 'node:fs';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BoltFrame, boltCodec, buildFrame, CMD_CODE_GOAWAY } from '@mosn/protocol-bolt';
 import { buildConfig, defaultExtensions, IoBuffer, loadConfigFile } from 'mosn';
-import { port, REPO_ROOT, startMosn } from './helpers.js';
+import { cleanupAfterEach, port, REPO_ROOT, startMosn } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 // Every example in configs/ is loaded here; the ones with a topology are also run by their own tests
 // (mosn_config.json: default-config.test.ts, tcp_proxy.json: tcp-proxy.test.ts).

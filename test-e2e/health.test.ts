@@ -1,11 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cluster, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
+import { cleanupAfterEach, cluster, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const until = async (cond: () => boolean, what: string, ms = 5000) => {
   const end = Date.now() + ms;

@@ -4,6 +4,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Mosn, silentLogger, type Address } from 'mosn';
+import { afterEach } from 'vitest';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const CLI = `${REPO_ROOT}packages/mosn/dist/cli.js`;
@@ -31,6 +32,22 @@ export async function startMosn(config: unknown): Promise<Mosn> {
   const mosn = new Mosn({ config, logger: silentLogger });
   await mosn.start();
   return mosn;
+}
+
+/** A test file's cleanups: push a function, and after each test they all run, the last pushed first. */
+export function cleanupAfterEach(): Array<() => unknown> {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return cleanups;
+}
+
+/** A mosn in this process on `config`, stopped by `cleanups`; `p` is the port of its listener named `l`. */
+export async function startMosnWithCleanup(config: unknown, cleanups: Array<() => unknown>): Promise<{ mosn: Mosn; p: number }> {
+  const mosn = await startMosn(config);
+  cleanups.push(() => mosn.stop(0));
+  return { mosn, p: port(mosn.listenerAddress('l')) };
 }
 
 export function port(a: Address): number {

@@ -1,15 +1,12 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildRequest, exampleCodec, ExampleFrame, type ExampleFrame as Frame } from '@mosn/protocol-example';
 import { defaultExtensions, IoBuffer, isDecodeError, Mosn, rpcPoolFactory, silentLogger, type XProtocolCodec } from 'mosn';
-import { port } from './helpers.js';
+import { cleanupAfterEach, port } from './helpers.js';
 
 // A plug-in codec with bugs must cost only the connection it is serving, never the process.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** The example codec, renamed, throwing from decode on a `boom` header and from its header map on `trap`. */
 const buggy: XProtocolCodec<Frame> = {

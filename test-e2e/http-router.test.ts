@@ -1,18 +1,11 @@
 import type http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
-import { closedPort, cluster, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
+import { cleanupAfterEach, closedPort, cluster, get, httpBackend, httpProxyConfig, port, startMosn, startMosnWithCleanup } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
-async function mosnWith(config: unknown): Promise<{ mosn: Mosn; p: number }> {
-  const mosn = await startMosn(config);
-  cleanups.push(() => mosn.stop(0));
-  return { mosn, p: port(mosn.listenerAddress('l')) };
-}
+const mosnWith = (config: unknown) => startMosnWithCleanup(config, cleanups);
 
 /** A backend answering with what it received: url, headers and body as JSON. */
 async function mirror(handler?: (req: http.IncomingMessage, res: http.ServerResponse, n: number) => boolean) {

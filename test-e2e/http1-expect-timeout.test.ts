@@ -4,20 +4,13 @@ import { rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cluster, get, httpBackend, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
+import { cleanupAfterEach, cluster, get, httpBackend, httpProxyConfig, port, rawExchange, startMosn, startMosnWithCleanup } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
-async function mosnWith(config: unknown): Promise<{ mosn: Mosn; p: number }> {
-  const mosn = await startMosn(config);
-  cleanups.push(() => mosn.stop(0));
-  return { mosn, p: port(mosn.listenerAddress('l')) };
-}
+const mosnWith = (config: unknown) => startMosnWithCleanup(config, cleanups);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 

@@ -1,19 +1,12 @@
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request as undiciRequest, Agent } from 'undici';
 import type { Mosn } from 'mosn';
-import { closedPort, cluster, get, httpBackend, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
+import { cleanupAfterEach, closedPort, cluster, get, httpBackend, httpProxyConfig, port, rawExchange, startMosn, startMosnWithCleanup } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
-async function mosnWith(config: unknown): Promise<{ mosn: Mosn; p: number }> {
-  const mosn = await startMosn(config);
-  cleanups.push(() => mosn.stop(0));
-  return { mosn, p: port(mosn.listenerAddress('l')) };
-}
+const mosnWith = (config: unknown) => startMosnWithCleanup(config, cleanups);
 
 async function echoBackend(name = 'backend') {
   const b = await httpBackend((req, res) => {

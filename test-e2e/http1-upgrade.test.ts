@@ -2,21 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { Mosn } from 'mosn';
-import { cluster, get, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
+import { cleanupAfterEach, cluster, get, httpProxyConfig, port, rawExchange, startMosn, startMosnWithCleanup } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
-async function mosnWith(config: unknown): Promise<{ mosn: Mosn; p: number }> {
-  const mosn = await startMosn(config);
-  cleanups.push(() => mosn.stop(0));
-  return { mosn, p: port(mosn.listenerAddress('l')) };
-}
+const mosnWith = (config: unknown) => startMosnWithCleanup(config, cleanups);
 
 /** A node:http server on 127.0.0.1:0; counts connections and their closes; closed after the test. */
 async function backend(handler?: http.RequestListener): Promise<{ server: http.Server; address: string; opened: () => number; closed: () => number }> {

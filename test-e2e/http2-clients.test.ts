@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { H2CClient } from 'undici';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cluster, httpBackend, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, cluster, httpBackend, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
 
 /*
  * mosn driven by nghttp2's own clients: `nghttp` (one verbose exchange, HTTP/2 prior knowledge) and `h2load`
@@ -15,10 +15,7 @@ import { cluster, httpBackend, httpProxyConfig, port, requireTool, startMosn } f
  */
 
 const run = promisify(execFile);
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** mosn with one listener (`downstream`) and cluster `c` at 127.0.0.1:upstreamPort spoken to in `upstream`. */
 async function proxy(downstream: string, upstream: 'Http1' | 'Http2', upstreamPort: number): Promise<number> {

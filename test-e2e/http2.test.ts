@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { afterEach, describe, expect, it } from 'vitest';
-import { get, httpBackend, port, startMosn } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, get, httpBackend, port, startMosn } from './helpers.js';
 
 /*
  * client → mosn → server over HTTP/2 (h2c), HTTP/1 → HTTP/2 and HTTP/2 → HTTP/1, through the runtime with
@@ -33,10 +33,7 @@ export function mosnConfig(upstreamProtocol: 'Http1' | 'Http2', upstream: string
   };
 }
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** mosn (the real runtime, in-process) with one Auto listener and cluster `c` at `upstream`. */
 async function startProxy(upstreamProtocol: 'Http1' | 'Http2', upstream: { port: number }): Promise<number> {

@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cluster, get, httpBackend, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, cluster, get, httpBackend, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
 
 /*
  * The service-mesh shape: client → mosn (client side) → mosn (server side) → server, each mosn a separate
@@ -14,10 +14,7 @@ import { cluster, get, httpBackend, httpProxyConfig, port, requireTool, startMos
  */
 
 const run = promisify(execFile);
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** One mosn: listener `l` speaking `down`, forwarding in `up` to 127.0.0.1:upstreamPort. Returns its port. */
 async function hop(down: 'Http1' | 'Http2' | 'Auto', up: 'Http1' | 'Http2', upstreamPort: number): Promise<number> {

@@ -1,14 +1,11 @@
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
 import { BoltConn, decodeResponse, encodeRequest, startRpcServer } from './bolt/peers.js';
-import { get, httpBackend, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
+import { cleanupAfterEach, get, httpBackend, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const until = async (cond: () => boolean, what: string, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -198,7 +195,7 @@ describe('ORIGINAL_DST clusters, destination from the connection (its local addr
   it('tcp_proxy: replace_local carries the bytes to 127.0.0.1:P; a loop closes the connection', async () => {
     const echo = net.createServer((s) => s.on('data', (d) => s.end(`echo:${d.toString()}`)));
     await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => echo.close(() => r())));
+    cleanups.push(() => new Promise<void>((r) => echo.close(() => r())));
     const p = (echo.address() as net.AddressInfo).port;
     const tcpConfig = (replaceLocal: boolean, address: string) => ({
       servers: [

@@ -1,14 +1,11 @@
 import http from 'node:http';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
 import { TestDnsServer } from './dns-server.js';
-import { get, httpProxyConfig, port, startMosn } from './helpers.js';
+import { cleanupAfterEach, get, httpProxyConfig, port, startMosn } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const until = async (cond: () => boolean | Promise<boolean>, what: string, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -164,7 +161,7 @@ describe('STRICT_DNS clusters', () => {
       server.listen(0, '::1', () => r());
     }).catch(() => undefined);
     if (!server.listening) return; // no IPv6 loopback here: nothing to test
-    cleanups.push(() => new Promise((r) => server.close(() => r())));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
     const bp = (server.address() as net.AddressInfo).port;
     const { mosn, p } = await proxy(dnsCluster(dns, [`six.test:${bp}`], { dns_lookup_family: 'V6_ONLY' }));
     expect(mosn.config.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`[::1]:${bp}`]);

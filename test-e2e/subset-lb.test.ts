@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
-import { get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
+import { cleanupAfterEach, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
 import { OTHER_SERVICE, SERVICE, rpcClient, startRpcServer } from './bolt/peers.js';
 
 // Subset load balancing (MOSN's lb_subset_config, host metadata, route metadata_match) and slow_start config:
 // client → mosn → backends labelled with metadata, over HTTP/1 and Bolt.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** MOSN's metadata format: `{"filter_metadata": {"mosn.lb": {...}}}`. */
 const meta = (labels: Record<string, unknown>) => ({ filter_metadata: { 'mosn.lb': labels } });

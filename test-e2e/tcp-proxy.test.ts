@@ -1,14 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { closedPort, port, REPO_ROOT, startMosn } from './helpers.js';
+import { cleanupAfterEach, closedPort, port, REPO_ROOT, startMosn } from './helpers.js';
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 /** configs/tcp_proxy.json with the listener on port 0 and the clusters pointed at test backends. */
 function exampleConfig(main: string, localOnly: string): unknown {

@@ -1,16 +1,13 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BoltFrame, boltCodec, buildFrame, CMD_CODE_GOAWAY, CMD_CODE_HEARTBEAT } from '@mosn/protocol-bolt';
 import { IoBuffer, XConnectionPool, type RpcResponseReceiver, type StreamResetReason, type XFrame } from 'mosn';
-import { closedPort } from './helpers.js';
+import { cleanupAfterEach, closedPort } from './helpers.js';
 
 // The stream layer's RPC side (client connection, multiplexing pool, keepalive, GoAway) against a raw
 // Bolt server on a real socket, frames built with the Bolt codec.
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-});
+const cleanups = cleanupAfterEach();
 
 interface RawServer {
   port: number;

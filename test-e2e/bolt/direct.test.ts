@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BoltConn,
   CMD_CODE,
@@ -12,13 +12,11 @@ import {
   type TestClient,
   type TestServer,
 } from './peers.js';
+import { cleanupAfterEach } from '../helpers.js';
 
 // client → server, no mosn: proves the harness (and documents the peers) before mosn is put in between.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function server(name = 'A'): Promise<TestServer> {
   const s = await startRpcServer(name);

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cluster, port, startMosn } from '../helpers.js';
+import { cleanupAfterEach, cluster, port, startMosn } from '../helpers.js';
 import { rpcClient, SERVICE, startRpcServer, testMethods, type TestClient, type TestServer, waitFor } from './peers.js';
 
 // Host health over Bolt, with sofa-rpc-node servers and client through mosn: the active heartbeat check
 // (`health_check.protocol: "bolt"`) and outlier detection (`outlier_detection`) on Bolt answers.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const anyService = { headers: [{ name: 'service', value: '.*', regex: true }] };
 

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cluster, port, startMosn } from '../helpers.js';
+import { cleanupAfterEach, cluster, port, startMosn } from '../helpers.js';
 import {
   BoltConn,
   CMD_CODE,
@@ -26,10 +26,7 @@ import {
 // Each hop is its own in-process Mosn, so the egress cluster can name the ingress's real port.
 // Written before mosn's Bolt proxying is complete: a test that fails here names what mosn does not do yet.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 // ---------------------------------------------------------------------------------------------------------
 // MOSN config (MOSN's JSON keys: pkg/config/v2/route.go, cluster.go)

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   DEMO,
   decodeResponse,
@@ -15,13 +15,11 @@ import {
   type TestConsumer,
   type TestProvider,
 } from './peers.js';
+import { cleanupAfterEach } from '../helpers.js';
 
 // consumer → provider, no mosn: proves the harness (and documents the peers) before mosn is put in between.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function provider(name = 'A', opts: Parameters<typeof startProvider>[1] = {}): Promise<TestProvider> {
   const p = await startProvider(name, opts);

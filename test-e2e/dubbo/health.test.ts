@@ -1,16 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cluster, port, startMosn } from '../helpers.js';
+import { cleanupAfterEach, cluster, port, startMosn } from '../helpers.js';
 import { dubboConsumer, java, startProvider, type TestConsumer, type TestProvider, waitFor } from './peers.js';
 
 // Active health checks of a Dubbo cluster with the protocol's own heartbeat (`health_check.protocol: "dubbo"`),
 // against apache-dubbo-service providers and a dubbo2.js consumer. apache-dubbo-service answers every
 // heartbeat with request id 0 (not the id it was sent): the check must still count that answer.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const anyService = { headers: [{ name: 'service', value: '.*', regex: true }] };
 

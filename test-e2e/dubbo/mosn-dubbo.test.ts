@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfigFile, type Mosn } from 'mosn';
-import { closedPort, cluster, port, REPO_ROOT, startMosn } from '../helpers.js';
+import { cleanupAfterEach, closedPort, cluster, port, REPO_ROOT, startMosn } from '../helpers.js';
 import {
   DEMO,
   decodeResponse,
@@ -28,10 +28,7 @@ import {
 //   two hops  consumer → mosn egress (cluster "mesh" = the ingress) → mosn ingress → provider
 // Each hop is its own in-process Mosn, so the egress cluster can name the ingress's real port.
 
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 // ---------------------------------------------------------------------------------------------------------
 // MOSN config
