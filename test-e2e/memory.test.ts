@@ -1,9 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnMosn } from './helpers.js';
 
@@ -82,7 +83,7 @@ async function growthDuring(filter: unknown, routers: unknown[], backendPort: nu
 }
 
 /** A slow reader: nothing for a second, then a 20 ms stall after every 32 MiB. */
-function readSlowly(stream: net.Socket | http.IncomingMessage): Promise<number> {
+function readSlowly(stream: Readable): Promise<number> {
   return new Promise((resolve, reject) => {
     let n = 0;
     stream.pause();
@@ -130,6 +131,52 @@ describe('memory under a slow reader (mosn as a separate process)', () => {
         http.get({ host: '127.0.0.1', port: p, path: '/big', agent: false }, (res) => resolve(readSlowly(res))).on('error', reject);
       }),
     );
+    backend.close();
+    expect(r.received).toBe(TOTAL);
+    expect(r.grownMiB).toBeLessThan(BOUND_MIB);
+  }, 120_000);
+
+  it('a 1 GiB HTTP/1 upload to an upstream that reads slowly does not grow mosn past a few buffer limits', async () => {
+    const backend = http.createServer((req, res) => {
+      void readSlowly(req).then((n) => res.end(String(n)));
+    });
+    const backendPort = await listen(backend);
+    const routers = [{ router_config_name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'b' } }] }] }];
+    const filter = { type: 'proxy', config: { downstream_protocol: 'Http1', router_config_name: 'r' } };
+    const r = await growthDuring(filter, routers, backendPort, (p) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port: p, method: 'POST', path: '/up', agent: false, headers: { 'content-length': String(TOTAL) } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve(Number(body)));
+        });
+        req.on('error', reject);
+        pumpTotal(req);
+      }),
+    );
+    backend.close();
+    expect(r.received).toBe(TOTAL); // what the upstream counted
+    expect(r.grownMiB).toBeLessThan(BOUND_MIB);
+  }, 120_000);
+
+  it('a 1 GiB HTTP/2 response (h2c both hops) to a reader that stalls does not grow mosn past a few buffer limits', async () => {
+    const backend = http2.createServer((_req, res) => {
+      res.writeHead(200, { 'content-length': String(TOTAL) });
+      pumpTotal(res);
+    });
+    const backendPort = await listen(backend as unknown as net.Server);
+    const routers = [{ router_config_name: 'r', virtual_hosts: [{ name: 'v', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: 'b' } }] }] }];
+    const filter = { type: 'proxy', config: { downstream_protocol: 'Http2', upstream_protocol: 'Http2', router_config_name: 'r' } };
+    const r = await growthDuring(filter, routers, backendPort, async (p) => {
+      const client = http2.connect(`http://127.0.0.1:${p}`);
+      try {
+        const stream = client.request({ ':path': '/big' });
+        return await readSlowly(stream);
+      } finally {
+        client.close();
+      }
+    });
     backend.close();
     expect(r.received).toBe(TOTAL);
     expect(r.grownMiB).toBeLessThan(BOUND_MIB);
