@@ -334,8 +334,10 @@ describe('raw Upgrade tunnel (net client → mosn → net server)', () => {
 
   it('an upgrade to h2c alone is declined: an ordinary HTTP/1.1 exchange, the connection kept', async () => {
     const seen: Array<string | undefined> = [];
+    const settings: Array<string | undefined> = [];
     const b = await backend((req, res) => {
       seen.push(req.headers.upgrade);
+      settings.push(req.headers['http2-settings'] as string | undefined);
       res.end(`plain ${req.url}`);
     });
     const { p } = await mosnWith(wsConfig(b.address));
@@ -349,6 +351,8 @@ describe('raw Upgrade tunnel (net client → mosn → net server)', () => {
     expect(text).toContain('plain /one');
     expect(text).not.toContain('101');
     expect(seen).toEqual([undefined, undefined]);
+    // HTTP2-Settings belongs to the declined upgrade of this hop: not forwarded
+    expect(settings).toEqual([undefined, undefined]);
   });
 
   it('CONNECT is answered 501 and the connection closed', async () => {

@@ -168,7 +168,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   }
 
   #sendTo(host: Host): void {
-    const pool = host.pool(this.#ctx.upstreamProtocol);
+    // the route's upstream protocol wins over the proxy filter's
+    const pool = host.pool(this.#action!.upstreamProtocol ?? this.#ctx.upstreamProtocol);
     if (pool.kind !== 'http') return this.#localReply('internal_error', `upstream protocol ${pool.protocol} cannot carry HTTP`);
     const upgrade = this.#head!.upgrade;
     if (upgrade !== undefined && pool.protocol !== 'Http1') {

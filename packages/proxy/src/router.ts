@@ -64,6 +64,12 @@ export interface ForwardOptions {
   hostRewrite?: HostRewrite;
   /** The route's `metadata_match`: balance over the cluster's matching subset (`lb_subset_config`). */
   metadataMatch?: MetadataMatch;
+  /**
+   * The route's `upstream_protocol` (a protocol registry name such as `Http2`): the protocol this route's
+   * requests go upstream in, whichever cluster of the route they go to; it wins over the proxy filter's.
+   * Absent: the proxy filter chooses (for RPC requests, their own protocol).
+   */
+  upstreamProtocol?: string;
 }
 
 export type ForwardAction =

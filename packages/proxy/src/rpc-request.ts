@@ -32,6 +32,11 @@ export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, re
   }
   const action = route.action;
   if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
+  const up = action.upstreamProtocol;
+  if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
+    // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
+    return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`);
+  }
   const target = pickTarget(action);
   const clusterName = target.name;
   const cluster = ctx.clusters.get(clusterName);

@@ -59,6 +59,8 @@ import {
   FALLBACK_POLICIES,
   metadataMatch,
   type NetworkFilterFactory,
+  ProxyFilterFactory,
+  type ProtocolEntry,
   type Route,
   type RouteAction,
   type RouteMatch,
@@ -69,6 +71,7 @@ import { getServers as dnsGetServers } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Extensions } from '../extensions.js';
+import { isWildcardProtocol, resolveProtocol } from '../filters/proxy.js';
 
 export interface ListenerSpec {
   name: string;
@@ -148,7 +151,8 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
     logPath = server.str('default_log_path') || 'stdout';
     logLevel = (server.str('default_log_level', { oneOf: LOG_LEVELS }) ?? 'INFO').toUpperCase();
     gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
-    for (const r of server.objects('routers')) readRouter(r, clusters, routers);
+    const routeCtx: RouteCtx = { clusters, ext, protocolRoutes: [] };
+    for (const r of server.objects('routers')) readRouter(r, routeCtx, routers);
     const seen = new Map<string, string>();
     const seenNames = new Map<string, string>();
     for (const l of server.objects('listeners')) {
@@ -164,6 +168,7 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
       else seenNames.set(spec.name, l.path);
       listeners.push(spec);
     }
+    checkRouteProtocols(routeCtx.protocolRoutes, listeners, problems);
     if (listeners.length === 0 && !server.has('listeners')) server.problems.warn(server.at('listeners'), 'no listeners: mosn-ts would serve nothing but the admin API');
     server.ignore(['mosn_server_name', 'server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller', 'use_netpoll_mode']);
     server.finish();
@@ -673,7 +678,23 @@ function readVariables(m: ConfigReader): VariableMatcher[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
-function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterManager): void {
+/** What reading routes needs: clusters (routes name them), protocols, and where to note route protocols. */
+interface RouteCtx {
+  clusters: ClusterManager;
+  ext: Extensions;
+  /** Routes with an `upstream_protocol`: checked against the listeners that use their router. */
+  protocolRoutes: ProtocolRoute[];
+}
+
+/** A route that names an upstream protocol, with the JSON path of that name. */
+interface ProtocolRoute {
+  route: Route;
+  protocol: ProtocolEntry;
+  at: string;
+  router?: RouterConfig;
+}
+
+function readRouter(r: ConfigReader, ctx: RouteCtx, routers: RouterManager): void {
   const name = r.str('router_config_name', { required: true, nonEmpty: true });
   if (name !== undefined && routers.get(name)) r.problems.error(r.at('router_config_name'), `duplicate router_config_name "${name}"`);
   const vhs: VirtualHost[] = [];
@@ -682,7 +703,7 @@ function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterMa
     const domains = v.has('domains') ? v.strings('domains') : ['*'];
     const routes: Route[] = [];
     for (const rt of v.objects('routers')) {
-      const route = readRoute(rt, clusters);
+      const route = readRoute(rt, ctx);
       if (route) routes.push(route);
     }
     const vhChanges = readHeaderChanges(v);
@@ -695,10 +716,48 @@ function readRouter(r: ConfigReader, clusters: ClusterManager, routers: RouterMa
   const changes = readHeaderChanges(r);
   r.refuse(['router_configs'], 'loading virtual hosts from a directory is not supported by mosn-ts yet; list them in virtual_hosts');
   r.finish();
-  if (name !== undefined) routers.add(new RouterConfig(name, vhs, changes));
+  if (name === undefined) return;
+  const router = new RouterConfig(name, vhs, changes);
+  routers.add(router);
+  for (const p of ctx.protocolRoutes) p.router ??= router;
 }
 
-function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefined {
+/**
+ * What can be told at config time of a route's `upstream_protocol` (mosn-ts does not translate between
+ * protocols: HTTP goes upstream as HTTP/1 or HTTP/2, an RPC request in its own protocol). Wrong when no
+ * request that can reach the route could go upstream in it: an RPC protocol on a route only HTTP requests
+ * can match (one with a path rule, or in a virtual host RPC requests never get), or on a listener none of
+ * whose protocols that reach the route it can carry. Anything else (an `Auto` listener, a route both kinds
+ * of request can match) is decided per request: a request the protocol cannot carry gets an error answer.
+ */
+function checkRouteProtocols(routes: ProtocolRoute[], listeners: ListenerSpec[], problems: ConfigProblems): void {
+  const carries = (up: ProtocolEntry, down: ProtocolEntry) => (down.kind === 'xprotocol' ? up === down : up.kind !== 'xprotocol');
+  for (const { route, protocol, at, router } of routes) {
+    if (!router) continue;
+    const m = route.match;
+    const byPath = m.prefix !== undefined || m.path !== undefined || m.regex !== undefined;
+    const rpcVh = router.virtualHost('');
+    const rpcCanMatch = !byPath && rpcVh !== undefined && rpcVh.routes.includes(route);
+    if (protocol.kind === 'xprotocol' && !rpcCanMatch) {
+      const why = byPath ? 'it matches on a path' : 'RPC requests get another virtual host';
+      problems.error(at, `"${protocol.name}" is an RPC protocol, but only HTTP requests can match this route (${why}) and mosn-ts does not translate between protocols; expected "Http1", "Http2" or "Auto"`);
+      continue;
+    }
+    for (const l of listeners) {
+      for (const f of l.filterChain) {
+        if (!(f instanceof ProxyFilterFactory) || f.context.router !== router) continue;
+        const reach = f.config.downstream.filter((d) => d.kind !== 'xprotocol' || rpcCanMatch);
+        if (reach.length === 0 || reach.some((d) => carries(protocol, d))) continue;
+        problems.error(
+          at,
+          `"${protocol.name}" cannot carry the requests listener "${l.name}" sends to this route (${reach.map((d) => d.name).join(', ')}): mosn-ts does not translate between protocols (RPC requests go upstream in their own protocol)`,
+        );
+      }
+    }
+  }
+}
+
+function readRoute(rt: ConfigReader, ctx: RouteCtx): Route | undefined {
   // MOSN: a route without `match` matches every request (an RPC rule with no header conditions).
   const mv = rt.value('match');
   const m = mv === undefined || mv === null ? new ConfigReader({}, rt.at('match'), rt.problems) : ConfigReader.of(mv, rt.at('match'), rt.problems);
@@ -762,7 +821,7 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
   } else if (rd) {
     action = readRedirect(rd);
   } else if (ra) {
-    action = readRouteAction(ra, clusters);
+    action = readRouteAction(ra, ctx);
   } else {
     rt.problems.error(rt.path, 'expected "route", "redirect" or "direct_response"');
   }
@@ -775,7 +834,13 @@ function readRoute(rt: ConfigReader, clusters: ClusterManager): Route | undefine
   rt.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
   rt.finish();
   ra?.finish();
-  return match && action ? { match, action, ...routeChanges } : undefined;
+  if (!match || !action) return undefined;
+  const route: Route = { match, action, ...routeChanges };
+  if (action.kind !== 'direct' && action.upstreamProtocol !== undefined) {
+    const protocol = ctx.ext.protocols.get(action.upstreamProtocol);
+    if (protocol) ctx.protocolRoutes.push({ route, protocol, at: ra!.at('upstream_protocol') });
+  }
+  return route;
 }
 
 const REDIRECT_CODES = [301, 302, 303, 307, 308];
@@ -934,8 +999,12 @@ function readMetadataMatch(r: ConfigReader, clusterName: string | undefined, clu
   return metadataMatch(metadata);
 }
 
-/** `route`: `cluster_name` or `weighted_clusters` (`[{cluster: {name, weight}}]`), and `timeout`. */
-function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteAction | undefined {
+/**
+ * `route`: `cluster_name` or `weighted_clusters` (`[{cluster: {name, weight}}]`), `timeout`, and
+ * `upstream_protocol` (for every cluster of the route; `Auto`, `X` or empty: the proxy filter chooses).
+ */
+function readRouteAction(ra: ConfigReader, ctx: RouteCtx): RouteAction | undefined {
+  const clusters = ctx.clusters;
   const timeoutMs = ra.duration('timeout', { numberUnit: 'ns' }) ?? DEFAULT_ROUTE_TIMEOUT_MS;
   const cluster = ra.str('cluster_name');
   const weighted: WeightedCluster[] = [];
@@ -957,13 +1026,11 @@ function readRouteAction(ra: ConfigReader, clusters: ClusterManager): RouteActio
   const match = readMetadataMatch(ra, cluster, clusters);
   ra.refuse(['request_mirror_policies', 'mirror_policy']);
   ra.refuse(['cluster_header', 'cluster_variable'], 'choosing the cluster from a header or variable is not supported by mosn-ts yet');
-  const upstreamProtocol = ra.str('upstream_protocol');
-  if (upstreamProtocol && upstreamProtocol.toLowerCase() !== 'auto') {
-    ra.problems.error(ra.at('upstream_protocol'), 'a per-route upstream protocol is not supported by mosn-ts yet; requests go upstream in the protocol the proxy filter chooses');
-  }
+  const protocolText = ra.str('upstream_protocol') ?? '';
+  const upstreamProtocol = isWildcardProtocol(protocolText) ? undefined : resolveProtocol(ra, 'upstream_protocol', protocolText, ctx.ext)?.name;
   ra.ignore(['metadata', 'upgrade_config']);
   // (readRoute reads the header-change keys and finishes `ra`)
-  const options = { timeoutMs, ...(match ? { metadataMatch: match } : {}), ...(hashPolicy ? { hashPolicy } : {}), ...(retry ? { retry } : {}), ...(rewrite ? { rewrite } : {}), ...(hostRewrite ? { hostRewrite } : {}) };
+  const options = { timeoutMs, ...(match ? { metadataMatch: match } : {}), ...(hashPolicy ? { hashPolicy } : {}), ...(retry ? { retry } : {}), ...(rewrite ? { rewrite } : {}), ...(hostRewrite ? { hostRewrite } : {}), ...(upstreamProtocol ? { upstreamProtocol } : {}) };
   if (cluster !== undefined) {
     if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
     checkCluster(ra, 'cluster_name', cluster, clusters);

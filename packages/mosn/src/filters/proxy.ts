@@ -1,5 +1,5 @@
 import { ProxyFilterFactory, type ConfigReader, type ProtocolEntry } from '@mosn/proxy';
-import type { NetworkFilterExtension } from '../extensions.js';
+import type { Extensions, NetworkFilterExtension } from '../extensions.js';
 
 /** Protocols a listener can serve today, by protocol kind. */
 const SERVED_KINDS = new Set(['http1', 'http2', 'xprotocol']);
@@ -8,9 +8,26 @@ const SERVED_KINDS = new Set(['http1', 'http2', 'xprotocol']);
 const MOSN_PROTOCOLS_NOT_YET = ['dubbothrift', 'tars', 'Http3', 'grpc'];
 
 /** `Auto`, `X` and an empty name all mean "decided per connection / by the downstream". */
-function isWildcard(name: string): boolean {
+export function isWildcardProtocol(name: string): boolean {
   const n = name.toLowerCase();
   return n === '' || n === 'auto' || n === 'x';
+}
+
+/** The protocols mosn-ts serves downstream and upstream (registered, with an upstream pool). */
+export function servedProtocols(ext: Extensions): ProtocolEntry[] {
+  return ext.protocols.entries().filter((e) => SERVED_KINDS.has(e.kind) && ext.pools.has(e.name.toLowerCase()));
+}
+
+/** The served protocol called `name` (case-insensitive); a problem at `r.at(key)` when there is none. */
+export function resolveProtocol(r: ConfigReader, key: string, name: string, ext: Extensions, served = servedProtocols(ext)): ProtocolEntry | undefined {
+  const known = ['Auto', ...served.map((e) => e.name)].join(', ');
+  const e = ext.protocols.get(name);
+  const later = MOSN_PROTOCOLS_NOT_YET.some((m) => m.toLowerCase() === name.toLowerCase());
+  if (!e && later) r.problems.error(r.at(key), `protocol "${name}" is not supported by mosn-ts yet; supported: ${known}`);
+  else if (!e) r.problems.error(r.at(key), `unknown protocol "${name}"; known: ${known}`);
+  else if (!served.includes(e)) r.problems.error(r.at(key), `protocol "${name}" is not supported by mosn-ts yet; supported: ${known}`);
+  else return e;
+  return undefined;
 }
 
 /**
@@ -21,19 +38,12 @@ function isWildcard(name: string): boolean {
  */
 export const proxyFilter: NetworkFilterExtension = {
   create(c, ctx) {
-    const protocols = ctx.extensions.protocols;
-    const served = protocols.entries().filter((e) => SERVED_KINDS.has(e.kind) && ctx.extensions.pools.has(e.name.toLowerCase()));
-    const known = ['Auto', ...served.map((e) => e.name)].join(', ');
-
+    const served = servedProtocols(ctx.extensions);
     const resolve = (r: ConfigReader, key: string, names: string[]): ProtocolEntry[] => {
       const out: ProtocolEntry[] = [];
       for (const n of names) {
-        const e = protocols.get(n);
-        const later = MOSN_PROTOCOLS_NOT_YET.some((m) => m.toLowerCase() === n.toLowerCase());
-        if (!e && later) r.problems.error(r.at(key), `protocol "${n}" is not supported by mosn-ts yet; supported: ${known}`);
-        else if (!e) r.problems.error(r.at(key), `unknown protocol "${n}"; known: ${known}`);
-        else if (!served.includes(e)) r.problems.error(r.at(key), `protocol "${n}" is not supported by mosn-ts yet; supported: ${known}`);
-        else if (!out.includes(e)) out.push(e);
+        const e = resolveProtocol(r, key, n, ctx.extensions, served);
+        if (e && !out.includes(e)) out.push(e);
       }
       return out;
     };
@@ -53,7 +63,7 @@ export const proxyFilter: NetworkFilterExtension = {
         downstream = [];
       } else downstream = resolve(ext!, 'sub_protocol', list(subText));
       detect = downstream.length > 1;
-    } else if (isWildcard(downText)) {
+    } else if (isWildcardProtocol(downText)) {
       downstream = [...served];
       detect = true;
     } else {
@@ -64,7 +74,7 @@ export const proxyFilter: NetworkFilterExtension = {
 
     // HTTP requests go upstream in upstream_protocol (default: HTTP/1); RPC requests in their own protocol.
     let httpUpstream = 'Http1';
-    if (!isWildcard(upText)) {
+    if (!isWildcardProtocol(upText)) {
       const [up] = resolve(c, 'upstream_protocol', [upText]);
       if (up?.kind === 'http1' || up?.kind === 'http2') httpUpstream = up.name;
       else if (up && !downstream.every((d) => d === up)) {

@@ -3,12 +3,13 @@ import { equalsIgnoreCase, type HttpHeaders } from '../http-headers.js';
 /** How a message body is delimited on the wire. */
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
 
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te'];
+/** `http2-settings` goes with an `Upgrade: h2c` of this hop (RFC 7540 §3.2.1), which mosn declines. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings'];
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not forward; framing is re-decided per hop. */
 export function isHopByHop(name: string): boolean {
   const n = name.length;
-  if (n !== 2 && n !== 7 && n !== 10 && n !== 16 && n !== 17) return false;
+  if (n !== 2 && n !== 7 && n !== 10 && n !== 14 && n !== 16 && n !== 17) return false;
   for (const h of HOP_BY_HOP) if (equalsIgnoreCase(name, h)) return true;
   return false;
 }

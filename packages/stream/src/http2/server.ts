@@ -1,6 +1,6 @@
 import { constants, performServerHandshake, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { INTERNAL_STATUS_HTTP, type Connection, type InternalStatus, type IoBuffer } from '@mosn/protocol';
-import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
+import { HttpHeaders, equalsIgnoreCase, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason } from '../types.js';
 import { statusHasNoBody } from '../http1/codec.js';
 import { detachSocket } from './detach.js';
@@ -9,7 +9,8 @@ import { h2ResponseHeaders, h2Trailers, requestHeadFromH2 } from './headers.js';
 import { connectionWindow, sessionOptions, type Http2Options } from './settings.js';
 import { H2StreamIo, resetCode } from './stream-io.js';
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR } = constants;
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
+const CONTINUE_100 = { ':status': 100 };
 
 export interface Http2ServerOptions extends Http2Options {
   /** Told of a session error (a bad frame, a bad preface) before the connection is closed. */
@@ -121,6 +122,9 @@ export class Http2ServerStream implements ServerStream {
   #io = new H2StreamIo();
   #responseStarted = false;
   #reset = false;
+  /** `expect: 100-continue` with a body to come: the client may wait for a 100 before sending it. */
+  #expectContinue = false;
+  #continueSent = false;
 
   constructor(owner: Http2ServerConnection, stream: ServerHttp2Stream, request: HttpRequestHead) {
     this.#owner = owner;
@@ -151,6 +155,12 @@ export class Http2ServerStream implements ServerStream {
 
   /** Open the proxy's side and hand it the head; the body follows as it comes. */
   start(callbacks: ServerStreamCallbacks, endStream: boolean): void {
+    const expect = this.request.headers.get('expect');
+    if (expect !== undefined && equalsIgnoreCase(expect.trim(), '100-continue')) {
+      // This hop answers the expectation (sendContinue); the upstream gets the body without being asked.
+      this.request.headers.delete('expect');
+      this.#expectContinue = !endStream;
+    }
     const sink = {
       onData: (chunk: Buffer, end: boolean) => this.receiver?.onData(chunk, end),
       onTrailers: (trailers: HttpHeaders) => this.receiver?.onTrailers(trailers),
@@ -161,6 +171,18 @@ export class Http2ServerStream implements ServerStream {
       this.receiver.onHeaders(this.request, endStream);
     } catch (err) {
       this.#receiverThrew(err);
+    }
+  }
+
+  /** The request has somewhere to go: a client waiting on `expect: 100-continue` may send its body now. */
+  sendContinue(): void {
+    if (!this.#expectContinue || this.#continueSent || this.#responseStarted || this.#reset || this.#io.inEnded) return;
+    this.#continueSent = true;
+    try {
+      this.#stream.additionalHeaders(CONTINUE_100);
+    } catch (err) {
+      // the stream closed meanwhile; its 'close' tells the proxy
+      this.connection.log.debug({ err: { message: (err as Error).message } }, 'could not send 100 Continue');
     }
   }
 
@@ -176,15 +198,35 @@ export class Http2ServerStream implements ServerStream {
       this.reset('protocol_error');
       return;
     }
-    if (end) this.#io.endedWithHeaders();
+    if (end) {
+      this.#io.endedWithHeaders();
+      this.#responseEnded();
+    }
   }
 
   sendData(chunk: Buffer, endStream: boolean): void {
-    if (!this.#reset) this.#io.write(chunk, endStream);
+    if (this.#reset) return;
+    this.#io.write(chunk, endStream);
+    if (endStream) this.#responseEnded();
   }
 
   sendTrailers(trailers: HttpHeaders): void {
-    if (!this.#reset) this.#io.endWithTrailers(h2Trailers(trailers));
+    if (this.#reset) return;
+    this.#io.endWithTrailers(h2Trailers(trailers));
+    this.#responseEnded();
+  }
+
+  /**
+   * The whole response is out. A client that was never sent its 100 may never send the body it was not asked
+   * for: RST_STREAM(NO_ERROR) once the response is written ends the stream (RFC 9113 §8.1), as the HTTP/1 side
+   * closes the connection.
+   */
+  #responseEnded(): void {
+    if (!this.#expectContinue || this.#continueSent || this.#io.inEnded || this.#stream.destroyed) return;
+    this.#reset = true;
+    this.#io.release();
+    // with NO_ERROR, Node sends the RST_STREAM after the response's last frame ('finish')
+    this.#stream.close(NGHTTP2_NO_ERROR);
   }
 
   sendResponse(status: number, body: string | Buffer | undefined, headers = new HttpHeaders()): void {
