@@ -7,18 +7,15 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cluster, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, cluster, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
 
 /*
  * `Expect: 100-continue` from HTTP/2 (h2c) clients: mosn answers 100 itself once the request has an upstream
  * stream to go to (as it does for HTTP/1 clients), and never sends the expectation upstream.
  */
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 interface Seen {
   version: string;

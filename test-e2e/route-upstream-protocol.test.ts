@@ -1,20 +1,17 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildConfig, defaultExtensions } from 'mosn';
 import { BoltConn, decodeResponse, encodeRequest, SERVICE, startRpcServer } from './bolt/peers.js';
-import { cluster, get, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
+import { cleanupAfterEach, cluster, get, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
 
 /*
  * The route's `upstream_protocol`: one listener, routes to an HTTP/1 backend and an h2c backend, each request
  * going upstream in its route's protocol, from HTTP/1 and HTTP/2 clients.
  */
 
-const cleanups: Array<() => unknown> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 interface Seen {
   version: string;
