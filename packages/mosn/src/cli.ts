@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigProblems, MosnError } from '@mosn/proxy';
-import { buildConfig } from './config/build.js';
+import { ConfigProblems, MosnError, type Logger } from '@mosn/proxy';
+import { buildConfig, logSettings } from './config/build.js';
 import { loadConfigFile } from './config/load.js';
 import { defaultExtensions } from './extensions.js';
 import { createLogger } from './logger.js';
@@ -37,10 +37,10 @@ function printProblems(file: string, problems: ConfigProblems): void {
 }
 
 /** Load the config's protocol packages, then check the whole config: every problem, with its path. */
-async function checkConfig(raw: unknown, file: string) {
+async function checkConfig(raw: unknown, file: string, logger?: Logger) {
   const extensions = defaultExtensions();
   const loaded = await loadThirdPartCodecs(raw, extensions, dirname(resolve(file)));
-  const built = buildConfig(raw, extensions);
+  const built = buildConfig(raw, extensions, logger);
   built.problems.errors.unshift(...loaded.errors);
   built.problems.warnings.unshift(...loaded.warnings);
   return { ...built, extensions, config: loaded.errors.length > 0 ? undefined : built.config };
@@ -91,15 +91,17 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const raw = loadConfigFile(file);
-  const { config, problems, extensions } = await checkConfig(raw, file);
+  // The logger first (from the two log keys alone), so that the config is built once, with it.
+  const settings = logSettings(raw);
+  const { logger, flush } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
+  const { config, problems, extensions } = await checkConfig(raw, file, logger);
   if (!config) {
     printProblems(file, problems);
     process.stderr.write(`mosn: ${file}: ${problems.errors.length} config error(s); nothing was started\n`);
+    flush();
     return 1;
   }
-  const { logger, flush } = createLogger(config.logPath, values['log-level'] ?? config.logLevel);
-  // Built again, now with the logger the config asked for (the check above ran before there was one).
-  const mosn = new Mosn({ config: raw, logger, extensions });
+  const mosn = new Mosn({ config: raw, logger, extensions, built: { config, problems } });
   try {
     await mosn.start();
   } catch (e) {

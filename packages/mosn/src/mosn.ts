@@ -10,6 +10,8 @@ export interface MosnOptions {
   config: unknown;
   logger: Logger;
   extensions?: Extensions;
+  /** The config already built from `config` with this logger and these extensions (the CLI checks it first). */
+  built?: ReturnType<typeof buildConfig>;
 }
 
 /**
@@ -31,7 +33,7 @@ export class Mosn {
     this.extensions = options.extensions ?? defaultExtensions();
     this.#raw = options.config;
     this.#log = options.logger;
-    const { config, problems } = buildConfig(options.config, this.extensions, options.logger);
+    const { config, problems } = options.built ?? buildConfig(options.config, this.extensions, options.logger);
     this.warnings = problems.warnings;
     problems.throwIfAny();
     this.config = config!;

@@ -118,6 +118,23 @@ const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
  * Read a MOSN config: every problem is collected with its JSON path. Clusters first, then routers
  * (whose routes name clusters), then listeners (whose filters name routers and clusters).
  */
+/** `default_log_path` and `default_log_level` of a `servers[]` entry, with their defaults. */
+function readLogKeys(server: ConfigReader): { logPath: string; logLevel: string } {
+  return {
+    logPath: server.str('default_log_path') || 'stdout',
+    logLevel: (server.str('default_log_level', { oneOf: LOG_LEVELS }) ?? 'INFO').toUpperCase(),
+  };
+}
+
+/**
+ * Where and how much to log, read before the rest of the config so that building it can log (problems in these
+ * keys are reported by `buildConfig`; here they give the defaults).
+ */
+export function logSettings(raw: unknown): { logPath: string; logLevel: string } {
+  const server = ConfigReader.of(raw, '', new ConfigProblems())?.objects('servers')[0];
+  return server ? readLogKeys(server) : { logPath: 'stdout', logLevel: 'INFO' };
+}
+
 export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = silentLogger): { config: BuiltConfig | undefined; problems: ConfigProblems } {
   const problems = new ConfigProblems();
   const root = ConfigReader.of(raw, '', problems);
@@ -148,8 +165,7 @@ export function buildConfig(raw: unknown, ext: Extensions, logger: Logger = sile
   const routers = new RouterManager();
   const listeners: ListenerSpec[] = [];
   if (server) {
-    logPath = server.str('default_log_path') || 'stdout';
-    logLevel = (server.str('default_log_level', { oneOf: LOG_LEVELS }) ?? 'INFO').toUpperCase();
+    ({ logPath, logLevel } = readLogKeys(server));
     gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
     const routeCtx: RouteCtx = { clusters, ext, protocolRoutes: [] };
     for (const r of server.objects('routers')) readRouter(r, routeCtx, routers);
