@@ -51,6 +51,9 @@ let echo: net.Server;
 let bolt: TestServer;
 let dubbo: TestProvider;
 let h1Requests = 0;
+let h2BackendStreams = 0;
+/** Paths the HTTP/2 backend was asked for other than the probes'. */
+const h2HostilePaths: string[] = [];
 const backendSockets = new Set<net.Socket>();
 let sampler: NodeJS.Timeout | undefined;
 
@@ -139,7 +142,9 @@ beforeAll(async () => {
   h2Backend = http2.createServer();
   h2Backend.on('stream', (stream, headers) => {
     stream.on('error', () => {});
-    const path = String(headers[':path']);
+    h2BackendStreams++;
+    if (!String(headers[':path']).startsWith('/probe')) h2HostilePaths.push(String(headers[':path']));
+    const path = String(headers[":path"]);
     if (path.startsWith('/endless')) {
       stream.respond({ ':status': 200 });
       return endless(stream);
@@ -557,6 +562,8 @@ interface H2Frame {
 class H2Raw {
   readonly socket: net.Socket;
   readonly frames: H2Frame[] = [];
+  /** Frames received, by type. */
+  readonly counts: Record<number, number> = {};
   closed = false;
   #buf = Buffer.alloc(0);
   #waiters = new Set<() => void>();
@@ -571,8 +578,9 @@ class H2Raw {
         if (this.#buf.length < 9 + len) break;
         const f = { type: this.#buf[3]!, flags: this.#buf[4]!, stream: this.#buf.readUInt32BE(5) & 0x7fffffff, payload: this.#buf.subarray(9, 9 + len) };
         this.#buf = this.#buf.subarray(9 + len);
-        // keep what the tests look at; DATA and ACKs of a flood are only counted
-        if (this.frames.length < 10_000) this.frames.push(f);
+        this.counts[f.type] = (this.counts[f.type] ?? 0) + 1;
+        // a flood's answers are only counted; a GOAWAY is always kept
+        if (this.frames.length < 10_000 || f.type === H2.GOAWAY) this.frames.push(f);
         if (ackSettings && f.type === H2.SETTINGS && (f.flags & ACK) === 0 && !socket.destroyed) socket.write(frame(H2.SETTINGS, ACK, 0));
       }
       this.#wake();
@@ -787,4 +795,158 @@ describe('a truncated frame, then end of input: closed, nothing forwarded', () =
       if (kind === 'http1' || kind === 'auto') expect(h1Requests - h1Before, 'only the probes reached the backend').toBeGreaterThan(0);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// HTTP/2 session attacks
+
+
+/** Write `make(i)` for i < count in batches of `batch`, as fast as mosn reads, until it closes the connection. */
+async function flood(c: H2Raw, count: number, batch: number, make: (i: number) => Buffer): Promise<number> {
+  let i = 0;
+  while (i < count && !c.closed) {
+    const parts: Buffer[] = [];
+    for (const end = Math.min(count, i + batch); i < end; i++) parts.push(make(i));
+    await c.send(...parts);
+  }
+  return i;
+}
+
+describe('HTTP/2 attacks on the Http2 listener: mosn stays up and bounded, other clients are served', () => {
+  it('rapid reset (CVE-2023-44487): 5000 streams opened and reset at once', async () => {
+    const before = h2BackendStreams;
+    const { result, delta } = await counted(['listener.http2.downstream_protocol_error', 'listener.http2.downstream_rq_total', 'listener.http2.downstream_rq_reset'], () =>
+      whileServed('http2', async () => {
+        const c = await H2Raw.connect(fx.ports.http2);
+        const sent = await flood(c, 5000, 250, (i) => Buffer.concat([frame(H2.HEADERS, END_HEADERS | END_STREAM, 2 * i + 1, requestBlock(`/rr/${i}`)), rst(2 * i + 1, 0x8)]));
+        const closed = await c.closedByPeer(1500);
+        c.close();
+        return { sent, closed, goAway: c.goAway(), counts: c.counts };
+      }),
+    );
+    // nghttp2 ends such a session (GOAWAY) once its limits are hit; every stream it did open was reset, and the
+    // upstream work they started is bounded by what was accepted before that
+    expect(result.closed || delta['listener.http2.downstream_rq_reset']! >= result.sent, JSON.stringify({ ...result, delta })).toBe(true);
+    expect(h2BackendStreams - before).toBeLessThan(result.sent);
+  });
+
+  it('CONTINUATION flood (CVE-2024-27316): a header block that never ends', async () => {
+    const { result, delta } = await counted(['listener.http2.downstream_protocol_error'], () =>
+      whileServed('http2', async () => {
+        const c = await H2Raw.connect(fx.ports.http2);
+        await c.send(frame(H2.HEADERS, END_STREAM, 1, requestBlock('/cont')));
+        const filler = literal('x-flood', 'a'.repeat(1000));
+        const sent = await flood(c, 20_000, 200, () => frame(H2.CONTINUATION, 0, 1, filler));
+        const closed = await c.closedByPeer(2000);
+        c.close();
+        return { sent, closed, goAway: c.goAway() };
+      }),
+    );
+    expect(result.closed, 'closed by mosn').toBe(true);
+    expect(result.sent, 'long before the flood ended').toBeLessThan(20_000);
+    expect(delta['listener.http2.downstream_protocol_error']).toBe(1);
+  });
+
+  it('CONTINUATION flood of empty frames', async () => {
+    const { result, delta } = await counted(['listener.http2.downstream_protocol_error'], () =>
+      whileServed('http2', async () => {
+        const c = await H2Raw.connect(fx.ports.http2);
+        await c.send(frame(H2.HEADERS, END_STREAM, 1, requestBlock('/cont')));
+        const sent = await flood(c, 100_000, 1000, () => frame(H2.CONTINUATION, 0, 1));
+        const closed = await c.closedByPeer(2000);
+        c.close();
+        return { sent, closed, goAway: c.goAway() };
+      }),
+    );
+    expect(result.closed, 'closed by mosn').toBe(true);
+    expect(result.sent, 'long before the flood ended').toBeLessThan(100_000);
+    expect(delta['listener.http2.downstream_protocol_error']).toBe(1);
+  });
+
+  it('HPACK bomb: one 4000-byte field referenced 3000 times, on 50 streams', async () => {
+    const before = h2BackendStreams;
+    const { result } = await counted(['listener.http2.downstream_protocol_error'], () =>
+      whileServed('http2', async () => {
+        const c = await H2Raw.connect(fx.ports.http2);
+        const sent = await flood(c, 50, 1, (i) => {
+          const block = Buffer.concat([requestBlock(`/bomb/${i}`), i === 0 ? indexedLiteral('x-bomb', 'b'.repeat(4000)) : Buffer.alloc(0), Buffer.alloc(3000, 0xbe)]);
+          return frame(H2.HEADERS, END_HEADERS | END_STREAM, 2 * i + 1, block);
+        });
+        const closed = await c.closedByPeer(1500);
+        c.close();
+        return { sent, closed, goAway: c.goAway(), rsts: c.frames.filter((f) => f.type === H2.RST_STREAM).length, headers: c.frames.filter((f) => f.type === H2.HEADERS).length };
+      }),
+    );
+    // each stream refused (RST_STREAM) for a header list over SETTINGS_MAX_HEADER_LIST_SIZE; none reached the backend
+    expect(result).toMatchObject({ sent: 50, rsts: 50, headers: 0 });
+    expect(h2HostilePaths.filter((p) => p.startsWith('/bomb'))).toEqual([]);
+    expect(h2BackendStreams - before).toBeGreaterThan(0); // the probes'
+  });
+
+  it('a header list of 10 000 small fields', async () => {
+    const before = h2BackendStreams;
+    const { result } = await counted(['listener.http2.downstream_protocol_error'], () =>
+      whileServed('http2', async () => {
+        const c = await H2Raw.connect(fx.ports.http2);
+        const fields = Buffer.concat(Array.from({ length: 10_000 }, (_, i) => literal(`x-${i}`, 'v')));
+        const block = Buffer.concat([requestBlock('/many'), fields]);
+        const parts = [frame(H2.HEADERS, END_STREAM, 1, block.subarray(0, 16_000))];
+        for (let o = 16_000; o < block.length; o += 16_000) parts.push(frame(H2.CONTINUATION, o + 16_000 >= block.length ? END_HEADERS : 0, 1, block.subarray(o, o + 16_000)));
+        await c.send(...parts);
+        const closed = await c.closedByPeer(1500);
+        c.close();
+        return { closed, goAway: c.goAway(), rsts: c.frames.filter((f) => f.type === H2.RST_STREAM).map((f) => f.payload.readUInt32BE(0)) };
+      }),
+    );
+    expect(result.rsts, 'the stream refused with ENHANCE_YOUR_CALM').toEqual([ENHANCE_YOUR_CALM]);
+    expect(h2HostilePaths.filter((p) => p.startsWith('/many'))).toEqual([]);
+    expect(h2BackendStreams - before).toBeGreaterThan(0); // the probes'
+  });
+
+  it('SETTINGS flood, PING flood (the answers read), PING flood (never read), a SETTINGS frame of 1000 entries', async () => {
+    const { result, delta } = await counted(['listener.http2.downstream_protocol_error'], () =>
+      whileServed('http2', async () => {
+        const out: Record<string, unknown> = {};
+        const s = await H2Raw.connect(fx.ports.http2);
+        out.settings = { sent: await flood(s, 20_000, 500, () => settings()), closed: await s.closedByPeer(500), goAway: s.goAway() };
+        s.close();
+        const p = await H2Raw.connect(fx.ports.http2);
+        out.ping = { sent: await flood(p, 20_000, 500, (i) => frame(H2.PING, 0, 0, Buffer.alloc(8, i & 0xff))), closed: await p.closedByPeer(500), goAway: p.goAway() };
+        p.close();
+        const q = await H2Raw.connect(fx.ports.http2);
+        q.socket.pause();
+        const t = flood(q, 200_000, 1000, (i) => frame(H2.PING, 0, 0, Buffer.alloc(8, i & 0xff)));
+        const first = await Promise.race([t, sleep(3000).then(() => 'still writing')]);
+        q.socket.resume();
+        out.pingUnread = { sent: first, closed: await q.closedByPeer(1000), goAway: q.goAway() };
+        q.close();
+        const m = await H2Raw.connect(fx.ports.http2, Array.from({ length: 1000 }, (_, i): [number, number] => [0x10 + i, i]));
+        out.bigSettings = { closed: await m.closedByPeer(1000), goAway: m.goAway() };
+        m.close();
+        return out;
+      }),
+    );
+    // every flood ends its connection (nghttp2's limits: outbound ACKs queued, settings entries per frame)
+    for (const [name, r] of Object.entries(result)) expect((r as { closed: boolean }).closed, name).toBe(true);
+    expect(result.bigSettings).toMatchObject({ goAway: { code: ENHANCE_YOUR_CALM } });
+    expect(delta['listener.http2.downstream_protocol_error']).toBeGreaterThanOrEqual(4);
+  });
+
+  it('streams whose window is held at 0: the upstream is held back, mosn buffers a bounded amount', async () => {
+    const rss0 = rssKiB(fx.pid);
+    const { result } = await counted([], () =>
+      whileServed('http2', async () => {
+        const c = await H2Raw.connect(fx.ports.http2, [[0x4, 0]]); // SETTINGS_INITIAL_WINDOW_SIZE = 0
+        await flood(c, 20, 20, (i) => frame(H2.HEADERS, END_HEADERS | END_STREAM, 2 * i + 1, requestBlock(`/endless/${i}`)));
+        await sleep(1500);
+        const peak = rssKiB(fx.pid);
+        const data = c.frames.filter((f) => f.type === H2.DATA).length;
+        c.close();
+        return { growthMiB: (peak - rss0) / 1024, data, headers: c.frames.filter((f) => f.type === H2.HEADERS).length };
+      }),
+    );
+    // the responses started, no byte could be sent, and what mosn holds is a few windows, not the endless bodies
+    expect(result).toMatchObject({ headers: 20, data: 0 });
+    expect(result.growthMiB).toBeLessThan(64);
+  });
 });

@@ -116,7 +116,9 @@ export class Http2ServerConnection {
         if (this.#closing || session.destroyed || nghttp2Ended(session) !== true) return;
         clearInterval(check);
         this.#options.onProtocolError?.(new Error('nghttp2 ended the session: a connection error in what the peer sent (GOAWAY sent)'));
+        // its GOAWAY went out when nghttp2 ended the session; nothing else is owed to this peer
         session.destroy();
+        conn.close('now', 'protocol_error');
       }, ENDED_CHECK_MS);
       check.unref();
       session.once('close', () => clearInterval(check));
@@ -128,7 +130,11 @@ export class Http2ServerConnection {
       this.#options.onProtocolError?.(err);
       conn.log.debug({ err: { message: err.message } }, 'HTTP/2 session error');
     });
-    session.on('close', () => conn.close('flush', this.#draining ? 'shutdown' : 'requested'));
+    session.on('close', () => {
+      conn.close('flush', this.#draining ? 'shutdown' : 'requested');
+      // A destroyed session can leave the socket's end unfinished: it must not wait for the 90 s fallback.
+      if (!socket.destroyed) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    });
   }
 
   #onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
