@@ -127,8 +127,11 @@ export class Http2ServerConnection {
       this.#onStream(stream, flags, raw);
     });
     session.on('error', (err: Error) => {
+      this.#closing = true;
       this.#options.onProtocolError?.(err);
       conn.log.debug({ err: { message: err.message } }, 'HTTP/2 session error');
+      // Node destroys the session; its socket goes now, not after a shutdown that may never finish
+      conn.close('now', 'protocol_error');
     });
     session.on('close', () => {
       conn.close('flush', this.#draining ? 'shutdown' : 'requested');
