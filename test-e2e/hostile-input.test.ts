@@ -812,6 +812,11 @@ async function flood(c: H2Raw, count: number, batch: number, make: (i: number) =
   return i;
 }
 
+/** Within a second, mosn closed the connection or `answered()` holds. */
+async function settled(c: H2Raw, answered: () => boolean): Promise<boolean> {
+  return (await c.until(() => c.closed || answered(), 1000)) === true;
+}
+
 describe('HTTP/2 attacks on the Http2 listener: mosn stays up and bounded, other clients are served', () => {
   it('rapid reset (CVE-2023-44487): 5000 streams opened and reset at once', async () => {
     const before = h2BackendStreams;
@@ -909,28 +914,32 @@ describe('HTTP/2 attacks on the Http2 listener: mosn stays up and bounded, other
       whileServed('http2', async () => {
         const out: Record<string, unknown> = {};
         const s = await H2Raw.connect(fx.ports.http2);
-        out.settings = { sent: await flood(s, 20_000, 500, () => settings()), closed: await s.closedByPeer(500), goAway: s.goAway() };
+        const settingsSent = await flood(s, 20_000, 500, () => settings());
+        const acks = () => s.frames.filter((f) => f.type === H2.SETTINGS && (f.flags & ACK) !== 0).length;
+        out.settings = { sent: settingsSent, settled: await settled(s, () => acks() >= settingsSent) };
         s.close();
         const p = await H2Raw.connect(fx.ports.http2);
-        out.ping = { sent: await flood(p, 20_000, 500, (i) => frame(H2.PING, 0, 0, Buffer.alloc(8, i & 0xff))), closed: await p.closedByPeer(500), goAway: p.goAway() };
+        const pingSent = await flood(p, 20_000, 500, (i) => frame(H2.PING, 0, 0, Buffer.alloc(8, i & 0xff)));
+        out.ping = { sent: pingSent, settled: await settled(p, () => (p.counts[H2.PING] ?? 0) >= pingSent) };
         p.close();
         const q = await H2Raw.connect(fx.ports.http2);
         q.socket.pause();
         const t = flood(q, 200_000, 1000, (i) => frame(H2.PING, 0, 0, Buffer.alloc(8, i & 0xff)));
         const first = await Promise.race([t, sleep(3000).then(() => 'still writing')]);
         q.socket.resume();
-        out.pingUnread = { sent: first, closed: await q.closedByPeer(1000), goAway: q.goAway() };
+        out.pingUnread = { sent: first, settled: await q.closedByPeer(1000), goAway: q.goAway() };
         q.close();
         const m = await H2Raw.connect(fx.ports.http2, Array.from({ length: 1000 }, (_, i): [number, number] => [0x10 + i, i]));
-        out.bigSettings = { closed: await m.closedByPeer(1000), goAway: m.goAway() };
+        out.bigSettings = { settled: await m.closedByPeer(1000), goAway: m.goAway() };
         m.close();
         return out;
       }),
     );
-    // every flood ends its connection (nghttp2's limits: outbound ACKs queued, settings entries per frame)
-    for (const [name, r] of Object.entries(result)) expect((r as { closed: boolean }).closed, name).toBe(true);
+    // each flood is answered in full (a client that reads its acknowledgements) or ends its connection
+    // (nghttp2's limits: acknowledgements queued for a client that does not read them, entries per SETTINGS frame)
+    for (const [name, r] of Object.entries(result)) expect((r as { settled: boolean }).settled, name).toBe(true);
     expect(result.bigSettings).toMatchObject({ goAway: { code: ENHANCE_YOUR_CALM } });
-    expect(delta['listener.http2.downstream_protocol_error']).toBeGreaterThanOrEqual(4);
+    expect(delta['listener.http2.downstream_protocol_error']).toBeGreaterThanOrEqual(2);
   });
 
   it('streams whose window is held at 0: the upstream is held back, mosn buffers a bounded amount', async () => {
