@@ -4,6 +4,7 @@ import { HttpHeaders, equalsIgnoreCase, type HttpRequestHead, type HttpResponseH
 import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason } from '../types.js';
 import { statusHasNoBody } from '../http1/codec.js';
 import { detachSocket } from './detach.js';
+import { nghttp2Ended } from './ended.js';
 import { grpcLocalReply, isGrpc } from './grpc.js';
 import { h2ResponseHeaders, h2Trailers, requestHeadFromH2 } from './headers.js';
 import { connectionWindow, sessionOptions, type Http2Options } from './settings.js';
@@ -11,6 +12,10 @@ import { H2StreamIo, resetCode } from './stream-io.js';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
 const CONTINUE_100 = { ':status': 100 };
+/** How often a session is checked for having been ended by nghttp2 (a protocol error in what the peer sent). */
+const ENDED_CHECK_MS = 250;
+/** After a graceful close (idle), how long the peer has to let the connection go before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
 
 export interface Http2ServerOptions extends Http2Options {
   /** Told of a session error (a bad frame, a bad preface) before the connection is closed. */
@@ -30,6 +35,8 @@ export class Http2ServerConnection {
   #session: ServerHttp2Session | undefined;
   #streams = new Set<Http2ServerStream>();
   #draining = false;
+  /** We asked the session to close (idle, drain, end of input): its ending is not the peer's protocol error. */
+  #closing = false;
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http2ServerOptions = {}) {
     this.connection = connection;
@@ -65,8 +72,16 @@ export class Http2ServerConnection {
   /** Graceful shutdown: GOAWAY now, close once the streams in flight are done. */
   drain(): void {
     this.#draining = true;
-    if (this.#session) this.#session.close();
+    if (this.#session) this.#closeSession(this.#session);
     else this.connection.close('flush', 'shutdown');
+  }
+
+  /** GOAWAY, and close once the streams in flight are done; a peer that holds on past the grace loses it. */
+  #closeSession(session: ServerHttp2Session): void {
+    this.#closing = true;
+    session.close();
+    if (session.destroyed || this.#streams.size > 0) return;
+    setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   #start(): void {
@@ -83,18 +98,46 @@ export class Http2ServerConnection {
         // Node's session timer fires once; a connection with streams open is not idle: arm it again.
         if (this.#streams.size > 0) return void session.setTimeout(idleMs);
         conn.log.debug({ idleTimeoutMs: idleMs }, 'HTTP/2 connection idle timeout');
-        session.close();
+        this.#closeSession(session);
       });
       session.setTimeout(idleMs);
+    }
+    // The socket was handed over with half-open allowed (tcp_proxy needs it): end of input must end the session
+    // here, as Node's own HTTP/2 server does, or a peer gone mid-frame holds the connection.
+    socket.once('end', () => {
+      this.#closing = true;
+      conn.log.debug({ streams: this.#streams.size }, 'HTTP/2 peer ended its side; closing the session');
+      session.destroy();
+    });
+    // A bad frame from the peer: nghttp2 answers GOAWAY and stops reading, and Node says nothing; it is found
+    // here, counted and closed (otherwise only the idle timeout would close it).
+    if (nghttp2Ended(session) !== undefined) {
+      const check = setInterval(() => {
+        if (this.#closing || session.destroyed || nghttp2Ended(session) !== true) return;
+        clearInterval(check);
+        this.#options.onProtocolError?.(new Error('nghttp2 ended the session: a connection error in what the peer sent (GOAWAY sent)'));
+        // its GOAWAY went out when nghttp2 ended the session; nothing else is owed to this peer
+        session.destroy();
+        conn.close('now', 'protocol_error');
+      }, ENDED_CHECK_MS);
+      check.unref();
+      session.once('close', () => clearInterval(check));
     }
     session.on('stream', (stream: ServerHttp2Stream, _headers: unknown, flags: number, raw: string[]) => {
       this.#onStream(stream, flags, raw);
     });
     session.on('error', (err: Error) => {
+      this.#closing = true;
       this.#options.onProtocolError?.(err);
       conn.log.debug({ err: { message: err.message } }, 'HTTP/2 session error');
+      // Node destroys the session; its socket goes now, not after a shutdown that may never finish
+      conn.close('now', 'protocol_error');
     });
-    session.on('close', () => conn.close('flush', this.#draining ? 'shutdown' : 'requested'));
+    session.on('close', () => {
+      conn.close('flush', this.#draining ? 'shutdown' : 'requested');
+      // A destroyed session can leave the socket's end unfinished: it must not wait for the 90 s fallback.
+      if (!socket.destroyed) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    });
   }
 
   #onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {

@@ -22,6 +22,26 @@ export const DEFAULT_H2_CONNECTION_WINDOW_SIZE = 8 * 1024 * 1024;
 
 const MiB = 1024 * 1024;
 
+/**
+ * Node's own limits on what a peer may do to a session, set explicitly so that a change of Node's defaults
+ * does not change them (docs/config.md, "HTTP/2 limits"). Past one, nghttp2 or Node refuses the stream
+ * (RST_STREAM ENHANCE_YOUR_CALM) or ends the session (GOAWAY), which the server side counts as a protocol error.
+ */
+export const H2_PEER_LIMITS = {
+  /** Header fields in one block, pseudo-headers included (Envoy's `max_headers_count` is 100). */
+  maxHeaderListPairs: 128,
+  /** Entries in one SETTINGS frame. */
+  maxSettings: 32,
+  /** Frames nghttp2 finds invalid (bad stream state, bad flags) before the session is ended. */
+  maxSessionInvalidFrames: 1000,
+  /** Streams refused (over SETTINGS_MAX_CONCURRENT_STREAMS, or over session memory) before the session is ended. */
+  maxSessionRejectedStreams: 100,
+  /** Our own PINGs not yet answered. */
+  maxOutstandingPings: 10,
+  /** Streams we may open to a peer before its SETTINGS arrive (client side). */
+  peerMaxConcurrentStreams: 100,
+} as const;
+
 /** The session options for `performServerHandshake` / `http2.connect` from our limits. */
 export function sessionOptions(o: Http2Options, server: boolean): SessionOptions {
   const conn = o.connectionWindowSize ?? DEFAULT_H2_CONNECTION_WINDOW_SIZE;
@@ -34,6 +54,7 @@ export function sessionOptions(o: Http2Options, server: boolean): SessionOptions
     },
     // nghttp2 refuses new streams once a session holds this much (MiB); leave room for the window.
     maxSessionMemory: Math.max(10, Math.ceil(conn / MiB) * 2 + 10),
+    ...H2_PEER_LIMITS,
   };
 }
 
