@@ -1,5 +1,7 @@
 import type { Http2Session } from 'node:http2';
 
+let kHandle: symbol | undefined;
+
 /**
  * Whether nghttp2 has ended `session` on its own: after a connection error in what the peer sent (a bad frame,
  * a bad HPACK block, a flood nghttp2 limits) it sends GOAWAY and stops reading, but Node tells JavaScript
@@ -11,7 +13,8 @@ import type { Http2Session } from 'node:http2';
  * session instead.
  */
 export function nghttp2Ended(session: Http2Session): boolean | undefined {
-  const key = Object.getOwnPropertySymbols(session).find((s) => s.description === 'kHandle');
+  // The symbol is the same for every session: looked up once (a session checks every 250 ms).
+  const key = (kHandle ??= Object.getOwnPropertySymbols(session).find((s) => s.description === 'kHandle'));
   const handle = key === undefined ? undefined : ((session as unknown as Record<symbol, unknown>)[key] as { hasPendingData?: () => boolean } | undefined);
   if (typeof handle?.hasPendingData !== 'function') return undefined;
   return !handle.hasPendingData();
