@@ -51,7 +51,8 @@ let nextConnectionId = 1;
 export class Connection extends EventEmitter<Events> {
   readonly id = nextConnectionId++;
   readonly socket: net.Socket;
-  readonly readBuffer = new IoBuffer();
+  /** The socket's reads, not yet consumed; its chunks are its own (`exclusive`). */
+  readonly readBuffer = new IoBuffer({ exclusive: true });
   /**
    * Set by the filter that owns the connection's protocol: asked on graceful shutdown to finish what is in
    * flight and close (an idle HTTP connection closes at once). Unset: the connection runs until closed.
