@@ -101,8 +101,8 @@ export class DeadlineList {
 export class Deadlines {
   #lists = new Map<number, DeadlineList>();
 
-  /** Arm `entry` to expire in `timeoutMs` (> 0). */
-  add(entry: Deadline, timeoutMs: number): void {
+  /** Arm `entry` to expire in `timeoutMs` (> 0) from `now` (performance.now(), if the caller has it). */
+  add(entry: Deadline, timeoutMs: number, now = performance.now()): void {
     let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
       // Timeouts come from requests (Bolt's timeout field): many distinct ones must not pile up lists.
@@ -110,7 +110,7 @@ export class Deadlines {
       list = new DeadlineList(timeoutMs, this.#lists.size >= MAX_DEADLINE_LISTS);
       if (this.#lists.size < MAX_DEADLINE_LISTS) this.#lists.set(timeoutMs, list);
     }
-    list.add(entry);
+    list.add(entry, now);
   }
 
   /** The shared lists kept (one per distinct timeout in use). */

@@ -88,7 +88,7 @@ export class RpcProxy {
     }
     const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
     call.send(host, pool);
-    if (timeoutMs > 0 && !call.done) deadlines.add(call, timeoutMs);
+    if (timeoutMs > 0 && !call.done) deadlines.add(call, timeoutMs, call.startedAt);
   }
 }
 
@@ -156,6 +156,11 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
   }
   get metadataMatch(): MetadataMatch | undefined {
     return this.#metadataMatch;
+  }
+
+  /** When the current try started (performance.now()). */
+  get startedAt(): number {
+    return this.#startedAt;
   }
 
   send(host: Host, pool: XConnectionPool): void {
