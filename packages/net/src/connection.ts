@@ -208,6 +208,11 @@ export class Connection extends EventEmitter<Events> {
    * are joined into one.
    */
   write(...chunks: Buffer[]): boolean {
+    return this.writeAll(chunks);
+  }
+
+  /** `write` with the chunks in an array, which the connection may change (write filters get it). */
+  writeAll(chunks: Buffer[]): boolean {
     if (this.#state === 'closed' || this.socket.writableEnded) return false;
     for (let i = this.#writeFilters.length - 1; i >= 0; i--) {
       if (this.#writeFilters[i]!.onWrite(chunks) === 'stop') return !this.#aboveHigh;
