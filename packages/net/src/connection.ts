@@ -255,6 +255,14 @@ export class Connection extends EventEmitter<Events> {
     this.#joined = 0;
   }
 
+  /**
+   * Hand the writes collected this turn to the socket now (before someone else writes to the socket
+   * directly, as an HTTP/2 session does after `detachSocket`).
+   */
+  flushWrites(): void {
+    this.#flush();
+  }
+
   /** Hand what is pending to the socket: one write, or one writev. */
   #flush(): void {
     this.#flushScheduled = false;
