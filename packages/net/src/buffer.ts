@@ -6,10 +6,20 @@
  * slice when the frame lies in one chunk and copies only that frame when it spans several.
  */
 export class IoBuffer {
+  /**
+   * True when every chunk appended belongs to this buffer alone (a connection's socket reads, which nothing
+   * else holds): whoever takes bytes from it owns them and may change them in place (a codec patching a
+   * request id). False (the default) for bytes a caller may still hold, such as a test's fixtures.
+   */
+  readonly exclusive: boolean;
   #chunks: Buffer[] = [];
   /** Offset into #chunks[0] of the first unread byte. */
   #head = 0;
   #length = 0;
+
+  constructor(options: { exclusive?: boolean } = {}) {
+    this.exclusive = options.exclusive ?? false;
+  }
 
   get length(): number {
     return this.#length;

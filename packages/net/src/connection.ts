@@ -51,7 +51,8 @@ let nextConnectionId = 1;
 export class Connection extends EventEmitter<Events> {
   readonly id = nextConnectionId++;
   readonly socket: net.Socket;
-  readonly readBuffer = new IoBuffer();
+  /** The socket's reads, not yet consumed; its chunks are its own (`exclusive`). */
+  readonly readBuffer = new IoBuffer({ exclusive: true });
   /**
    * Set by the filter that owns the connection's protocol: asked on graceful shutdown to finish what is in
    * flight and close (an idle HTTP connection closes at once). Unset: the connection runs until closed.
@@ -66,7 +67,12 @@ export class Connection extends EventEmitter<Events> {
   #halfClose: boolean;
   #readDisable = 0;
   #aboveHigh = false;
-  #corked = false;
+  /** Chunks written this turn, not yet handed to the socket (see `write`). */
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Bytes joined to the last pending chunk (back to back with it in memory), not yet in its view. */
+  #joined = 0;
+  #flushScheduled = false;
   #endReceived = false;
   #closeReason: CloseReason | undefined;
   #baseLogger: Logger;
@@ -144,7 +150,7 @@ export class Connection extends EventEmitter<Events> {
     return this.socket.bytesRead;
   }
   get bytesWritten(): number {
-    return this.socket.bytesWritten;
+    return this.socket.bytesWritten + this.#pendingBytes;
   }
   get remoteAddress(): string | undefined {
     return this.socket.remoteAddress;
@@ -195,38 +201,94 @@ export class Connection extends EventEmitter<Events> {
   /**
    * Write chunks (through the write filters, last to first). Returns false when the write buffer is over
    * the limit: the caller should stop producing until 'low_watermark'.
+   *
+   * What is written in one turn of the event loop leaves together, after the loop's I/O callbacks (many RPC
+   * frames, from several downstream reads, or a response head and body): writes cost more than anything
+   * else a proxy does. Chunks that lie back to back in one piece of memory (frames forwarded from one read)
+   * are joined into one.
    */
   write(...chunks: Buffer[]): boolean {
+    return this.writeAll(chunks);
+  }
+
+  /** `write` with the chunks in an array, which the connection may change (write filters get it). */
+  writeAll(chunks: Buffer[]): boolean {
     if (this.#state === 'closed' || this.socket.writableEnded) return false;
     for (let i = this.#writeFilters.length - 1; i >= 0; i--) {
       if (this.#writeFilters[i]!.onWrite(chunks) === 'stop') return !this.#aboveHigh;
     }
-    const s = this.socket;
-    // Everything written to this connection in one tick leaves in one system call (many RPC responses,
-    // or a response head and body): writes cost more than anything else a proxy does.
-    this.corkUntilNextTick();
-    for (let i = 0; i < chunks.length; i++) s.write(chunks[i]!);
+    for (let i = 0; i < chunks.length; i++) this.#queue(chunks[i]!);
     return this.#checkHigh();
   }
 
-  /**
-   * Hold writes until the end of this tick, so that what is written in it (a response head and its first
-   * body chunk) leaves in one system call.
-   */
+  /** Hold writes until the loop's I/O callbacks are done, so that they leave in one system call. */
   corkUntilNextTick(): void {
-    const s = this.socket;
-    if (this.#corked || s.destroyed) return;
-    this.#corked = true;
-    s.cork();
-    process.nextTick(() => {
-      this.#corked = false;
-      s.uncork();
-    });
+    if (this.#flushScheduled || this.socket.destroyed) return;
+    this.#flushScheduled = true;
+    setImmediate(this.#flushNow);
   }
+
+  #queue(chunk: Buffer): void {
+    const n = chunk.length;
+    if (n === 0) return;
+    const pending = this.#pending;
+    const last = pending.length - 1;
+    this.#pendingBytes += n;
+    if (last >= 0) {
+      const prev = pending[last]!;
+      if (prev.buffer === chunk.buffer && prev.byteOffset + prev.length + this.#joined === chunk.byteOffset) {
+        this.#joined += n;
+        return;
+      }
+      if (this.#joined > 0) this.#materializeLast();
+    } else {
+      this.corkUntilNextTick();
+    }
+    pending.push(chunk);
+  }
+
+  /** The last pending chunk grown over the chunks joined to it. */
+  #materializeLast(): void {
+    const pending = this.#pending;
+    const prev = pending[pending.length - 1]!;
+    pending[pending.length - 1] = Buffer.from(prev.buffer, prev.byteOffset, prev.length + this.#joined);
+    this.#joined = 0;
+  }
+
+  /**
+   * Hand the writes collected this turn to the socket now (before someone else writes to the socket
+   * directly, as an HTTP/2 session does after `detachSocket`).
+   */
+  flushWrites(): void {
+    this.#flush();
+  }
+
+  /** Hand what is pending to the socket: one write, or one writev. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    if (this.#joined > 0) this.#materializeLast();
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const s = this.socket;
+    if (s.destroyed) return;
+    if (pending.length === 1) s.write(pending[0]!);
+    else {
+      s.cork();
+      for (let i = 0; i < pending.length; i++) s.write(pending[i]!);
+      s.uncork();
+    }
+    // The socket may have taken it all at once: then it never emits 'drain' for what was counted pending.
+    if (this.#aboveHigh) this.#onDrain();
+  }
+
+  readonly #flushNow = (): void => this.#flush();
 
   /** Half-close: send FIN after what is buffered; reading goes on. */
   closeWrite(): void {
     if (this.#state === 'closed' || this.socket.writableEnded) return;
+    this.#flush();
     this.socket.end();
     if (this.#endReceived) this.close('flush', 'requested');
   }
@@ -241,7 +303,10 @@ export class Connection extends EventEmitter<Events> {
     this.#state = 'closed';
     this.#closeReason = reason;
     if (mode === 'flush' && !wasConnecting) this.#flushAndDestroy();
-    else this.socket.destroy();
+    else {
+      this.#dropPending();
+      this.socket.destroy();
+    }
     this.emit('event', 'local_close', reason);
   }
 
@@ -274,6 +339,7 @@ export class Connection extends EventEmitter<Events> {
   #connectEnded(event: 'connect_failed' | 'connect_timeout'): void {
     if (this.#state !== 'connecting') return;
     this.#state = 'closed';
+    this.#dropPending();
     this.socket.destroy();
     this.emit('event', event);
   }
@@ -299,6 +365,7 @@ export class Connection extends EventEmitter<Events> {
   #flushAndDestroy(): void {
     const s = this.socket;
     if (s.destroyed) return;
+    this.#flush();
     s.end();
     if (s.writableFinished) s.destroy();
     else {
@@ -324,8 +391,14 @@ export class Connection extends EventEmitter<Events> {
     }
   }
 
+  #dropPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#joined = 0;
+  }
+
   #checkHigh(): boolean {
-    if (this.socket.writableLength > this.#bufferLimit) {
+    if (this.socket.writableLength + this.#pendingBytes > this.#bufferLimit) {
       if (!this.#aboveHigh) {
         this.#aboveHigh = true;
         this.emit('high_watermark');
@@ -336,13 +409,14 @@ export class Connection extends EventEmitter<Events> {
   }
 
   #onDrain(): void {
-    if (this.#aboveHigh && this.socket.writableLength <= this.#bufferLimit) {
+    if (this.#aboveHigh && this.socket.writableLength + this.#pendingBytes <= this.#bufferLimit) {
       this.#aboveHigh = false;
       this.emit('low_watermark');
     }
   }
 
   #onSocketClose(): void {
+    this.#dropPending();
     if (this.#state === 'closed') return;
     const wasConnecting = this.#state === 'connecting';
     this.#state = 'closed';

@@ -68,5 +68,5 @@ export function decodeFrame(buffer: IoBuffer, options: DecodeOptions): BoltFrame
   if (!walkHeaderSection(raw, headerStart, headerStart + headerLen)) {
     return new DecodeError('bolt: malformed header section', requestId);
   }
-  return new BoltFrame(raw, layout, requestId);
+  return new BoltFrame(raw, layout, requestId, undefined, buffer.exclusive);
 }

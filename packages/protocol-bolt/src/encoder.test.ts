@@ -1,9 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { IoBuffer } from '@mosn/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildFrame } from './builder.js';
 import { crc32, crc32Fallback } from './crc32.js';
+import { decodeFrame } from './decoder.js';
 import { encodeFrame } from './encoder.js';
-import { decodeOne, golden } from './golden.test-support.js';
+import type { BoltFrame } from './frame.js';
+import { LIMITS, decodeOne, golden } from './golden.test-support.js';
+
+/** Decode one frame from a copy of `bytes` in an exclusive IoBuffer, as a connection's reads are. */
+function decodeOwned(bytes: Buffer): BoltFrame {
+  const buffer = new IoBuffer({ exclusive: true });
+  buffer.append(Buffer.from(bytes));
+  const f = decodeFrame(buffer, LIMITS);
+  if (f === undefined || !('raw' in f)) throw new Error('expected a frame');
+  return f;
+}
 
 describe('encodeFrame', () => {
   it('returns the decoded bytes themselves when the id is unchanged', () => {
@@ -11,6 +23,36 @@ describe('encodeFrame', () => {
     const out = encodeFrame(f);
     expect(out).toHaveLength(1);
     expect(out[0]).toBe(f.raw);
+  });
+
+  it('patches the id of a frame decoded from a connection into its own bytes, once; later encodes copy', () => {
+    for (const name of ['v1_request_echo', 'v2_crc_request_plus', 'v2_crc_response_plus']) {
+      const f = decodeOwned(golden[name]!);
+      const before = Buffer.from(f.raw);
+      const first = encodeFrame(f.withRequestId(0x01020304));
+      expect(first).toHaveLength(1);
+      expect(first[0]).toBe(f.raw); // no copy
+      const sent = Buffer.from(first[0]!);
+      const back = decodeOne(sent); // the CRC32 trailer was recomputed too
+      expect([back.requestId, back.crc, back.body.equals(f.body)]).toEqual([0x01020304, f.crc, true]);
+      // a second encode (a retry on another connection) must leave the bytes already handed out alone
+      const second = Buffer.concat(encodeFrame(f.withRequestId(99)));
+      expect(f.raw.equals(sent)).toBe(true);
+      expect(decodeOne(second).requestId).toBe(99);
+      // the original frame keeps its id, and encodes to the bytes it came as
+      expect(f.requestId).toBe(before.readUInt32BE(f.layout.requestId));
+      expect(Buffer.concat(encodeFrame(f)).equals(before)).toBe(true);
+    }
+  });
+
+  it('a frame made by withRequestId shares the header map of the frame it came from', () => {
+    const f = decodeOwned(golden.v1_request_plus!);
+    const g = f.withRequestId(5);
+    g.header.set('added', 'yes');
+    expect(f.header.get('added')).toBe('yes');
+    expect(f.headerChanged).toBe(true);
+    const back = decodeOne(Buffer.concat(encodeFrame(g)));
+    expect([back.requestId, back.header.get('added')]).toEqual([5, 'yes']);
   });
 
   it('sends a large frame as a patched fixed header plus the untouched rest, with a fresh CRC', () => {

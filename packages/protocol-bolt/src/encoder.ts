@@ -11,7 +11,8 @@ const MAX_UINT16 = 0xffff;
 
 /**
  * The frame's bytes with its current request id. An unchanged frame is its original bytes with the id
- * patched into a copy (and the CRC32 recomputed); a changed header map is re-serialized.
+ * patched in (and the CRC32 recomputed): in place the first time a decoded frame's own bytes are encoded
+ * (a proxy forwards each frame once), into a copy after that; a changed header map is re-serialized.
  */
 export function encodeFrame(frame: BoltFrame): Buffer[] {
   return frame.headerChanged ? [reassemble(frame)] : patchRequestId(frame);
@@ -19,8 +20,14 @@ export function encodeFrame(frame: BoltFrame): Buffer[] {
 
 function patchRequestId(frame: BoltFrame): Buffer[] {
   const { raw, layout, requestId } = frame;
+  const inPlace = frame.claimRaw();
   if (raw.readUInt32BE(layout.requestId) === requestId) return [raw];
   const crc = frame.crc;
+  if (inPlace) {
+    raw.writeUInt32BE(requestId, layout.requestId);
+    if (crc) writeCrc(raw);
+    return [raw];
+  }
   if (raw.length <= COPY_LIMIT) {
     const out = Buffer.allocUnsafe(raw.length);
     out.set(raw); // TypedArray#set: cheaper than Buffer#copy for small frames

@@ -18,31 +18,57 @@ export function hasCrc(layout: Layout, raw: Buffer): boolean {
 /**
  * One Bolt command over its wire bytes. Fixed header fields are read from `raw` when asked; the class
  * name, header map and body are sub-ranges of it. Only the request id lives outside `raw`, so that
- * `withRequestId` is one small object and the encoder patches the id into a copy of the bytes.
+ * `withRequestId` is one small object (sharing the bytes and the header map) and the encoder patches the id
+ * into the bytes: in place, once, when they were decoded from a connection's own reads (see `claimRaw`),
+ * else into a copy.
  */
 export class BoltFrame implements XFrame {
   readonly kind: 'request' | 'response';
   readonly requestId: number;
-  /** The frame's bytes as decoded or built. Never modified: the encoder patches a copy. */
+  /**
+   * The frame's bytes as decoded or built. Only the encoder changes them: the request id field (and the
+   * CRC32 trailer) of a decoded frame's own bytes, once (`claimRaw`); every other encode patches a copy.
+   */
   readonly raw: Buffer;
   /** Where the fixed header fields lie in `raw`. */
   readonly layout: Layout;
   /** The response status (responses only). */
   declare readonly status?: number;
   #header: BoltHeaderMap | undefined;
+  /** The frame this one was made from by `withRequestId`: it holds the header map and `raw`'s ownership. */
+  #origin: BoltFrame | undefined;
+  /** `raw` belongs to this frame alone (decoded from a connection's reads) and no encode has used it yet. */
+  #ownsRaw: boolean;
 
-  constructor(raw: Buffer, layout: Layout, requestId: number, header?: BoltHeaderMap) {
+  /** `ownsRaw`: nothing else holds `raw` (it was taken from an exclusive IoBuffer, or built for this frame). */
+  constructor(raw: Buffer, layout: Layout, requestId: number, header?: BoltHeaderMap, ownsRaw = false) {
     this.kind = layout.kind;
     this.requestId = requestId;
     this.raw = raw;
     this.layout = layout;
     this.#header = header;
+    this.#origin = undefined;
+    this.#ownsRaw = ownsRaw;
     if (layout.kind === 'response') this.status = raw.readUInt16BE(layout.status);
   }
 
   /** The same command with another request id; it shares the bytes and the header map. */
   withRequestId(requestId: number): BoltFrame {
-    return new BoltFrame(this.raw, this.layout, requestId >>> 0, this.header);
+    const f = new BoltFrame(this.raw, this.layout, requestId >>> 0);
+    f.#origin = this.#origin ?? this;
+    return f;
+  }
+
+  /**
+   * For the encoder: true when it may patch `raw` in place, which this frame and every frame made from it
+   * by `withRequestId` allow once (the bytes then go to a socket, which may still hold them after the
+   * encode). Every call, true or false, marks `raw` as handed out, so later encodes copy it.
+   */
+  claimRaw(): boolean {
+    const o = this.#origin ?? this;
+    const owns = o.#ownsRaw;
+    o.#ownsRaw = false;
+    return owns;
   }
 
   get version(): BoltVersion {
@@ -87,6 +113,7 @@ export class BoltFrame implements XFrame {
     return this.raw.toString('utf8', start, start + this.raw.readUInt16BE(this.layout.classLen));
   }
   get header(): BoltHeaderMap {
+    if (this.#origin !== undefined) return this.#origin.header;
     if (this.#header === undefined) {
       const start = this.#headerStart();
       this.#header = new BoltHeaderMap(this.raw, start, start + this.raw.readUInt16BE(this.layout.headerLen));
@@ -95,6 +122,7 @@ export class BoltFrame implements XFrame {
   }
   /** True when the header map was changed since decoding: the encoder re-serializes it. */
   get headerChanged(): boolean {
+    if (this.#origin !== undefined) return this.#origin.headerChanged;
     return this.#header !== undefined && this.#header.changed;
   }
   /** The content bytes, never decoded here. */

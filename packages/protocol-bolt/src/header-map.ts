@@ -103,15 +103,25 @@ export class BoltHeaderMap implements HeaderMap {
   #find(key: string): string | undefined {
     const bytes = this.#bytes;
     if (bytes === undefined) return undefined;
-    for (let i = 0; i < key.length; i++) if (key.charCodeAt(i) > 0x7f) return this.#parsed().get(key);
+    const n = key.length;
+    for (let i = 0; i < n; i++) if (key.charCodeAt(i) > 0x7f) return this.#parsed().get(key);
     let valueStart = -1;
     let valueEnd = -1;
-    walkHeaderSection(bytes, this.#start, this.#end, (ks, ke, vs, ve) => {
-      if (ke - ks !== key.length) return;
-      for (let i = 0; i < key.length; i++) if (bytes[ks + i] !== key.charCodeAt(i)) return;
-      valueStart = vs;
-      valueEnd = ve;
-    });
+    const end = this.#end;
+    for (let at = this.#start; at < end; ) {
+      const keyEnd = stringEnd(bytes, at, end);
+      const next = keyEnd < 0 ? -1 : stringEnd(bytes, keyEnd, end);
+      if (next < 0) break; // not from the decoder, which checked the section
+      if (keyEnd - at - 4 === n && bytes.readUInt32BE(at) !== NULL_LENGTH && bytes.readUInt32BE(keyEnd) !== NULL_LENGTH) {
+        let i = 0;
+        while (i < n && bytes[at + 4 + i] === key.charCodeAt(i)) i++;
+        if (i === n) {
+          valueStart = keyEnd + 4;
+          valueEnd = next;
+        }
+      }
+      at = next;
+    }
     return valueStart < 0 ? undefined : bytes.toString('utf8', valueStart, valueEnd);
   }
 

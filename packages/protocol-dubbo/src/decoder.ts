@@ -30,5 +30,5 @@ export function decodeFrame(buffer: IoBuffer, options: DecodeOptions): DubboFram
     return new DecodeError(`dubbo: frame of ${frameLength} bytes is over the limit of ${options.maxFrameSize}`, requestId);
   }
   if (available < frameLength) return undefined;
-  return new DubboFrame(buffer.take(frameLength), requestId);
+  return new DubboFrame(buffer.take(frameLength), requestId, undefined, buffer.exclusive);
 }

@@ -1,10 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { MosnError } from '@mosn/protocol';
+import { IoBuffer, MosnError } from '@mosn/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildFrame, encodeRequestBody } from './builder.js';
 import { dubboCodec } from './codec.js';
+import { decodeFrame } from './decoder.js';
 import { encodeFrame } from './encoder.js';
-import { decodeOne, golden } from './golden.test-support.js';
+import type { DubboFrame } from './frame.js';
+import { LIMITS, decodeOne, golden } from './golden.test-support.js';
+
+/** Decode one frame from a copy of `bytes` in an exclusive IoBuffer, as a connection's reads are. */
+function decodeOwned(bytes: Buffer): DubboFrame {
+  const buffer = new IoBuffer({ exclusive: true });
+  buffer.append(Buffer.from(bytes));
+  const f = decodeFrame(buffer, LIMITS);
+  if (f === undefined || !('raw' in f)) throw new Error('expected a frame');
+  return f;
+}
 
 describe('encodeFrame', () => {
   it('returns the decoded bytes themselves when the id is unchanged', () => {
@@ -12,6 +23,23 @@ describe('encodeFrame', () => {
     const out = encodeFrame(f);
     expect(out).toHaveLength(1);
     expect(out[0]).toBe(f.raw);
+  });
+
+  it('patches the id of a frame decoded from a connection into its own bytes, once; later encodes copy', () => {
+    for (const name of ['request_echo', 'response_plus']) {
+      const f = decodeOwned(golden[name]!);
+      const before = Buffer.from(f.raw);
+      const first = encodeFrame(f.withRequestId(2 ** 40 + 7));
+      expect(first).toHaveLength(1);
+      expect(first[0]).toBe(f.raw); // no copy
+      const sent = Buffer.from(first[0]!);
+      expect(decodeOne(sent).requestId).toBe(2 ** 40 + 7);
+      const second = Buffer.concat(encodeFrame(f.withRequestId(99)));
+      expect(f.raw.equals(sent)).toBe(true); // the bytes already handed out stay as they were
+      expect(decodeOne(second).requestId).toBe(99);
+      expect(Buffer.concat(encodeFrame(f)).equals(before)).toBe(true);
+      expect(f.withRequestId(3).header).toBe(f.header);
+    }
   });
 
   it('sends a large frame as a patched 16-byte header plus the untouched body', () => {

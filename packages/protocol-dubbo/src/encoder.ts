@@ -7,7 +7,9 @@ const COPY_LIMIT = 16 * 1024;
 
 /**
  * The frame's bytes with its current request id. An unchanged frame is its original bytes with the
- * 8-byte id patched into a copy; a changed header map of a readable hessian2 request rewrites the body.
+ * 8-byte id patched in: in place the first time a decoded frame's own bytes are encoded (a proxy forwards
+ * each frame once), into a copy after that; a changed header map of a readable hessian2 request rewrites
+ * the body.
  */
 export function encodeFrame(frame: DubboFrame): Buffer[] {
   const body = frame.headerChanged ? frame.header.rewriteBody() : undefined;
@@ -16,7 +18,12 @@ export function encodeFrame(frame: DubboFrame): Buffer[] {
 
 function patchRequestId(frame: DubboFrame): Buffer[] {
   const { raw, requestId } = frame;
+  const inPlace = frame.claimRaw();
   if (hasRequestId(raw, requestId)) return [raw];
+  if (inPlace) {
+    writeRequestId(raw, requestId);
+    return [raw];
+  }
   if (raw.length <= COPY_LIMIT) {
     const out = Buffer.allocUnsafe(raw.length);
     out.set(raw); // TypedArray#set: cheaper than Buffer#copy for small frames

@@ -16,29 +16,54 @@ import {
 /**
  * One Dubbo frame over its wire bytes: the 16-byte header and the body, a sub-range of them. Header
  * fields are read from `raw` when asked; only the request id lives outside it, so `withRequestId` is one
- * small object and the encoder patches the id into a copy of the bytes.
+ * small object (sharing the bytes and the header map) and the encoder patches the id into the bytes: in
+ * place, once, when they were decoded from a connection's own reads (see `claimRaw`), else into a copy.
  */
 export class DubboFrame implements XFrame {
   readonly kind: 'request' | 'response';
   /** The request id, a whole number below 2^53 (the wire has 8 bytes; see the README). */
   readonly requestId: number;
-  /** The frame's bytes as decoded or built. Never modified: the encoder patches a copy. */
+  /**
+   * The frame's bytes as decoded or built. Only the encoder changes them: the id field of a decoded
+   * frame's own bytes, once (`claimRaw`); every other encode patches a copy.
+   */
   readonly raw: Buffer;
   /** The Dubbo response status (responses only; 20 is OK). */
   declare readonly status?: number;
   #header: DubboHeaderMap | undefined;
+  /** The frame this one was made from by `withRequestId`: it holds the header map and `raw`'s ownership. */
+  #origin: DubboFrame | undefined;
+  /** `raw` belongs to this frame alone (decoded from a connection's reads) and no encode has used it yet. */
+  #ownsRaw: boolean;
 
-  constructor(raw: Buffer, requestId: number, header?: DubboHeaderMap) {
+  /** `ownsRaw`: nothing else holds `raw` (it was taken from an exclusive IoBuffer). */
+  constructor(raw: Buffer, requestId: number, header?: DubboHeaderMap, ownsRaw = false) {
     this.kind = (raw[FLAG_OFFSET]! & FLAG_REQUEST) !== 0 ? 'request' : 'response';
     this.requestId = requestId;
     this.raw = raw;
     this.#header = header;
+    this.#origin = undefined;
+    this.#ownsRaw = ownsRaw;
     if (this.kind === 'response') this.status = raw[STATUS_OFFSET]!;
   }
 
   /** The same frame with another request id; it shares the bytes and the header map. */
   withRequestId(requestId: number): DubboFrame {
-    return new DubboFrame(this.raw, checkRequestId(requestId), this.header);
+    const f = new DubboFrame(this.raw, checkRequestId(requestId));
+    f.#origin = this.#origin ?? this;
+    return f;
+  }
+
+  /**
+   * For the encoder: true when it may patch `raw` in place, which this frame and every frame made from it
+   * by `withRequestId` allow once (the bytes then go to a socket, which may still hold them after the
+   * encode). Every call, true or false, marks `raw` as handed out, so later encodes copy it.
+   */
+  claimRaw(): boolean {
+    const o = this.#origin ?? this;
+    const owns = o.#ownsRaw;
+    o.#ownsRaw = false;
+    return owns;
   }
 
   /** The flag byte: request, two-way, event bits and the serialization id. */
@@ -67,6 +92,7 @@ export class DubboFrame implements XFrame {
    * read lazily from the body; a plain empty map for responses and events.
    */
   get header(): DubboHeaderMap {
+    if (this.#origin !== undefined) return this.#origin.header;
     if (this.#header === undefined) {
       const routable = this.kind === 'request' && !this.event;
       const hessian2 = this.serializationId === SERIALIZATION_HESSIAN2;
@@ -78,6 +104,7 @@ export class DubboFrame implements XFrame {
   }
   /** True when the header map was changed since decoding: the encoder rewrites the body if it can. */
   get headerChanged(): boolean {
+    if (this.#origin !== undefined) return this.#origin.headerChanged;
     return this.#header !== undefined && this.#header.changed;
   }
   /**

@@ -308,7 +308,16 @@ export class Cluster {
     const hosts = lb.hostsFor?.(ctx) ?? this.#hosts;
     if (tried.length >= hosts.length) return undefined;
     // The previous host tells position-based balancers (request round robin, Maglev) to move on.
-    const retryCtx: LbContext = { ...ctx, previousHost: tried[tried.length - 1] };
+    // (field by field: a context may serve its fields through getters, which a spread would not copy)
+    const retryCtx: LbContext = {
+      hashKey: ctx?.hashKey,
+      sourceAddress: ctx?.sourceAddress,
+      localAddress: ctx?.localAddress,
+      localPort: ctx?.localPort,
+      header: ctx?.header,
+      metadataMatch: ctx?.metadataMatch,
+      previousHost: tried[tried.length - 1],
+    };
     for (let i = 0; i < hosts.length * 2; i++) {
       const h = lb.chooseHost(retryCtx);
       if (h === undefined) return undefined;

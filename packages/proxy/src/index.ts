@@ -43,7 +43,7 @@ export { DownstreamRequest, type ProxyContext } from './downstream.js';
 export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 export * from './lb/index.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
-export { proxyRpcRequest } from './rpc-request.js';
+export { RpcProxy, proxyRpcRequest } from './rpc-request.js';
 export { Registry } from './registry.js';
 export {
   DEFAULT_ROUTE_TIMEOUT_MS,
@@ -56,6 +56,7 @@ export {
   type ClusterTarget,
   type HashPolicy,
   rpcRouteRequest,
+  RpcRouteRequest,
   type WeightedCluster,
   type HeaderMatcher,
   type VariableMatcher,
@@ -74,7 +75,7 @@ export {
 } from './router.js';
 export { RETRY_CONDITIONS, retryPolicy } from './retry.js';
 export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter } from './variables.js';
-export { Stats } from './stats.js';
+export { Counter, Stats } from './stats.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
 export * from './health/index.js';

@@ -11,7 +11,7 @@ import {
   type ReadFilter,
 } from '@mosn/stream';
 import { DownstreamRequest, type ProxyContext } from './downstream.js';
-import { proxyRpcRequest } from './rpc-request.js';
+import { RpcProxy } from './rpc-request.js';
 
 export interface ProxyFilterConfig {
   /** The protocols this listener accepts. */
@@ -40,9 +40,14 @@ interface ServerConnection {
 export class ProxyFilterFactory implements NetworkFilterFactory {
   readonly config: ProxyFilterConfig;
   readonly context: ProxyContext;
+  #rpc: RpcProxy | undefined;
   constructor(config: ProxyFilterConfig, context: ProxyContext) {
     this.config = config;
     this.context = context;
+  }
+  /** What this listener's RPC requests share (made on the first RPC connection). */
+  get rpc(): RpcProxy {
+    return (this.#rpc ??= new RpcProxy(this.context));
   }
   createFilterChain(connection: Connection): void {
     connection.addReadFilter(new ProxyFilter(this, connection));
@@ -122,10 +127,11 @@ class ProxyFilter implements ReadFilter {
         );
       case 'xprotocol': {
         const cfg = this.#factory.config;
+        const rpc = this.#factory.rpc;
         return new XServerConnection(
           this.#conn,
           entry.codec,
-          { onRequest: (request, server) => proxyRpcRequest(ctx, server, request) },
+          { onRequest: (request, server) => rpc.onRequest(server, request) },
           {
             ...(cfg.maxFrameSize !== undefined ? { maxFrameSize: cfg.maxFrameSize } : {}),
             goAway: cfg.goAway ?? false,

@@ -233,23 +233,38 @@ export function hashKey(policy: HashPolicy | undefined, headers: { get(name: str
   return undefined;
 }
 
-const EMPTY_PATH = '';
+/** What an RPC route reads of a frame's header map. */
+type HeaderLookup = Pick<HeaderMap, 'get'>;
 
 /**
  * A RouteRequest over an RPC frame: routes match on the frame's header map (`service`, `method`, ...).
  * RPC frames have no host or path: the `*` virtual host serves them, and path rules never match.
+ * `headers` may be replaced between routings, so that one object serves every request of a listener.
  */
+export class RpcRouteRequest implements RouteRequest {
+  /** A header map without entries. */
+  static readonly NO_HEADERS: HeaderLookup = { get: () => undefined };
+  readonly host = '';
+  readonly path = '';
+  headers: HeaderLookup;
+  constructor(headers: HeaderLookup = RpcRouteRequest.NO_HEADERS) {
+    this.headers = headers;
+  }
+  /** A `method` header rule reads the RPC method (Dubbo's method name, a Bolt `method` header). */
+  get method(): string {
+    return this.headers.get('method') ?? '';
+  }
+  header(name: string): string | undefined {
+    return this.headers.get(name);
+  }
+  variable(v: VariableMatcher): string | undefined {
+    return v.rpcHeader !== undefined ? this.headers.get(v.rpcHeader) : undefined;
+  }
+}
+
+/** A RouteRequest over an RPC frame's header map (see RpcRouteRequest). */
 export function rpcRouteRequest(header: HeaderMap): RouteRequest {
-  return {
-    host: '',
-    path: EMPTY_PATH,
-    // a `method` header rule reads the RPC method (Dubbo's method name, a Bolt `method` header)
-    get method() {
-      return header.get('method') ?? '';
-    },
-    header: (name) => header.get(name),
-    variable: (v) => (v.rpcHeader !== undefined ? header.get(v.rpcHeader) : undefined),
-  };
+  return new RpcRouteRequest(header);
 }
 
 /** A RouteRequest over an HTTP request head; `vars` gives what variables read (built when a rule asks). */

@@ -1,10 +1,13 @@
 import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XConnectionPool, XFrame, XServerConnection } from '@mosn/stream';
-import { BudgetHold } from './circuit-breaker.js';
+import type { Limit } from './circuit-breaker.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
+import { Deadline, Deadlines } from './deadlines.js';
 import type { ProxyContext } from './downstream.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
-import { hashKey, pickTarget, rpcRouteRequest } from './router.js';
+import type { MetadataMatch } from './lb/subset.js';
+import { hashKey, pickTarget, RpcRouteRequest, type HashPolicy } from './router.js';
+import type { Counter } from './stats.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
   connection_failure: 'connect_failed',
@@ -18,57 +21,89 @@ const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
 
 const IGNORE: RpcResponseReceiver = { onResponse() {}, onReset() {} };
 
+/** Every RPC request's timeout, one timer per distinct timeout value (see deadlines.ts). */
+const deadlines = new Deadlines();
+
 /**
- * One RPC request through the proxy: route on the frame's header map → cluster → host → the host's
- * multiplexed pool. The answer goes back with the downstream's own id; every failure becomes the
- * protocol's own error response (Bolt status, Dubbo status, ...). One-way requests do not wait.
+ * The RPC side of one proxy filter (a listener): its counters are resolved once, and one RouteRequest
+ * serves every routing (routing is synchronous), so that a request allocates little beyond its RpcCall.
  */
+export class RpcProxy {
+  readonly ctx: ProxyContext;
+  readonly total: Counter;
+  readonly timeouts: Counter;
+  readonly resets: Counter;
+  readonly retries: Counter;
+  #route = new RpcRouteRequest();
+
+  constructor(ctx: ProxyContext) {
+    this.ctx = ctx;
+    this.total = ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total');
+    this.timeouts = ctx.stats.counter(ctx.statPrefix + 'downstream_rq_timeout');
+    this.resets = ctx.stats.counter(ctx.statPrefix + 'upstream_rq_reset');
+    this.retries = ctx.stats.counter(ctx.statPrefix + 'upstream_rq_retry');
+  }
+
+  /**
+   * One RPC request through the proxy: route on the frame's header map → cluster → host → the host's
+   * multiplexed pool. The answer goes back with the downstream's own id; every failure becomes the
+   * protocol's own error response (Bolt status, Dubbo status, ...). One-way requests do not wait.
+   */
+  onRequest(server: XServerConnection, request: XFrame): void {
+    const ctx = this.ctx;
+    this.total.inc();
+    const routeRequest = this.#route;
+    routeRequest.headers = request.header;
+    let route;
+    try {
+      route = ctx.router.route(routeRequest);
+    } finally {
+      routeRequest.headers = RpcRouteRequest.NO_HEADERS;
+    }
+    if (!route) {
+      const unreadable = request.routingError;
+      return fail(ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
+    }
+    const action = route.action;
+    if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
+    const up = action.upstreamProtocol;
+    if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
+      // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
+      return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`);
+    }
+    const target = pickTarget(action);
+    const clusterName = target.name;
+    const cluster = ctx.clusters.get(clusterName);
+    if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
+    if (!cluster.resources.requests.tryAcquire()) {
+      return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`);
+    }
+    const call = new RpcCall(this, server, request, cluster, action.hashPolicy, target.metadataMatch);
+    const host = cluster.lb.chooseHost(call);
+    const pool = host?.pool(server.protocol);
+    if (!host || pool?.kind !== 'rpc') {
+      cluster.resources.requests.release();
+      if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
+      return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
+    }
+    if (request.isOneWay()) {
+      cluster.resources.requests.release();
+      pool.send(request, IGNORE);
+      return;
+    }
+    const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
+    call.send(host, pool);
+    if (timeoutMs > 0 && !call.done) deadlines.add(call, timeoutMs, call.startedAt);
+  }
+}
+
+const proxies = new WeakMap<ProxyContext, RpcProxy>();
+
+/** One RPC request through the proxy of `ctx` (see RpcProxy.onRequest). */
 export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, request: XFrame): void {
-  ctx.stats.inc(ctx.statPrefix + 'downstream_rq_total');
-  const route = ctx.router.route(rpcRouteRequest(request.header));
-  if (!route) {
-    const unreadable = request.routingError;
-    return fail(ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
-  }
-  const action = route.action;
-  if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
-  const up = action.upstreamProtocol;
-  if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
-    // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
-    return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`);
-  }
-  const target = pickTarget(action);
-  const clusterName = target.name;
-  const cluster = ctx.clusters.get(clusterName);
-  if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
-  if (!cluster.resources.requests.tryAcquire()) {
-    return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`);
-  }
-  const conn = server.connection;
-  const lbContext: LbContext = {
-    hashKey: hashKey(action.hashPolicy, request.header),
-    sourceAddress: conn.remoteAddress,
-    localAddress: conn.localAddress,
-    localPort: conn.localPort,
-    header: (name) => request.header.get(name),
-    metadataMatch: target.metadataMatch,
-  };
-  const host = cluster.lb.chooseHost(lbContext);
-  const pool = host?.pool(server.protocol);
-  if (!host || pool?.kind !== 'rpc') {
-    cluster.resources.requests.release();
-    if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
-    return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
-  }
-  if (request.isOneWay()) {
-    cluster.resources.requests.release();
-    pool.send(request, IGNORE);
-    return;
-  }
-  const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
-  const call = new RpcCall(ctx, server, request, cluster, lbContext);
-  call.send(host, pool);
-  if (timeoutMs > 0 && !call.done) call.startTimer(timeoutMs);
+  let p = proxies.get(ctx);
+  if (p === undefined) proxies.set(ctx, (p = new RpcProxy(ctx)));
+  p.onRequest(server, request);
 }
 
 function fail(ctx: ProxyContext, server: XServerConnection, request: XFrame, status: InternalStatus, message: string): void {
@@ -76,39 +111,67 @@ function fail(ctx: ProxyContext, server: XServerConnection, request: XFrame, sta
   server.localReply(request, status, message);
 }
 
-/** A request waiting for its upstream answer, a reset, or its timeout. */
-class RpcCall implements RpcResponseReceiver {
+/**
+ * A request waiting for its upstream answer, a reset, or its timeout (it is its own entry in the timeout
+ * list). It is also the LbContext its cluster's balancer gets: the fields are read only when a balancer
+ * asks (round robin never does).
+ */
+class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
   done = false;
-  #ctx: ProxyContext;
+  #proxy: RpcProxy;
   #server: XServerConnection;
   #request: XFrame;
   #cluster: Cluster;
-  #timer: NodeJS.Timeout | undefined;
+  #hashPolicy: HashPolicy | undefined;
+  #metadataMatch: MetadataMatch | undefined;
   #handle: RpcCallHandle | undefined;
   #host: Host | undefined;
   #startedAt = 0;
-  #retryHold = new BudgetHold();
+  /** The retry budget unit this request holds, if any. */
+  #retryUnit: Limit | undefined;
   /** Hosts whose connect failed for this request (the first one only, usually). */
   #tried: Host[] | undefined;
 
-  #lbContext: LbContext;
-
-  constructor(ctx: ProxyContext, server: XServerConnection, request: XFrame, cluster: Cluster, lbContext: LbContext) {
-    this.#ctx = ctx;
+  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame, cluster: Cluster, hashPolicy: HashPolicy | undefined, metadataMatch: MetadataMatch | undefined) {
+    super();
+    this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
     this.#cluster = cluster;
-    this.#lbContext = lbContext;
+    this.#hashPolicy = hashPolicy;
+    this.#metadataMatch = metadataMatch;
+  }
+
+  // LbContext, read by the balancers that need it
+  get hashKey(): string | undefined {
+    return hashKey(this.#hashPolicy, this.#request.header);
+  }
+  get sourceAddress(): string | undefined {
+    return this.#server.connection.remoteAddress;
+  }
+  get localAddress(): string | undefined {
+    return this.#server.connection.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#server.connection.localPort;
+  }
+  get header(): (name: string) => string | undefined {
+    const header = this.#request.header;
+    return (name) => header.get(name);
+  }
+  get metadataMatch(): MetadataMatch | undefined {
+    return this.#metadataMatch;
+  }
+
+  /** When the current try started (performance.now()). */
+  get startedAt(): number {
+    return this.#startedAt;
   }
 
   send(host: Host, pool: XConnectionPool): void {
     this.#host = host;
     this.#startedAt = host.requestStarted();
     this.#handle = pool.send(this.#request, this);
-  }
-
-  startTimer(ms: number): void {
-    this.#timer = setTimeout(() => this.#onTimeout(), ms);
   }
 
   onResponse(response: XFrame): void {
@@ -125,8 +188,18 @@ class RpcCall implements RpcResponseReceiver {
     else if (reason !== 'overflow' && reason !== 'local_reset') this.#outlier('gateway_error');
     if (reason === 'connection_failure' && this.#retry()) return;
     this.#finish();
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
+    this.#proxy.resets.inc();
     this.#server.localReply(this.#request, RESET_STATUS[reason], `upstream: ${reason}`);
+  }
+
+  /** The request's timeout. */
+  onDeadline(): void {
+    if (this.done) return;
+    this.#outlier('gateway_error');
+    this.#finish();
+    this.#handle?.cancel();
+    this.#proxy.timeouts.inc();
+    this.#server.localReply(this.#request, 'timeout', 'upstream request timeout');
   }
 
   /** Tell the cluster's outlier detector how this request went on its current host. */
@@ -143,35 +216,30 @@ class RpcCall implements RpcResponseReceiver {
     tried.push(failed);
     if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
     // the budget first: a retry not made must not move the load balancer on (round robin would skip a host)
-    if (!this.#retryHold.take(this.#cluster.resources.retries)) {
-      // as in MOSN and Envoy: counted, and the request gets the answer of its own failure
-      this.#ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_rq_retry_overflow`);
-      return false;
+    if (this.#retryUnit === undefined) {
+      const budget = this.#cluster.resources.retries;
+      if (!budget.tryAcquire()) {
+        // as in MOSN and Envoy: counted, and the request gets the answer of its own failure
+        this.#proxy.ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_rq_retry_overflow`);
+        return false;
+      }
+      this.#retryUnit = budget;
     }
-    const next = this.#cluster.retryHost(tried, this.#lbContext);
+    const next = this.#cluster.retryHost(tried, this);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
+    this.#proxy.retries.inc();
     this.send(next, pool);
     return true;
-  }
-
-  #onTimeout(): void {
-    this.#timer = undefined;
-    if (this.done) return;
-    this.#outlier('gateway_error');
-    this.#finish();
-    this.#handle?.cancel();
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
-    this.#server.localReply(this.#request, 'timeout', 'upstream request timeout');
   }
 
   #finish(): void {
     this.done = true;
     this.#cluster.resources.requests.release();
-    this.#retryHold.release();
+    this.#retryUnit?.release();
+    this.#retryUnit = undefined;
     this.#host?.requestEnded(this.#startedAt);
     this.#host = undefined;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.cancelDeadline();
   }
 }

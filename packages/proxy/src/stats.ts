@@ -1,16 +1,48 @@
+interface Cell {
+  value: number;
+}
+
+/**
+ * One named counter, resolved once (`Stats.counter`) so that a hot path bumps a number instead of building
+ * and looking up its name per request. It shows in the stats only once it was incremented.
+ */
+export class Counter {
+  readonly name: string;
+  #resolve: () => Cell;
+  #cell: Cell | undefined;
+  constructor(name: string, resolve: () => Cell) {
+    this.name = name;
+    this.#resolve = resolve;
+  }
+  inc(by = 1): void {
+    (this.#cell ??= this.#resolve()).value += by;
+  }
+}
+
 /** Named counters and gauges (`listener.<name>.downstream_rq_total`, ...); the admin API lists them. */
 export class Stats {
-  #values = new Map<string, number>();
+  #cells = new Map<string, Cell>();
   inc(name: string, by = 1): void {
-    this.#values.set(name, (this.#values.get(name) ?? 0) + by);
+    this.#cell(name).value += by;
   }
   set(name: string, value: number): void {
-    this.#values.set(name, value);
+    this.#cell(name).value = value;
   }
   get(name: string): number {
-    return this.#values.get(name) ?? 0;
+    return this.#cells.get(name)?.value ?? 0;
+  }
+  /** The counter `name`, for code that bumps it often. */
+  counter(name: string): Counter {
+    return new Counter(name, () => this.#cell(name));
   }
   snapshot(): Record<string, number> {
-    return Object.fromEntries([...this.#values.entries()].sort(([a], [b]) => (a < b ? -1 : 1)));
+    const entries: [string, number][] = [];
+    for (const [name, cell] of this.#cells) entries.push([name, cell.value]);
+    return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+  #cell(name: string): Cell {
+    let c = this.#cells.get(name);
+    if (c === undefined) this.#cells.set(name, (c = { value: 0 }));
+    return c;
   }
 }

@@ -11,6 +11,7 @@ import type { Connection } from '@mosn/protocol';
  */
 export function detachSocket(connection: Connection): Buffer[] {
   const socket = connection.socket;
+  connection.flushWrites(); // what mosn wrote goes out before anything the new owner writes
   socket.pause();
   socket.removeAllListeners('data');
   socket.removeAllListeners('end');

@@ -110,7 +110,7 @@ export class XClientConnection {
       this.#calls.set(id, receiver);
       if (request.isHeartbeat()) this.#heartbeatCalls.add(id);
     }
-    this.connection.write(...bytes);
+    this.connection.writeAll(bytes);
     return id;
   }
 

@@ -34,6 +34,19 @@ interface Waiting {
 
 const DONE: RpcCallHandle = { cancel() {} };
 
+/** The handle of a request sent on a connection (one small object, no closure). */
+class SentCall implements RpcCallHandle {
+  readonly #conn: XClientConnection;
+  readonly #id: number;
+  constructor(conn: XClientConnection, id: number) {
+    this.#conn = conn;
+    this.#id = id;
+  }
+  cancel(): void {
+    this.#conn.cancel(this.#id);
+  }
+}
+
 /**
  * A multiplexing pool to one host: many downstream requests share few upstream connections (default one).
  * A request waits for a connection at most as long as the connect timeout: if the dial fails, every
@@ -78,8 +91,7 @@ export class XConnectionPool {
         conn.send(request, undefined);
         return DONE;
       }
-      const id = conn.send(request, receiver);
-      return { cancel: () => conn.cancel(id) };
+      return new SentCall(conn, conn.send(request, receiver));
     }
     if (this.#waiting.length >= (this.#o.maxPendingRequests ?? 10_000) || !(this.#o.pendingLimit?.tryAcquire() ?? true)) {
       receiver.onReset('overflow');

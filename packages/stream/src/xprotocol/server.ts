@@ -104,7 +104,7 @@ export class XServerConnection {
       this.connection.close('now', 'protocol_error');
       return;
     }
-    this.connection.write(...bytes);
+    this.connection.writeAll(bytes);
   }
 
   #onFrame(frame: XFrame): void {
