@@ -105,6 +105,11 @@ describe('nghttp2 clients through mosn', () => {
     expect(stdout).toMatch(/x-version: 1\.1\n/);
     expect(stdout).toMatch(/x-host: h1\.test\n/);
     expect(stdout).toContain('h1 saw GET /a/b?c=d');
+    // The whole response came in one read: the body's DATA frame ends the stream, with no empty DATA frame
+    // (or trailers) after it.
+    const body = 'h1 saw GET /a/b?c=d';
+    expect(stdout).toMatch(new RegExp(`recv DATA frame <length=${body.length}, flags=0x01, stream_id=\\d+>`));
+    expect(stdout).not.toMatch(/recv DATA frame <length=0,/);
   });
 
   it('h2load -n 2000 -c 10 -m 10: every request succeeds through mosn to an h2c upstream', async () => {

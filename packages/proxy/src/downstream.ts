@@ -13,6 +13,7 @@ import {
   type StreamResetReason,
 } from '@mosn/stream';
 import { BudgetHold } from './circuit-breaker.js';
+import { Deadline, Deadlines } from './deadlines.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
@@ -20,9 +21,30 @@ import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from '
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
 import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ForwardAction, type Route, type RouterConfig } from './router.js';
 import type { RequestVars } from './variables.js';
-import type { Stats } from './stats.js';
+import type { Counter, Stats } from './stats.js';
 
 const UPGRADE = { upgrade: true } as const;
+
+/** Every HTTP request's route timeout, one timer per distinct timeout value (see deadlines.ts). */
+const deadlines = new Deadlines();
+
+/** A listener's per-request counters, resolved once per proxy context. */
+interface HttpCounters {
+  total: Counter;
+  resets: Counter;
+}
+const countersOf = new WeakMap<ProxyContext, HttpCounters>();
+function httpCounters(ctx: ProxyContext): HttpCounters {
+  let c = countersOf.get(ctx);
+  if (c === undefined) {
+    c = {
+      total: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total'),
+      resets: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_reset'),
+    };
+    countersOf.set(ctx, c);
+  }
+  return c;
+}
 
 /** What every request of one proxy filter shares. */
 export interface ProxyContext {
@@ -39,7 +61,7 @@ export interface ProxyContext {
  * Every failure becomes a local reply in the downstream protocol (404 no route, 502 no healthy upstream
  * or upstream failure, 503 overflow, 504 timeout for HTTP).
  */
-export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
+export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead> {
   #ctx: ProxyContext;
   #down: ServerStream;
   #up: ClientStream | undefined;
@@ -62,7 +84,6 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   /** Which upstream attempt is current: events of an earlier attempt's stream are ignored. */
   #attempt = 0;
   #requestEnded = false;
-  #timer: NodeJS.Timeout | undefined;
   #unpipe: Array<() => void> = [];
   #readPaused = false;
   #done = false;
@@ -78,9 +99,10 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
 
   constructor(ctx: ProxyContext, down: ServerStream) {
+    super();
     this.#ctx = ctx;
     this.#down = down;
-    ctx.stats.inc(ctx.statPrefix + 'downstream_rq_total');
+    httpCounters(ctx).total.inc();
     this.#upstreamReceiver = this.#receiver(0);
   }
 
@@ -159,7 +181,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     let tryMs = timeoutHeader(headers.get(TRY_TIMEOUT_HEADER)) ?? retry?.tryTimeoutMs ?? 0;
     if (globalMs > 0 && tryMs >= globalMs) tryMs = 0;
     this.#tryTimeoutMs = tryMs;
-    if (globalMs > 0) this.#timer = setTimeout(() => this.#onTimeout(), globalMs);
+    if (globalMs > 0) deadlines.add(this, globalMs);
     if (retry && retry.numRetries > 0 && (retry.onReset || retry.retryStatus)) {
       this.#retry = retry;
       this.#retriesLeft = retry.numRetries;
@@ -222,7 +244,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   /** The downstream went away. */
   onReset(_reason: StreamResetReason): void {
     if (this.#done) return;
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_reset');
+    httpCounters(this.#ctx).resets.inc();
     this.#finish();
     this.#poolHandle?.cancel();
     this.#up?.reset('local_reset');
@@ -443,8 +465,8 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
     }
   }
 
-  #onTimeout(): void {
-    this.#timer = undefined;
+  /** The route timeout (global, over every try) is up. */
+  onDeadline(): void {
     if (this.#done) return;
     this.#outlier('gateway_error');
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
@@ -472,10 +494,7 @@ export class DownstreamRequest implements StreamReceiver<HttpRequestHead> {
   }
 
   #clearTimer(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.cancelDeadline();
   }
 
   #finish(): void {

@@ -193,6 +193,27 @@ describe('Http2ServerConnection', () => {
     expect(r.trailers?.['x-got-trailer']).toBe('tv');
   });
 
+  it('sends response headers held for a body in the same task at the end of the task, before a later body', async () => {
+    let gotHeaders!: () => void;
+    const clientHasHeaders = new Promise<void>((r) => (gotHeaders = r));
+    const { port } = await h2Server((stream) => {
+      stream.sendHeaders({ status: 200, headers: new HttpHeaders(['x-a', '1']) }, false);
+      // the body only once the client has the headers: headers held until a body would never come
+      void clientHasHeaders.then(() => {
+        stream.sendData(Buffer.from('late '), false);
+        stream.sendData(Buffer.from('body'), true);
+      });
+    });
+    const c = client(port);
+    const req = c.request({ ':path': '/slow' });
+    req.once('response', () => gotHeaders());
+    const r = await exchange(req);
+    expect(r.headers[':status']).toBe(200);
+    expect(r.headers['x-a']).toBe('1');
+    expect(r.body.toString()).toBe('late body');
+    expect(r.rstCode).toBe(0);
+  });
+
   it('answers a local reply with the mapped status, and a gRPC request with grpc-status', async () => {
     const { port } = await h2Server((stream) => stream.sendLocalReply('no_healthy_upstream', 'no healthy upstream ü'));
     const c = client(port);

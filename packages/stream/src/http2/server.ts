@@ -12,6 +12,7 @@ import { H2StreamIo, resetCode } from './stream-io.js';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_REFUSED_STREAM, NGHTTP2_INTERNAL_ERROR, NGHTTP2_NO_ERROR } = constants;
 const CONTINUE_100 = { ':status': 100 };
+const NOOP = (): void => {};
 /** How often a session is checked for having been ended by nghttp2 (a protocol error in what the peer sent). */
 const ENDED_CHECK_MS = 250;
 /** After a graceful close (idle), how long the peer has to let the connection go before it is destroyed. */
@@ -141,7 +142,7 @@ export class Http2ServerConnection {
   }
 
   #onStream(stream: ServerHttp2Stream, flags: number, raw: string[]): void {
-    stream.on('error', () => {}); // reported by 'close' (rstCode)
+    stream.on('error', NOOP); // reported by 'close' (rstCode)
     if (this.#draining) {
       stream.close(NGHTTP2_REFUSED_STREAM);
       return;
@@ -168,6 +169,14 @@ export class Http2ServerStream implements ServerStream {
   /** `expect: 100-continue` with a body to come: the client may wait for a 100 before sending it. */
   #expectContinue = false;
   #continueSent = false;
+  /**
+   * Response headers not sent yet, and the body chunks that came after them: they wait for the end of the
+   * current task, so that a body that ends in the same task (an HTTP/1 upstream's whole response in one
+   * read) goes on a stream opened without `waitForTrailers`: END_STREAM on the last DATA frame, no
+   * 'wantTrailers' round trip, no empty DATA frame. What is held is bounded by what one task delivers.
+   */
+  #pendingHead: HttpResponseHead | undefined;
+  #pendingBody: Buffer[] | undefined;
 
   constructor(owner: Http2ServerConnection, stream: ServerHttp2Stream, request: HttpRequestHead) {
     this.#owner = owner;
@@ -232,29 +241,64 @@ export class Http2ServerStream implements ServerStream {
   sendHeaders(head: HttpResponseHead, endStream: boolean): void {
     if (this.#responseStarted || this.#reset) return;
     this.#responseStarted = true;
-    const end = endStream || this.request.method === 'HEAD' || statusHasNoBody(head.status);
+    if (endStream || this.request.method === 'HEAD' || statusHasNoBody(head.status)) {
+      this.#respond(head, true, false);
+      return;
+    }
+    this.#pendingHead = head;
+    queueMicrotask(() => this.#flushHead());
+  }
+
+  /** The response headers, if still held: the body goes on in later tasks (or trailers follow). */
+  #flushHead(): boolean {
+    const head = this.#pendingHead;
+    if (head === undefined) return !this.#reset;
+    const body = this.#pendingBody;
+    this.#pendingHead = this.#pendingBody = undefined;
+    if (this.#reset || !this.#respond(head, false, true)) return false;
+    if (body !== undefined) for (const chunk of body) this.#io.write(chunk, false);
+    return true;
+  }
+
+  #respond(head: HttpResponseHead, end: boolean, waitForTrailers: boolean): boolean {
     try {
-      this.#stream.respond(h2ResponseHeaders(head), { endStream: end, waitForTrailers: !end });
+      this.#stream.respond(h2ResponseHeaders(head), { endStream: end, waitForTrailers });
     } catch (err) {
       // Fields HTTP/2 cannot carry (a repeated single-value field, a bad character): nothing was sent.
       this.connection.log.debug({ err: { message: (err as Error).message } }, 'response headers rejected by HTTP/2');
       this.reset('protocol_error');
-      return;
+      return false;
     }
     if (end) {
       this.#io.endedWithHeaders();
       this.#responseEnded();
     }
+    return true;
   }
 
   sendData(chunk: Buffer, endStream: boolean): void {
     if (this.#reset) return;
+    const head = this.#pendingHead;
+    if (head !== undefined) {
+      if (!endStream) {
+        if (chunk.length > 0) (this.#pendingBody ??= []).push(chunk);
+        return;
+      }
+      const body = this.#pendingBody;
+      this.#pendingHead = this.#pendingBody = undefined;
+      if (body === undefined && chunk.length === 0) {
+        this.#respond(head, true, false);
+        return;
+      }
+      if (!this.#respond(head, false, false)) return;
+      if (body !== undefined) for (const c of body) this.#io.write(c, false);
+    }
     this.#io.write(chunk, endStream);
     if (endStream) this.#responseEnded();
   }
 
   sendTrailers(trailers: HttpHeaders): void {
-    if (this.#reset) return;
+    if (this.#reset || !this.#flushHead()) return;
     this.#io.endWithTrailers(h2Trailers(trailers));
     this.#responseEnded();
   }
@@ -293,6 +337,7 @@ export class Http2ServerStream implements ServerStream {
   reset(reason: StreamResetReason): void {
     if (this.#reset) return;
     this.#reset = true;
+    this.#pendingHead = this.#pendingBody = undefined;
     this.#io.reset(resetCode(reason));
   }
 

@@ -44,9 +44,10 @@ export class H2StreamIo implements StreamFlow {
   #listener: ((above: boolean) => void) | undefined;
   #above = false;
   #outEnded = false;
-  #outTrailers: OutgoingHttpHeaders | undefined;
   #inTrailers: HttpHeaders | undefined;
   #inEnded = false;
+  /** 'drain' and 'finish' are listened to (from the first write over the watermark on). */
+  #watchingDrain = false;
 
   /**
    * Start moving bytes on `stream`. `inEnded`: the incoming message ended with its headers. `onThrow` gets
@@ -55,9 +56,9 @@ export class H2StreamIo implements StreamFlow {
   attach(stream: Http2Stream, sink: InboundSink, inEnded: boolean, onThrow: (err: unknown) => void): void {
     this.#stream = stream;
     this.#inEnded = inEnded;
-    stream.on('wantTrailers', () => stream.sendTrailers(this.#outTrailers ?? {}));
-    stream.on('drain', () => this.#setAbove(false));
-    stream.on('finish', () => this.#setAbove(false)); // after end() there is no 'drain'
+    // 'wantTrailers' is listened to only when there are trailers (with no listener Node sends an empty
+    // trailing HEADERS frame itself); 'drain' / 'finish' only once a write went over the watermark: fewer
+    // listeners to add per stream.
     stream.on('trailers', (_h: unknown, _f: unknown, raw: string[]) => (this.#inTrailers = new HttpHeaders(raw)));
     stream.on('data', (chunk: Buffer) => {
       if (this.#inEnded) return;
@@ -106,7 +107,14 @@ export class H2StreamIo implements StreamFlow {
       this.#outEnded = true;
       if (chunk.length > 0) s.end(chunk);
       else s.end();
-    } else if (chunk.length > 0 && !s.write(chunk)) this.#setAbove(true);
+    } else if (chunk.length > 0 && !s.write(chunk)) {
+      if (!this.#watchingDrain) {
+        this.#watchingDrain = true;
+        s.on('drain', () => this.#setAbove(false));
+        s.on('finish', () => this.#setAbove(false)); // after end() there is no 'drain'
+      }
+      this.#setAbove(true);
+    }
   }
 
   /** End the outgoing message with trailers. */
@@ -114,7 +122,7 @@ export class H2StreamIo implements StreamFlow {
     const s = this.#stream;
     if (!s || this.#outEnded || s.destroyed) return;
     this.#outEnded = true;
-    this.#outTrailers = trailers;
+    s.on('wantTrailers', () => s.sendTrailers(trailers));
     s.end();
   }
 
