@@ -55,7 +55,7 @@ export function port(a: Address): number {
   return a.port;
 }
 
-/** A listener with one `proxy` filter (HTTP/1) and one router, plus the clusters given. */
+/** A listener `l` with one `proxy` filter (HTTP/1 unless `downstreamProtocol` says otherwise) and one router `r`, plus the clusters given. */
 export function httpProxyConfig(opts: {
   routes: unknown[];
   clusters?: unknown[];

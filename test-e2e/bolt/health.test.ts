@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cleanupAfterEach, cluster, port, startMosn } from '../helpers.js';
+import { cleanupAfterEach, cluster, httpProxyConfig, port, startMosn } from '../helpers.js';
 import { rpcClient, SERVICE, startRpcServer, testMethods, type TestClient, type TestServer, waitFor } from './peers.js';
 
 // Host health over Bolt, with sofa-rpc-node servers and client through mosn: the active heartbeat check
@@ -10,26 +10,8 @@ const cleanups = cleanupAfterEach();
 
 const anyService = { headers: [{ name: 'service', value: '.*', regex: true }] };
 
-function boltConfig(clusters: unknown[]): unknown {
-  return {
-    servers: [
-      {
-        default_log_path: 'stderr',
-        default_log_level: 'ERROR',
-        routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routers: [{ match: anyService, route: { cluster_name: 'c' } }] }] }],
-        listeners: [
-          {
-            name: 'l',
-            address: '127.0.0.1:0',
-            bind_port: true,
-            filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'bolt', upstream_protocol: 'bolt', router_config_name: 'r' } }] }],
-          },
-        ],
-      },
-    ],
-    cluster_manager: { clusters },
-  };
-}
+const boltConfig = (clusters: unknown[]): unknown =>
+  httpProxyConfig({ downstreamProtocol: 'bolt', upstreamProtocol: 'bolt', routes: [{ match: anyService, route: { cluster_name: 'c' } }], clusters });
 
 async function server(name: string, opts: Parameters<typeof startRpcServer>[1] = {}): Promise<TestServer> {
   const s = await startRpcServer(name, opts);

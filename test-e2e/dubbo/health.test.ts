@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Mosn } from 'mosn';
-import { cleanupAfterEach, cluster, port, startMosn } from '../helpers.js';
+import { cleanupAfterEach, cluster, httpProxyConfig, port, startMosn } from '../helpers.js';
 import { dubboConsumer, java, startProvider, type TestConsumer, type TestProvider, waitFor } from './peers.js';
 
 // Active health checks of a Dubbo cluster with the protocol's own heartbeat (`health_check.protocol: "dubbo"`),
@@ -11,26 +11,8 @@ const cleanups = cleanupAfterEach();
 
 const anyService = { headers: [{ name: 'service', value: '.*', regex: true }] };
 
-function dubboConfig(clusters: unknown[]): unknown {
-  return {
-    servers: [
-      {
-        default_log_path: 'stderr',
-        default_log_level: 'ERROR',
-        routers: [{ router_config_name: 'r', virtual_hosts: [{ name: 'vh', domains: ['*'], routers: [{ match: anyService, route: { cluster_name: 'c' } }] }] }],
-        listeners: [
-          {
-            name: 'l',
-            address: '127.0.0.1:0',
-            bind_port: true,
-            filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'dubbo', router_config_name: 'r' } }] }],
-          },
-        ],
-      },
-    ],
-    cluster_manager: { clusters },
-  };
-}
+const dubboConfig = (clusters: unknown[]): unknown =>
+  httpProxyConfig({ downstreamProtocol: 'dubbo', routes: [{ match: anyService, route: { cluster_name: 'c' } }], clusters });
 
 async function provider(name: string, p?: number): Promise<TestProvider> {
   const t = await startProvider(name, p === undefined ? {} : { port: p });
