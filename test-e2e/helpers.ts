@@ -107,6 +107,20 @@ export function httpProxyConfig(opts: {
   };
 }
 
+/**
+ * One mosn hop, stopped by `cleanups`: listener `l` speaking `downstream`, every request to cluster `c` at
+ * 127.0.0.1:upstreamPort spoken to in `upstream`. Returns the listener's port.
+ */
+export async function proxyHop(downstream: string, upstream: string, upstreamPort: number, cleanups: Array<() => unknown>): Promise<number> {
+  const config = httpProxyConfig({
+    downstreamProtocol: downstream,
+    upstreamProtocol: upstream,
+    routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }],
+    clusters: [cluster('c', [`127.0.0.1:${upstreamPort}`])],
+  });
+  return (await startMosnWithCleanup(config, cleanups)).p;
+}
+
 export function cluster(name: string, hosts: string[], extra: Record<string, unknown> = {}): unknown {
   return { name, type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: hosts.map((address) => ({ address })), ...extra };
 }

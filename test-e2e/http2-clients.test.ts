@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { H2CClient } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, cluster, httpBackend, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
+import { cleanupAfterEach, httpBackend, proxyHop, requireTool } from './helpers.js';
 
 /*
  * mosn driven by nghttp2's own clients: `nghttp` (one verbose exchange, HTTP/2 prior knowledge) and `h2load`
@@ -18,18 +18,7 @@ const run = promisify(execFile);
 const cleanups = cleanupAfterEach();
 
 /** mosn with one listener (`downstream`) and cluster `c` at 127.0.0.1:upstreamPort spoken to in `upstream`. */
-async function proxy(downstream: string, upstream: 'Http1' | 'Http2', upstreamPort: number): Promise<number> {
-  const mosn = await startMosn(
-    httpProxyConfig({
-      downstreamProtocol: downstream,
-      upstreamProtocol: upstream,
-      routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }],
-      clusters: [cluster('c', [`127.0.0.1:${upstreamPort}`])],
-    }),
-  );
-  cleanups.push(() => mosn.stop(0));
-  return port(mosn.listenerAddress('l'));
-}
+const proxy = (downstream: string, upstream: 'Http1' | 'Http2', upstreamPort: number): Promise<number> => proxyHop(downstream, upstream, upstreamPort, cleanups);
 
 /** A node:http2 (h2c) upstream: 201, `x-seen` = what it got, body `got <body> on <path>`; counts requests. */
 async function h2Echo() {

@@ -4,7 +4,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, cluster, get, httpBackend, httpProxyConfig, port, requireTool, startMosn } from './helpers.js';
+import { cleanupAfterEach, get, httpBackend, proxyHop, requireTool } from './helpers.js';
 
 /*
  * The service-mesh shape: client → mosn (client side) → mosn (server side) → server, each mosn a separate
@@ -17,18 +17,7 @@ const run = promisify(execFile);
 const cleanups = cleanupAfterEach();
 
 /** One mosn: listener `l` speaking `down`, forwarding in `up` to 127.0.0.1:upstreamPort. Returns its port. */
-async function hop(down: 'Http1' | 'Http2' | 'Auto', up: 'Http1' | 'Http2', upstreamPort: number): Promise<number> {
-  const mosn = await startMosn(
-    httpProxyConfig({
-      downstreamProtocol: down,
-      upstreamProtocol: up,
-      routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }],
-      clusters: [cluster('c', [`127.0.0.1:${upstreamPort}`])],
-    }),
-  );
-  cleanups.push(() => mosn.stop(0));
-  return port(mosn.listenerAddress('l'));
-}
+const hop = (down: 'Http1' | 'Http2' | 'Auto', up: 'Http1' | 'Http2', upstreamPort: number): Promise<number> => proxyHop(down, up, upstreamPort, cleanups);
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const BIG = Buffer.alloc(1024 * 1024 + 17, 'z');
