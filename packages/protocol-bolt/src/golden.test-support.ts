@@ -20,3 +20,5 @@ export const decodeBytes = driver.once.bind(driver);
 export const decodeOne = driver.one.bind(driver);
 /** Feed `bytes` in chunks of `size`, decoding after each; returns every result that was not undefined. */
 export const feedInChunks = driver.chunked.bind(driver);
+/** Exactly one frame from a copy of `bytes` in an exclusive IoBuffer, as a connection's reads are (patchable in place). */
+export const decodeOwned = driver.owned.bind(driver);

@@ -1,21 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { IoBuffer, MosnError } from '@mosn/protocol';
+import { MosnError } from '@mosn/protocol';
 import { describe, expect, it } from 'vitest';
 import { buildFrame, encodeRequestBody } from './builder.js';
 import { dubboCodec } from './codec.js';
-import { decodeFrame } from './decoder.js';
 import { encodeFrame } from './encoder.js';
-import type { DubboFrame } from './frame.js';
-import { LIMITS, decodeOne, golden } from './golden.test-support.js';
-
-/** Decode one frame from a copy of `bytes` in an exclusive IoBuffer, as a connection's reads are. */
-function decodeOwned(bytes: Buffer): DubboFrame {
-  const buffer = new IoBuffer({ exclusive: true });
-  buffer.append(Buffer.from(bytes));
-  const f = decodeFrame(buffer, LIMITS);
-  if (f === undefined || !('raw' in f)) throw new Error('expected a frame');
-  return f;
-}
+import { decodeOne, decodeOwned, golden } from './golden.test-support.js';
 
 describe('encodeFrame', () => {
   it('returns the decoded bytes themselves when the id is unchanged', () => {

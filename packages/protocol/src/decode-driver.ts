@@ -33,6 +33,18 @@ export class DecodeDriver<F> {
     return result;
   }
 
+  /**
+   * Exactly one frame from a copy of `bytes` in an exclusive IoBuffer, as a connection's reads are: the codec may
+   * patch such a frame's bytes in place (see docs/new-protocol.md).
+   */
+  owned(bytes: Buffer, options = this.options): F {
+    const buffer = new IoBuffer({ exclusive: true });
+    buffer.append(Buffer.from(bytes));
+    const result = this.#decode(buffer, options);
+    if (result === undefined || isDecodeError(result)) throw new Error(`expected a frame, got ${describe(result)}`);
+    return result;
+  }
+
   /** Feed `bytes` in chunks of `size`, decoding after each; every result that was not undefined, up to the first error. */
   chunked(bytes: Buffer, size: number, options = this.options): (F | DecodeError)[] {
     const buffer = new IoBuffer();
