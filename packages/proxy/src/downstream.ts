@@ -28,22 +28,17 @@ const UPGRADE = { upgrade: true } as const;
 /** Every HTTP request's route timeout, one timer per distinct timeout value (see deadlines.ts). */
 const deadlines = new Deadlines();
 
-/** A listener's per-request counters, resolved once per proxy context. */
-interface HttpCounters {
+/** A listener's per-request HTTP counters, resolved once per proxy filter (ProxyFilterFactory.http). */
+export interface HttpCounters {
   total: Counter;
   resets: Counter;
 }
-const countersOf = new WeakMap<ProxyContext, HttpCounters>();
-function httpCounters(ctx: ProxyContext): HttpCounters {
-  let c = countersOf.get(ctx);
-  if (c === undefined) {
-    c = {
-      total: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total'),
-      resets: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_reset'),
-    };
-    countersOf.set(ctx, c);
-  }
-  return c;
+
+export function httpCounters(ctx: ProxyContext): HttpCounters {
+  return {
+    total: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total'),
+    resets: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_reset'),
+  };
 }
 
 /** What every request of one proxy filter shares. */
@@ -63,6 +58,7 @@ export interface ProxyContext {
  */
 export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead> {
   #ctx: ProxyContext;
+  #counters: HttpCounters;
   #down: ServerStream;
   #up: ClientStream | undefined;
   #poolHandle: PoolHandle | undefined;
@@ -98,11 +94,12 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #tried: Host[] | undefined;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
 
-  constructor(ctx: ProxyContext, down: ServerStream) {
+  constructor(ctx: ProxyContext, down: ServerStream, counters: HttpCounters = httpCounters(ctx)) {
     super();
     this.#ctx = ctx;
     this.#down = down;
-    httpCounters(ctx).total.inc();
+    this.#counters = counters;
+    counters.total.inc();
     this.#upstreamReceiver = this.#receiver(0);
   }
 
@@ -244,7 +241,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** The downstream went away. */
   onReset(_reason: StreamResetReason): void {
     if (this.#done) return;
-    httpCounters(this.#ctx).resets.inc();
+    this.#counters.resets.inc();
     this.#finish();
     this.#poolHandle?.cancel();
     this.#up?.reset('local_reset');

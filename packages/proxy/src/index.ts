@@ -43,7 +43,7 @@ export { DownstreamRequest, type ProxyContext } from './downstream.js';
 export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 export * from './lb/index.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
-export { RpcProxy, proxyRpcRequest } from './rpc-request.js';
+export { RpcProxy } from './rpc-request.js';
 export { Registry } from './registry.js';
 export {
   DEFAULT_ROUTE_TIMEOUT_MS,

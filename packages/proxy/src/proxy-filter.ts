@@ -10,7 +10,7 @@ import {
   type ProtocolEntry,
   type ReadFilter,
 } from '@mosn/stream';
-import { DownstreamRequest, type ProxyContext } from './downstream.js';
+import { DownstreamRequest, httpCounters, type HttpCounters, type ProxyContext } from './downstream.js';
 import { RpcProxy } from './rpc-request.js';
 
 export interface ProxyFilterConfig {
@@ -41,6 +41,7 @@ export class ProxyFilterFactory implements NetworkFilterFactory {
   readonly config: ProxyFilterConfig;
   readonly context: ProxyContext;
   #rpc: RpcProxy | undefined;
+  #http: HttpCounters | undefined;
   constructor(config: ProxyFilterConfig, context: ProxyContext) {
     this.config = config;
     this.context = context;
@@ -48,6 +49,10 @@ export class ProxyFilterFactory implements NetworkFilterFactory {
   /** What this listener's RPC requests share (made on the first RPC connection). */
   get rpc(): RpcProxy {
     return (this.#rpc ??= new RpcProxy(this.context));
+  }
+  /** This listener's HTTP request counters (resolved on the first HTTP connection). */
+  get http(): HttpCounters {
+    return (this.#http ??= httpCounters(this.context));
   }
   createFilterChain(connection: Connection): void {
     connection.addReadFilter(new ProxyFilter(this, connection));
@@ -97,7 +102,7 @@ class ProxyFilter implements ReadFilter {
       case 'http1':
         return new Http1ServerConnection(
           this.#conn,
-          { onNewStream: (stream) => new DownstreamRequest(ctx, stream) },
+          { onNewStream: (stream) => new DownstreamRequest(ctx, stream, this.#factory.http) },
           {
             ...(this.#factory.config.maxHeaderSize !== undefined ? { maxHeaderSize: this.#factory.config.maxHeaderSize } : {}),
             ...(this.#factory.config.requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs: this.#factory.config.requestHeadersTimeoutMs } : {}),
@@ -117,7 +122,7 @@ class ProxyFilter implements ReadFilter {
       case 'http2':
         return new Http2ServerConnection(
           this.#conn,
-          { onNewStream: (stream) => new DownstreamRequest(ctx, stream) },
+          { onNewStream: (stream) => new DownstreamRequest(ctx, stream, this.#factory.http) },
           {
             onProtocolError: (err) => {
               ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');

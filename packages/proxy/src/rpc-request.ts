@@ -97,15 +97,6 @@ export class RpcProxy {
   }
 }
 
-const proxies = new WeakMap<ProxyContext, RpcProxy>();
-
-/** One RPC request through the proxy of `ctx` (see RpcProxy.onRequest). */
-export function proxyRpcRequest(ctx: ProxyContext, server: XServerConnection, request: XFrame): void {
-  let p = proxies.get(ctx);
-  if (p === undefined) proxies.set(ctx, (p = new RpcProxy(ctx)));
-  p.onRequest(server, request);
-}
-
 function fail(ctx: ProxyContext, server: XServerConnection, request: XFrame, status: InternalStatus, message: string): void {
   ctx.stats.inc(`${ctx.statPrefix}downstream_rq_${status}`);
   server.localReply(request, status, message);
