@@ -18,8 +18,19 @@ import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
+import type { ClusterSpec, RouterSpec } from './config/types.js';
 
-/** What a network filter's config reader may look at while it checks and builds. */
+/** What a network filter's config reader may look at: the rest of the config, already read. */
+export interface FilterReadContext {
+  readonly extensions: Extensions;
+  /** The config's clusters by name (read before listeners). */
+  readonly clusters: ReadonlyMap<string, ClusterSpec>;
+  /** The config's routers by name (read before listeners). */
+  readonly routers: ReadonlyMap<string, RouterSpec>;
+  readonly listenerName: string;
+}
+
+/** What building a filter of a running listener may use: the live clusters, routers and stats. */
 export interface FilterBuildContext {
   readonly clusters: ClusterManager;
   readonly routers: RouterManager;
@@ -30,17 +41,22 @@ export interface FilterBuildContext {
 }
 
 /**
- * A network filter type (`filter_chains[].filters[].type`). `create` reads and checks the filter's
- * `config` (problems go to the reader, with their JSON paths) and returns the per-listener factory.
+ * A network filter type (`filter_chains[].filters[].type`), in two steps as every config section: `read` checks the
+ * filter's `config` (problems go to the reader, with their JSON paths) and returns a plain config value (no live
+ * object); `build` makes the per-listener factory from that value when the listener is applied. Live objects
+ * (clusters, routers) are looked up by name through the managers, so a filter is not rebuilt when they change.
  */
-export interface NetworkFilterExtension {
-  create(config: ConfigReader, ctx: FilterBuildContext): NetworkFilterFactory | undefined;
+export interface NetworkFilterExtension<C = unknown> {
+  read(config: ConfigReader, ctx: FilterReadContext): C | undefined;
+  build(config: C, ctx: FilterBuildContext): NetworkFilterFactory;
+  /** The clusters and routers a config value names (a change that removes one of them is refused). */
+  references?(config: C): { clusters?: readonly string[]; routers?: readonly string[] };
 }
 
 /** The extension registries of one runtime instance. */
 export interface Extensions {
   readonly protocols: ProtocolRegistry;
-  readonly networkFilters: Registry<NetworkFilterExtension>;
+  readonly networkFilters: Registry<NetworkFilterExtension<any>>;
   readonly loadBalancers: Registry<LoadBalancerFactory>;
   readonly clusterTypes: Registry<true>;
   /** Upstream connection pools by protocol name (lowercase). */
@@ -58,7 +74,8 @@ export function defaultExtensions(): Extensions {
   protocols.registerCodec(boltv2Codec);
   protocols.registerCodec(dubboCodec);
 
-  const networkFilters = new Registry<NetworkFilterExtension>('network filter');
+  // each filter type has its own config value type
+  const networkFilters = new Registry<NetworkFilterExtension<any>>('network filter');
   networkFilters.register('proxy', proxyFilter);
   networkFilters.register('tcp_proxy', tcpProxyFilter);
 

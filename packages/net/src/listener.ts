@@ -84,6 +84,14 @@ export class Listener {
     });
   }
 
+  /**
+   * New filter chain, buffer limit and idle timeout for the connections accepted from now on; connections already
+   * open keep the filters they were given (a live config change of this listener).
+   */
+  update(options: Pick<ListenerOptions, 'filterChain' | 'bufferLimit' | 'idleTimeoutMs'>): void {
+    this.#options = { ...this.#options, ...options };
+  }
+
   /** Stop accepting new connections (the socket is unbound at once); existing ones go on. */
   stopAccepting(): void {
     const server = this.#server;

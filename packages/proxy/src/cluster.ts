@@ -282,13 +282,17 @@ export class Cluster {
       h.retire();
       if (h.activeConnections > 0) this.#draining.add(h);
     }
+    this.#startDrainSweep();
+    for (const l of this.#listeners) l(added, removed);
+    return true;
+  }
+
+  #startDrainSweep(): void {
     if (this.#draining.size > 0 && this.#drainTimer === undefined) {
       // Some pools close a busy connection only when asked again after its requests ended (RPC pools).
       this.#drainTimer = setInterval(() => this.#sweepDraining(), DRAIN_SWEEP_MS);
       this.#drainTimer.unref();
     }
-    for (const l of this.#listeners) l(added, removed);
-    return true;
   }
 
   #buildLb(): LoadBalancer {
@@ -332,6 +336,29 @@ export class Cluster {
     const f = this.#poolFactories.get(protocol.toLowerCase());
     if (f) return f(host, this);
     throw new Error(`no upstream connection pool for protocol ${protocol}`);
+  }
+
+  /**
+   * The cluster left the config (or was replaced by a rebuilt one): its host source and checks stop, its hosts'
+   * pools drain (requests in flight finish; idle connections close now, busy ones once answered).
+   */
+  retire(): void {
+    this.hostSource?.stop();
+    this.healthChecker?.stop();
+    this.outlierDetector?.stop();
+    for (const h of this.#hosts) {
+      h.retire();
+      if (h.activeConnections > 0) this.#draining.add(h);
+    }
+    this.#startDrainSweep();
+  }
+
+  /** Upstream connections still open over every host, current and removed. */
+  get activeConnections(): number {
+    let n = 0;
+    for (const h of this.#hosts) n += h.activeConnections;
+    for (const h of this.#draining) n += h.activeConnections;
+    return n;
   }
 
   close(): void {
@@ -382,8 +409,15 @@ export const http1PoolFactory: PoolFactory = (host, cluster) => {
 export class ClusterManager {
   #clusters = new Map<string, Cluster>();
 
+  /** Add a cluster, or replace the one of its name (requests from now on get the new one). */
   add(cluster: Cluster): void {
     this.#clusters.set(cluster.name, cluster);
+  }
+  /** Take a cluster out (requests from now on do not find it); the caller retires or closes it. */
+  remove(name: string): Cluster | undefined {
+    const c = this.#clusters.get(name);
+    this.#clusters.delete(name);
+    return c;
   }
   get(name: string): Cluster | undefined {
     return this.#clusters.get(name);

@@ -19,7 +19,7 @@ import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
-import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ForwardAction, type Route, type RouterConfig } from './router.js';
+import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ForwardAction, type Route, type RouterHandle } from './router.js';
 import type { RequestVars } from './variables.js';
 import type { Counter, Stats } from './stats.js';
 
@@ -44,7 +44,8 @@ export function httpCounters(ctx: ProxyContext): HttpCounters {
 /** What every request of one proxy filter shares. */
 export interface ProxyContext {
   readonly clusters: ClusterManager;
-  readonly router: RouterConfig;
+  /** The listener's router: a request reads `current` once (a reload replaces it between requests). */
+  readonly router: RouterHandle;
   readonly upstreamProtocol: string;
   readonly stats: Stats;
   /** Stats prefix of the listener (`listener.<name>.`). */
@@ -129,7 +130,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#requestEnded = endStream;
     // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
     if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
-    const route = this.#ctx.router.route(httpRouteRequest(head, () => this.#vars()));
+    const route = this.#ctx.router.current?.route(httpRouteRequest(head, () => this.#vars()));
     if (!route) return this.#localReply('no_route', 'no route matched');
     const action = route.action;
     if (action.kind === 'direct') {

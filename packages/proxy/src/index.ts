@@ -48,6 +48,7 @@ export { Registry } from './registry.js';
 export {
   DEFAULT_ROUTE_TIMEOUT_MS,
   RouterConfig,
+  RouterHandle,
   RouterManager,
   hashKey,
   httpRouteRequest,

@@ -146,12 +146,16 @@ export const DEFAULT_ROUTE_TIMEOUT_MS = 60_000;
  */
 export class RouterConfig {
   readonly name: string;
+  readonly virtualHosts: readonly VirtualHost[];
   #exact = new Map<string, VirtualHost>();
   #suffixes: Array<{ suffix: string; vh: VirtualHost }> = [];
   #default: VirtualHost | undefined;
 
-  constructor(name: string, virtualHosts: VirtualHost[], changes: HeaderChanges = {}) {
+  /** The virtual hosts as given (routes are copied with their header edits: the given values are not changed). */
+  constructor(name: string, given: readonly VirtualHost[], changes: HeaderChanges = {}) {
     this.name = name;
+    const virtualHosts = given.map((vh) => ({ ...vh, routes: vh.routes.map((r) => ({ ...r })) }));
+    this.virtualHosts = virtualHosts;
     for (const vh of virtualHosts) {
       for (const r of vh.routes) {
         const req = HeaderEdits.of([r.requestHeaders, vh.requestHeaders, changes.requestHeaders]);
@@ -280,16 +284,39 @@ export function httpRouteRequest(head: HttpRequestHead, vars?: () => RequestVars
   };
 }
 
-/** Every router config by `router_config_name`. */
+/**
+ * A router by name, as the proxy filters that use it hold it: `current` is replaced when the router changes, so
+ * a request reads it once and is routed entirely by the old table or entirely by the new one.
+ */
+export class RouterHandle {
+  readonly name: string;
+  current: RouterConfig | undefined;
+  constructor(name: string) {
+    this.name = name;
+  }
+}
+
+/** Every router config by `router_config_name`, each behind a handle that stays when the router is replaced. */
 export class RouterManager {
-  #routers = new Map<string, RouterConfig>();
-  add(r: RouterConfig): void {
-    this.#routers.set(r.name, r);
+  #handles = new Map<string, RouterHandle>();
+  /** Add or replace the router of this name (requests routed from now on use it). */
+  set(r: RouterConfig): void {
+    this.handle(r.name).current = r;
+  }
+  /** Forget a router: the handle keeps its last table for the proxy filters that still hold it. */
+  remove(name: string): void {
+    this.#handles.delete(name);
   }
   get(name: string): RouterConfig | undefined {
-    return this.#routers.get(name);
+    return this.#handles.get(name)?.current;
+  }
+  /** The handle of a router name, made (empty) when there is none yet. */
+  handle(name: string): RouterHandle {
+    let h = this.#handles.get(name);
+    if (!h) this.#handles.set(name, (h = new RouterHandle(name)));
+    return h;
   }
   names(): string[] {
-    return [...this.#routers.keys()];
+    return [...this.#handles.values()].filter((h) => h.current !== undefined).map((h) => h.name);
   }
 }

@@ -56,7 +56,7 @@ export class RpcProxy {
     routeRequest.headers = request.header;
     let route;
     try {
-      route = ctx.router.route(routeRequest);
+      route = ctx.router.current?.route(routeRequest);
     } finally {
       routeRequest.headers = RpcRouteRequest.NO_HEADERS;
     }
