@@ -1,11 +1,17 @@
 import http from 'node:http';
 import { formatAddress, type Address, type Logger } from '@mosn/proxy';
+import type { ApplyResult } from './mosn.js';
+import { describeChange } from './runtime/plan.js';
 
 export interface AdminSource {
   configDump(): unknown;
   stats(): Record<string, number>;
   state(): string;
   logLevel(): string;
+  /** The running config's version (1 at start, one more per applied change). */
+  version(): number;
+  /** Re-read the config file and apply it (`POST /api/v1/reload`); absent when mosn was not started from a file. */
+  reload?: () => Promise<ApplyResult>;
 }
 
 /**
@@ -46,6 +52,23 @@ export class AdminServer {
     });
   }
 
+  /** `POST /api/v1/reload`: 200 with the new version and its changes, 400 with the problems (nothing changed). */
+  #reload(method: string, json: (code: number, body: unknown) => void): void {
+    const reload = this.#source.reload;
+    if (method !== 'POST') return json(405, { error: 'use POST to reload the config file' });
+    if (!reload) return json(404, { error: 'this mosn was not started from a config file: nothing to reload' });
+    reload().then(
+      (r) =>
+        r.ok
+          ? json(200, { version: r.version, changes: r.changes.map(describeChange), failed: r.failed.map((f) => `${describeChange(f.change)}: ${f.error.message}`) })
+          : json(400, { version: r.version, error: 'the config has errors; nothing changed', problems: r.problems }),
+      (e: unknown) => {
+        this.#log.error({ err: e }, 'reload failed');
+        json(500, { error: (e as Error).message });
+      },
+    );
+  }
+
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
     const json = (code: number, body: unknown) => {
@@ -58,11 +81,13 @@ export class AdminServer {
       case '/api/v1/stats':
         return json(200, this.#source.stats());
       case '/api/v1/states':
-        return json(200, { state: this.#source.state() });
+        return json(200, { state: this.#source.state(), config_version: this.#source.version() });
       case '/api/v1/get_loglevel':
         return json(200, { level: this.#source.logLevel() });
+      case '/api/v1/reload':
+        return this.#reload(req.method ?? 'GET', json);
       default:
-        return json(404, { error: `unknown admin path ${path}`, paths: ['/api/v1/config_dump', '/api/v1/stats', '/api/v1/states', '/api/v1/get_loglevel'] });
+        return json(404, { error: `unknown admin path ${path}`, paths: ['/api/v1/config_dump', '/api/v1/stats', '/api/v1/states', '/api/v1/get_loglevel', '/api/v1/reload'] });
     }
   }
 }

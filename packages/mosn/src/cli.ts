@@ -1,20 +1,26 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigProblems, MosnError, type Logger } from '@mosn/proxy';
-import { buildConfig, logSettings } from './config/build.js';
+import { MosnError, type Logger } from '@mosn/proxy';
+import { ConfigProblems } from './config/config-reader.js';
 import { loadConfigFile } from './config/load.js';
+import { logSettings, readConfig } from './config/read-config.js';
 import { defaultExtensions } from './extensions.js';
 import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
+import { reloadCommand } from './reload-command.js';
+import { handleSignals } from './signals.js';
 
 const HELP = `mosn: a MOSN-compatible service-mesh sidecar proxy on Node.js
 
 Usage:
   mosn start -c <config>      run the proxy on a MOSN config (JSON, or YAML by .yaml/.yml)
-  mosn validate -c <config>   check a config; list every problem with its JSON path; exit 1 if any
+  mosn validate <config>      check a config (or -c <config>); list every problem with its
+                              JSON path; exit 1 if any
+  mosn reload -c <config>     make the mosn running on <config> re-read it (through its admin
+                              API; without one, SIGHUP to the pid in the config's "pid" file)
   mosn version                print the version
   mosn --help                 this text
 
@@ -22,8 +28,14 @@ Options:
   -c, --config <file>         the config file (default: configs/mosn_config.json)
   -l, --log-level <level>     override default_log_level (FATAL, ERROR, WARN, INFO, DEBUG, TRACE)
 
-Signals: SIGTERM or SIGINT stop accepting, let requests in flight finish (up to
-graceful_timeout, default 30s) and exit 0. Error codes: docs/errors.md.
+Signals (MOSN's meanings):
+  SIGHUP            re-read the config file and apply what changed, while traffic flows; a
+                    config with errors changes nothing (the errors are logged)
+  SIGTERM, SIGINT   stop accepting, let requests in flight finish (up to graceful_timeout,
+                    default 30s), exit 0
+  SIGUSR1           reopen the log file (after log rotation)
+  SIGUSR2           hot upgrade: not built yet; logged and ignored
+Docs: docs/config.md (reload), docs/errors.md (error codes).
 `;
 
 function version(): string {
@@ -37,13 +49,13 @@ function printProblems(file: string, problems: ConfigProblems): void {
 }
 
 /** Load the config's protocol packages, then check the whole config: every problem, with its path. */
-async function checkConfig(raw: unknown, file: string, logger?: Logger) {
+async function checkConfig(raw: unknown, file: string) {
   const extensions = defaultExtensions();
   const loaded = await loadThirdPartCodecs(raw, extensions, dirname(resolve(file)));
-  const built = buildConfig(raw, extensions, logger);
-  built.problems.errors.unshift(...loaded.errors);
-  built.problems.warnings.unshift(...loaded.warnings);
-  return { ...built, extensions, config: loaded.errors.length > 0 ? undefined : built.config };
+  const read = readConfig(raw, extensions);
+  read.problems.errors.unshift(...loaded.errors);
+  read.problems.warnings.unshift(...loaded.warnings);
+  return { ...read, extensions, config: loaded.errors.length > 0 ? undefined : read.config };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -73,7 +85,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`mosn-ts ${version()} (node ${process.version})\n`);
     return 0;
   }
-  const file = values.config ?? 'configs/mosn_config.json';
+  if (positionals.length > 2 || (positionals.length === 2 && (command !== 'validate' || values.config !== undefined))) {
+    process.stderr.write(`mosn: unexpected argument "${positionals.at(-1)}"${command === 'validate' ? '' : `: give the config with -c`}\n\n${HELP}`);
+    return 2;
+  }
+  const file = (command === 'validate' ? positionals[1] : undefined) ?? values.config ?? 'configs/mosn_config.json';
+  if (command === 'reload') return reloadCommand(file);
   if (command === 'validate') {
     const raw = loadConfigFile(file);
     const { problems } = await checkConfig(raw, file);
@@ -93,15 +110,19 @@ async function main(argv: string[]): Promise<number> {
   const raw = loadConfigFile(file);
   // The logger first (from the two log keys alone), so that the config is built once, with it.
   const settings = logSettings(raw);
-  const { logger, flush } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
-  const { config, problems, extensions } = await checkConfig(raw, file, logger);
+  const { logger, flush, reopen, setLevel } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
+  const { config, problems, extensions } = await checkConfig(raw, file);
   if (!config) {
     printProblems(file, problems);
     process.stderr.write(`mosn: ${file}: ${problems.errors.length} config error(s); nothing was started\n`);
     flush();
     return 1;
   }
-  const mosn = new Mosn({ config: raw, logger, extensions, built: { config, problems } });
+  // A -l given on the command line wins over the file's level, also after a reload.
+  const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
+  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
+  // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
+  const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: reopen, stop: () => mosn.stop() });
   try {
     await mosn.start();
   } catch (e) {
@@ -110,19 +131,39 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mosn: ${(e as Error).message}\n`);
     return 1;
   }
-  return new Promise<number>((resolve) => {
-    const onSignal = (signal: string) => {
-      logger.info({ signal }, 'signal received');
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      void mosn.stop().then(() => {
-        flush();
-        resolve(0);
-      });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+  const pidFile = writePidFile(raw, logger);
+  await stopped;
+  if (pidFile) rmSync(pidFile, { force: true });
+  flush();
+  return 0;
+}
+
+/** MOSN's top-level `pid`: a file to write the process id to (`mosn reload` reads it); removed at exit. */
+function writePidFile(raw: unknown, logger: Logger): string | undefined {
+  const path = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).pid : undefined;
+  if (typeof path !== 'string' || path === '') return undefined;
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    writeFileSync(path, `${process.pid}\n`);
+    return path;
+  } catch (e) {
+    logger.error({ err: e, pid: path }, `cannot write the pid file ${path}; mosn runs on, but \`mosn reload\` cannot find it`);
+    return undefined;
+  }
+}
+
+/** Re-read the config file and apply it; a file that cannot be read or parsed changes nothing. */
+async function reloadFile(mosn: Mosn, file: string, origin: string, logger: Logger) {
+  let raw: unknown;
+  try {
+    raw = loadConfigFile(file);
+  } catch (e) {
+    mosn.stats.inc('config.apply_failed');
+    logger.error({ origin, code: (e as MosnError).code }, `reload: ${(e as Error).message}; version ${mosn.version} keeps serving`);
+    const problems = [{ path: '(file)', message: (e as Error).message }];
+    return { ok: false as const, version: mosn.version, problems };
+  }
+  return mosn.apply(raw, origin);
 }
 
 main(process.argv.slice(2)).then(

@@ -15,6 +15,10 @@ const LEVELS: Record<string, pino.Level> = {
 export interface RuntimeLogger {
   logger: Logger & pino.Logger;
   flush(): void;
+  /** Reopen the log file (SIGUSR1, after a log rotation moved it); nothing for stdout/stderr. */
+  reopen(): void;
+  /** Change the level (a MOSN level name), as a reloaded config's `default_log_level` asks. */
+  setLevel(level: string): void;
 }
 
 /** A pino logger writing to `stdout`, `stderr` or a file, at a MOSN level name. */
@@ -26,8 +30,15 @@ export function createLogger(path: string, level: string): RuntimeLogger {
         ? pino.destination({ dest: 2, sync: true })
         : pino.destination({ dest: path, mkdir: true, sync: false });
   const logger = pino({ level: LEVELS[level.toUpperCase()] ?? 'info', base: { pid: process.pid } }, dest);
+  const toFile = !(path === 'stdout' || path === '' || path === 'stderr');
   return {
     logger,
+    reopen: () => {
+      if (toFile) dest.reopen();
+    },
+    setLevel: (l: string) => {
+      logger.level = LEVELS[l.toUpperCase()] ?? 'info';
+    },
     flush: () => {
       try {
         dest.flushSync();

@@ -1,46 +1,93 @@
-import { Listener, MosnError, formatAddress, type Address, type ConfigProblem, type Logger } from '@mosn/proxy';
+import { isDeepStrictEqual } from 'node:util';
+import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type ConfigProblem, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AdminServer } from './admin.js';
-import { buildConfig, type BuiltConfig } from './config/build.js';
+import { ConfigProblems } from './config/config-reader.js';
+import { readConfig } from './config/read-config.js';
+import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
+import { removeSection, setSectionHosts, upsertSection, type MosnSection, type SectionKind } from './runtime/config-edit.js';
+import { LiveState } from './runtime/live-state.js';
+import { describeChange, planChanges, type Change } from './runtime/plan.js';
 
 export type Stage = 'init' | 'starting' | 'running' | 'draining' | 'stopped';
 
 export interface MosnOptions {
-  /** The config as parsed from JSON/YAML. */
+  /** The config as parsed from JSON/YAML (MOSN's format). */
   config: unknown;
   logger: Logger;
   extensions?: Extensions;
-  /** The config already built from `config` with this logger and these extensions (the CLI checks it first). */
-  built?: ReturnType<typeof buildConfig>;
+  /** The config already read from `config` with these extensions (the CLI checks it first). */
+  read?: { config: MosnConfig | undefined; problems: ConfigProblems };
+  /** Called when an applied config changes `default_log_level` (the CLI sets its pino logger's level). */
+  setLogLevel?: (level: string) => void;
+  /** Re-read the config file and apply it: offered by the admin API as `POST /api/v1/reload`. */
+  reload?: () => Promise<ApplyResult>;
 }
 
+/** What an apply did: the new version and its steps, or, when the config was refused, its problems (nothing changed). */
+export type ApplyResult =
+  | { readonly ok: true; readonly version: number; readonly changes: readonly Change[]; readonly failed: readonly { change: Change; error: Error }[] }
+  | { readonly ok: false; readonly version: number; readonly problems: readonly ConfigProblem[] };
+
 /**
- * One mosn runtime instance: its extensions, its config, its listeners and admin API. Stages are named:
- * init (read and check the config, nothing bound) → start (bind) → running → graceful stop.
+ * One mosn runtime instance: its extensions, its running config (a value with a version), its listeners, routers,
+ * clusters and admin API. Stages are named: init (read and check the config, nothing bound) → start (bind) →
+ * running → graceful stop. While running, every change (a reloaded file, the in-process API below, later xDS
+ * and the registry) goes through `apply`: the new config is read and checked whole, then only what differs changes.
  */
 export class Mosn {
   readonly extensions: Extensions;
-  readonly config: BuiltConfig;
+  readonly stats = new Stats();
   readonly warnings: ConfigProblem[];
-  readonly listeners: Listener[] = [];
-  #raw: unknown;
+  #config: MosnConfig;
+  #version = 0;
+  #live: LiveState;
   #log: Logger;
+  #setLogLevel: ((level: string) => void) | undefined;
+  #reload: (() => Promise<ApplyResult>) | undefined;
   #admin: AdminServer | undefined;
   #stage: Stage = 'init';
+  /** Applies run one after another, each on the config the previous one left. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   /** Read and check the config; throws MOSN_ERR_CONFIG with every problem and its JSON path. */
   constructor(options: MosnOptions) {
     this.extensions = options.extensions ?? defaultExtensions();
-    this.#raw = options.config;
     this.#log = options.logger;
-    const { config, problems } = options.built ?? buildConfig(options.config, this.extensions, options.logger);
+    this.#setLogLevel = options.setLogLevel;
+    this.#reload = options.reload;
+    const { config, problems } = options.read ?? readConfig(options.config, this.extensions);
     this.warnings = problems.warnings;
     problems.throwIfAny();
-    this.config = config!;
+    this.#config = config!;
+    this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger });
   }
 
   get stage(): Stage {
     return this.#stage;
+  }
+
+  /** The running config (after every change, not the file mosn started from). */
+  get config(): MosnConfig {
+    return this.#config;
+  }
+
+  /** 1 once started; one more for each apply that changed something. */
+  get version(): number {
+    return this.#version;
+  }
+
+  get clusters(): ClusterManager {
+    return this.#live.clusters;
+  }
+
+  get routers(): RouterManager {
+    return this.#live.routers;
+  }
+
+  /** The listeners now serving (removed ones that still drain are not listed). */
+  get listeners(): Listener[] {
+    return [...this.#live.listeners.values()];
   }
 
   /** Bind every listener (and the admin API). If one cannot bind, the others are closed again. */
@@ -48,54 +95,135 @@ export class Mosn {
     this.#stage = 'starting';
     for (const w of this.warnings) this.#log.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
     try {
-      // Hosts from DNS before anything checks or uses them: each name is resolved once (answered or failed).
-      const sourceCtx = { listenerAddresses: () => this.listeners.map((l) => l.address) };
-      await Promise.all([...this.config.clusters.all()].map((c) => c.hostSource?.start(sourceCtx)));
-      // the detector first: a passing active check is what un-ejects a host
-      for (const c of this.config.clusters.all()) {
-        c.outlierDetector?.start();
-        c.healthChecker?.start();
-      }
-      for (const spec of this.config.listeners) {
-        const l = new Listener({
-          name: spec.name,
-          address: spec.address,
-          filterChain: spec.filterChain,
-          bufferLimit: spec.bufferLimit,
-          idleTimeoutMs: spec.idleTimeoutMs,
-          logger: this.#log,
-          onConnection: (conn) => {
-            const stats = this.config.stats;
-            stats.inc(`listener.${spec.name}.downstream_cx_total`);
-            conn.on('filter_error', () => stats.inc(`listener.${spec.name}.downstream_filter_error`));
-          },
-        });
-        await l.start();
-        this.listeners.push(l);
-      }
-      if (this.config.admin) {
+      await this.#live.apply(planChanges(undefined, this.#config), this.#config, { strict: true, gracefulTimeoutMs: this.#config.gracefulTimeoutMs });
+      if (this.#config.admin) {
         this.#admin = new AdminServer(
           {
-            configDump: () => this.#raw,
-            stats: () => this.config.stats.snapshot(),
+            configDump: () => this.#config.source,
+            stats: () => this.stats.snapshot(),
             state: () => this.#stage,
-            logLevel: () => this.config.logLevel,
+            logLevel: () => this.#config.logLevel,
+            version: () => this.#version,
+            ...(this.#reload ? { reload: this.#reload } : {}),
           },
           this.#log,
         );
-        await this.#admin.start(this.config.admin);
+        await this.#admin.start(this.#config.admin);
       }
     } catch (e) {
       await this.#closeAll();
       throw e;
     }
+    this.#version = 1;
+    this.stats.set('config.version', this.#version);
     this.#stage = 'running';
     this.#log.info({ listeners: this.listeners.map((l) => `${l.name}@${formatAddress(l.address)}`) }, 'mosn started');
   }
 
+  /**
+   * Apply a whole config (MOSN's JSON, as parsed): read and check it whole; if it has errors nothing changes (they
+   * are logged with their JSON paths and `config.apply_failed` rises); else only what differs from the running
+   * config changes. `origin` says where it came from, for the logs (`SIGHUP`, `api`).
+   */
+  apply(raw: unknown, origin = 'api'): Promise<ApplyResult> {
+    const run = this.#queue.then(() => this.#apply(() => raw, origin));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Add a cluster, or replace the one of its name (MOSN's cluster JSON). Only its hosts changed: updated in place. */
+  upsertCluster(cluster: MosnSection): Promise<ApplyResult> {
+    return this.#edit('cluster', (doc) => upsertSection(doc, 'cluster', cluster));
+  }
+
+  /** Remove a cluster; refused while a route or listener names it. Its pools drain. */
+  removeCluster(name: string): Promise<ApplyResult> {
+    return this.#edit('cluster', (doc) => removeSection(doc, 'cluster', name));
+  }
+
+  /** Set one cluster's hosts (MOSN's host JSON: `{ "address": "ip:port", "weight": 1, "metadata": ... }`). */
+  setClusterHosts(name: string, hosts: readonly MosnSection[]): Promise<ApplyResult> {
+    return this.#edit('cluster', (doc) => setSectionHosts(doc, name, hosts));
+  }
+
+  /** Add a router, or replace the one of its `router_config_name` (swapped atomically). */
+  upsertRouter(router: MosnSection): Promise<ApplyResult> {
+    return this.#edit('router', (doc) => upsertSection(doc, 'router', router));
+  }
+
+  /** Remove a router; refused while a listener uses it. */
+  removeRouter(name: string): Promise<ApplyResult> {
+    return this.#edit('router', (doc) => removeSection(doc, 'router', name));
+  }
+
+  /** Add a listener (bound now), or replace the one of its name (new connections get the new filter chain). */
+  upsertListener(listener: MosnSection): Promise<ApplyResult> {
+    return this.#edit('listener', (doc) => upsertSection(doc, 'listener', listener));
+  }
+
+  /** Remove a listener: it stops accepting at once and its connections drain (up to `graceful_timeout`). */
+  removeListener(name: string): Promise<ApplyResult> {
+    return this.#edit('listener', (doc) => removeSection(doc, 'listener', name));
+  }
+
+  #edit(kind: SectionKind, edit: (doc: unknown) => unknown): Promise<ApplyResult> {
+    const run = this.#queue.then(() => this.#apply(() => edit(this.#config.source), `api ${kind}`));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #apply(next: () => unknown, origin: string): Promise<ApplyResult> {
+    if (this.#stage !== 'running') throw new MosnError('MOSN_ERR_NOT_RUNNING', `mosn is ${this.#stage}: a config can be applied only while it runs`);
+    let raw: unknown;
+    let read: { config: MosnConfig | undefined; problems: ConfigProblems };
+    try {
+      raw = next();
+      read = readConfig(raw, this.extensions);
+    } catch (e) {
+      if (!(e instanceof MosnError)) throw e;
+      read = { config: undefined, problems: new ConfigProblems() };
+      read.problems.error('(edit)', e.message);
+    }
+    const { config, problems } = read;
+    this.#checkUnchangedAtRuntime(raw, problems);
+    for (const w of problems.warnings) this.#log.warn({ path: w.path, origin }, `config: ${w.path}: ${w.message}`);
+    if (!config || problems.errors.length > 0) {
+      this.stats.inc('config.apply_failed');
+      for (const e of problems.errors) this.#log.error({ path: e.path, origin }, `config: ${e.path}: ${e.message}`);
+      this.#log.error({ origin, errors: problems.errors.length, version: this.#version }, `new config refused (${problems.errors.length} error(s)); version ${this.#version} keeps serving`);
+      return { ok: false, version: this.#version, problems: problems.errors };
+    }
+    const previous = this.#config;
+    const changes = planChanges(previous, config);
+    const outcomes = await this.#live.apply(changes, config, { strict: false, gracefulTimeoutMs: config.gracefulTimeoutMs });
+    const failed = outcomes.filter((o) => o.error !== undefined).map((o) => ({ change: o.change, error: o.error! }));
+    // A listener that could not bind is not running: leave it out, so that the next apply tries to add it again.
+    const unbound = new Set(failed.filter((f) => f.change.kind === 'listener').map((f) => f.change.name));
+    this.#config = unbound.size === 0 ? config : Object.freeze({ ...config, listeners: config.listeners.filter((l) => !unbound.has(l.name)) });
+    const levelChanged = config.logLevel !== previous.logLevel;
+    if (levelChanged) this.#setLogLevel?.(config.logLevel);
+    if (changes.length > 0 || levelChanged) this.#version++;
+    this.stats.inc('config.apply_total');
+    this.stats.set('config.version', this.#version);
+    if (failed.length > 0) this.stats.inc('config.apply_partial');
+    this.#log.info({ origin, version: this.#version, changes: changes.map(describeChange), failed: failed.map((f) => describeChange(f.change)) }, changes.length > 0 ? `config version ${this.#version} applied` : 'config applied: nothing changed');
+    return { ok: true, version: this.#version, changes, failed };
+  }
+
+  /** Parts of the config a running mosn does not change: a change to them is refused (they need a restart). */
+  #checkUnchangedAtRuntime(raw: unknown, problems: ConfigProblems): void {
+    const section = (doc: unknown, key: string) => (doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>)[key] : undefined);
+    if (!isDeepStrictEqual(section(raw, 'third_part_codec'), section(this.#config.source, 'third_part_codec'))) {
+      problems.error('third_part_codec', 'changed: protocol packages are loaded once, at start; restart mosn to load others');
+    }
+    const next = readAdmin(raw);
+    const now = this.#config.admin ? formatAddress(this.#config.admin) : undefined;
+    if (next !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
+  }
+
   /** The bound address of a listener by name (its real port when the config said 0). */
   listenerAddress(name: string): Address {
-    const l = this.listeners.find((x) => x.name === name);
+    const l = this.#live.listeners.get(name);
     if (!l) throw new MosnError('MOSN_ERR_NO_LISTENER', `no listener named ${name}`);
     return l.address;
   }
@@ -104,17 +232,18 @@ export class Mosn {
    * Graceful stop: stop accepting, ask each connection to finish (idle HTTP connections close now,
    * busy ones after their response), wait up to `graceful_timeout`, then close what is left.
    */
-  async stop(timeoutMs = this.config.gracefulTimeoutMs): Promise<void> {
+  async stop(timeoutMs = this.#config.gracefulTimeoutMs): Promise<void> {
     if (this.#stage === 'stopped' || this.#stage === 'draining') return;
+    await this.#queue;
     this.#stage = 'draining';
     this.#log.info({ gracefulTimeoutMs: timeoutMs }, 'graceful stop: no new connections; draining');
-    for (const l of this.listeners) l.stopAccepting();
-    for (const l of this.listeners) l.drainConnections();
+    const listeners = this.listeners;
+    for (const l of listeners) l.stopAccepting();
+    for (const l of listeners) l.drainConnections();
     const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && this.listeners.some((l) => l.connections.size > 0)) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    const left = this.listeners.reduce((n, l) => n + l.connections.size, 0);
+    const open = () => listeners.reduce((n, l) => n + l.connections.size, 0) + this.#live.drainingConnections;
+    while (Date.now() < deadline && open() > 0) await new Promise((r) => setTimeout(r, 20));
+    const left = open();
     if (left > 0) this.#log.warn({ connections: left }, 'graceful timeout reached; closing remaining connections');
     await this.#closeAll();
     this.#stage = 'stopped';
@@ -122,11 +251,15 @@ export class Mosn {
   }
 
   async #closeAll(): Promise<void> {
-    for (const l of this.listeners) {
-      l.stopAccepting();
-      l.closeConnections();
-    }
-    this.config.clusters.close();
+    this.#live.closeAll();
     await this.#admin?.close();
   }
+}
+
+/** `admin.address.socket_address` of a raw document as `host:port`, for the "needs a restart" check. */
+function readAdmin(raw: unknown): string | undefined {
+  const get = (o: unknown, k: string): unknown => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined);
+  const sa = get(get(get(raw, 'admin'), 'address'), 'socket_address');
+  if (sa === undefined) return undefined;
+  return formatAddress({ host: String(get(sa, 'address')), port: Number(get(sa, 'port_value')) });
 }

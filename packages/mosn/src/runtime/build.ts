@@ -1,0 +1,71 @@
+import {
+  Cluster,
+  HealthChecker,
+  OriginalDstSource,
+  OutlierDetector,
+  RouterConfig,
+  StrictDnsSource,
+  originalDstLb,
+  roundRobin,
+  type Address,
+  type Logger,
+  type NetworkFilterFactory,
+  type Stats,
+  type XProtocolCodec,
+} from '@mosn/proxy';
+import type { ClusterSpec, ListenerSpec, RouterSpec } from '../config/types.js';
+import type { Extensions, FilterBuildContext } from '../extensions.js';
+
+/** What building live objects from config values needs: the runtime's extensions, stats and logger. */
+export interface BuildDeps {
+  readonly ext: Extensions;
+  readonly stats: Stats;
+  readonly logger: Logger;
+}
+
+/** The RPC codec of a protocol name, for heartbeat health checks. */
+export function codecFor(ext: Extensions, protocol: string): XProtocolCodec | undefined {
+  const e = ext.protocols.get(protocol);
+  return e?.kind === 'xprotocol' ? e.codec : undefined;
+}
+
+/**
+ * A Cluster from its config value, with its host source (DNS, original destination), outlier detector and health
+ * checker attached but not started (`startCluster`).
+ */
+export function buildCluster(spec: ClusterSpec, deps: BuildDeps): Cluster {
+  const { ext, stats, logger } = deps;
+  const lb = spec.lbType === 'LB_ORIGINAL_DST' ? originalDstLb : (ext.loadBalancers.get(spec.lbType) ?? roundRobin);
+  const cluster = new Cluster(spec.config, lb, ext.pools, logger);
+  if (spec.dns) cluster.setHostSource(new StrictDnsSource(cluster, [...spec.dns.hosts], spec.dns.settings, { stats }));
+  if (spec.originalDst) cluster.setHostSource(new OriginalDstSource(cluster, spec.originalDst, { stats }));
+  if (spec.outlierDetection) cluster.outlierDetector = new OutlierDetector(cluster, spec.outlierDetection, { stats });
+  if (spec.healthCheck) cluster.healthChecker = new HealthChecker(cluster, spec.healthCheck, { codecFor: (p) => codecFor(ext, p), stats });
+  return cluster;
+}
+
+/**
+ * Start what a new cluster runs on its own: its host source first (the first DNS answer is awaited, so requests
+ * find hosts), then the outlier detector (a passing active check is what un-ejects a host), then health checks.
+ */
+export async function startCluster(cluster: Cluster, listenerAddresses: () => readonly Address[]): Promise<void> {
+  await cluster.hostSource?.start({ listenerAddresses });
+  cluster.outlierDetector?.start();
+  cluster.healthChecker?.start();
+}
+
+export function buildRouter(spec: RouterSpec): RouterConfig {
+  return new RouterConfig(spec.name, spec.virtualHosts, {
+    ...(spec.requestHeaders ? { requestHeaders: spec.requestHeaders } : {}),
+    ...(spec.responseHeaders ? { responseHeaders: spec.responseHeaders } : {}),
+  });
+}
+
+/** The network filter factories of a listener, from its filters' config values, over the live clusters and routers. */
+export function buildFilterChain(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName'>): NetworkFilterFactory[] {
+  return spec.filters.map((f) => {
+    const extension = ctx.extensions.networkFilters.get(f.type);
+    if (!extension) throw new Error(`network filter "${f.type}" is not registered (the config reader accepted it: a bug)`);
+    return extension.build(f.config, { ...ctx, listenerName: spec.name });
+  });
+}
