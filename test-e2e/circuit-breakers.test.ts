@@ -105,7 +105,7 @@ describe('circuit_breakers', () => {
     });
     cleanups.push(b.close);
     const { mosn, p } = await httpMosn([b.address], { circuit_breakers: [{ max_connections: 1, max_pending_requests: 1 }] });
-    const resources = mosn.config.clusters.get('c')!.resources;
+    const resources = mosn.clusters.get('c')!.resources;
     const first = get(p, '/1');
     await until(() => reached === 1, 'the first request at the backend');
     const second = get(p, '/2'); // waits for the one connection
@@ -160,7 +160,7 @@ describe('circuit_breakers', () => {
     expect([second.status, second.body]).toEqual([500, 'first try fails']);
     expect(hits.get('/b')).toBe(1);
     expect((await a).body).toBe('retried');
-    expect(mosn.config.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(1);
+    expect(mosn.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(1);
     // the budget is back: /c is retried
     expect((await get(p, '/c')).body).toBe('retried');
   });
@@ -196,7 +196,7 @@ describe('circuit_breakers with an HTTP/2 (h2c) upstream (503)', () => {
   it('max_pending_requests: a request past those waiting for stream room gets 503 at once', async () => {
     const b = await h2Backend('b', 300, 1);
     const { mosn, p } = await h2Mosn([b.address], { circuit_breakers: [{ max_pending_requests: 1 }] });
-    const resources = mosn.config.clusters.get('c')!.resources;
+    const resources = mosn.clusters.get('c')!.resources;
     const first = get(p, '/1');
     await until(() => b.state.streams === 1, 'the first stream at the backend');
     const second = get(p, '/2'); // waits: the server allows one stream at a time
@@ -216,7 +216,7 @@ describe('circuit_breakers with an HTTP/2 (h2c) upstream (503)', () => {
     expect((await get(p, '/')).status).toBe(503);
     expect((await first).status).toBe(200);
     expect(a.state.sessions + b.state.sessions).toBe(1);
-    expect(mosn.config.clusters.get('c')!.resources.connections.used).toBe(1);
+    expect(mosn.clusters.get('c')!.resources.connections.used).toBe(1);
   });
 });
 
@@ -315,7 +315,7 @@ describe('circuit_breakers over Bolt (status 4) with sofa-rpc-node', () => {
     // round robin: three calls went to the dead host; with no retry allowed they fail as the connect did
     expect(statuses.filter((s) => s === BoltStatus.NO_PROCESSOR)).toHaveLength(3);
     expect(statuses.filter((s) => s === 0)).toHaveLength(3);
-    expect(mosn.config.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(3);
+    expect(mosn.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(3);
     expect(A.requests).toHaveLength(3);
   });
 });
@@ -377,7 +377,7 @@ describe('circuit_breakers over Dubbo (status 40) with dubbo2.js and apache-dubb
     for (let i = 0; i < 6; i++) results.push(await cons.call<string>('whoami'));
     expect(results.filter((r) => r.res === 'A')).toHaveLength(3);
     expect(results.filter((r) => r.err?.message.includes('connection_failure'))).toHaveLength(3);
-    expect(mosn.config.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(3);
+    expect(mosn.stats.get('cluster.c.upstream_rq_retry_overflow')).toBe(3);
     const c = await dubboConn(p);
     const raw = [await dubbo.rawCall(c, 1, { method: 'whoami' }), await dubbo.rawCall(c, 2, { method: 'whoami' })];
     expect(raw.map((r) => r.frame.status).sort()).toEqual([dubbo.STATUS.OK, dubbo.STATUS.SERVICE_NOT_FOUND]);

@@ -18,7 +18,7 @@ async function proxyTo(a: string, b: string, settings: Record<string, unknown>) 
     httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [a, b], settings)] }),
   );
   cleanups.push(() => mosn.stop(0));
-  return { p: port(mosn.listenerAddress('l')), hostA: mosn.config.clusters.get('c')!.hosts[0]! };
+  return { p: port(mosn.listenerAddress('l')), hostA: mosn.clusters.get('c')!.hosts[0]! };
 }
 
 const bodies = (p: number, n: number) => Promise.all(Array.from({ length: n }, () => get(p, '/').then((r) => r.body)));

@@ -206,7 +206,7 @@ describe('request_headers_timeout', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
     expect(answer.toLowerCase()).toContain('connection: close');
     expect(i).toBeLessThan(head.length); // closed before the head was complete
-    expect(mosn.config.stats.get('listener.l.downstream_rq_header_timeout')).toBe(1);
+    expect(mosn.stats.get('listener.l.downstream_rq_header_timeout')).toBe(1);
     expect((await get(p, '/after')).body).toBe('fine');
   }, 30_000);
 

@@ -363,7 +363,7 @@ describe('errors become HTTP responses as MOSN gives them', () => {
     expect(garbage.closed).toBe(true);
     expect((await get(p, '/after', { agent })).status).toBe(200);
     expect(hits).toBe(2);
-    expect(mosn.config.stats.get('listener.l.downstream_protocol_error')).toBe(2);
+    expect(mosn.stats.get('listener.l.downstream_protocol_error')).toBe(2);
   });
 
   it('a request head over extend_config.Http1.max_header_size gets 431', async () => {
@@ -381,7 +381,7 @@ describe('errors become HTTP responses as MOSN gives them', () => {
     expect(r.closed).toBe(true);
     expect(r.text).toBe('');
     expect((await get(p, '/')).body).toBe('ok');
-    expect(mosn.config.stats.get('listener.l.downstream_protocol_detect_failed')).toBe(1);
+    expect(mosn.stats.get('listener.l.downstream_protocol_detect_failed')).toBe(1);
   });
 
   it('Auto waits for enough bytes when a request line arrives one byte at a time', async () => {

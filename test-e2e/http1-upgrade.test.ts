@@ -124,7 +124,7 @@ describe('WebSocket through mosn (ws client → mosn → ws server)', () => {
     const bigEcho = await nextMessage(ws);
     expect(bigEcho.data.length).toBe(big.length);
     expect(sha(bigEcho.data)).toBe(sha(big));
-    expect(mosn.config.stats.get('listener.l.downstream_cx_upgrades_total')).toBe(1);
+    expect(mosn.stats.get('listener.l.downstream_cx_upgrades_total')).toBe(1);
   });
 
   it('the close handshake passes from the client to the server', async () => {

@@ -92,9 +92,9 @@ describe('ORIGINAL_DST clusters, destination from a header (use_header)', () => 
     expect((await get(p, '/', { headers: { 'x-dst': a.address } })).body).toBe('a');
     expect((await get(p, '/', { headers: { 'x-dst': b.address } })).body).toBe('b');
     expect((await get(p, '/', { headers: { 'x-dst': a.address } })).body).toBe('a');
-    const c = mosn.config.clusters.get('c')!;
+    const c = mosn.clusters.get('c')!;
     expect(c.hosts.map((h) => h.addressText).sort()).toEqual([a.address, b.address].sort());
-    expect(mosn.config.stats.get('cluster.c.original_dst.hosts_added')).toBe(2);
+    expect(mosn.stats.get('cluster.c.original_dst.hosts_added')).toBe(2);
   });
 
   it('uses the Host header when header_name is not set, as MOSN', async () => {
@@ -106,7 +106,7 @@ describe('ORIGINAL_DST clusters, destination from a header (use_header)', () => 
 
   it('refuses a destination that is mosn itself, a name, or garbage: 502 (no healthy upstream, as MOSN), counted', async () => {
     const { mosn, p } = await proxy(oriDstCluster({ original_dst_lb_config: { use_header: true, header_name: 'x-dst' } }));
-    const stats = mosn.config.stats;
+    const stats = mosn.stats;
     // no header: the connection's local address, which is mosn's own listener
     expect((await get(p, '/')).status).toBe(502);
     expect((await get(p, '/', { headers: { 'x-dst': `127.0.0.1:${p}` } })).status).toBe(502);
@@ -114,23 +114,23 @@ describe('ORIGINAL_DST clusters, destination from a header (use_header)', () => 
     expect((await get(p, '/', { headers: { 'x-dst': 'backend.example:80' } })).status).toBe(502);
     expect((await get(p, '/', { headers: { 'x-dst': '127.0.0.1:99999' } })).status).toBe(502);
     expect(stats.get('cluster.c.original_dst.bad_header')).toBe(2);
-    expect(mosn.config.clusters.get('c')!.hosts).toEqual([]);
+    expect(mosn.clusters.get('c')!.hosts).toEqual([]);
   });
 
   it('a loop through a listener on 0.0.0.0 is refused too', async () => {
     const { mosn, p } = await proxy(oriDstCluster({ original_dst_lb_config: { use_header: true, header_name: 'x-dst' } }), { address: '0.0.0.0:0' });
     expect((await get(p, '/', { headers: { 'x-dst': `127.0.0.7:${p}` } })).status).toBe(502);
-    expect(mosn.config.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
+    expect(mosn.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
   });
 
   it('removes hosts idle for cleanup_interval, and makes them again when asked', async () => {
     const a = await backend('a');
     const { mosn, p } = await proxy(oriDstCluster({ original_dst_lb_config: { use_header: true, header_name: 'x-dst' }, cleanup_interval: '200ms' }));
-    const c = mosn.config.clusters.get('c')!;
+    const c = mosn.clusters.get('c')!;
     expect((await get(p, '/', { headers: { 'x-dst': a.address } })).body).toBe('a');
     expect(c.hosts.length).toBe(1);
     await until(() => c.hosts.length === 0, 'the idle host is removed');
-    expect(mosn.config.stats.get('cluster.c.original_dst.hosts_removed')).toBe(1);
+    expect(mosn.stats.get('cluster.c.original_dst.hosts_removed')).toBe(1);
     expect((await get(p, '/', { headers: { 'x-dst': a.address } })).body).toBe('a');
     expect(c.hosts.length).toBe(1);
   });
@@ -173,7 +173,7 @@ describe('ORIGINAL_DST clusters over Bolt, destination from a frame header', () 
     expect(await call(3, `127.0.0.1:${a.port}`)).toBe('a');
     // no header: the connection's local address is mosn's listener
     expect(await call(4, undefined)).toMatch(/^status [1-9]/);
-    expect(mosn.config.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
+    expect(mosn.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
   });
 });
 
@@ -183,13 +183,13 @@ describe('ORIGINAL_DST clusters, destination from the connection (its local addr
     const { mosn } = await proxy(oriDstCluster({ original_dst_lb_config: { replace_local: true } }), { address: `127.0.0.2:${p}` });
     expect(port(mosn.listenerAddress('l'))).toBe(p);
     expect(await getAt('127.0.0.2', p)).toEqual({ status: 200, body: 'local app' });
-    expect(mosn.config.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`127.0.0.1:${p}`]);
+    expect(mosn.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`127.0.0.1:${p}`]);
   });
 
   it('without replace_local the local address is mosn itself (no TPROXY in Node): refused as a loop', async () => {
     const { mosn, p } = await proxy(oriDstCluster());
     expect((await get(p, '/')).status).toBe(502);
-    expect(mosn.config.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
+    expect(mosn.stats.get('cluster.c.original_dst.loop_refused')).toBe(1);
   });
 
   it('tcp_proxy: replace_local carries the bytes to 127.0.0.1:P; a loop closes the connection', async () => {

@@ -88,12 +88,12 @@ describe('STRICT_DNS clusters', () => {
     const { port: bp } = await backendsOnOnePort(['127.0.0.2', '127.0.0.3']);
     dns.set('backend.test', { a: ['127.0.0.2'] });
     const { mosn, p } = await proxy(dnsCluster(dns, [`backend.test:${bp}`]));
-    const stats = mosn.config.stats;
+    const stats = mosn.stats;
 
     // start waited for the first answer: the first request already goes to A
     expect((await get(p, '/')).body).toBe('127.0.0.2');
     expect(dns.queries).toContain('backend.test/A');
-    expect(mosn.config.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`127.0.0.2:${bp}`]);
+    expect(mosn.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`127.0.0.2:${bp}`]);
 
     dns.set('backend.test', { a: ['127.0.0.3'] });
     await until(async () => (await get(p, '/')).body === '127.0.0.3', 'traffic follows the new answer');
@@ -129,7 +129,7 @@ describe('STRICT_DNS clusters', () => {
         { address: `127.0.0.4:${bp}`, weight: 2 },
       ],
     });
-    const hosts = mosn.config.clusters.get('c')!.hosts;
+    const hosts = mosn.clusters.get('c')!.hosts;
     expect(hosts.map((h) => [h.addressText, h.weight])).toEqual([
       [`127.0.0.2:${bp}`, 7],
       [`127.0.0.3:${bp}`, 7],
@@ -146,7 +146,7 @@ describe('STRICT_DNS clusters', () => {
     const { port: bp } = await backendsOnOnePort(['127.0.0.2', '127.0.0.3']);
     const { mosn, p } = await proxy(dnsCluster(dns, [`late.test:${bp}`, `127.0.0.3:${bp}`]));
     expect(mosn.stage).toBe('running');
-    expect(mosn.config.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`127.0.0.3:${bp}`]);
+    expect(mosn.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`127.0.0.3:${bp}`]);
     expect((await get(p, '/')).body).toBe('127.0.0.3');
     dns.set('late.test', { a: ['127.0.0.2'] });
     await until(async () => (await get(p, '/')).body === '127.0.0.2', 'the late name joins');
@@ -164,7 +164,7 @@ describe('STRICT_DNS clusters', () => {
     cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
     const bp = (server.address() as net.AddressInfo).port;
     const { mosn, p } = await proxy(dnsCluster(dns, [`six.test:${bp}`], { dns_lookup_family: 'V6_ONLY' }));
-    expect(mosn.config.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`[::1]:${bp}`]);
+    expect(mosn.clusters.get('c')!.hosts.map((h) => h.addressText)).toEqual([`[::1]:${bp}`]);
     expect(dns.queries.filter((q) => q.endsWith('/A'))).toEqual([]);
     expect((await get(p, '/')).body).toBe('six');
   });

@@ -157,7 +157,7 @@ describe('tcp_proxy (configs/tcp_proxy.json)', () => {
       s.on('close', () => resolve(true));
     });
     expect(closed).toBe(true);
-    expect(mosn.config.stats.get('tcp.tcpListener.upstream_connect_failed')).toBe(2);
+    expect(mosn.stats.get('tcp.tcpListener.upstream_connect_failed')).toBe(2);
   });
 
   it('stops reading from the upstream while the client does not read (bounded buffering)', async () => {

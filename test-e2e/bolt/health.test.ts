@@ -25,8 +25,8 @@ async function proxyTo(A: TestServer, B: TestServer, settings: Record<string, un
   cleanups.push(() => mosn.stop(0));
   const client = rpcClient(`127.0.0.1:${port(mosn.listenerAddress('l'))}`);
   cleanups.push(client.close);
-  const [hostA, hostB] = mosn.config.clusters.get('c')!.hosts;
-  return { mosn, client, hostA: hostA!, hostB: hostB!, stats: mosn.config.stats };
+  const [hostA, hostB] = mosn.clusters.get('c')!.hosts;
+  return { mosn, client, hostA: hostA!, hostB: hostB!, stats: mosn.stats };
 }
 
 /** One call of whoami: the answering server's name, or `error: ...`. */
@@ -56,7 +56,7 @@ describe('Bolt heartbeat health check (health_check.protocol: bolt)', () => {
         healthy_threshold: 3,
       },
     });
-    expect(mosn.config.clusters.get('c')!.healthChecker?.kind).toBe('rpc');
+    expect(mosn.clusters.get('c')!.healthChecker?.kind).toBe('rpc');
     await waitFor(() => A.heartbeats >= 3 && B.heartbeats >= 3, 5000, 'heartbeats at both servers');
     expect([hostA.healthy, hostB.healthy]).toEqual([true, true]);
 

@@ -49,9 +49,9 @@ describe('Dubbo heartbeat health check (health_check.protocol: dubbo)', () => {
     const B = await provider('B');
     const mosn: Mosn = await startMosn(dubboConfig([cluster('c', [A.address, B.address], { health_check: HEALTH_CHECK })]));
     cleanups.push(() => mosn.stop(0));
-    const stats = mosn.config.stats;
-    const [hostA, hostB] = mosn.config.clusters.get('c')!.hosts;
-    expect(mosn.config.clusters.get('c')!.healthChecker?.kind).toBe('rpc');
+    const stats = mosn.stats;
+    const [hostA, hostB] = mosn.clusters.get('c')!.hosts;
+    expect(mosn.clusters.get('c')!.healthChecker?.kind).toBe('rpc');
 
     // several heartbeat rounds reached both providers, each answered with id 0: nobody is marked unhealthy
     await waitFor(() => A.heartbeats >= 5 && B.heartbeats >= 5, 5000, 'five heartbeats at each provider');
@@ -100,8 +100,8 @@ describe('outlier detection over Dubbo (outlier_detection)', () => {
     const B = await provider('B');
     const mosn: Mosn = await startMosn(dubboConfig([cluster('c', [A.address, B.address], { outlier_detection: OUTLIER })]));
     cleanups.push(() => mosn.stop(0));
-    const stats = mosn.config.stats;
-    const [hostA] = mosn.config.clusters.get('c')!.hosts;
+    const stats = mosn.stats;
+    const [hostA] = mosn.clusters.get('c')!.hosts;
     const c = consumer(port(mosn.listenerAddress('l')));
     // ten thrown exceptions, five on each provider: business errors, not host errors
     for (let i = 0; i < 10; i++) expect((await c.call('fail', [])).err?.message).toMatch(/^boom from [AB]$/);
