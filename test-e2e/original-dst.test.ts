@@ -227,7 +227,7 @@ describe('ORIGINAL_DST clusters, destination from the connection (its local addr
     cleanups.push(() => loop.stop(0));
     const r = await rawExchange(port(loop.listenerAddress('l')), 'hello');
     expect(r).toEqual({ text: '', closed: true });
-    expect(loop.config.stats.get('cluster.c.original_dst.loop_refused')).toBeGreaterThanOrEqual(1);
+    expect(loop.stats.get('cluster.c.original_dst.loop_refused')).toBeGreaterThanOrEqual(1);
   });
 });
 
