@@ -15,6 +15,7 @@ import {
 import { BudgetHold } from './circuit-breaker.js';
 import { Deadline, Deadlines } from './deadlines.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
+import { http1UpstreamHint, logRequestFailure } from './failure-log.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
@@ -144,10 +145,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     const target = pickTarget(action);
     const clusterName = target.name;
     const cluster = this.#ctx.clusters.get(clusterName);
-    if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`);
+    if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`, clusterName);
     if (!cluster.resources.requests.tryAcquire()) {
       this.#ctx.stats.inc(`cluster.${cluster.name}.upstream_rq_pending_overflow`);
-      return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`);
+      return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`, clusterName);
     }
     this.#requestBudget = cluster;
     const conn = this.#down.connection;
@@ -160,7 +161,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       metadataMatch: target.metadataMatch,
     };
     const host = cluster.lb.chooseHost(this.#lbContext);
-    if (!host) return this.#localReply('no_healthy_upstream', 'no healthy upstream');
+    if (!host) return this.#localReply('no_healthy_upstream', `no healthy upstream in cluster ${clusterName}`, clusterName);
     this.#cluster = cluster;
     this.#host = host;
     this.#setupTimeouts(action);
@@ -291,11 +292,19 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #onPoolFailure(reason: PoolFailureReason): void {
     this.#poolHandle = undefined;
     if (this.#done) return;
-    if (reason === 'connect_failed' || reason === 'connect_timeout') this.#outlier('connect_failure');
-    if ((reason === 'connect_failed' || reason === 'connect_timeout') && this.#retryOtherHost()) return;
-    this.#ctx.stats.inc(`cluster.upstream_cx_${reason}`);
-    if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow');
-    else this.#localReply('connect_failed', `upstream connect failed: ${reason}`);
+    // as the RPC path counts: each failed connect of a request, retried or not (a timeout is also counted as such)
+    const prefix = `cluster.${this.#cluster!.name}.`;
+    if (reason === 'connect_failed' || reason === 'connect_timeout') {
+      this.#ctx.stats.inc(prefix + 'upstream_cx_connect_failed');
+      if (reason === 'connect_timeout') this.#ctx.stats.inc(prefix + 'upstream_cx_connect_timeout');
+      this.#outlier('connect_failure');
+      if (this.#retryOtherHost()) return;
+    } else {
+      this.#ctx.stats.inc(prefix + `upstream_cx_${reason}`);
+    }
+    if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow (max_connections)');
+    else if (reason === 'closed') this.#localReply('connect_failed', 'upstream connection pool closed (host removed or mosn stopping)');
+    else this.#localReply('connect_failed', reason === 'connect_timeout' ? 'upstream connect timed out' : 'upstream connect failed');
   }
 
   /** The host could not be reached: nothing was sent, so try another host of the cluster. */
@@ -385,7 +394,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#retry?.retryStatus?.(head.status) && this.#canRetry()) {
       if (endStream) this.#up = undefined;
       else this.#abandonUpstream('local_reset');
-      if (!this.#startRetry()) this.#localReply('no_healthy_upstream', 'no healthy upstream to retry on');
+      if (!this.#startRetry()) this.#localReply('no_healthy_upstream', `upstream answered ${head.status}; no healthy upstream to retry on`);
       return;
     }
     this.#clearTimer();
@@ -435,8 +444,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     const downEnd = upEnd && this.#down.switchProtocols?.(head);
     if (!upEnd || !downEnd) {
       upEnd?.connection.close('now', 'requested');
+      const message = 'upstream switched protocols on a request that cannot be upgraded';
+      this.#logFailure('upstream_reset', message, undefined);
       if (this.#down.responseStarted) this.#down.reset('local_reset');
-      else this.#down.sendLocalReply('upstream_reset', 'upstream switched protocols on a request that cannot be upgraded');
+      else this.#down.sendLocalReply('upstream_reset', message);
       return;
     }
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_cx_upgrades_total');
@@ -445,6 +456,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
 
   /** A request mosn-ts cannot carry: answered here (the connection is closed after it for CONNECT/upgrade). */
   #refuse(status: number, message: string): void {
+    this.#logFailure('unsupported', message, undefined);
     this.#finish();
     this.#down.sendResponse(status, message + '\n');
   }
@@ -453,14 +465,28 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#done) return;
     this.#outlier('gateway_error');
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
+    const up = this.#up;
     this.#up = undefined;
     if (this.#retry?.onReset && !this.#down.responseStarted && this.#retryAttempt()) return;
     if (this.#down.responseStarted) {
+      this.#logFailure('upstream_reset', `upstream reset after the response started (${reason}); the downstream request is reset`, undefined);
       this.#finish();
       this.#down.reset('remote_reset');
     } else {
-      this.#localReply('upstream_reset', `upstream reset: ${reason}`);
+      this.#localReply('upstream_reset', `upstream reset: ${reason}`, undefined, this.#resetHint(reason, up));
     }
+  }
+
+  /**
+   * An HTTP/1 upstream that closed without a byte, or answered with bytes that are not HTTP/1, before any
+   * response: it may speak only HTTP/2 (h2c), and the log line says what to set.
+   */
+  #resetHint(reason: StreamResetReason, up: ClientStream | undefined): string | undefined {
+    if (!up || (reason !== 'connection_termination' && reason !== 'protocol_error')) return undefined;
+    const pool = this.#host?.pool(this.#action!.upstreamProtocol ?? this.#ctx.upstreamProtocol);
+    if (pool?.protocol !== 'Http1') return undefined;
+    if (reason === 'protocol_error') return http1UpstreamHint(false);
+    return up.connection.bytesRead === 0 ? http1UpstreamHint(true) : undefined;
   }
 
   /** The route timeout (global, over every try) is up. */
@@ -477,11 +503,30 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#host) this.#cluster?.outlierDetector?.onResult(this.#host, result);
   }
 
-  #localReply(status: InternalStatus, message: string): void {
+  /**
+   * Answer the request with an error in its own protocol, and log it (rate-limited). `cluster` names the
+   * cluster when the request failed before one was chosen for it.
+   */
+  #localReply(status: InternalStatus, message: string, cluster?: string, hint?: string): void {
     if (this.#done) return;
+    this.#logFailure(status, message, cluster, hint);
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else this.#down.sendLocalReply(status, message);
+  }
+
+  /** The request's one failure line (before #finish, which lets go of the host). */
+  #logFailure(reason: string, message: string, cluster: string | undefined, hint?: string): void {
+    logRequestFailure(this.#down.connection, {
+      protocol: this.#down.protocol,
+      reason,
+      message,
+      request: this.#head,
+      route: this.#route?.match,
+      cluster: cluster ?? this.#cluster?.name,
+      host: (this.#host ?? this.#tried?.[this.#tried.length - 1])?.addressText,
+      hint,
+    });
   }
 
   #clearTryTimer(): void {

@@ -3,10 +3,11 @@ import type { Limit } from './circuit-breaker.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import { Deadline, Deadlines } from './deadlines.js';
 import type { ProxyContext } from './downstream.js';
+import { logRequestFailure } from './failure-log.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import type { MetadataMatch } from './lb/subset.js';
-import { hashKey, pickTarget, RpcRouteRequest, type HashPolicy } from './router.js';
+import { hashKey, pickTarget, RpcRouteRequest, type ForwardAction, type Route } from './router.js';
 import type { Counter } from './stats.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
@@ -65,26 +66,26 @@ export class RpcProxy {
       return fail(ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
     }
     const action = route.action;
-    if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request');
+    if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request', route);
     const up = action.upstreamProtocol;
     if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
       // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
-      return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`);
+      return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`, route);
     }
     const target = pickTarget(action);
     const clusterName = target.name;
     const cluster = ctx.clusters.get(clusterName);
-    if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`);
+    if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`, route, clusterName);
     if (!cluster.resources.requests.tryAcquire()) {
-      return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`);
+      return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`, route, clusterName);
     }
-    const call = new RpcCall(this, server, request, cluster, action.hashPolicy, target.metadataMatch);
+    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch);
     const host = cluster.lb.chooseHost(call);
     const pool = host?.pool(server.protocol);
     if (!host || pool?.kind !== 'rpc') {
       cluster.resources.requests.release();
-      if (!host) return fail(ctx, server, request, 'no_healthy_upstream', 'no healthy upstream');
-      return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`);
+      if (!host) return fail(ctx, server, request, 'no_healthy_upstream', `no healthy upstream in cluster ${clusterName}`, route, clusterName);
+      return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`, route, clusterName, host.addressText);
     }
     if (request.isOneWay()) {
       cluster.resources.requests.release();
@@ -97,8 +98,19 @@ export class RpcProxy {
   }
 }
 
-function fail(ctx: ProxyContext, server: XServerConnection, request: XFrame, status: InternalStatus, message: string): void {
+/** A request answered before it went upstream: counted, logged (rate-limited) and answered in its protocol. */
+function fail(
+  ctx: ProxyContext,
+  server: XServerConnection,
+  request: XFrame,
+  status: InternalStatus,
+  message: string,
+  route?: Route,
+  cluster?: string,
+  host?: string,
+): void {
   ctx.stats.inc(`${ctx.statPrefix}downstream_rq_${status}`);
+  logRequestFailure(server.connection, { protocol: server.protocol, reason: status, message, request, route: route?.match, cluster, host });
   server.localReply(request, status, message);
 }
 
@@ -113,7 +125,8 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
   #server: XServerConnection;
   #request: XFrame;
   #cluster: Cluster;
-  #hashPolicy: HashPolicy | undefined;
+  /** A forwarding route: its action's hash policy, and its match for a failure's log line. */
+  #route: Route;
   #metadataMatch: MetadataMatch | undefined;
   #handle: RpcCallHandle | undefined;
   #host: Host | undefined;
@@ -123,19 +136,26 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
   /** Hosts whose connect failed for this request (the first one only, usually). */
   #tried: Host[] | undefined;
 
-  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame, cluster: Cluster, hashPolicy: HashPolicy | undefined, metadataMatch: MetadataMatch | undefined) {
+  constructor(
+    proxy: RpcProxy,
+    server: XServerConnection,
+    request: XFrame,
+    cluster: Cluster,
+    route: Route,
+    metadataMatch: MetadataMatch | undefined,
+  ) {
     super();
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
     this.#cluster = cluster;
-    this.#hashPolicy = hashPolicy;
+    this.#route = route;
     this.#metadataMatch = metadataMatch;
   }
 
   // LbContext, read by the balancers that need it
   get hashKey(): string | undefined {
-    return hashKey(this.#hashPolicy, this.#request.header);
+    return hashKey((this.#route.action as ForwardAction).hashPolicy, this.#request.header);
   }
   get sourceAddress(): string | undefined {
     return this.#server.connection.remoteAddress;
@@ -175,22 +195,49 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
 
   onReset(reason: StreamResetReason): void {
     if (this.done) return;
-    if (reason === 'connection_failure') this.#outlier('connect_failure');
-    else if (reason !== 'overflow' && reason !== 'local_reset') this.#outlier('gateway_error');
-    if (reason === 'connection_failure' && this.#retry()) return;
+    if (reason === 'connection_failure') {
+      // as the HTTP path counts: each failed connect of a request, retried or not
+      this.#proxy.ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_cx_connect_failed`);
+      this.#outlier('connect_failure');
+      if (this.#retry()) return;
+    } else if (reason === 'overflow') {
+      this.#proxy.ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_cx_overflow`);
+    } else if (reason !== 'local_reset') this.#outlier('gateway_error');
+    const status = RESET_STATUS[reason];
+    const message =
+      reason === 'connection_failure'
+        ? 'upstream connect failed'
+        : reason === 'overflow'
+          ? 'upstream connection pool overflow (max_connections)'
+          : `upstream reset: ${reason}`;
+    this.#logFailure(status, message);
     this.#finish();
     this.#proxy.resets.inc();
-    this.#server.localReply(this.#request, RESET_STATUS[reason], `upstream: ${reason}`);
+    this.#server.localReply(this.#request, status, `upstream: ${reason}`);
   }
 
   /** The request's timeout. */
   onDeadline(): void {
     if (this.done) return;
     this.#outlier('gateway_error');
+    this.#logFailure('timeout', 'upstream request timeout');
     this.#finish();
     this.#handle?.cancel();
     this.#proxy.timeouts.inc();
     this.#server.localReply(this.#request, 'timeout', 'upstream request timeout');
+  }
+
+  /** The request's one failure line (before #finish, which lets go of the host). */
+  #logFailure(reason: InternalStatus, message: string): void {
+    logRequestFailure(this.#server.connection, {
+      protocol: this.#server.protocol,
+      reason,
+      message,
+      request: this.#request,
+      route: this.#route.match,
+      cluster: this.#cluster.name,
+      host: (this.#host ?? this.#tried?.[this.#tried.length - 1])?.addressText,
+    });
   }
 
   /** Tell the cluster's outlier detector how this request went on its current host. */

@@ -8,6 +8,7 @@ import {
   type ReadFilter,
 } from '@mosn/stream';
 import type { Cluster, ClusterManager } from './cluster.js';
+import { logRequestFailure } from './failure-log.js';
 import type { Stats } from './stats.js';
 
 export interface Cidr {
@@ -39,6 +40,16 @@ interface CompiledRoute {
   cluster: string;
   source: BlockList | undefined;
   destination: BlockList | undefined;
+  /** The route in a few words, for a failure's log line: `source 10.0.0.0/8 destination 0.0.0.0/0`. */
+  text: string;
+}
+
+function routeText(r: TcpRouteConfig): string {
+  const cidrs = (l: Cidr[]) => l.map((c) => `${c.address}/${c.length}`).join(',');
+  const parts: string[] = [];
+  if (r.sourceAddrs.length > 0) parts.push(`source ${cidrs(r.sourceAddrs)}`);
+  if (r.destinationAddrs.length > 0) parts.push(`destination ${cidrs(r.destinationAddrs)}`);
+  return parts.length > 0 ? parts.join(' ') : 'any';
 }
 
 function blockList(cidrs: readonly Cidr[]): BlockList | undefined {
@@ -77,6 +88,7 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
       cluster: r.cluster,
       source: blockList(r.sourceAddrs),
       destination: blockList(r.destinationAddrs),
+      text: routeText(r),
     }));
   }
 
@@ -86,12 +98,23 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
     connection.addReadFilter(new TcpProxyFilter(this, connection));
   }
 
+  /**
+   * The route for a downstream connection: the first that matches, else the default cluster (`route`
+   * 'default'); undefined when neither. `cluster` is undefined when the route names an unknown cluster.
+   */
+  routeFor(conn: Connection): { name: string; cluster: Cluster | undefined; route: string } | undefined {
+    for (const r of this.#routes) {
+      if (inList(r.source, conn.remoteAddress) && inList(r.destination, conn.localAddress)) {
+        return { name: r.cluster, cluster: this.#clusters.get(r.cluster), route: r.text };
+      }
+    }
+    const name = this.config.cluster;
+    return name === undefined ? undefined : { name, cluster: this.#clusters.get(name), route: 'default' };
+  }
+
   /** The cluster for a downstream connection: the first route that matches, else the default. */
   clusterFor(conn: Connection): Cluster | undefined {
-    for (const r of this.#routes) {
-      if (inList(r.source, conn.remoteAddress) && inList(r.destination, conn.localAddress)) return this.#clusters.get(r.cluster);
-    }
-    return this.config.cluster === undefined ? undefined : this.#clusters.get(this.config.cluster);
+    return this.routeFor(conn)?.cluster;
   }
 
   count(name: string): void {
@@ -106,6 +129,8 @@ class TcpProxyFilter implements ReadFilter {
   #connected = false;
   #attempts = 0;
   #cluster: Cluster | undefined;
+  /** The matched route, in words (for a failure's log line). */
+  #route: string | undefined;
 
   constructor(factory: TcpProxyFilterFactory, down: Connection) {
     this.#factory = factory;
@@ -113,10 +138,12 @@ class TcpProxyFilter implements ReadFilter {
   }
 
   onNewConnection(): FilterStatus {
-    this.#cluster = this.#factory.clusterFor(this.#down);
+    const route = this.#factory.routeFor(this.#down);
+    this.#cluster = route?.cluster;
+    this.#route = route?.route;
     if (!this.#cluster) {
       this.#factory.count('no_route');
-      this.#down.log.warn('tcp_proxy: no route for connection; closing');
+      this.#fail('no_route', route ? `cluster ${route.name} not found; closing the connection` : 'no route for the connection; closing it', route?.name);
       this.#down.close('now', 'upstream_failed');
       return 'stop';
     }
@@ -144,6 +171,7 @@ class TcpProxyFilter implements ReadFilter {
     const host = cluster.lb.chooseHost({ sourceAddress: conn.remoteAddress, localAddress: conn.localAddress, localPort: conn.localPort });
     if (!host) {
       this.#factory.count('no_healthy_upstream');
+      this.#fail('no_healthy_upstream', `no healthy upstream in cluster ${cluster.name}; closing the connection`, cluster.name);
       this.#down.close('flush', 'upstream_failed');
       return;
     }
@@ -163,13 +191,20 @@ class TcpProxyFilter implements ReadFilter {
         this.#up = undefined;
         if (this.#down.state !== 'open') return;
         if (this.#attempts < this.#factory.config.maxConnectAttempts) return this.#connect();
-        this.#down.log.debug({ host: host.addressText, attempts: this.#attempts }, 'tcp_proxy: upstream connect failed');
+        const what = ev === 'connect_timeout' ? 'timed out' : 'failed';
+        const attempts = this.#attempts === 1 ? '1 attempt' : `${this.#attempts} attempts`;
+        this.#fail('connect_failed', `upstream connect ${what} (${attempts}); closing the connection`, cluster.name, host.addressText);
         this.#down.close('flush', 'upstream_failed');
         return;
       }
       // the upstream closed (fully): so does the downstream, after what it has buffered
       this.#down.close('flush', 'requested');
     });
+  }
+
+  /** The connection's one failure line (rate-limited, shared with the proxy filter's requests). */
+  #fail(reason: string, message: string, cluster: string | undefined, host?: string): void {
+    logRequestFailure(this.#down, { protocol: 'TCP', reason, message, route: this.#route, cluster, host });
   }
 
   #onConnected(up: Connection): void {
