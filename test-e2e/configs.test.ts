@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BoltFrame, boltCodec, buildFrame, CMD_CODE_GOAWAY } from '@mosn/protocol-bolt';
-import { buildConfig, defaultExtensions, IoBuffer, loadConfigFile } from 'mosn';
+import { defaultExtensions, IoBuffer, loadConfigFile, readConfig } from 'mosn';
 import { cleanupAfterEach, port, REPO_ROOT, startMosn } from './helpers.js';
 
 const cleanups = cleanupAfterEach();
@@ -18,7 +18,7 @@ describe('configs/', () => {
 
   for (const f of files) {
     it(`${f} is valid, with no warnings`, () => {
-      const { config, problems } = buildConfig(loadConfigFile(`${REPO_ROOT}configs/${f}`), defaultExtensions());
+      const { config, problems } = readConfig(loadConfigFile(`${REPO_ROOT}configs/${f}`), defaultExtensions());
       expect(problems.errors).toEqual([]);
       expect(problems.warnings).toEqual([]);
       expect(config?.listeners.length).toBeGreaterThan(0);

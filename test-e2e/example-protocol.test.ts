@@ -3,7 +3,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExampleStatus, buildRequest, buildResponse, exampleCodec, type ExampleFrame } from '@mosn/protocol-example';
-import { IoBuffer, Mosn, buildConfig, defaultExtensions, isDecodeError, loadConfigFile, loadThirdPartCodecs, silentLogger } from 'mosn';
+import { IoBuffer, Mosn, defaultExtensions, isDecodeError, loadConfigFile, loadThirdPartCodecs, readConfig, silentLogger } from 'mosn';
 import { REPO_ROOT, cluster, port } from './helpers.js';
 
 // client → mosn → server over the example protocol, which mosn does not know: the config loads it from npm
@@ -244,7 +244,7 @@ describe('third_part_codec: how a config names a protocol package', () => {
     const goPlugin = { enable: true, type: 'go-plugin', path: 'codec.so', loader_func_name: 'LoadCodec' };
     const { raw, extensions, loaded } = await load(configWith([goPlugin], '127.0.0.1:1'));
     expect(loaded.errors).toEqual([]);
-    const { problems } = buildConfig(raw, extensions);
+    const { problems } = readConfig(raw, extensions);
     const paths = problems.errors.map((e) => e.path);
     expect(paths).toContain('third_part_codec.codecs[0].type');
     expect(problems.errors.find((e) => e.path === 'third_part_codec.codecs[0].type')!.message).toMatch(/use "type": "npm"/);

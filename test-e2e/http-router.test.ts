@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
+import { defaultExtensions, readConfig, type Mosn } from 'mosn';
 import { cleanupAfterEach, closedPort, cluster, get, httpBackend, httpProxyConfig, port, startMosn, startMosnWithCleanup } from './helpers.js';
 
 const cleanups = cleanupAfterEach();
@@ -244,7 +244,7 @@ describe('route match variables (MOSN VariableMatcher)', () => {
   it('bad shapes are config errors with their JSON path; MOSN ignoring rules gives warnings', () => {
     const problems = (match: unknown) => {
       const cfg = httpProxyConfig({ routes: [{ match, route: { cluster_name: 'c' } }], clusters: [cluster('c', ['127.0.0.1:1'])] });
-      return buildConfig(cfg, defaultExtensions()).problems;
+      return readConfig(cfg, defaultExtensions()).problems;
     };
     const at = 'servers[0].routers[0].virtual_hosts[0].routers[0].match';
     const errors = (match: unknown) => problems(match).errors.map((e) => `${e.path}: ${e.message}`);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildConfig, defaultExtensions, loadConfigFile, type ConfigProblems } from 'mosn';
+import { defaultExtensions, loadConfigFile, readConfig, type ConfigProblems } from 'mosn';
 
 // The compatibility corpus: MOSN's own example configs. The copy in the repo (fixtures/, so a clean clone
 // tests on its own) comes first; the project's shared folder beside the work tree is the fallback.
@@ -142,7 +142,7 @@ function expectReadable(problems: ConfigProblems): void {
 }
 
 function check(raw: unknown) {
-  const { config, problems } = buildConfig(raw, defaultExtensions());
+  const { config, problems } = readConfig(raw, defaultExtensions());
   expectReadable(problems);
   return { config, problems, errorPaths: problems.errors.map((e) => e.path) };
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
+import { defaultExtensions, readConfig, type Mosn } from 'mosn';
 import { BoltConn, decodeResponse, encodeRequest, startRpcServer } from './bolt/peers.js';
 import { cleanupAfterEach, get, httpBackend, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
 
@@ -234,7 +234,7 @@ describe('ORIGINAL_DST clusters, destination from the connection (its local addr
 describe('ORIGINAL_DST config', () => {
   const check = (cluster: Record<string, unknown>, listener: Record<string, unknown> = {}) => {
     const cfg = httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [{ name: 'c', ...cluster }], listener });
-    const { problems } = buildConfig(cfg, defaultExtensions());
+    const { problems } = readConfig(cfg, defaultExtensions());
     const at = (list: Array<{ path: string; message: string }>) => Object.fromEntries(list.map((x) => [x.path, x.message]));
     return { errors: at(problems.errors), warnings: at(problems.warnings) };
   };

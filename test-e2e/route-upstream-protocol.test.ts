@@ -2,7 +2,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, defaultExtensions } from 'mosn';
+import { defaultExtensions, readConfig } from 'mosn';
 import { BoltConn, decodeResponse, encodeRequest, SERVICE, startRpcServer } from './bolt/peers.js';
 import { cleanupAfterEach, cluster, get, httpProxyConfig, port, rawExchange, startMosn } from './helpers.js';
 
@@ -278,7 +278,7 @@ describe("a route's upstream_protocol", () => {
     const at = (i: number) => `servers[0].routers[0].virtual_hosts[0].routers[${i}].route.upstream_protocol`;
     const errors = (routes: unknown[], downstreamProtocol = 'Auto') => {
       const cfg = httpProxyConfig({ downstreamProtocol, routes, clusters: [cluster('c', ['127.0.0.1:1'])] });
-      return buildConfig(cfg, defaultExtensions()).problems.errors.map((e) => `${e.path}: ${e.message}`);
+      return readConfig(cfg, defaultExtensions()).problems.errors.map((e) => `${e.path}: ${e.message}`);
     };
     const r = (protocol: unknown, match: unknown = { prefix: '/' }) => ({ match, route: { cluster_name: 'c', upstream_protocol: protocol } });
     for (const ok of ['Http1', 'http2', 'Auto', 'auto', 'X', '']) expect(errors([r(ok)])).toEqual([]);
@@ -311,7 +311,7 @@ describe("a route's upstream_protocol", () => {
       virtualHosts: [{ name: 'named', domains: ['svc.example'], routers: [r('bolt', any)] }],
       clusters: [cluster('c', ['127.0.0.1:1'])],
     });
-    expect(buildConfig(vhCfg, defaultExtensions()).problems.errors.map((e) => e.message)).toEqual([
+    expect(readConfig(vhCfg, defaultExtensions()).problems.errors.map((e) => e.message)).toEqual([
       '"bolt" is an RPC protocol, but only HTTP requests can match this route (RPC requests get another virtual host) and mosn-ts does not translate between protocols; expected "Http1", "Http2" or "Auto"',
     ]);
   });

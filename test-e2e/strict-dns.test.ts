@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
+import { defaultExtensions, readConfig, type Mosn } from 'mosn';
 import { TestDnsServer } from './dns-server.js';
 import { cleanupAfterEach, get, httpProxyConfig, port, startMosn } from './helpers.js';
 
@@ -215,7 +215,7 @@ describe('STRICT_DNS clusters', () => {
 describe('STRICT_DNS config', () => {
   const check = (cluster: Record<string, unknown>) => {
     const cfg = httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [{ name: 'c', type: 'STRICT_DNS', ...cluster }] });
-    const { problems } = buildConfig(cfg, defaultExtensions());
+    const { problems } = readConfig(cfg, defaultExtensions());
     const at = (list: Array<{ path: string; message: string }>) => Object.fromEntries(list.map((x) => [x.path, x.message]));
     return { errors: at(problems.errors), warnings: at(problems.warnings) };
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildConfig, defaultExtensions, type Mosn } from 'mosn';
+import { defaultExtensions, readConfig, type Mosn } from 'mosn';
 import { cleanupAfterEach, get, httpBackend, httpProxyConfig, port, startMosn } from './helpers.js';
 import { OTHER_SERVICE, SERVICE, rpcClient, startRpcServer } from './bolt/peers.js';
 
@@ -179,7 +179,7 @@ function checkCluster(extra: Record<string, unknown>, route: Record<string, unkn
     routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', ...route } }],
     clusters: [{ name: 'c', type: 'SIMPLE', lb_type: 'LB_WEIGHTED_ROUNDROBIN', hosts, ...extra }],
   });
-  const { config, problems } = buildConfig(raw, defaultExtensions());
+  const { config, problems } = readConfig(raw, defaultExtensions());
   return { config, errors: problems.errors, warnings: problems.warnings };
 }
 
@@ -195,9 +195,9 @@ describe('subset and slow start config', () => {
     );
     expect(errors).toEqual([]);
     expect(warnings).toEqual([]);
-    const c = config!.clusters.get('c')!;
+    const c = config!.clusters.find((x) => x.name === 'c')!;
     expect(c.config.lbSubset).toEqual({ fallbackPolicy: 'DEFAULT_SUBSET', defaultSubset: { version: '1' }, selectors: [['version']] });
-    expect(c.hosts[0]!.metadata).toEqual({ version: '1' });
+    expect(c.config.hosts[0]!.metadata).toEqual({ version: '1' });
   });
 
   it('fall_back_policy is MOSN\'s number; a name is refused with the number to write', () => {
@@ -230,9 +230,9 @@ describe('subset and slow start config', () => {
   it('reads slow_start as MOSN does: defaults, a fraction for min_weight_percent, an unknown mode refused', () => {
     let r = checkCluster({ slow_start: { mode: 'duration', slow_start_duration: '30s' } });
     expect(r.errors).toEqual([]);
-    expect(r.config!.clusters.get('c')!.config.lbConfig?.slowStart).toEqual({ windowMs: 30_000, aggression: 1, minWeight: 0.1 });
+    expect(r.config!.clusters.find((x) => x.name === 'c')!.config.lbConfig?.slowStart).toEqual({ windowMs: 30_000, aggression: 1, minWeight: 0.1 });
     r = checkCluster({ slow_start: { mode: 'duration', slow_start_duration: '1m', aggression: 2, min_weight_percent: 0.125 } });
-    expect(r.config!.clusters.get('c')!.config.lbConfig?.slowStart).toEqual({ windowMs: 60_000, aggression: 2, minWeight: 0.125 });
+    expect(r.config!.clusters.find((x) => x.name === 'c')!.config.lbConfig?.slowStart).toEqual({ windowMs: 60_000, aggression: 2, minWeight: 0.125 });
     r = checkCluster({ slow_start: { mode: 'duration', slow_start_duration: '30s', min_weight_percent: 10 } });
     expect(r.errors).toEqual([{ path: `${C0}.slow_start.min_weight_percent`, message: expect.stringMatching(/fraction.*MOSN reads 0.1 as 10%.*got 10/) }]);
     r = checkCluster({ slow_start: { mode: 'linear', slow_start_duration: '30s' } });
@@ -240,7 +240,7 @@ describe('subset and slow start config', () => {
     r = checkCluster({ slow_start: { slow_start_duration: '30s' } });
     expect(r.errors).toEqual([]);
     expect(r.warnings.map((w) => w.path)).toEqual([`${C0}.slow_start.mode`]);
-    expect(r.config!.clusters.get('c')!.config.lbConfig?.slowStart).toBeUndefined();
+    expect(r.config!.clusters.find((x) => x.name === 'c')!.config.lbConfig?.slowStart).toBeUndefined();
     r = checkCluster({ lb_type: 'LB_ROUNDROBIN', slow_start: { mode: 'duration', slow_start_duration: '30s' } });
     expect(r.warnings.map((w) => w.path)).toEqual([`${C0}.slow_start`]);
   });

@@ -6,18 +6,19 @@ import {
   rpcPoolFactory,
   LOAD_BALANCERS,
   type ClusterManager,
-  type ConfigReader,
   type LoadBalancerFactory,
   type Logger,
   type NetworkFilterFactory,
   type PoolFactory,
   type RouterManager,
   type Stats,
+  type XProtocolCodec,
 } from '@mosn/proxy';
 import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
+import type { ConfigReader } from './config/config-reader.js';
 import type { ClusterSpec, RouterSpec } from './config/types.js';
 
 /** What a network filter's config reader may look at: the rest of the config, already read. */
@@ -63,6 +64,12 @@ export interface Extensions {
   readonly pools: Map<string, PoolFactory>;
   /** Stream filter types MOSN retired: accepted as no-ops with a warning. */
   readonly retiredStreamFilters: ReadonlySet<string>;
+}
+
+/** The RPC codec of a protocol name (case-insensitive): what checks a cluster's hosts by heartbeat (`health_check`). */
+export function codecFor(ext: Extensions, protocol: string): XProtocolCodec | undefined {
+  const e = ext.protocols.get(protocol);
+  return e?.kind === 'xprotocol' ? e.codec : undefined;
 }
 
 /**

@@ -4,8 +4,11 @@
  */
 export * from '@mosn/proxy';
 export { Mosn, type MosnOptions, type Stage } from './mosn.js';
-export { buildConfig, type BuiltConfig, type ListenerSpec } from './config/build.js';
+export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config/config-reader.js';
+export { DEFAULT_GRACEFUL_TIMEOUT_MS, LOG_LEVELS, logSettings, readConfig } from './config/read-config.js';
+export type { ClusterSpec, ListenerSpec, MosnConfig, NetworkFilterSpec, RouterSpec } from './config/types.js';
+export type { ProxyFilterSpec } from './filters/proxy.js';
 export { loadConfigFile } from './config/load.js';
-export { defaultExtensions, type Extensions, type FilterBuildContext, type NetworkFilterExtension } from './extensions.js';
+export { codecFor, defaultExtensions, type Extensions, type FilterBuildContext, type FilterReadContext, type NetworkFilterExtension } from './extensions.js';
 export { createLogger } from './logger.js';
 export { loadThirdPartCodecs } from './plugins.js';

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConfigProblems, ConfigReader, rpcPoolFactory, type XProtocolCodec } from '@mosn/proxy';
+import { rpcPoolFactory, type XProtocolCodec } from '@mosn/proxy';
+import { ConfigProblems, ConfigReader } from './config/config-reader.js';
 import type { Extensions } from './extensions.js';
 
 const CODEC_FUNCTIONS = ['match', 'decode', 'encode', 'withRequestId', 'hijack', 'mapStatusToHttp'] as const;
@@ -33,7 +34,7 @@ export async function loadThirdPartCodecs(raw: unknown, ext: Extensions, configD
     const type = c.str('type', { required: true }) ?? '';
     const path = c.str('path', { required: true, nonEmpty: true });
     const exportName = c.str('loader_func_name') || 'codec';
-    if (type.toLowerCase() !== 'npm') continue; // buildConfig reports it with its path
+    if (type.toLowerCase() !== 'npm') continue; // readConfig reports it with its path
     if (path === undefined) continue;
     let mod: Record<string, unknown>;
     try {

@@ -1,7 +1,7 @@
 /**
  * @mosn/proxy: the proxy layer of mosn-ts. The `proxy` and `tcp_proxy` network filters, the per-request
- * state machine, the router, clusters and load balancers, config reading helpers and stats.
- * It re-exports @mosn/stream (and through it the layers below).
+ * state machine, the router, clusters and load balancers, and stats. It takes typed configs (reading MOSN's
+ * JSON is the runtime's business). It re-exports @mosn/stream (and through it the layers below).
  */
 export * from '@mosn/stream';
 export {
@@ -38,7 +38,6 @@ export {
   parseDestination,
   type OriginalDstConfig,
 } from './original-dst.js';
-export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config-reader.js';
 export { DownstreamRequest, type ProxyContext } from './downstream.js';
 export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 export * from './lb/index.js';

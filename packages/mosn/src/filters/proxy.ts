@@ -1,33 +1,22 @@
-import { ProxyFilterFactory, type ConfigReader, type ProtocolEntry } from '@mosn/proxy';
-import type { Extensions, NetworkFilterExtension } from '../extensions.js';
+import { ProxyFilterFactory, type ProtocolEntry } from '@mosn/proxy';
+import type { ConfigReader } from '../config/config-reader.js';
+import { isWildcardProtocol, resolveProtocol, servedProtocols } from '../config/protocols.js';
+import type { NetworkFilterExtension } from '../extensions.js';
 
-/** Protocols a listener can serve today, by protocol kind. */
-const SERVED_KINDS = new Set(['http1', 'http2', 'xprotocol']);
-
-/** Protocols MOSN has that mosn-ts does not serve yet: named as such, not as unknown. */
-const MOSN_PROTOCOLS_NOT_YET = ['dubbothrift', 'tars', 'Http3', 'grpc'];
-
-/** `Auto`, `X` and an empty name all mean "decided per connection / by the downstream". */
-export function isWildcardProtocol(name: string): boolean {
-  const n = name.toLowerCase();
-  return n === '' || n === 'auto' || n === 'x';
-}
-
-/** The protocols mosn-ts serves downstream and upstream (registered, with an upstream pool). */
-export function servedProtocols(ext: Extensions): ProtocolEntry[] {
-  return ext.protocols.entries().filter((e) => SERVED_KINDS.has(e.kind) && ext.pools.has(e.name.toLowerCase()));
-}
-
-/** The served protocol called `name` (case-insensitive); a problem at `r.at(key)` when there is none. */
-export function resolveProtocol(r: ConfigReader, key: string, name: string, ext: Extensions, served = servedProtocols(ext)): ProtocolEntry | undefined {
-  const known = ['Auto', ...served.map((e) => e.name)].join(', ');
-  const e = ext.protocols.get(name);
-  const later = MOSN_PROTOCOLS_NOT_YET.some((m) => m.toLowerCase() === name.toLowerCase());
-  if (!e && later) r.problems.error(r.at(key), `protocol "${name}" is not supported by mosn-ts yet; supported: ${known}`);
-  else if (!e) r.problems.error(r.at(key), `unknown protocol "${name}"; known: ${known}`);
-  else if (!served.includes(e)) r.problems.error(r.at(key), `protocol "${name}" is not supported by mosn-ts yet; supported: ${known}`);
-  else return e;
-  return undefined;
+/** The `proxy` filter's config value. */
+export interface ProxyFilterSpec {
+  /** The protocols the listener accepts (registry entries, shared: not frozen with the config). */
+  readonly downstream: readonly ProtocolEntry[];
+  /** Detect the protocol by first bytes (`Auto` or a list), even when one protocol is a candidate. */
+  readonly detect: boolean;
+  /** `router_config_name`: a router of the config. */
+  readonly routerName: string;
+  /** The protocol HTTP requests go upstream in (a registry name: `Http1` or `Http2`). */
+  readonly httpUpstream: string;
+  readonly goAway: boolean;
+  readonly maxHeaderSize?: number;
+  readonly requestHeadersTimeoutMs?: number;
+  readonly maxFrameSize?: number;
 }
 
 /**
@@ -36,8 +25,8 @@ export function resolveProtocol(r: ConfigReader, key: string, name: string, ext:
  * in their own protocol), `router_config_name`, and `extend_config`: `sub_protocol`,
  * `http1.max_header_size`, `http1.request_headers_timeout`, `max_frame_size`, `bolt.enable_bolt_goaway`.
  */
-export const proxyFilter: NetworkFilterExtension = {
-  create(c, ctx) {
+export const proxyFilter: NetworkFilterExtension<ProxyFilterSpec> = {
+  read(c, ctx) {
     const served = servedProtocols(ctx.extensions);
     const resolve = (r: ConfigReader, key: string, names: string[]): ProtocolEntry[] => {
       const out: ProtocolEntry[] = [];
@@ -85,7 +74,7 @@ export const proxyFilter: NetworkFilterExtension = {
     const routerName = c.str('router_config_name', { required: true });
     const router = routerName === undefined ? undefined : ctx.routers.get(routerName);
     if (routerName !== undefined && !router) {
-      const names = ctx.routers.names();
+      const names = [...ctx.routers.keys()];
       c.problems.error(c.at('router_config_name'), `router "${routerName}" is not defined in routers[]; defined: ${names.join(', ') || '(none)'}`);
     }
 
@@ -112,8 +101,20 @@ export const proxyFilter: NetworkFilterExtension = {
     c.ignore(['name', 'router_handler_name', 'validate_clusters', 'concurrency_num']);
     c.finish();
     if (!router || downstream.length === 0) return undefined;
+    return {
+      downstream,
+      detect,
+      routerName: router.name,
+      httpUpstream,
+      goAway,
+      ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}),
+      ...(requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs } : {}),
+      ...(maxFrameSize !== undefined ? { maxFrameSize } : {}),
+    };
+  },
 
-    const statPrefix = `listener.${ctx.listenerName}.`;
+  build(spec, ctx) {
+    const { downstream, detect, goAway, maxHeaderSize, requestHeadersTimeoutMs, maxFrameSize } = spec;
     return new ProxyFilterFactory(
       {
         downstream,
@@ -123,7 +124,17 @@ export const proxyFilter: NetworkFilterExtension = {
         ...(requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs } : {}),
         ...(maxFrameSize !== undefined ? { maxFrameSize } : {}),
       },
-      { clusters: ctx.clusters, router, upstreamProtocol: httpUpstream, stats: ctx.stats, statPrefix },
+      {
+        clusters: ctx.clusters,
+        router: ctx.routers.handle(spec.routerName),
+        upstreamProtocol: spec.httpUpstream,
+        stats: ctx.stats,
+        statPrefix: `listener.${ctx.listenerName}.`,
+      },
     );
+  },
+
+  references(spec) {
+    return { routers: [spec.routerName] };
   },
 };

@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
-import { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type ConfigReader, type TcpRouteConfig } from '@mosn/proxy';
+import { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from '@mosn/proxy';
+import { checkClusterDefined } from '../config/cluster.js';
+import type { ConfigReader } from '../config/config-reader.js';
 import type { NetworkFilterExtension } from '../extensions.js';
 
 function cidrs(r: ConfigReader, key: string): Cidr[] {
@@ -18,21 +20,16 @@ function cidrs(r: ConfigReader, key: string): Cidr[] {
 /**
  * `tcp_proxy`: `cluster`, `routes[]` (`cluster`, `source_addrs`, `destination_addrs` as
  * `{address, length}` CIDRs), `max_connect_attempts` (default 1), `idle_timeout` (default 1h; a number is
- * nanoseconds, as in MOSN), `stat_prefix`.
+ * nanoseconds, as in MOSN), `stat_prefix`. Its config value is @mosn/proxy's TcpProxyConfig.
  */
-export const tcpProxyFilter: NetworkFilterExtension = {
-  create(c, ctx) {
-    const checkCluster = (name: string | undefined, key: string, r: ConfigReader): void => {
-      if (name !== undefined && !ctx.clusters.get(name)) {
-        r.problems.error(r.at(key), `cluster "${name}" is not defined in cluster_manager.clusters; defined: ${ctx.clusters.names().join(', ') || '(none)'}`);
-      }
-    };
+export const tcpProxyFilter: NetworkFilterExtension<TcpProxyConfig> = {
+  read(c, ctx) {
     const cluster = c.str('cluster');
-    checkCluster(cluster, 'cluster', c);
+    if (cluster !== undefined) checkClusterDefined(c, 'cluster', cluster, ctx.clusters);
     const routes: TcpRouteConfig[] = [];
     for (const r of c.objects('routes')) {
       const name = r.str('cluster', { required: true });
-      checkCluster(name, 'cluster', r);
+      if (name !== undefined) checkClusterDefined(r, 'cluster', name, ctx.clusters);
       // MOSN's route struct has no JSON tags: its keys are SourceAddrs/DestinationAddrs; accept both spellings.
       const route = {
         cluster: name ?? '',
@@ -48,10 +45,15 @@ export const tcpProxyFilter: NetworkFilterExtension = {
     const idleTimeoutMs = c.duration('idle_timeout', { numberUnit: 'ns' }) ?? DEFAULT_TCP_IDLE_TIMEOUT_MS;
     const statPrefix = c.str('stat_prefix') ?? ctx.listenerName;
     c.finish();
-    return new TcpProxyFilterFactory(
-      { ...(cluster !== undefined ? { cluster } : {}), routes, maxConnectAttempts, idleTimeoutMs, statPrefix },
-      ctx.clusters,
-      ctx.stats,
-    );
+    return { ...(cluster !== undefined ? { cluster } : {}), routes, maxConnectAttempts, idleTimeoutMs, statPrefix };
+  },
+
+  build(config, ctx) {
+    return new TcpProxyFilterFactory(config, ctx.clusters, ctx.stats);
+  },
+
+  references(config) {
+    const names = [...(config.cluster !== undefined ? [config.cluster] : []), ...config.routes.map((r) => r.cluster)];
+    return { clusters: [...new Set(names)] };
   },
 };

@@ -5,7 +5,6 @@
 export type { CheckSession } from './check-session.js';
 export {
   DEFAULT_HEALTH_CHECK,
-  readHealthCheck,
   statusMatches,
   type HealthCheckConfig,
   type HealthCheckKind,
@@ -18,7 +17,6 @@ export {
   DEFAULT_OUTLIER_DETECTION,
   OutlierDetector,
   outlierResultOfStatus,
-  readOutlierDetection,
   type OutlierDetectionConfig,
   type OutlierDetectorOptions,
   type OutlierResult,

@@ -1,20 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { XProtocolCodec } from '@mosn/stream';
-import { ConfigProblems, ConfigReader } from '../config-reader.js';
-import { DEFAULT_HEALTH_CHECK, readHealthCheck } from './health-check-config.js';
-import { DEFAULT_OUTLIER_DETECTION, readOutlierDetection } from './outlier-detector.js';
+import { DEFAULT_HEALTH_CHECK, type XProtocolCodec } from '@mosn/proxy';
+import type { ConfigReader } from './config-reader.js';
+import { readHealthCheck } from './health-check.js';
+import { readSection } from './testing.js';
 
-/** Read `cluster` (a cluster's JSON) with `read`; returns the result and the problems as `path: message` lines. */
-function read<T>(cluster: Record<string, unknown>, readFn: (c: ConfigReader) => T) {
-  const problems = new ConfigProblems();
-  const c = new ConfigReader(cluster, 'cluster_manager.clusters[0]', problems);
-  const result = readFn(c);
-  return {
-    result,
-    errors: problems.errors.map((p) => `${p.path}: ${p.message}`),
-    warnings: problems.warnings.map((p) => `${p.path}: ${p.message}`),
-  };
-}
+/** Read `cluster` (a cluster's JSON) with `read`. */
+const read = <T>(cluster: Record<string, unknown>, readFn: (c: ConfigReader) => T) => readSection(cluster, 'cluster_manager.clusters[0]', readFn);
 
 const P = 'cluster_manager.clusters[0].health_check';
 const heartbeatCodec = { name: 'bolt', heartbeatTrigger: () => ({}) } as unknown as XProtocolCodec;
@@ -103,67 +94,5 @@ describe('readHealthCheck', () => {
       `${P}.check_config.extra: unknown key; ignored`,
       `${P}.event_log_path: a separate health-check event log is not supported by mosn-ts; changes are logged to the main log`,
     ]);
-  });
-});
-
-describe('readOutlierDetection', () => {
-  const O = 'cluster_manager.clusters[0].outlier_detection';
-
-  it('is off without outlier_detection, and has Envoy defaults with it', () => {
-    expect(read({}, readOutlierDetection).result).toBeUndefined();
-    expect(read({ outlier_detection: {} }, readOutlierDetection).result).toEqual(DEFAULT_OUTLIER_DETECTION);
-  });
-
-  it('reads every key; max_ejection_time defaults to at least base_ejection_time', () => {
-    const { result, errors, warnings } = read(
-      {
-        outlier_detection: {
-          consecutive_5xx: 3,
-          consecutive_gateway_failure: 2,
-          consecutive_local_origin_failure: 4,
-          interval: '1s',
-          base_ejection_time: '400s',
-          max_ejection_percent: 50,
-          always_eject_one_host: true,
-          enforcing_consecutive_5xx: 90,
-          enforcing_consecutive_gateway_failure: 100,
-          enforcing_consecutive_local_origin_failure: 80,
-          split_external_local_origin_errors: true,
-          successful_active_health_check_uneject_host: false,
-          max_ejection_time_jitter: '2s',
-        },
-      },
-      readOutlierDetection,
-    );
-    expect([errors, warnings]).toEqual([[], []]);
-    expect(result).toEqual({
-      consecutive5xx: 3,
-      consecutiveGatewayFailure: 2,
-      consecutiveLocalOriginFailure: 4,
-      intervalMs: 1000,
-      baseEjectionTimeMs: 400_000,
-      maxEjectionTimeMs: 400_000,
-      maxEjectionTimeJitterMs: 2000,
-      maxEjectionPercent: 50,
-      alwaysEjectOneHost: true,
-      enforcingConsecutive5xx: 90,
-      enforcingConsecutiveGatewayFailure: 100,
-      enforcingConsecutiveLocalOriginFailure: 80,
-      splitExternalLocalOriginErrors: true,
-      successfulActiveHealthCheckUnejectHost: false,
-    });
-  });
-
-  it('reports bad values and warns about success-rate keys', () => {
-    const { errors, warnings } = read(
-      { outlier_detection: { base_ejection_time: '60s', max_ejection_time: '30s', max_ejection_percent: 101, interval: '0s', success_rate_minimum_hosts: 5 } },
-      readOutlierDetection,
-    );
-    expect(errors).toEqual([
-      `${O}.max_ejection_percent: expected a number from 0 to 100, got 101`,
-      `${O}.interval: must be more than 0`,
-      `${O}.max_ejection_time: must not be less than base_ejection_time (60000 ms)`,
-    ]);
-    expect(warnings).toEqual([`${O}.success_rate_minimum_hosts: success-rate and failure-percentage outlier detection are not supported by mosn-ts yet; ignored`]);
   });
 });

@@ -1,4 +1,4 @@
-import { MosnError } from '@mosn/stream';
+import { MosnError } from '@mosn/proxy';
 
 /** One problem found in a config: where (a JSON path such as `servers[0].listeners[1].address`) and what. */
 export interface ConfigProblem {
@@ -137,13 +137,17 @@ export class ConfigReader {
 
   /**
    * A duration in milliseconds: a Go duration string (`"1m30s"`, `"500ms"`, `"10s"`). A bare number is
-   * read as `numberUnit` (MOSN reads some numbers as nanoseconds, some as seconds).
+   * read as `numberUnit` (MOSN reads some numbers as nanoseconds, some as seconds); a number of nanoseconds
+   * under a millisecond is almost always seconds or milliseconds meant, so it gets a warning.
    */
   duration(key: string, o?: Opt & { numberUnit?: 'ns' | 's' | 'ms' }): number | undefined {
     const v = this.value(key);
     if (v === undefined || v === null || v === '') return this.#missing(key, o, 'a duration such as "10s"');
     if (typeof v === 'number' && Number.isFinite(v) && v >= 0) {
       const unit = o?.numberUnit ?? 'ns';
+      if (unit === 'ns' && v > 0 && v < 1e6) {
+        this.problems.warn(this.at(key), `${v} is read as nanoseconds (${v}ns), as MOSN does; did you mean "${v}s" or "${v}ms"?`);
+      }
       return unit === 'ns' ? v / 1e6 : unit === 's' ? v * 1000 : v;
     }
     if (typeof v === 'string') {
@@ -227,6 +231,17 @@ export class ConfigReader {
       if (winner !== undefined) this.problems.warn(this.at(k), `ignored: keys match case-insensitively and the later "${winner}" wins`);
       else this.problems.warn(this.at(k), 'unknown key; ignored');
     }
+  }
+}
+
+/** `text` (read from `r`'s `key`) as a regular expression; an error at that key when it is not one. */
+export function compileRegex(r: ConfigReader, key: string, text: string | undefined): RegExp | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (e) {
+    r.problems.error(r.at(key), `invalid regular expression: ${(e as Error).message}`);
+    return undefined;
   }
 }
 

@@ -1,0 +1,62 @@
+import { DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS, formatAddress, parseAddress, type Address } from '@mosn/proxy';
+import type { FilterReadContext } from '../extensions.js';
+import type { ConfigReader } from './config-reader.js';
+import { readFilterChains } from './filter-chain.js';
+import type { ListenerSpec } from './types.js';
+
+const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
+
+/**
+ * One listener of `servers[0].listeners[]`: `network` (tcp, unix), `address`, `name` (its address when absent,
+ * as MOSN), buffer limit and idle timeout, its filter chain, and the stream and listener filters, refused but
+ * for MOSN's retired ones. `ctx` has the config's clusters and routers (read before listeners).
+ */
+export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'listenerName'>): ListenerSpec | undefined {
+  const networkText = l.str('network');
+  const network = (networkText || 'tcp').toLowerCase();
+  if (network === 'udp') l.problems.error(l.at('network'), 'UDP listeners are not supported by mosn-ts yet; supported: tcp, unix');
+  else if (network !== 'tcp' && network !== 'unix') l.problems.error(l.at('network'), `unknown network "${networkText}"; known: tcp, unix`);
+  const text = l.str('address', { required: true });
+  let address: Address | undefined;
+  if (text !== undefined) {
+    address = network === 'unix' ? { path: text.replace(/^unix:/, '') } : parseAddress(text);
+    if (!address) l.problems.error(l.at('address'), `expected "ip:port" (or a socket path with "network": "unix"), got "${text}"`);
+  }
+  // MOSN names a listener without a name after its address.
+  const name = l.str('name') || (address ? formatAddress(address) : (text ?? ''));
+  const bindPort = l.bool('bind_port') ?? true;
+  if (bindPort === false) l.problems.error(l.at('bind_port'), 'listeners that do not bind (original-destination virtual listeners) are not supported by mosn-ts yet');
+  const bufferLimit = l.num('per_connection_buffer_limit_bytes', { min: 0 }) ?? DEFAULT_BUFFER_LIMIT;
+  const idleTimeoutMs = l.duration('connection_idle_timeout', { numberUnit: 'ns' }) ?? DEFAULT_IDLE_TIMEOUT_MS;
+  const filters = readFilterChains(l, { ...ctx, listenerName: name });
+  readStreamAndListenerFilters(l, ctx.extensions.retiredStreamFilters);
+  l.refuse(
+    ['use_original_dst'],
+    'original-destination listeners are not supported by mosn-ts: "redirect" needs the SO_ORIGINAL_DST socket option and "tproxy" needs IP_TRANSPARENT, neither of which Node can use without native code. An ORIGINAL_DST cluster reads the connection\'s local address without it (see docs/original-dst.md)',
+  );
+  l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
+  l.ignore(['log_path', 'log_level'], NOT_USED_BY_MOSN);
+  // TLS is refused, so there is no TLS to detect.
+  l.inert(['inspector']);
+  l.ignore(['type', 'reuseport', 'default_read_buffer_size', 'handoff_restoreddestination_connections', 'addr', 'bind_to_port']);
+  l.finish();
+  if (!address) return undefined;
+  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters };
+}
+
+/** `stream_filters` (MOSN's retired ones are no-ops, with a warning) and `listener_filters`: none supported yet. */
+function readStreamAndListenerFilters(l: ConfigReader, retiredStreamFilters: ReadonlySet<string>): void {
+  for (const sf of l.objects('stream_filters')) {
+    const type = sf.str('type', { required: true, nonEmpty: true });
+    if (type !== undefined && retiredStreamFilters.has(type)) sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
+    else if (type !== undefined) sf.problems.error(sf.at('type'), `stream filter "${type}" is not supported by mosn-ts yet`);
+    sf.inert(['config', 'go_plugin_config']);
+    sf.finish();
+  }
+  for (const lf of l.objects('listener_filters')) {
+    const type = lf.str('type', { required: true, nonEmpty: true });
+    if (type !== undefined) lf.problems.error(lf.at('type'), `listener filter "${type}" is not supported by mosn-ts yet`);
+    lf.inert(['config']);
+    lf.finish();
+  }
+}

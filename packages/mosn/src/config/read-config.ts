@@ -1,0 +1,138 @@
+import { formatAddress } from '@mosn/proxy';
+import type { Extensions } from '../extensions.js';
+import { readAdmin } from './admin-section.js';
+import { readClusterManager } from './cluster.js';
+import { ConfigProblems, ConfigReader } from './config-reader.js';
+import { readExtends, readThirdPartCodecs } from './extensions-section.js';
+import { deepFreeze } from './freeze.js';
+import { readListener } from './listener.js';
+import { checkRouteProtocols } from './route-protocols.js';
+import type { RouteContext } from './route.js';
+import { readRouter } from './router.js';
+import type { ClusterSpec, ListenerSpec, MosnConfig, RouterSpec } from './types.js';
+
+export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] as const;
+export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
+
+/** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
+const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'pid', 'uds_dir'];
+/** Top-level keys that would change what the proxy does if skipped. */
+const REFUSED_TOP = ['dynamic_resources', 'static_resources'];
+/** Keys that say which MOSN file this is; a file with none of them is probably not a MOSN config. */
+const MOSN_TOP = ['servers', 'cluster_manager', 'admin', 'dynamic_resources', 'static_resources'];
+
+/** `default_log_path` and `default_log_level` of a `servers[]` entry, with their defaults. */
+function readLogKeys(server: ConfigReader): { logPath: string; logLevel: string } {
+  return {
+    logPath: server.str('default_log_path') || 'stdout',
+    logLevel: (server.str('default_log_level', { oneOf: LOG_LEVELS }) ?? 'INFO').toUpperCase(),
+  };
+}
+
+/**
+ * Where and how much to log, read before the rest of the config so that reading and applying it can log
+ * (problems in these keys are reported by `readConfig`; here they give the defaults).
+ */
+export function logSettings(raw: unknown): { logPath: string; logLevel: string } {
+  const server = ConfigReader.of(raw, '', new ConfigProblems())?.objects('servers')[0];
+  return server ? readLogKeys(server) : { logPath: 'stdout', logLevel: 'INFO' };
+}
+
+/**
+ * Read a MOSN config into a frozen config value, every problem collected with its JSON path; the value is
+ * undefined when there is an error. Clusters first, then routers (whose routes name clusters), then listeners
+ * (whose filters name routers and clusters). `raw` is copied: changing it afterwards changes no `source`.
+ */
+export function readConfig(raw: unknown, ext: Extensions): { config: MosnConfig | undefined; problems: ConfigProblems } {
+  const problems = new ConfigProblems();
+  let doc: unknown;
+  try {
+    doc = structuredClone(raw);
+  } catch (e) {
+    problems.error('(root)', `expected JSON data: ${(e as Error).message}`);
+    return { config: undefined, problems };
+  }
+  const root = ConfigReader.of(doc, '', problems);
+  if (!root) return { config: undefined, problems };
+
+  const cm = root.obj('cluster_manager');
+  const clusters = cm ? readClusterManager(cm, ext) : [];
+
+  const isMosn = MOSN_TOP.some((k) => root.has(k));
+  if (!isMosn) problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
+  // With xDS (refused below), MOSN takes its listeners from the control plane: servers may be absent.
+  const xds = REFUSED_TOP.some((k) => root.has(k));
+  const servers = isMosn ? root.objects('servers', { required: !xds, nonEmpty: !xds }) : [];
+  if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
+  const server = servers[0] ? readServer(servers[0], ext, clusters) : undefined;
+
+  const admin = readAdmin(root);
+  readThirdPartCodecs(root);
+  readExtends(root);
+  // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
+  root.inert(['disable_upgrade', 'close_graceful']);
+  root.ignore(['node'], 'xDS node identity, used with dynamic_resources only; ignored');
+  root.ignore(IGNORED_TOP);
+  root.refuse(REFUSED_TOP, 'xDS (an Envoy bootstrap) is not supported by mosn-ts yet; use servers and cluster_manager');
+  root.refuse(['stream_filters'], 'named stream filter chains (for MOSN embedded in Envoy or as libmosn.so) are not supported by mosn-ts');
+  root.finish();
+  if (problems.errors.length > 0) return { config: undefined, problems };
+  const config: MosnConfig = {
+    logPath: server?.logPath ?? 'stdout',
+    logLevel: server?.logLevel ?? 'INFO',
+    gracefulTimeoutMs: server?.gracefulTimeoutMs ?? DEFAULT_GRACEFUL_TIMEOUT_MS,
+    admin,
+    clusters,
+    routers: server?.routers ?? [],
+    listeners: server?.listeners ?? [],
+    source: doc,
+  };
+  // Protocol entries (and their codecs) belong to the registry, shared with the running proxy.
+  return { config: deepFreeze(config, new Set(ext.protocols.entries())), problems };
+}
+
+interface ServerValues {
+  logPath: string;
+  logLevel: string;
+  gracefulTimeoutMs: number;
+  routers: RouterSpec[];
+  listeners: ListenerSpec[];
+}
+
+/** `servers[0]`: log keys, `graceful_timeout`, `routers` and `listeners` (names and addresses unique). */
+function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly ClusterSpec[]): ServerValues {
+  const problems = server.problems;
+  const { logPath, logLevel } = readLogKeys(server);
+  const gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
+  const clusters = new Map(clusterList.map((c) => [c.name, c]));
+  const routeCtx: RouteContext = { clusters, ext, protocolRoutes: [] };
+  const routers = new Map<string, RouterSpec>();
+  const routerList: RouterSpec[] = [];
+  for (const r of server.objects('routers')) {
+    const router = readRouter(r, routeCtx, new Set(routers.keys()));
+    if (!router) continue;
+    routers.set(router.name, router);
+    routerList.push(router);
+  }
+  const listeners: ListenerSpec[] = [];
+  const seen = new Map<string, string>();
+  const seenNames = new Map<string, string>();
+  for (const l of server.objects('listeners')) {
+    const spec = readListener(l, { extensions: ext, clusters, routers });
+    if (!spec) continue;
+    const key = formatAddress(spec.address);
+    const prev = seen.get(key);
+    const anyPort = 'port' in spec.address && spec.address.port === 0; // each gets its own port
+    if (prev && !anyPort) problems.error(l.at('address'), `duplicate listener address ${key}: already used by ${prev}`);
+    else seen.set(key, l.path);
+    const prevName = seenNames.get(spec.name);
+    if (prevName) problems.error(l.at('name'), `duplicate listener name "${spec.name}": already used by ${prevName}`);
+    else seenNames.set(spec.name, l.path);
+    listeners.push(spec);
+  }
+  checkRouteProtocols(routeCtx.protocolRoutes, listeners, problems);
+  if (listeners.length === 0 && !server.has('listeners')) problems.warn(server.at('listeners'), 'no listeners: mosn-ts would serve nothing but the admin API');
+  server.ignore(['mosn_server_name', 'server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller', 'use_netpoll_mode']);
+  server.finish();
+  return { logPath, logLevel, gracefulTimeoutMs, routers: routerList, listeners };
+}
