@@ -26,6 +26,9 @@ import type { Counter, Stats } from './stats.js';
 
 const UPGRADE = { upgrade: true } as const;
 
+/** The shortest HTTP/1 response: a connection that read fewer bytes never carried one. */
+const MIN_HTTP1_RESPONSE = 'HTTP/1.0 200\r\n\r\n'.length;
+
 /** Every HTTP request's route timeout, one timer per distinct timeout value (see deadlines.ts). */
 const deadlines = new Deadlines();
 
@@ -478,15 +481,17 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   }
 
   /**
-   * An HTTP/1 upstream that closed without a byte, or answered with bytes that are not HTTP/1, before any
-   * response: it may speak only HTTP/2 (h2c), and the log line says what to set.
+   * An HTTP/1 upstream that ended the request before any response head, on a connection that never carried
+   * an HTTP/1 response (fewer bytes read than the shortest one), or with bytes that are not HTTP/1: it may
+   * speak only HTTP/2 (h2c), and the log line says what to set. (A keep-alive connection the upstream closed
+   * between requests has read at least one response: no hint.)
    */
   #resetHint(reason: StreamResetReason, up: ClientStream | undefined): string | undefined {
     if (!up || (reason !== 'connection_termination' && reason !== 'protocol_error')) return undefined;
     const pool = this.#host?.pool(this.#action!.upstreamProtocol ?? this.#ctx.upstreamProtocol);
     if (pool?.protocol !== 'Http1') return undefined;
     if (reason === 'protocol_error') return http1UpstreamHint(false);
-    return up.connection.bytesRead === 0 ? http1UpstreamHint(true) : undefined;
+    return up.connection.bytesRead < MIN_HTTP1_RESPONSE ? http1UpstreamHint(true) : undefined;
   }
 
   /** The route timeout (global, over every try) is up. */
