@@ -1,5 +1,5 @@
 import { DEFAULT_CIRCUIT_BREAKERS, type CircuitBreakerConfig } from '@mosn/proxy';
-import { ConfigReader } from './config-reader.js';
+import type { ConfigReader } from './config-reader.js';
 
 /**
  * `circuit_breakers`: MOSN's array of thresholds (`[{ "priority": "default", "max_connections", ... }]`; the
@@ -10,8 +10,13 @@ export function readCircuitBreakers(c: ConfigReader): CircuitBreakerConfig {
   const out = { ...DEFAULT_CIRCUIT_BREAKERS };
   const raw = c.value('circuit_breakers');
   if (raw === undefined || raw === null) return out;
-  const holder = new ConfigReader({ thresholds: Array.isArray(raw) ? raw : (raw as { thresholds?: unknown }).thresholds ?? [] }, c.at('circuit_breakers'), c.problems);
-  const entries = holder.objects('thresholds');
+  let entries: ConfigReader[];
+  if (Array.isArray(raw)) entries = c.objects('circuit_breakers');
+  else {
+    const o = c.obj('circuit_breakers');
+    entries = o?.objects('thresholds') ?? [];
+    o?.finish();
+  }
   for (const t of entries) {
     const priority = (t.str('priority') ?? 'default').toLowerCase();
     const read = (key: string) => t.num(key, { min: 0, max: 1_000_000 });
