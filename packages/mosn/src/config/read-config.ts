@@ -87,8 +87,9 @@ export function readConfig(raw: unknown, ext: Extensions): { config: MosnConfig 
     listeners: server?.listeners ?? [],
     source: doc,
   };
-  // Protocol entries (and their codecs) belong to the registry, shared with the running proxy.
-  return { config: deepFreeze(config, new Set(ext.protocols.entries())), problems };
+  // Protocol entries and their codecs belong to the registry, shared with the running proxy.
+  const registry = ext.protocols.entries().flatMap((e): object[] => (e.kind === 'xprotocol' ? [e, e.codec] : [e]));
+  return { config: deepFreeze(config, new Set(registry)), problems };
 }
 
 interface ServerValues {

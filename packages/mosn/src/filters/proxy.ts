@@ -114,24 +114,14 @@ export const proxyFilter: NetworkFilterExtension<ProxyFilterSpec> = {
   },
 
   build(spec, ctx) {
-    const { downstream, detect, goAway, maxHeaderSize, requestHeadersTimeoutMs, maxFrameSize } = spec;
-    return new ProxyFilterFactory(
-      {
-        downstream,
-        detect,
-        goAway,
-        ...(maxHeaderSize !== undefined ? { maxHeaderSize } : {}),
-        ...(requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs } : {}),
-        ...(maxFrameSize !== undefined ? { maxFrameSize } : {}),
-      },
-      {
-        clusters: ctx.clusters,
-        router: ctx.routers.handle(spec.routerName),
-        upstreamProtocol: spec.httpUpstream,
-        stats: ctx.stats,
-        statPrefix: `listener.${ctx.listenerName}.`,
-      },
-    );
+    const { routerName, httpUpstream, ...config } = spec;
+    return new ProxyFilterFactory(config, {
+      clusters: ctx.clusters,
+      router: ctx.routers.handle(routerName),
+      upstreamProtocol: httpUpstream,
+      stats: ctx.stats,
+      statPrefix: `listener.${ctx.listenerName}.`,
+    });
   },
 
   references(spec) {
