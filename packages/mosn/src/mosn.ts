@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type ConfigProblem, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
+import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AdminServer } from './admin.js';
-import { ConfigProblems } from './config/config-reader.js';
+import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
 import { readConfig } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
