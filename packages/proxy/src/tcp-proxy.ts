@@ -36,6 +36,7 @@ export interface TcpProxyConfig {
 /** Envoy's default `idle_timeout` for tcp_proxy: one hour. */
 export const DEFAULT_TCP_IDLE_TIMEOUT_MS = 3_600_000;
 
+/** A route, or the default cluster (no CIDRs, `text` 'default'). */
 interface CompiledRoute {
   cluster: string;
   source: BlockList | undefined;
@@ -79,6 +80,7 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
   #clusters: ClusterManager;
   #stats: Stats;
   #routes: CompiledRoute[];
+  #default: CompiledRoute | undefined;
 
   constructor(config: TcpProxyConfig, clusters: ClusterManager, stats: Stats) {
     this.config = config;
@@ -90,6 +92,8 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
       destination: blockList(r.destinationAddrs),
       text: routeText(r),
     }));
+    const name = config.cluster;
+    this.#default = name === undefined ? undefined : { cluster: name, source: undefined, destination: undefined, text: 'default' };
   }
 
   createFilterChain(connection: Connection): void {
@@ -98,23 +102,22 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
     connection.addReadFilter(new TcpProxyFilter(this, connection));
   }
 
-  /**
-   * The route for a downstream connection: the first that matches, else the default cluster (`route`
-   * 'default'); undefined when neither. `cluster` is undefined when the route names an unknown cluster.
-   */
-  routeFor(conn: Connection): { name: string; cluster: Cluster | undefined; route: string } | undefined {
+  /** The route of a downstream connection: the first that matches, else the default cluster's; or none. */
+  routeFor(conn: Connection): CompiledRoute | undefined {
     for (const r of this.#routes) {
-      if (inList(r.source, conn.remoteAddress) && inList(r.destination, conn.localAddress)) {
-        return { name: r.cluster, cluster: this.#clusters.get(r.cluster), route: r.text };
-      }
+      if (inList(r.source, conn.remoteAddress) && inList(r.destination, conn.localAddress)) return r;
     }
-    const name = this.config.cluster;
-    return name === undefined ? undefined : { name, cluster: this.#clusters.get(name), route: 'default' };
+    return this.#default;
   }
 
   /** The cluster for a downstream connection: the first route that matches, else the default. */
   clusterFor(conn: Connection): Cluster | undefined {
-    return this.routeFor(conn)?.cluster;
+    const r = this.routeFor(conn);
+    return r === undefined ? undefined : this.#clusters.get(r.cluster);
+  }
+
+  cluster(name: string): Cluster | undefined {
+    return this.#clusters.get(name);
   }
 
   count(name: string): void {
@@ -129,8 +132,8 @@ class TcpProxyFilter implements ReadFilter {
   #connected = false;
   #attempts = 0;
   #cluster: Cluster | undefined;
-  /** The matched route, in words (for a failure's log line). */
-  #route: string | undefined;
+  /** The matched route (for a failure's log line). */
+  #route: CompiledRoute | undefined;
 
   constructor(factory: TcpProxyFilterFactory, down: Connection) {
     this.#factory = factory;
@@ -139,11 +142,11 @@ class TcpProxyFilter implements ReadFilter {
 
   onNewConnection(): FilterStatus {
     const route = this.#factory.routeFor(this.#down);
-    this.#cluster = route?.cluster;
-    this.#route = route?.route;
+    this.#route = route;
+    this.#cluster = route && this.#factory.cluster(route.cluster);
     if (!this.#cluster) {
       this.#factory.count('no_route');
-      this.#fail('no_route', route ? `cluster ${route.name} not found; closing the connection` : 'no route for the connection; closing it', route?.name);
+      this.#fail('no_route', route ? `cluster ${route.cluster} not found; closing the connection` : 'no route for the connection; closing it', route?.cluster);
       this.#down.close('now', 'upstream_failed');
       return 'stop';
     }
@@ -204,7 +207,7 @@ class TcpProxyFilter implements ReadFilter {
 
   /** The connection's one failure line (rate-limited, shared with the proxy filter's requests). */
   #fail(reason: string, message: string, cluster: string | undefined, host?: string): void {
-    logRequestFailure(this.#down, { protocol: 'TCP', reason, message, route: this.#route, cluster, host });
+    logRequestFailure(this.#down, { protocol: 'TCP', reason, message, route: this.#route?.text, cluster, host });
   }
 
   #onConnected(up: Connection): void {
