@@ -28,8 +28,8 @@ export async function waitUntil(cond: () => boolean, ms: number, what: string, d
 
 /**
  * A node:http backend on 127.0.0.1:0 answering `<name> <path>`. A request whose path starts with `/hold` is held
- * (nothing is written) until `release()`; `held()` counts the requests waiting. It counts the TCP connections it
- * accepted and those still open.
+ * (nothing is written) until `release()`; `held()` counts the requests waiting. `GET /health` answers
+ * `healthStatus` (default 200) with no body. It counts the TCP connections it accepted and those still open.
  */
 export interface HeldBackend {
   name: string;
@@ -39,8 +39,10 @@ export interface HeldBackend {
   connections: () => number;
   /** Connections open now. */
   open: () => number;
-  /** Requests received so far. */
+  /** Requests received so far (health checks, `GET /health`, not counted). */
   requests: () => number;
+  /** Health checks (`GET /health`) received so far. */
+  checks: () => number;
   /** Requests held now. */
   held: () => number;
   /** Answer every held request (and those that arrive later answer at once). */
@@ -48,13 +50,20 @@ export interface HeldBackend {
   close: () => Promise<void>;
 }
 
-export async function heldBackend(name: string): Promise<HeldBackend> {
+export async function heldBackend(name: string, opts: { healthStatus?: number } = {}): Promise<HeldBackend> {
   let waiting: Array<() => void> = [];
   let released = false;
   let accepted = 0;
   let requests = 0;
+  let checks = 0;
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
+    if (req.url === '/health') {
+      checks++;
+      res.writeHead(opts.healthStatus ?? 200, { 'content-length': '0' });
+      res.end();
+      return;
+    }
     requests++;
     const answer = () => {
       const body = `${name} ${req.url}`;
@@ -83,6 +92,7 @@ export async function heldBackend(name: string): Promise<HeldBackend> {
     connections: () => accepted,
     open: () => sockets.size,
     requests: () => requests,
+    checks: () => checks,
     held: () => waiting.length,
     release: () => {
       released = true;

@@ -101,6 +101,40 @@ describe('in-process API: routers', () => {
     expect((await request(p, '/')).body).toBe('r');
   });
 
+  it('under load, 100 router swaps and 20 rebuilds of the routed cluster fail no request: each is answered by the old or the new config', async () => {
+    const A = await backend('A');
+    const B = await backend('B');
+    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [simpleCluster('a', [A.address]), simpleCluster('b', [B.address])]));
+    let stop = false;
+    const results: string[] = [];
+    const client = async (k: number) => {
+      const agent = keepAlive();
+      for (let i = 0; !stop; i++) {
+        try {
+          const a = await request(p, `/c${k}/${i}`, agent);
+          results.push(a.status === 200 && /^[AB] \/c\d+\/\d+$/.test(a.body) ? 'ok' : `${a.status} ${a.body}`);
+        } catch (e) {
+          results.push(`error ${(e as Error).message}`);
+        }
+      }
+    };
+    const clients = [0, 1, 2, 3].map((k) => client(k));
+    for (let i = 0; i < 100; i++) {
+      const r = await mosn.upsertRouter(router('r', [toCluster('/', i % 2 === 0 ? 'b' : 'a')]));
+      expect(stepsOf(r)).toEqual(['router update r']);
+      if (i % 5 === 0) {
+        const lb = (i / 5) % 2 === 0 ? 'LB_RANDOM' : 'LB_ROUNDROBIN';
+        expect(stepsOf(await mosn.upsertCluster(simpleCluster('a', [A.address], lb)))).toEqual(['cluster rebuild a']);
+      }
+      await new Promise((res) => setTimeout(res, 2));
+    }
+    stop = true;
+    await Promise.all(clients);
+    expect(mosn.version).toBe(1 + 100 + 20);
+    expect(results.length).toBeGreaterThan(100);
+    expect(results.filter((x) => x !== 'ok')).toEqual([]);
+  });
+
   it('calls made together are applied one after another, in the order they were made', async () => {
     const { mosn, p } = await started(oneListener([direct('/', 'v1')], []));
     const [a, b, c] = await Promise.all([
@@ -233,6 +267,40 @@ describe('in-process API: clusters', () => {
     for (let i = 0; i < 4; i++) expect((await request(p, `/s${i}`, ka)).body).toBe(`B /s${i}`);
     expect(A.requests()).toBe(requestsToA);
     expect(B.connections()).toBe(1);
+  });
+
+  it('setClusterHosts keeps the health verdict of a kept host: one an active check found unhealthy stays so, and gets no request', async () => {
+    const A = await backend('A');
+    const B = await heldBackend('B', { healthStatus: 503 });
+    cleanups.push(B.close);
+    const C = await backend('C');
+    const D = await backend('D');
+    const healthCheck = {
+      protocol: 'Http1',
+      timeout: '1s',
+      interval: '60s', // one check per host in this test: a verdict seen later was kept, not made again
+      initial_delay_seconds: '10ms',
+      healthy_threshold: 1,
+      unhealthy_threshold: 1,
+      check_config: { http_check_config: { path: '/health', method: 'GET', codes: [{ start: 200, end: 299 }] } },
+    };
+    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [simpleCluster('c', [A.address, B.address, C.address], 'LB_ROUNDROBIN', { health_check: healthCheck })]));
+    const cluster = mosn.clusters.get('c')!;
+    const hostB = cluster.hostByAddress(B.address)!;
+    await waitUntil(() => !hostB.healthy, 3000, 'the check finds B unhealthy');
+    expect(B.checks()).toBe(1);
+
+    const r = await mosn.setClusterHosts('c', [{ address: A.address }, { address: B.address }, { address: C.address }, { address: D.address }]);
+    expect(stepsOf(r)).toEqual(['cluster hosts c']);
+    expect(mosn.clusters.get('c')).toBe(cluster);
+    expect(cluster.hostByAddress(B.address)).toBe(hostB);
+    expect(hostB.healthy).toBe(false);
+    const bodies: string[] = [];
+    for (let i = 0; i < 24; i++) bodies.push((await request(p, `/q${i}`)).body);
+    expect(bodies.filter((b) => b.startsWith('B '))).toEqual([]);
+    expect(B.requests()).toBe(0);
+    expect(B.checks()).toBe(1); // not checked again: the verdict is the one from before the change
+    expect(bodies.filter((b) => b.startsWith('D ')).length).toBeGreaterThan(0);
   });
 
   it('setClusterHosts with the hosts it already has changes nothing (no new version)', async () => {
