@@ -11,22 +11,15 @@ import {
   type Logger,
   type NetworkFilterFactory,
   type Stats,
-  type XProtocolCodec,
 } from '@mosn/proxy';
 import type { ClusterSpec, ListenerSpec, RouterSpec } from '../config/types.js';
-import type { Extensions, FilterBuildContext } from '../extensions.js';
+import { codecFor, type Extensions, type FilterBuildContext } from '../extensions.js';
 
 /** What building live objects from config values needs: the runtime's extensions, stats and logger. */
 export interface BuildDeps {
   readonly ext: Extensions;
   readonly stats: Stats;
   readonly logger: Logger;
-}
-
-/** The RPC codec of a protocol name, for heartbeat health checks. */
-export function codecFor(ext: Extensions, protocol: string): XProtocolCodec | undefined {
-  const e = ext.protocols.get(protocol);
-  return e?.kind === 'xprotocol' ? e.codec : undefined;
 }
 
 /**
