@@ -376,7 +376,7 @@ export async function switchProblems(load: Load, at: number, expected: string, w
     );
   }
   const lanes = new Map<number, Sample[]>();
-  for (const s of load.samples) if (s.sentAt >= at - 2000) (lanes.get(s.lane) ?? lanes.set(s.lane, []).get(s.lane)!).push(s);
+  for (const s of load.samples) if (s.sentAt >= at) (lanes.get(s.lane) ?? lanes.set(s.lane, []).get(s.lane)!).push(s);
   for (const [lane, list] of lanes) {
     list.sort((a, b) => a.sentAt - b.sentAt);
     const first = list.findIndex((s) => s.who === expected);
