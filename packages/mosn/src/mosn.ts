@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AdminServer } from './admin.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
-import { readConfig } from './config/read-config.js';
+import { logSettings, readConfig } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
 import { removeSection, setSectionHosts, upsertSection, type MosnSection, type SectionKind } from './runtime/config-edit.js';
@@ -219,6 +219,8 @@ export class Mosn {
     const next = readAdmin(raw);
     const now = this.#config.admin ? formatAddress(this.#config.admin) : undefined;
     if (next !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
+    const logPath = logSettings(raw).logPath;
+    if (logPath !== this.#config.logPath) problems.warn('servers[0].default_log_path', `the log stays at ${this.#config.logPath} until mosn restarts`);
   }
 
   /** The bound address of a listener by name (its real port when the config said 0). */
