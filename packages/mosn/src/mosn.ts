@@ -199,7 +199,7 @@ export class Mosn {
     const failed = outcomes.filter((o) => o.error !== undefined).map((o) => ({ change: o.change, error: o.error! }));
     // A listener that could not bind is not running: leave it out, so that the next apply tries to add it again.
     const unbound = new Set(failed.filter((f) => f.change.kind === 'listener').map((f) => f.change.name));
-    this.#config = unbound.size === 0 ? config : Object.freeze({ ...config, listeners: config.listeners.filter((l) => !unbound.has(l.name)) });
+    this.#config = unbound.size === 0 ? config : withoutListeners(config, unbound);
     const levelChanged = config.logLevel !== previous.logLevel;
     if (levelChanged) this.#setLogLevel?.(config.logLevel);
     if (changes.length > 0 || levelChanged) this.#version++;
@@ -256,6 +256,13 @@ export class Mosn {
     this.#live.closeAll();
     await this.#admin?.close();
   }
+}
+
+/** The config without listeners that could not bind: the running config (and its dump) says what runs. */
+function withoutListeners(config: MosnConfig, names: ReadonlySet<string>): MosnConfig {
+  let source = config.source;
+  for (const name of names) source = removeSection(source, 'listener', name);
+  return Object.freeze({ ...config, listeners: config.listeners.filter((l) => !names.has(l.name)), source: Object.freeze(source) });
 }
 
 /** `admin.address.socket_address` of a raw document as `host:port`, for the "needs a restart" check. */

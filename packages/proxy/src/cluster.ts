@@ -356,8 +356,8 @@ export class Cluster {
   /** Upstream connections still open over every host, current and removed. */
   get activeConnections(): number {
     let n = 0;
-    for (const h of this.#hosts) n += h.activeConnections;
-    for (const h of this.#draining) n += h.activeConnections;
+    // (a retired cluster's hosts are in both lists)
+    for (const h of new Set([...this.#hosts, ...this.#draining])) n += h.activeConnections;
     return n;
   }
 

@@ -132,17 +132,15 @@ export class XServerConnection {
 
   /** Write `response` back as the answer to `request` (with the request's id). */
   respond(request: XFrame, response: XFrame): void {
+    // written before the request counts as done: a draining connection closes (flushing) once the last is done
+    if (!this.#closed) this.#write(response.requestId === request.requestId ? response : this.codec.withRequestId(response, request.requestId));
     this.#done(request);
-    if (this.#closed) return;
-    const r = response.requestId === request.requestId ? response : this.codec.withRequestId(response, request.requestId);
-    this.#write(r);
   }
 
   /** Answer `request` in the protocol's own terms for an internal status (no route, timeout, ...). */
   localReply(request: XFrame, status: InternalStatus, message?: string): void {
+    if (!this.#closed && !request.isOneWay()) this.#write(this.codec.hijack(request, status, message));
     this.#done(request);
-    if (this.#closed || request.isOneWay()) return;
-    this.#write(this.codec.hijack(request, status, message));
   }
 
   /** A one-way request, or one whose answer will never come (downstream gone), is finished. */
