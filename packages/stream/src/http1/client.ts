@@ -150,9 +150,11 @@ export class Http1ClientConnection {
 
   #failStream(reason: StreamResetReason): void {
     const s = this.#stream;
+    this.#stream = undefined;
     this.#reusable = false;
-    this.connection.close('now', 'protocol_error');
+    // the stream first hears why (closing would tell it `connection_termination` instead)
     s?.remoteReset(reason);
+    this.connection.close('now', 'protocol_error');
   }
 
   #onClose(): void {
