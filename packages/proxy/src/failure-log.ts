@@ -66,6 +66,21 @@ export function logRequestFailure(conn: Connection, failure: RequestFailure): vo
   log.warn(failureFields(conn, failure, suppressed), `request failed: ${failure.message}`);
 }
 
+/**
+ * Log bad bytes from a downstream (a malformed request, an undetectable protocol) on the connection's logger,
+ * through the same rate limit as failed requests: a flood of bad connections cannot fill the disk either.
+ */
+export function logProtocolError(conn: Connection, fields: Record<string, unknown>, message: string): void {
+  const log = conn.log;
+  if (log.isLevelEnabled?.('warn') === false) return;
+  const suppressed = limiter.take();
+  if (suppressed === DROP) {
+    lastDropped = log;
+    return;
+  }
+  log.warn({ downstream: downstreamAddress(conn), ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+}
+
 /** The line's fields (exported for tests). */
 export function failureFields(conn: Connection, f: RequestFailure, suppressed = 0): Record<string, unknown> {
   const fields: Record<string, unknown> = {

@@ -11,6 +11,7 @@ import {
   type ReadFilter,
 } from '@mosn/stream';
 import { DownstreamRequest, httpCounters, type HttpCounters, type ProxyContext } from './downstream.js';
+import { logProtocolError } from './failure-log.js';
 import { RpcProxy } from './rpc-request.js';
 
 export interface ProxyFilterConfig {
@@ -87,7 +88,8 @@ class ProxyFilter implements ReadFilter {
     if (typeof r === 'object') return candidates.find((c) => c.name === r.protocol);
     const ctx = this.#factory.context;
     ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_detect_failed');
-    this.#conn.log.warn(
+    logProtocolError(
+      this.#conn,
       { firstBytes: buffer.peek(16).toString('hex'), candidates: candidates.map((c) => c.name) },
       'cannot detect the downstream protocol; closing the connection',
     );
@@ -108,14 +110,11 @@ class ProxyFilter implements ReadFilter {
             ...(this.#factory.config.requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs: this.#factory.config.requestHeadersTimeoutMs } : {}),
             onProtocolError: (err) => {
               ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
-              this.#conn.log.warn({ code: err.code, reason: err.reason }, 'bad HTTP/1 request; closing the connection');
+              logProtocolError(this.#conn, { code: err.code, reason: err.reason }, 'bad HTTP/1 request; closing the connection');
             },
             onHeadersTimeout: () => {
               ctx.stats.inc(ctx.statPrefix + 'downstream_rq_header_timeout');
-              this.#conn.log.warn(
-                { remote: this.#conn.remoteAddress, bytesRead: this.#conn.bytesRead },
-                'HTTP/1 request headers not complete within request_headers_timeout; closing the connection',
-              );
+              logProtocolError(this.#conn, { bytesRead: this.#conn.bytesRead }, 'HTTP/1 request headers not complete within request_headers_timeout; closing the connection');
             },
           },
         );
@@ -126,7 +125,7 @@ class ProxyFilter implements ReadFilter {
           {
             onProtocolError: (err) => {
               ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
-              this.#conn.log.warn({ error: err.message }, 'bad HTTP/2 connection; closing it');
+              logProtocolError(this.#conn, { error: err.message }, 'bad HTTP/2 connection; closing it');
             },
           },
         );
@@ -142,7 +141,7 @@ class ProxyFilter implements ReadFilter {
             goAway: cfg.goAway ?? false,
             onProtocolError: (message) => {
               ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
-              this.#conn.log.warn({ protocol: entry.name, error: message }, 'bad frame; closing the connection');
+              logProtocolError(this.#conn, { protocol: entry.name, error: message }, 'bad frame; closing the connection');
             },
           },
         );
