@@ -33,6 +33,7 @@ export function handleSignals(h: SignalHandlers): Promise<void> {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    watchPackageManager(log, () => stop('SIGTERM'));
     process.on('SIGHUP', () => {
       log.info({ signal: 'SIGHUP' }, 'signal received: reloading the config file');
       h.reload().then(
@@ -50,4 +51,24 @@ export function handleSignals(h: SignalHandlers): Promise<void> {
       log.warn({ signal: 'SIGUSR2' }, 'signal received: hot upgrade is not supported by mosn-ts yet; ignored (mosn keeps running)');
     });
   });
+}
+
+/** How often a mosn started by a package-manager script checks that the package manager is still there. */
+const PARENT_CHECK_MS = 1000;
+
+/**
+ * `pnpm start` (and npm) do not pass a SIGTERM sent to them on to the script they run: the package manager exits and
+ * mosn would run on orphaned, holding its ports. Started by such a script (npm_lifecycle_event is set), mosn notices
+ * that its parent went away and stops gracefully, as if it had the SIGTERM itself.
+ */
+function watchPackageManager(log: Logger, stop: () => void): void {
+  if (process.env.npm_lifecycle_event === undefined) return;
+  const parent = process.ppid;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    log.info({ parent }, `the package manager that started mosn (pid ${parent}) is gone: graceful stop`);
+    stop();
+  }, PARENT_CHECK_MS);
+  timer.unref();
 }
