@@ -380,7 +380,7 @@ async function whileServed<T>(kind: Kind, attack: () => Promise<T>): Promise<T> 
     await loop;
     await ask(() => pr.ask());
     pr.close();
-    expect(failures, `the well-behaved ${kind} client after ${answered} answers`).toEqual([]);
+    expect(failures, `the well-behaved ${kind} client after ${answered} answers: ${JSON.stringify(failures)}`).toEqual([]);
   }
 }
 
