@@ -1,9 +1,11 @@
 /**
  * mosn: the runtime of mosn-ts. Reads MOSN's config, registers every extension in one place, binds the
- * listeners, serves the admin API, and stops gracefully.
+ * listeners, serves the admin API, applies config changes while running, and stops gracefully.
  */
 export * from '@mosn/proxy';
-export { Mosn, type MosnOptions, type Stage } from './mosn.js';
+export { Mosn, type ApplyResult, type MosnOptions, type Stage } from './mosn.js';
+export { planChanges, describeChange, type Change } from './runtime/plan.js';
+export type { MosnSection } from './runtime/config-edit.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config/config-reader.js';
 export { DEFAULT_GRACEFUL_TIMEOUT_MS, LOG_LEVELS, logSettings, readConfig } from './config/read-config.js';
 export type { ClusterSpec, ListenerSpec, MosnConfig, NetworkFilterSpec, RouterSpec } from './config/types.js';
