@@ -88,6 +88,20 @@ describe('RPC client connection and multiplexing pool', () => {
     expect(srv.connections).toBe(1);
   });
 
+  it('a request waiting for the first connection when the pool starts draining is still sent and answered', async () => {
+    const srv = await boltServer((f, s) => write(s, response(f, 'answered')));
+    const p = pool(srv.port);
+    const r = receiver();
+    p.send(request(1, 'x'), r); // waits: the connection is being dialled
+    p.drain(); // a removed host or cluster: no new requests from now on
+    expect(((await r.result) as XFrame).body.toString()).toBe('answered');
+    const refused = receiver();
+    p.send(request(2, 'y'), refused);
+    expect(await refused.result).toBe('connection_failure');
+    p.drain(); // asked again once the answer came (the cluster's sweep does): the idle connection closes
+    await until(() => p.connectionCount === 0);
+  });
+
   it('one-way requests are written and never wait', async () => {
     const srv = await boltServer(() => {});
     const p = pool(srv.port);

@@ -104,9 +104,12 @@ export class Http1ConnectionPool implements ConnectionPool {
     return p;
   }
 
-  /** Dial when requests wait for more connections than are being made, within both connection limits. */
+  /**
+   * Dial when requests wait for more connections than are being made, within both connection limits (also while
+   * draining: the requests that wait were taken before the drain began, and are answered).
+   */
   #maybeDial(): void {
-    if (this.#draining || this.#pending.length <= this.#connecting) return;
+    if (this.#pending.length <= this.#connecting) return;
     if (this.#all.size >= (this.#o.maxConnections ?? 1024)) return;
     if (this.#o.connectionLimit && !this.#o.connectionLimit.tryAcquire()) return;
     this.#dial();
@@ -203,12 +206,11 @@ export class Http1ConnectionPool implements ConnectionPool {
   /** A connection is free: give it the oldest waiting request, or keep it idle. */
   #onIdle(c: Http1ClientConnection): void {
     const max = this.#o.maxRequestsPerConnection ?? 0;
-    if (this.#draining || (max > 0 && c.requests >= max) || !c.reusable || c.connection.state !== 'open') {
-      c.connection.close('now', 'requested');
-      return; // its close event dials a replacement if requests wait
-    }
-    const p = this.#nextPending();
+    const spent = (max > 0 && c.requests >= max) || !c.reusable || c.connection.state !== 'open';
+    // a draining pool still serves the requests that waited before the drain began
+    const p = spent ? undefined : this.#nextPending();
     if (p) this.#attach(c, p);
+    else if (spent || this.#draining) c.connection.close('now', 'requested'); // its close event dials a replacement if requests wait
     else this.#idle.push(c);
   }
 

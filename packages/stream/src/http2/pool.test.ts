@@ -86,6 +86,24 @@ async function readAll(stream: http2.ServerHttp2Stream): Promise<Buffer> {
 }
 
 describe('Http2ConnectionPool', () => {
+  it('a request that waits for the first session when the pool starts draining still gets it; then the session drains', async () => {
+    const up = await upstream((stream) => {
+      stream.respond({ ':status': 200 });
+      stream.end('served');
+    });
+    const p = pool(up.port);
+    const r = new Collector();
+    const opened = open(p, r); // waits: the session is being dialled
+    p.drain(); // a removed host or cluster: no new requests from now on
+    const s = await opened;
+    s.sendHeaders(head('GET', '/', ['Host', 'h']), true);
+    await r.done;
+    expect([r.head?.status, r.text]).toEqual([200, 'served']);
+    await expect(open(p, new Collector())).rejects.toThrow('closed');
+    for (const start = Date.now(); p.connectionCount > 0 && Date.now() - start < 3000; ) await new Promise((res) => setTimeout(res, 10));
+    expect(p.connectionCount).toBe(0);
+  });
+
   it('maps the request head to pseudo-headers, drops hop-by-hop fields, carries bodies and trailers', async () => {
     let seen: http2.IncomingHttpHeaders = {};
     let reqTrailers: http2.IncomingHttpHeaders | undefined;

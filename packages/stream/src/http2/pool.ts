@@ -101,9 +101,14 @@ export class Http2ConnectionPool implements ConnectionPool {
     };
   }
 
+  /** No new requests; sessions drain (GOAWAY) once the requests that already wait for one have theirs. */
   drain(): void {
     this.#draining = true;
-    for (const c of this.#clients) c.drain();
+    this.#drainSessionsWhenNoneWaits();
+  }
+
+  #drainSessionsWhenNoneWaits(): void {
+    if (this.#draining && this.#pending.length === 0) for (const c of this.#clients) c.drain();
   }
 
   close(): void {
@@ -125,7 +130,8 @@ export class Http2ConnectionPool implements ConnectionPool {
       this.#o.pendingLimit?.release();
       p.callbacks.onReady(c.newStream(p.receiver));
     }
-    if (this.#pending.length === 0 || this.#draining || this.#dialing()) return;
+    this.#drainSessionsWhenNoneWaits();
+    if (this.#pending.length === 0 || this.#dialing()) return;
     let open = 0;
     for (const c of this.#clients) if (c.state === 'ready') open++;
     if (open >= (this.#o.maxConnections ?? 1)) return;
@@ -176,6 +182,7 @@ export class Http2ConnectionPool implements ConnectionPool {
     clearTimeout(p.timer);
     this.#o.pendingLimit?.release();
     p.callbacks.onFailure(reason);
+    this.#drainSessionsWhenNoneWaits();
   }
 
   #failPending(reason: PoolFailureReason): void {

@@ -61,6 +61,8 @@ export class XConnectionPool {
   #waiting: Waiting[] = [];
   #next = 0;
   #closed = false;
+  /** No new requests; the ones already waiting for a connection still get one. */
+  #draining = false;
   #log: Logger;
 
   constructor(options: XPoolOptions) {
@@ -81,7 +83,7 @@ export class XConnectionPool {
 
   /** Send a request; the answer (or a reset) goes to `receiver`. */
   send(request: XFrame, receiver: RpcResponseReceiver): RpcCallHandle {
-    if (this.#closed) {
+    if (this.#closed || this.#draining) {
       receiver.onReset('connection_failure');
       return DONE;
     }
@@ -147,6 +149,7 @@ export class XConnectionPool {
         client.start();
         this.#ready.push(client);
         this.#flushWaiting();
+        if (this.#draining) this.#closeIdle();
         return;
       }
       if (ev === 'connect_failed' || ev === 'connect_timeout') {
@@ -195,8 +198,17 @@ export class XConnectionPool {
     if (this.#waiting.length > 0 && this.#connecting === 0 && !this.#closed && !this.#dial()) this.#failWaiting('overflow');
   }
 
+  /**
+   * No new requests: idle connections close now, busy ones when asked again after their answers came (the cluster
+   * asks). Requests that already wait for a connection being dialled are still sent and answered.
+   */
   drain(): void {
-    this.#closed = true;
+    this.#draining = true;
+    this.#closeIdle();
+  }
+
+  #closeIdle(): void {
+    if (this.#waiting.length > 0) return;
     for (const c of this.#ready) if (c.pending === 0) c.connection.close('flush', 'shutdown');
   }
 
