@@ -15,7 +15,7 @@ export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] a
 export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
 
 /** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
-const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'pid', 'uds_dir'];
+const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'uds_dir'];
 /** Top-level keys that would change what the proxy does if skipped. */
 const REFUSED_TOP = ['dynamic_resources', 'static_resources'];
 /** Keys that say which MOSN file this is; a file with none of them is probably not a MOSN config. */
@@ -67,6 +67,7 @@ export function readConfig(raw: unknown, ext: Extensions): { config: MosnConfig 
   const server = servers[0] ? readServer(servers[0], ext, clusters) : undefined;
 
   const admin = readAdmin(root);
+  root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
   readThirdPartCodecs(root);
   readExtends(root);
   // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
