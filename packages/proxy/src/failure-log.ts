@@ -56,14 +56,7 @@ const limiter = new LogLimiter({
 
 /** Log one failed request on its downstream connection's logger (rate-limited). */
 export function logRequestFailure(conn: Connection, failure: RequestFailure): void {
-  const log = conn.log;
-  if (log.isLevelEnabled?.('warn') === false) return;
-  const suppressed = limiter.take();
-  if (suppressed === DROP) {
-    lastDropped = log;
-    return;
-  }
-  log.warn(failureFields(conn, failure, suppressed), `request failed: ${failure.message}`);
+  logLimited(conn, (suppressed) => failureFields(conn, failure, suppressed), `request failed: ${failure.message}`);
 }
 
 /**
@@ -71,6 +64,11 @@ export function logRequestFailure(conn: Connection, failure: RequestFailure): vo
  * through the same rate limit as failed requests: a flood of bad connections cannot fill the disk either.
  */
 export function logProtocolError(conn: Connection, fields: Record<string, unknown>, message: string): void {
+  logLimited(conn, (suppressed) => ({ downstream: downstreamAddress(conn), ...fields, ...(suppressed > 0 ? { suppressed } : {}) }), message);
+}
+
+/** One warn line within the shared budget; `fields` is built only when the line is written. */
+function logLimited(conn: Connection, fields: (suppressed: number) => Record<string, unknown>, message: string): void {
   const log = conn.log;
   if (log.isLevelEnabled?.('warn') === false) return;
   const suppressed = limiter.take();
@@ -78,7 +76,7 @@ export function logProtocolError(conn: Connection, fields: Record<string, unknow
     lastDropped = log;
     return;
   }
-  log.warn({ downstream: downstreamAddress(conn), ...fields, ...(suppressed > 0 ? { suppressed } : {}) }, message);
+  log.warn(fields(suppressed), message);
 }
 
 /** The line's fields (exported for tests). */
