@@ -146,7 +146,6 @@ export const DEFAULT_ROUTE_TIMEOUT_MS = 60_000;
  */
 export class RouterConfig {
   readonly name: string;
-  readonly virtualHosts: readonly VirtualHost[];
   #exact = new Map<string, VirtualHost>();
   #suffixes: Array<{ suffix: string; vh: VirtualHost }> = [];
   #default: VirtualHost | undefined;
@@ -155,7 +154,6 @@ export class RouterConfig {
   constructor(name: string, given: readonly VirtualHost[], changes: HeaderChanges = {}) {
     this.name = name;
     const virtualHosts = given.map((vh) => ({ ...vh, routes: vh.routes.map((r) => ({ ...r })) }));
-    this.virtualHosts = virtualHosts;
     for (const vh of virtualHosts) {
       for (const r of vh.routes) {
         const req = HeaderEdits.of([r.requestHeaders, vh.requestHeaders, changes.requestHeaders]);
