@@ -1,22 +1,8 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Mosn } from 'mosn';
-import { cleanupAfterEach, startMosnWithCleanup } from '../helpers.js';
-import {
-  connectOutcome,
-  direct,
-  heldBackend,
-  listenerPort,
-  mosnConfig,
-  proxyListener,
-  request,
-  router,
-  simpleCluster,
-  stepsOf,
-  toCluster,
-  waitUntil,
-  type HeldBackend,
-} from './api-support.js';
+import type { Mosn, MosnSection } from 'mosn';
+import { cleanupAfterEach, closedPort, cluster, port, startMosnWithCleanup } from '../helpers.js';
+import { direct, heldBackend, mosnConfig, proxyListener, request, router, stepsOf, tcpProbe, toCluster, waitUntil, type HeldBackend } from './support.js';
 
 // The in-process API of live reconfiguration (packages/mosn/src/mosn.ts): each call's ApplyResult, and what
 // traffic sees afterwards. Real node:http backends and clients on 127.0.0.1; mosn in this process, so that its
@@ -43,7 +29,7 @@ async function started(config: unknown): Promise<{ mosn: Mosn; p: number }> {
 
 /** Listener `l` → router `r` with `routes`, and `clusters`. */
 function oneListener(routes: unknown[], clusters: unknown[], server: Record<string, unknown> = {}): Record<string, unknown> {
-  return mosnConfig({ routers: [router('r', routes)], listeners: [proxyListener('l', 'r')], clusters, server });
+  return mosnConfig({ routers: [router('r', routes)], listeners: [proxyListener('l', 0, 'Http1', 'r')], clusters, server });
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -53,7 +39,7 @@ describe('in-process API: routers', () => {
   it('upsertRouter swaps the table: the route moves to another cluster, on a connection already open too', async () => {
     const A = await backend('A');
     const B = await backend('B');
-    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [simpleCluster('a', [A.address]), simpleCluster('b', [B.address])]));
+    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [cluster('a', [A.address]), cluster('b', [B.address])]));
     expect(mosn.version).toBe(1);
     const ka = keepAlive();
     const first = await request(p, '/x', ka);
@@ -74,7 +60,7 @@ describe('in-process API: routers', () => {
     expect(mosn.routers.get('r')).not.toBe(table);
     // the listener was not touched
     expect(mosn.listeners[0]).toBe(listener);
-    expect(listenerPort(mosn, 'l')).toBe(p);
+    expect(port(mosn.listenerAddress('l'))).toBe(p);
     expect(source(mosn).servers[0].routers).toEqual([router('r', [toCluster('/', 'b')])]);
   });
 
@@ -104,7 +90,7 @@ describe('in-process API: routers', () => {
   it('under load, 100 router swaps and 20 rebuilds of the routed cluster fail no request: each is answered by the old or the new config', async () => {
     const A = await backend('A');
     const B = await backend('B');
-    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [simpleCluster('a', [A.address]), simpleCluster('b', [B.address])]));
+    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [cluster('a', [A.address]), cluster('b', [B.address])]));
     let stop = false;
     const results: string[] = [];
     const client = async (k: number) => {
@@ -124,7 +110,7 @@ describe('in-process API: routers', () => {
       expect(stepsOf(r)).toEqual(['router update r']);
       if (i % 5 === 0) {
         const lb = (i / 5) % 2 === 0 ? 'LB_RANDOM' : 'LB_ROUNDROBIN';
-        expect(stepsOf(await mosn.upsertCluster(simpleCluster('a', [A.address], lb)))).toEqual(['cluster rebuild a']);
+        expect(stepsOf(await mosn.upsertCluster(cluster('a', [A.address], { lb_type: lb }) as MosnSection))).toEqual(['cluster rebuild a']);
       }
       await new Promise((res) => setTimeout(res, 2));
     }
@@ -150,12 +136,12 @@ describe('in-process API: routers', () => {
 
 describe('in-process API: listeners', () => {
   it('upsertListener adds a listener that answers at once; an update keeps its port and gives only new connections the new chain; removeListener refuses new connects', async () => {
-    const { mosn, p } = await started(mosnConfig({ routers: [router('r', [direct('/', 'from r')]), router('r2', [direct('/', 'from r2')])], listeners: [proxyListener('l', 'r')], clusters: [] }));
+    const { mosn, p } = await started(mosnConfig({ routers: [router('r', [direct('/', 'from r')]), router('r2', [direct('/', 'from r2')])], listeners: [proxyListener('l', 0, 'Http1', 'r')], clusters: [] }));
 
-    const added = await mosn.upsertListener(proxyListener('l2', 'r'));
+    const added = await mosn.upsertListener(proxyListener('l2', 0, 'Http1', 'r'));
     expect(stepsOf(added)).toEqual(['listener add l2']);
     expect(added.version).toBe(2);
-    const p2 = listenerPort(mosn, 'l2');
+    const p2 = port(mosn.listenerAddress('l2'));
     expect(p2).not.toBe(p);
     expect(p2).toBeGreaterThan(0);
     const ka = keepAlive();
@@ -165,9 +151,9 @@ describe('in-process API: listeners', () => {
     expect(source(mosn).servers[0].listeners.map((l: { name: string }) => l.name)).toEqual(['l', 'l2']);
 
     // same address (127.0.0.1:0): updated in place, it keeps its socket and port
-    const updated = await mosn.upsertListener(proxyListener('l2', 'r2'));
+    const updated = await mosn.upsertListener(proxyListener('l2', 0, 'Http1', 'r2'));
     expect(stepsOf(updated)).toEqual(['listener update l2']);
-    expect(listenerPort(mosn, 'l2')).toBe(p2);
+    expect(port(mosn.listenerAddress('l2'))).toBe(p2);
     expect((await request(p2, '/')).body).toBe('from r2');
     // the connection accepted before keeps the filter chain it was given
     const old = await request(p2, '/', ka);
@@ -177,7 +163,7 @@ describe('in-process API: listeners', () => {
     const removed = await mosn.removeListener('l2');
     expect(stepsOf(removed)).toEqual(['listener remove l2']);
     expect(removed.version).toBe(4);
-    expect(await connectOutcome(p2)).toBe('ECONNREFUSED');
+    expect(await tcpProbe(p2)).toBe('refused');
     expect(() => mosn.listenerAddress('l2')).toThrow(/no listener named l2/);
     expect(mosn.listeners.map((l) => l.name)).toEqual(['l']);
     expect(mosn.config.listeners.map((l) => l.name)).toEqual(['l']);
@@ -201,14 +187,12 @@ describe('in-process API: listeners', () => {
 
   it('a listener moved to another address: removed then added; the old address refuses, the new one answers', async () => {
     const { mosn, p } = await started(oneListener([direct('/', 'ok')], []));
-    const probe = await heldBackend('probe'); // a free port: bound, then released
-    const free = probe.port;
-    await probe.close();
-    const r = await mosn.upsertListener({ ...proxyListener('l', 'r'), address: `127.0.0.1:${free}` });
+    const free = await closedPort();
+    const r = await mosn.upsertListener(proxyListener('l', free, 'Http1', 'r'));
     expect(stepsOf(r)).toEqual(['listener remove l', 'listener add l']);
-    expect(listenerPort(mosn, 'l')).toBe(free);
+    expect(port(mosn.listenerAddress('l'))).toBe(free);
     expect((await request(free, '/')).body).toBe('ok');
-    expect(await connectOutcome(p)).toBe('ECONNREFUSED');
+    expect(await tcpProbe(p)).toBe('refused');
   });
 });
 
@@ -216,12 +200,12 @@ describe('in-process API: clusters', () => {
   it('setClusterHosts updates the hosts in place: same Cluster, same Host and pool for a kept address, its keep-alive upstream connection reused', async () => {
     const A = await backend('A');
     const B = await backend('B');
-    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [simpleCluster('c', [A.address])]));
+    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [cluster('c', [A.address])]));
     const ka = keepAlive();
     expect((await request(p, '/1', ka)).body).toBe('A /1');
     expect(A.connections()).toBe(1);
-    const cluster = mosn.clusters.get('c')!;
-    const hostA = cluster.hosts[0]!;
+    const clusterC = mosn.clusters.get('c')!;
+    const hostA = clusterC.hosts[0]!;
     expect(hostA.addressText).toBe(A.address);
     expect(hostA.activeConnections).toBe(1);
     const poolsA = [...hostA.pools];
@@ -233,15 +217,15 @@ describe('in-process API: clusters', () => {
     ]);
     expect(stepsOf(r)).toEqual(['cluster hosts c']);
     expect(r.version).toBe(2);
-    expect(mosn.clusters.get('c')).toBe(cluster);
-    expect(cluster.hosts.map((h) => h.addressText)).toEqual([A.address, B.address]);
-    expect(cluster.hosts[0]).toBe(hostA);
+    expect(mosn.clusters.get('c')).toBe(clusterC);
+    expect(clusterC.hosts.map((h) => h.addressText)).toEqual([A.address, B.address]);
+    expect(clusterC.hosts[0]).toBe(hostA);
     expect(hostA.healthy).toBe(true);
     expect(hostA.retired).toBe(false);
     expect([...hostA.pools]).toEqual(poolsA);
     for (let i = 0; i < poolsA.length; i++) expect([...hostA.pools][i]).toBe(poolsA[i]);
     expect(hostA.activeConnections).toBe(1);
-    const hostB = cluster.hosts[1]!;
+    const hostB = clusterC.hosts[1]!;
 
     // round robin over both; A's upstream connection from before the change is reused
     const bodies: string[] = [];
@@ -258,9 +242,9 @@ describe('in-process API: clusters', () => {
     // A out: the same cluster, B's Host kept; A's idle upstream connection is closed, nothing more goes to A
     const out = await mosn.setClusterHosts('c', [{ address: B.address, weight: 1 }]);
     expect(stepsOf(out)).toEqual(['cluster hosts c']);
-    expect(mosn.clusters.get('c')).toBe(cluster);
-    expect(cluster.hosts).toEqual([hostB]);
-    expect(cluster.hosts[0]).toBe(hostB);
+    expect(mosn.clusters.get('c')).toBe(clusterC);
+    expect(clusterC.hosts).toEqual([hostB]);
+    expect(clusterC.hosts[0]).toBe(hostB);
     expect(hostA.retired).toBe(true);
     await waitUntil(() => A.open() === 0, 3000, "the removed host's idle upstream connection closes", () => `(A has ${A.open()} open)`);
     const requestsToA = A.requests();
@@ -284,16 +268,16 @@ describe('in-process API: clusters', () => {
       unhealthy_threshold: 1,
       check_config: { http_check_config: { path: '/health', method: 'GET', codes: [{ start: 200, end: 299 }] } },
     };
-    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [simpleCluster('c', [A.address, B.address, C.address], 'LB_ROUNDROBIN', { health_check: healthCheck })]));
-    const cluster = mosn.clusters.get('c')!;
-    const hostB = cluster.hostByAddress(B.address)!;
+    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [cluster('c', [A.address, B.address, C.address], { lb_type: 'LB_ROUNDROBIN', health_check: healthCheck })]));
+    const clusterC = mosn.clusters.get('c')!;
+    const hostB = clusterC.hostByAddress(B.address)!;
     await waitUntil(() => !hostB.healthy, 3000, 'the check finds B unhealthy');
     expect(B.checks()).toBe(1);
 
     const r = await mosn.setClusterHosts('c', [{ address: A.address }, { address: B.address }, { address: C.address }, { address: D.address }]);
     expect(stepsOf(r)).toEqual(['cluster hosts c']);
-    expect(mosn.clusters.get('c')).toBe(cluster);
-    expect(cluster.hostByAddress(B.address)).toBe(hostB);
+    expect(mosn.clusters.get('c')).toBe(clusterC);
+    expect(clusterC.hostByAddress(B.address)).toBe(hostB);
     expect(hostB.healthy).toBe(false);
     const bodies: string[] = [];
     for (let i = 0; i < 24; i++) bodies.push((await request(p, `/q${i}`)).body);
@@ -305,7 +289,7 @@ describe('in-process API: clusters', () => {
 
   it('setClusterHosts with the hosts it already has changes nothing (no new version)', async () => {
     const A = await backend('A');
-    const { mosn } = await started(oneListener([toCluster('/', 'c')], [simpleCluster('c', [A.address])]));
+    const { mosn } = await started(oneListener([toCluster('/', 'c')], [cluster('c', [A.address])]));
     const r = await mosn.setClusterHosts('c', [{ address: A.address }]);
     expect(stepsOf(r)).toEqual([]);
     expect(r.version).toBe(1);
@@ -314,7 +298,7 @@ describe('in-process API: clusters', () => {
 
   it('upsertCluster with another lb_type rebuilds it: new requests get the new cluster, a request in flight on the old one completes, then the old pools close', async () => {
     const A = await backend('A');
-    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [simpleCluster('c', [A.address])]));
+    const { mosn, p } = await started(oneListener([toCluster('/', 'c')], [cluster('c', [A.address])]));
     const slow = request(p, '/hold/1');
     slow.catch(() => {}); // awaited below; a failure before that must not surface as an unhandled rejection
     await waitUntil(() => A.held() === 1, 3000, 'the backend holds the first request');
@@ -322,7 +306,7 @@ describe('in-process API: clusters', () => {
     const oldHost = old.hosts[0]!;
     expect(old.activeConnections).toBe(1);
 
-    const r = await mosn.upsertCluster(simpleCluster('c', [A.address], 'LB_RANDOM'));
+    const r = await mosn.upsertCluster(cluster('c', [A.address], { lb_type: 'LB_RANDOM' }) as MosnSection);
     expect(stepsOf(r)).toEqual(['cluster rebuild c']);
     expect(r.version).toBe(2);
     const rebuilt = mosn.clusters.get('c')!;
@@ -356,7 +340,7 @@ describe('in-process API: clusters', () => {
   it('upsertCluster adds a cluster a router can then send to', async () => {
     const A = await backend('A');
     const { mosn, p } = await started(oneListener([direct('/', 'none')], []));
-    const added = await mosn.upsertCluster(simpleCluster('new', [A.address]));
+    const added = await mosn.upsertCluster(cluster('new', [A.address]) as MosnSection);
     expect(stepsOf(added)).toEqual(['cluster add new']);
     expect(mosn.clusters.get('new')?.hosts.map((h) => h.addressText)).toEqual([A.address]);
     const routed = await mosn.upsertRouter(router('r', [toCluster('/', 'new')]));
@@ -368,7 +352,7 @@ describe('in-process API: clusters', () => {
   it('removeCluster is refused while a route names it (with the path of that route), and allowed once nothing does', async () => {
     const A = await backend('A');
     const B = await backend('B');
-    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [simpleCluster('a', [A.address]), simpleCluster('b', [B.address])]));
+    const { mosn, p } = await started(oneListener([toCluster('/', 'a')], [cluster('a', [A.address]), cluster('b', [B.address])]));
     const running = mosn.config;
     const clusterA = mosn.clusters.get('a');
 
@@ -396,13 +380,13 @@ describe('in-process API: whole configs', () => {
   it('a whole config with errors is refused with the paths of its problems; version, config and traffic stay as they were', async () => {
     const A = await backend('A');
     const B = await backend('B');
-    const initial = oneListener([toCluster('/', 'a')], [simpleCluster('a', [A.address]), simpleCluster('b', [B.address])]);
+    const initial = oneListener([toCluster('/', 'a')], [cluster('a', [A.address]), cluster('b', [B.address])]);
     const { mosn, p } = await started(initial);
     const running = mosn.config;
     const listener = mosn.listeners[0];
 
     // it would move the route to b (visible), but two sections are broken
-    const broken = oneListener([toCluster('/', 'b')], [simpleCluster('a', [A.address]), simpleCluster('b', [B.address], 'LB_NOPE')]);
+    const broken = oneListener([toCluster('/', 'b')], [cluster('a', [A.address]), cluster('b', [B.address], { lb_type: 'LB_NOPE' })]);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     (broken as any).servers[0].listeners[0].address = 'not an address';
     const r = await mosn.apply(broken);
@@ -416,7 +400,7 @@ describe('in-process API: whole configs', () => {
     expect(mosn.config).toBe(running);
     expect(mosn.config.source).toEqual(initial);
     expect(mosn.listeners[0]).toBe(listener);
-    expect(listenerPort(mosn, 'l')).toBe(p);
+    expect(port(mosn.listenerAddress('l'))).toBe(p);
     expect(mosn.stats.get('config.apply_failed')).toBe(1);
     expect((await request(p, '/x')).body).toBe('A /x');
 
@@ -434,22 +418,22 @@ describe('in-process API: whole configs', () => {
     const C = await backend('C');
     const initial = mosnConfig({
       routers: [router('r', [toCluster('/', 'a')]), router('old', [direct('/', 'old')])],
-      listeners: [proxyListener('l', 'r'), proxyListener('gone', 'old')],
-      clusters: [simpleCluster('a', [A.address]), simpleCluster('hosts', [A.address]), simpleCluster('lb', [A.address]), simpleCluster('unused', [A.address]), simpleCluster('same', [A.address])],
+      listeners: [proxyListener('l', 0, 'Http1', 'r'), proxyListener('gone', 0, 'Http1', 'old')],
+      clusters: [cluster('a', [A.address]), cluster('hosts', [A.address]), cluster('lb', [A.address]), cluster('unused', [A.address]), cluster('same', [A.address])],
     });
     const { mosn, p } = await started(initial);
-    const gonePort = listenerPort(mosn, 'gone');
+    const gonePort = port(mosn.listenerAddress('gone'));
     const same = mosn.clusters.get('same');
     const next = mosnConfig({
       routers: [router('r', [toCluster('/', 'b')]), router('new', [toCluster('/', 'c')])],
-      listeners: [proxyListener('l', 'r'), proxyListener('added', 'new')],
+      listeners: [proxyListener('l', 0, 'Http1', 'r'), proxyListener('added', 0, 'Http1', 'new')],
       clusters: [
-        simpleCluster('a', [A.address]),
-        simpleCluster('b', [B.address]),
-        simpleCluster('c', [C.address]),
-        simpleCluster('hosts', [A.address, B.address]),
-        simpleCluster('lb', [A.address], 'LB_LEAST_REQUEST'),
-        simpleCluster('same', [A.address]),
+        cluster('a', [A.address]),
+        cluster('b', [B.address]),
+        cluster('c', [C.address]),
+        cluster('hosts', [A.address, B.address]),
+        cluster('lb', [A.address], { lb_type: 'LB_LEAST_REQUEST' }),
+        cluster('same', [A.address]),
       ],
     });
     const r = await mosn.apply(next);
@@ -468,8 +452,8 @@ describe('in-process API: whole configs', () => {
     expect(r.version).toBe(2);
     expect(mosn.clusters.get('same')).toBe(same);
     expect((await request(p, '/1')).body).toBe('B /1');
-    expect((await request(listenerPort(mosn, 'added'), '/2')).body).toBe('C /2');
-    expect(await connectOutcome(gonePort)).toBe('ECONNREFUSED');
+    expect((await request(port(mosn.listenerAddress('added')), '/2')).body).toBe('C /2');
+    expect(await tcpProbe(gonePort)).toBe('refused');
     expect(mosn.config.source).toEqual(next);
 
     const again = await mosn.apply(structuredClone(next));
@@ -487,7 +471,7 @@ describe('in-process API: whole configs', () => {
     const r = await mosn.apply(
       mosnConfig({
         routers: [router('r', [direct('/', 'v2')])],
-        listeners: [proxyListener('l', 'r'), { ...proxyListener('taken', 'r'), address: blocker.address }],
+        listeners: [proxyListener('l', 0, 'Http1', 'r'), proxyListener('taken', blocker.port, 'Http1', 'r')],
         clusters: [],
       }),
     );
@@ -507,7 +491,7 @@ describe('in-process API: whole configs', () => {
     const retry = await mosn.apply(
       mosnConfig({
         routers: [router('r', [direct('/', 'v2')])],
-        listeners: [proxyListener('l', 'r'), { ...proxyListener('taken', 'r'), address: blocker.address }],
+        listeners: [proxyListener('l', 0, 'Http1', 'r'), proxyListener('taken', blocker.port, 'Http1', 'r')],
         clusters: [],
       }),
     );

@@ -2,25 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { DEMO, dubboConsumer, java, startProvider, testMethods, type TestConsumer, type TestProvider } from '../dubbo/peers.js';
 import { cleanupAfterEach, closedPort, cluster } from '../helpers.js';
-import {
-  Gate,
-  answeredBy,
-  h2Backend,
-  h2Client,
-  mosnJson,
-  pathRouter,
-  proxyListener,
-  runLoad,
-  serviceRouter,
-  softFail,
-  startMosnProcess,
-  switchProblems,
-  tcpProbe,
-  waitUntil,
-  type H2Backend,
-  type H2Client,
-  type MosnProcess,
-} from './support.js';
+import { Gate, answeredBy, h2Backend, h2Client, mosnJson, pathRouter, proxyListener, runLoad, serviceRouter, softFail, startMosnProcess, switchProblems, tcpProbe, waitUntil, type H2Backend, type H2Client, type LogLine, type MosnProcess } from './support.js';
 
 /*
  * Live reconfiguration with requests in flight: HTTP/2 streams (node:http2 client → h2c listener → node:http2
@@ -207,78 +189,85 @@ const who = async (c: TestConsumer) => {
   return r.err ? `error: ${r.err.message}` : r.res;
 };
 
+/**
+ * The start of each scenario with calls held across an apply: a client session and a consumer, answered by A;
+ * HELD streams and calls held by A; then `next(fx)` applied as version 2. Returns them, the SIGHUP and its apply log line.
+ */
+async function heldAcrossApply(next: (fx: Fixture) => State): Promise<{ fx: Fixture; h2c: H2Client; consumer: TestConsumer; inFlight: InFlight; h: { at: number; mark: number }; log: LogLine }> {
+  const fx = await setup();
+  const h2c = await fx.h2Client();
+  const consumer = fx.consumer();
+  expect(await body(h2c, '/first')).toBe('A /first');
+  expect(await who(consumer)).toBe('dA');
+
+  const inFlight = await sendHeld(fx, h2c, consumer);
+  const h = await apply(fx, next(fx), 2);
+  const log = await fx.mosn.waitLog((l) => l.msg === 'config version 2 applied', h.mark, 2000, 'apply log');
+  return { fx, h2c, consumer, inFlight, h, log };
+}
+
+/** New calls, on the connections that carry the held ones, are answered by backend `to` (HTTP/2) and `d<to>` (Dubbo). */
+async function expectNewCallsTo(h2c: H2Client, consumer: TestConsumer, to: string): Promise<void> {
+  expect.soft(await Promise.all([0, 1, 2].map((i) => body(h2c, `/new${i}`)))).toEqual([0, 1, 2].map((i) => `${to} /new${i}`));
+  expect.soft(await Promise.all([0, 1, 2].map(() => who(consumer)))).toEqual([0, 1, 2].map(() => `d${to}`));
+}
+
+/** Neither client connection got GOAWAY or was closed. */
+function expectStillOpen(h2c: H2Client, consumer: TestConsumer, what?: string): void {
+  expect.soft({ goaways: h2c.goaways, closed: h2c.closed, dubboConnected: consumer.connected }, what).toEqual({ goaways: 0, closed: false, dubboConnected: true });
+}
+
+/** mosn closes its HTTP/2 connection to backend A (soft: the test goes on). */
+async function expectAClosed(fx: Fixture, what: string): Promise<void> {
+  await waitUntil(() => fx.h2.A.openSessions() === 0, 5000, what, () => `open sessions at A: ${fx.h2.A.openSessions()}`).catch(softFail);
+}
+
 describe('HTTP/2 streams and Dubbo calls in flight across a SIGHUP apply', () => {
   it('a route moves: the calls in flight complete from A, new calls on the same connections go to B, no connection is closed', async () => {
-    const fx = await setup();
-    const h2c = await fx.h2Client();
-    const consumer = fx.consumer();
-    expect(await body(h2c, '/first')).toBe('A /first');
-    expect(await who(consumer)).toBe('dA');
-
-    const inFlight = await sendHeld(fx, h2c, consumer);
-    const h = await apply(fx, { ...fx.s0, h2Route: 'h2_b', dubboRoute: 'dubbo_b' }, 2);
-    const log = await fx.mosn.waitLog((l) => l.msg === 'config version 2 applied', h.mark, 2000, 'apply log');
+    const { fx, h2c, consumer, inFlight, log } = await heldAcrossApply((fx) => ({ ...fx.s0, h2Route: 'h2_b', dubboRoute: 'dubbo_b' }));
     expect.soft(log.changes).toEqual(['router update r_h2', 'router update r_dubbo']);
     // new calls, on the connections that carry the held ones, while those are still in flight
-    expect.soft(await Promise.all([0, 1, 2].map((i) => body(h2c, `/new${i}`)))).toEqual(['B /new0', 'B /new1', 'B /new2']);
-    expect.soft(await Promise.all([0, 1, 2].map(() => who(consumer)))).toEqual(['dB', 'dB', 'dB']);
+    await expectNewCallsTo(h2c, consumer, 'B');
 
     await releaseAndCheck(fx, inFlight);
     expect.soft(await body(h2c, '/after')).toBe('B /after');
-    expect.soft({ goaways: h2c.goaways, closed: h2c.closed, dubboConnected: consumer.connected }, 'the client connections stay open').toEqual({ goaways: 0, closed: false, dubboConnected: true });
+    expectStillOpen(h2c, consumer, 'the client connections stay open');
     const stats = await fx.mosn.stats();
     expect.soft([stats['listener.h2.downstream_cx_total'], stats['listener.dubbo.downstream_cx_total']], 'one connection each, from start to end').toEqual([1, 1]);
   });
 
-  it("a cluster's hosts are replaced: the calls in flight on the removed host complete, new calls go to the new host, the old host's connections close", async () => {
-    const fx = await setup();
-    const h2c = await fx.h2Client();
-    const consumer = fx.consumer();
-    expect(await body(h2c, '/first')).toBe('A /first');
-    expect(await who(consumer)).toBe('dA');
+  // Backend C takes A's place in the A clusters: in place (hosts updated), or with another lb_type (the cluster is rebuilt)
+  const toC: Array<{ name: string; next: (fx: Fixture) => State; changes: string[]; how: string; aCloses: string }> = [
+    {
+      name: "a cluster's hosts are replaced: the calls in flight on the removed host complete, new calls go to the new host, the old host's connections close",
+      next: (fx) => ({ ...fx.s0, h2AHosts: fx.h2.C.address, dubboAHosts: fx.dubbo.C.address }),
+      changes: ['cluster hosts h2_a', 'cluster hosts dubbo_a'],
+      how: 'hosts updated in place',
+      // a removed host gets no new requests, and its connections close once what was in flight is done
+      aCloses: 'mosn closes its HTTP/2 connection to the removed host A',
+    },
+    {
+      name: 'a cluster is rebuilt (lb_type and hosts changed): the calls in flight complete on the old pools, which then drain; new calls go to the new cluster',
+      next: (fx) => ({ ...fx.s0, lbA: 'LB_RANDOM', h2AHosts: fx.h2.C.address, dubboAHosts: fx.dubbo.C.address }),
+      changes: ['cluster rebuild h2_a', 'cluster rebuild dubbo_a'],
+      how: 'rebuilt',
+      aCloses: "the old cluster's pool drains: its HTTP/2 connection to A closes",
+    },
+  ];
+  for (const t of toC) {
+    it(t.name, async () => {
+      const { fx, h2c, consumer, inFlight, log } = await heldAcrossApply(t.next);
+      expect.soft(log.changes, t.how).toEqual(t.changes);
+      await expectNewCallsTo(h2c, consumer, 'C');
 
-    const inFlight = await sendHeld(fx, h2c, consumer);
-    const h = await apply(fx, { ...fx.s0, h2AHosts: fx.h2.C.address, dubboAHosts: fx.dubbo.C.address }, 2);
-    const log = await fx.mosn.waitLog((l) => l.msg === 'config version 2 applied', h.mark, 2000, 'apply log');
-    expect.soft(log.changes, 'hosts updated in place').toEqual(['cluster hosts h2_a', 'cluster hosts dubbo_a']);
-    expect.soft(await Promise.all([0, 1, 2].map((i) => body(h2c, `/new${i}`)))).toEqual(['C /new0', 'C /new1', 'C /new2']);
-    expect.soft(await Promise.all([0, 1, 2].map(() => who(consumer)))).toEqual(['dC', 'dC', 'dC']);
-
-    await releaseAndCheck(fx, inFlight);
-    // a removed host gets no new requests, and its connections close once what was in flight is done
-    await waitUntil(() => fx.h2.A.openSessions() === 0, 5000, "mosn closes its HTTP/2 connection to the removed host A", () => `open sessions at A: ${fx.h2.A.openSessions()}`).catch(softFail);
-    expect.soft({ goaways: h2c.goaways, closed: h2c.closed, dubboConnected: consumer.connected }, 'the client connections stay open').toEqual({ goaways: 0, closed: false, dubboConnected: true });
-  });
-
-  it('a cluster is rebuilt (lb_type and hosts changed): the calls in flight complete on the old pools, which then drain; new calls go to the new cluster', async () => {
-    const fx = await setup();
-    const h2c = await fx.h2Client();
-    const consumer = fx.consumer();
-    expect(await body(h2c, '/first')).toBe('A /first');
-    expect(await who(consumer)).toBe('dA');
-
-    const inFlight = await sendHeld(fx, h2c, consumer);
-    const h = await apply(fx, { ...fx.s0, lbA: 'LB_RANDOM', h2AHosts: fx.h2.C.address, dubboAHosts: fx.dubbo.C.address }, 2);
-    const log = await fx.mosn.waitLog((l) => l.msg === 'config version 2 applied', h.mark, 2000, 'apply log');
-    expect.soft(log.changes, 'rebuilt').toEqual(['cluster rebuild h2_a', 'cluster rebuild dubbo_a']);
-    expect.soft(await Promise.all([0, 1, 2].map((i) => body(h2c, `/new${i}`)))).toEqual(['C /new0', 'C /new1', 'C /new2']);
-    expect.soft(await Promise.all([0, 1, 2].map(() => who(consumer)))).toEqual(['dC', 'dC', 'dC']);
-
-    await releaseAndCheck(fx, inFlight);
-    await waitUntil(() => fx.h2.A.openSessions() === 0, 5000, "the old cluster's pool drains: its HTTP/2 connection to A closes", () => `open sessions at A: ${fx.h2.A.openSessions()}`).catch(softFail);
-    expect.soft({ goaways: h2c.goaways, closed: h2c.closed, dubboConnected: consumer.connected }, 'the client connections stay open').toEqual({ goaways: 0, closed: false, dubboConnected: true });
-  });
+      await releaseAndCheck(fx, inFlight);
+      await expectAClosed(fx, t.aCloses);
+      expectStillOpen(h2c, consumer, 'the client connections stay open');
+    });
+  }
 
   it('a listener is removed: its port refuses new connections at once, HTTP/2 gets GOAWAY, the calls in flight complete, then the connections close', async () => {
-    const fx = await setup();
-    const h2c = await fx.h2Client();
-    const consumer = fx.consumer();
-    expect(await body(h2c, '/first')).toBe('A /first');
-    expect(await who(consumer)).toBe('dA');
-
-    const inFlight = await sendHeld(fx, h2c, consumer);
-    const h = await apply(fx, { ...fx.s0, listeners: false }, 2);
-    const log = await fx.mosn.waitLog((l) => l.msg === 'config version 2 applied', h.mark, 2000, 'apply log');
+    const { fx, h2c, consumer, inFlight, h, log } = await heldAcrossApply((fx) => ({ ...fx.s0, listeners: false }));
     expect.soft(log.changes).toEqual(['listener remove h2', 'listener remove dubbo']);
     let probes: string[] = [];
     await waitUntil(
@@ -295,15 +284,7 @@ describe('HTTP/2 streams and Dubbo calls in flight across a SIGHUP apply', () =>
   });
 
   it('a listener gets a new filter chain: open connections keep the one they were accepted with, new connections get the new one', async () => {
-    const fx = await setup();
-    const h2c = await fx.h2Client();
-    const consumer = fx.consumer();
-    expect(await body(h2c, '/first')).toBe('A /first');
-    expect(await who(consumer)).toBe('dA');
-
-    const inFlight = await sendHeld(fx, h2c, consumer);
-    const h = await apply(fx, { ...fx.s0, h2Router: 'r_h2_b', dubboRouter: 'r_dubbo_b' }, 2);
-    const log = await fx.mosn.waitLog((l) => l.msg === 'config version 2 applied', h.mark, 2000, 'apply log');
+    const { fx, h2c, consumer, inFlight, log } = await heldAcrossApply((fx) => ({ ...fx.s0, h2Router: 'r_h2_b', dubboRouter: 'r_dubbo_b' }));
     expect.soft(log.changes).toEqual(['listener update h2', 'listener update dubbo']);
     expect.soft(await body(h2c, '/old-conn'), 'the open HTTP/2 connection keeps its filter chain (r_h2 → A)').toBe('A /old-conn');
     expect.soft(await who(consumer), 'the open Dubbo connection keeps its filter chain (r_dubbo → dA)').toBe('dA');
@@ -313,7 +294,7 @@ describe('HTTP/2 streams and Dubbo calls in flight across a SIGHUP apply', () =>
     expect.soft(await who(consumerNew), 'a new Dubbo connection gets the new chain (r_dubbo_b → dB)').toBe('dB');
 
     await releaseAndCheck(fx, inFlight);
-    expect.soft({ goaways: h2c.goaways, closed: h2c.closed, dubboConnected: consumer.connected }, 'the old connections stay open').toEqual({ goaways: 0, closed: false, dubboConnected: true });
+    expectStillOpen(h2c, consumer, 'the old connections stay open');
   });
 
   it('~300 ms calls keep flowing across three route flips: every call completes with an answer, the last flip wins within 1 s', async () => {
@@ -363,6 +344,6 @@ describe('HTTP/2 streams and Dubbo calls in flight across a SIGHUP apply', () =>
     expect.soft(dubboLoad.failures, 'Dubbo calls that failed').toEqual([]);
     expect.soft(Object.keys(answeredBy(h2Load, 0)).sort()).toEqual(['A', 'B']);
     expect.soft(Object.keys(answeredBy(dubboLoad, 0)).sort()).toEqual(['dA', 'dB']);
-    expect.soft({ goaways: h2c.goaways, closed: h2c.closed, dubboConnected: consumer.connected }).toEqual({ goaways: 0, closed: false, dubboConnected: true });
+    expectStillOpen(h2c, consumer);
   });
 });

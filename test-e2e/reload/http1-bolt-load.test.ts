@@ -2,22 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, it } from 'vitest';
 import { rpcClient, startRpcServer, type TestClient } from '../bolt/peers.js';
 import { cleanupAfterEach, closedPort, cluster, httpBackend } from '../helpers.js';
-import {
-  KeepAliveClient,
-  answeredBy,
-  mosnJson,
-  pathRouter,
-  probeHttp,
-  proxyListener,
-  runLoad,
-  serviceRouter,
-  softFail,
-  startMosnProcess,
-  switchProblems,
-  tcpProbe,
-  waitUntil,
-  type Load,
-} from './support.js';
+import { KeepAliveClient, answeredBy, mosnJson, pathRouter, probeHttp, proxyListener, runLoad, serviceRouter, softFail, startMosnProcess, switchProblems, tcpProbe, waitUntil, type Load } from './support.js';
 
 /*
  * Live reconfiguration under steady load: mosn as its own process serves keep-alive HTTP/1 (4 connections,
@@ -107,18 +92,25 @@ it('routes, listeners and hosts change under keep-alive HTTP/1 and Bolt load; a 
       () => `http ${JSON.stringify(answeredBy(httpLoad, since))}, bolt ${JSON.stringify(answeredBy(boltLoad, since))}; failures http ${failuresOf(httpLoad)} bolt ${failuresOf(boltLoad)}`,
     );
   };
+  /**
+   * Write `s`, SIGHUP, wait for `version`; within 1 s every new call is answered by `to` (HTTP) and `bolt-<to>`
+   * (Bolt) and no loop goes back; the apply log lists `changes`. `step` and `what` name it in failure messages.
+   */
+  const moveTo = async (o: { step: string; s: State; version: number; what: string; to: string; changes: string[]; changesWhat: string }) => {
+    mosn.write(config(p, backends, o.s));
+    const h = mosn.hup();
+    await mosn.waitStats((st) => st['config.version'] === o.version, 5000, `${o.step} config.version ${o.version} after ${o.what}`);
+    expect.soft(await switchProblems(httpLoad, h.at, o.to), `${o.step} HTTP moves to ${o.to}`).toEqual([]);
+    expect.soft(await switchProblems(boltLoad, h.at, `bolt-${o.to}`), `${o.step} Bolt moves to bolt-${o.to}`).toEqual([]);
+    const applied = await mosn.waitLog((l) => l.msg === `config version ${o.version} applied`, h.mark, 2000, `${o.step} apply log`);
+    expect.soft(applied.changes, `${o.step} ${o.changesWhat}`).toEqual(o.changes);
+  };
   await bothFrom('A', 'bolt-A', 0, 'the load is answered by A');
   await sleep(1000); // steady load before the first change
 
   // (a) The routes move to the *_b clusters: within 1 s every new call is answered by B, and no loop goes back to A.
   const s1: State = { ...s0, httpRoute: 'http_b', boltRoute: 'bolt_b' };
-  mosn.write(config(p, backends, s1));
-  const a = mosn.hup();
-  await mosn.waitStats((s) => s['config.version'] === 2, 5000, '(a) config.version 2 after the route change');
-  expect.soft(await switchProblems(httpLoad, a.at, 'B'), '(a) HTTP moves to B').toEqual([]);
-  expect.soft(await switchProblems(boltLoad, a.at, 'bolt-B'), '(a) Bolt moves to bolt-B').toEqual([]);
-  const applied = await mosn.waitLog((l) => l.msg === 'config version 2 applied', a.mark, 2000, '(a) apply log');
-  expect.soft(applied.changes, '(a) only the routers changed').toEqual(['router update r_http', 'router update r_bolt']);
+  await moveTo({ step: '(a)', s: s1, version: 2, what: 'the route change', to: 'B', changes: ['router update r_http', 'router update r_bolt'], changesWhat: 'only the routers changed' });
 
   // (b) A listener is added: its port answers within 1 s (routed by r_http, so by B).
   const s2: State = { ...s1, extra: true };
@@ -157,14 +149,8 @@ it('routes, listeners and hosts change under keep-alive HTTP/1 and Bolt load; a 
 
   // (c) The hosts of the *_b clusters are replaced by C: within 1 s every new call goes to C; updated in place.
   const s4: State = { ...s1, httpB: httpC, boltB: boltC };
+  await moveTo({ step: '(c)', s: s4, version: 5, what: 'the hosts change', to: 'C', changes: ['cluster hosts http_b', 'cluster hosts bolt_b'], changesWhat: 'hosts updated in place (not rebuilt)' });
   const good = config(p, backends, s4);
-  mosn.write(good);
-  const c = mosn.hup();
-  await mosn.waitStats((s) => s['config.version'] === 5, 5000, '(c) config.version 5 after the hosts change');
-  expect.soft(await switchProblems(httpLoad, c.at, 'C'), '(c) HTTP moves to C').toEqual([]);
-  expect.soft(await switchProblems(boltLoad, c.at, 'bolt-C'), '(c) Bolt moves to bolt-C').toEqual([]);
-  const hostsLog = await mosn.waitLog((l) => l.msg === 'config version 5 applied', c.mark, 2000, '(c) apply log');
-  expect.soft(hostsLog.changes, '(c) hosts updated in place (not rebuilt)').toEqual(['cluster hosts http_b', 'cluster hosts bolt_b']);
   const dump = (await mosn.configDump()) as { cluster_manager: { clusters: Array<{ name: string; hosts: unknown }> } };
   expect(dump.cluster_manager.clusters.find((x) => x.name === 'http_b')?.hosts, '(c) config_dump shows the new host').toEqual([{ address: httpC }]);
   expect.soft(dump, '(c) config_dump is the running config').toEqual(good);

@@ -2,23 +2,9 @@ import http from 'node:http';
 import type net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Listener, Mosn } from 'mosn';
-import { cleanupAfterEach, startMosnWithCleanup } from '../helpers.js';
+import { cleanupAfterEach, cluster, startMosnWithCleanup } from '../helpers.js';
 import { BoltConn, CMD_TYPE, decodeResponse, encodeRequest, SERVICE, startRpcServer } from '../bolt/peers.js';
-import {
-  connectOutcome,
-  direct,
-  heldBackend,
-  mosnConfig,
-  openFilesLimit,
-  proxyListener,
-  request,
-  router,
-  simpleCluster,
-  stepsOf,
-  toCluster,
-  waitUntil,
-  type Answer,
-} from './api-support.js';
+import { direct, heldBackend, mosnConfig, openFilesLimit, proxyListener, request, router, serviceRouter, stepsOf, tcpProbe, toCluster, waitUntil, type Answer } from './support.js';
 
 // Removing a listener while it serves (mosn.removeListener, the same apply as a reload): it stops accepting at
 // once; idle HTTP/1 connections are closed by mosn at once, busy ones after their response; Bolt connections once
@@ -32,6 +18,23 @@ function listenerOf(mosn: Mosn, name: string): Listener {
   const l = mosn.listeners.find((x) => x.name === name);
   if (!l) throw new Error(`no listener ${name}`);
   return l;
+}
+
+/**
+ * mosn in this process, stopped by `cleanups`: listener `l` (`protocol`, default Http1; `upstream`) → `router` (named
+ * `r`) → cluster `c` at `host`, with `graceful_timeout`. Returns the running Listener `l` too.
+ */
+async function startDrain(o: { gracefulTimeout: string; router: unknown; host: string; protocol?: string; upstream?: string }): Promise<{ mosn: Mosn; p: number; listener: Listener }> {
+  const { mosn, p } = await startMosnWithCleanup(
+    mosnConfig({
+      server: { graceful_timeout: o.gracefulTimeout },
+      routers: [o.router],
+      listeners: [proxyListener('l', 0, o.protocol ?? 'Http1', 'r', { upstream: o.upstream })],
+      clusters: [cluster('c', [o.host])],
+    }),
+    cleanups,
+  );
+  return { mosn, p, listener: listenerOf(mosn, 'l') };
 }
 
 // 1,000 idle keep-alive connections and 100 in flight. This one process holds every side of them: the client
@@ -52,16 +55,7 @@ describe('removing an HTTP/1 listener drains it', () => {
   it(`${IDLE} idle keep-alive connections are closed at once, ${BUSY} requests in flight are all answered, then the listener has no connection left`, async () => {
     const backend = await heldBackend('B');
     cleanups.push(backend.close);
-    const { mosn, p } = await startMosnWithCleanup(
-      mosnConfig({
-        server: { graceful_timeout: '5s' },
-        routers: [router('r', [direct('/idle', 'idle'), toCluster('/', 'c')])],
-        listeners: [proxyListener('l', 'r')],
-        clusters: [simpleCluster('c', [backend.address])],
-      }),
-      cleanups,
-    );
-    const listener = listenerOf(mosn, 'l');
+    const { mosn, p, listener } = await startDrain({ gracefulTimeout: '5s', router: router('r', [direct('/idle', 'idle'), toCluster('/', 'c')]), host: backend.address });
 
     // IDLE keep-alive connections, each used once (answered by mosn itself) and left open in the agent
     const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: Infinity });
@@ -100,7 +94,7 @@ describe('removing an HTTP/1 listener drains it', () => {
     expect(mosn.listeners.map((l) => l.name)).toEqual([]);
     expect(listener.accepting).toBe(false);
     // new connections are refused at once
-    expect(await connectOutcome(p)).toBe('ECONNREFUSED');
+    expect(await tcpProbe(p)).toBe('refused');
     await expect(request(p, '/late')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
 
     // the idle ones are closed by mosn, promptly (long before graceful_timeout)
@@ -132,16 +126,7 @@ describe('removing an HTTP/1 listener drains it', () => {
   it('a request still unanswered at graceful_timeout has its connection closed then (not before)', async () => {
     const backend = await heldBackend('B');
     cleanups.push(backend.close);
-    const { mosn, p } = await startMosnWithCleanup(
-      mosnConfig({
-        server: { graceful_timeout: '1s' },
-        routers: [router('r', [toCluster('/', 'c')])],
-        listeners: [proxyListener('l', 'r')],
-        clusters: [simpleCluster('c', [backend.address])],
-      }),
-      cleanups,
-    );
-    const listener = listenerOf(mosn, 'l');
+    const { mosn, p, listener } = await startDrain({ gracefulTimeout: '1s', router: router('r', [toCluster('/', 'c')]), host: backend.address });
     const pending = request(p, '/hold/forever').then(
       (a) => ({ answered: a as Answer | undefined, at: Date.now() }),
       (e: NodeJS.ErrnoException) => ({ answered: undefined, error: e, at: Date.now() }),
@@ -164,23 +149,7 @@ describe('removing a Bolt listener drains it', () => {
   it('an idle Bolt connection is closed at once; one with a call in flight gets its answer, then is closed; new connects are refused', async () => {
     const server = await startRpcServer('S');
     cleanups.push(server.close);
-    const { mosn, p } = await startMosnWithCleanup(
-      mosnConfig({
-        server: { graceful_timeout: '5s' },
-        routers: [router('r', [{ match: { headers: [{ name: 'service', value: '.*', regex: true }] }, route: { cluster_name: 'c' } }])],
-        listeners: [
-          {
-            name: 'l',
-            address: '127.0.0.1:0',
-            bind_port: true,
-            filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'bolt', upstream_protocol: 'bolt', router_config_name: 'r' } }] }],
-          },
-        ],
-        clusters: [simpleCluster('c', [server.address])],
-      }),
-      cleanups,
-    );
-    const listener = listenerOf(mosn, 'l');
+    const { mosn, p, listener } = await startDrain({ gracefulTimeout: '5s', router: serviceRouter('r', 'c'), host: server.address, protocol: 'bolt', upstream: 'bolt' });
     const idle = await BoltConn.connect(p);
     const busy = await BoltConn.connect(p);
     cleanups.push(() => idle.close(), () => busy.close());
@@ -194,7 +163,7 @@ describe('removing a Bolt listener drains it', () => {
 
     const t0 = Date.now();
     expect(stepsOf(await mosn.removeListener('l'))).toEqual(['listener remove l']);
-    expect(await connectOutcome(p)).toBe('ECONNREFUSED');
+    expect(await tcpProbe(p)).toBe('refused');
     await idle.until(() => idle.closed, 2000, 'mosn closes the idle Bolt connection');
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(busy.closed).toBe(false);

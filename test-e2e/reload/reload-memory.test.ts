@@ -1,12 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, spawnMosn } from '../helpers.js';
-import { heldBackend, mosnConfig, proxyListener, request, router, simpleCluster, toCluster, waitUntil, type HeldBackend } from './api-support.js';
+import { REPO_ROOT, closedPort, cluster, get, spawnMosn } from '../helpers.js';
+import { heldBackend, mosnJson, proxyListener, request, router, toCluster, waitUntil, type HeldBackend } from './support.js';
 
 // A config reloaded 1,000 times, alternating between two versions that differ in a route, a cluster's hosts (updated
 // in place), a cluster's lb_type (rebuilt: a new cluster, the old one's pools drain) and a listener on port 0 (added,
@@ -89,14 +88,6 @@ function listeningPorts(pid: number): number[] {
   return ports.sort((a, b) => a - b);
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
 async function backend(name: string): Promise<HeldBackend> {
   const b = await heldBackend(name);
   backends.push(b);
@@ -108,24 +99,21 @@ async function backend(name: string): Promise<HeldBackend> {
  * port 0. `b`: route /b → hosts; `hosts` = [H1, H2]; `lb` random; no `extra`. Both: listener `l` on `port`, /lb → lb.
  */
 function twoConfigs(o: { port: number; h1: string; h2: string; admin?: number }): { a: Record<string, unknown>; b: Record<string, unknown> } {
-  const admin = o.admin === undefined ? {} : { admin: { address: { socket_address: { address: '127.0.0.1', port_value: o.admin } } } };
-  const l = { ...proxyListener('l', 'r'), address: `127.0.0.1:${o.port}` };
-  // INFO: spawnMosn waits for the `mosn started` line
-  const server = { graceful_timeout: '2s', default_log_level: 'INFO' };
+  // INFO (mosnJson): spawnMosn waits for the `mosn started` line
+  const common = { admin: o.admin ?? 0, noAdmin: o.admin === undefined, gracefulTimeout: '2s' };
+  const l = proxyListener('l', o.port, 'Http1', 'r');
   return {
-    a: mosnConfig({
-      server,
+    a: mosnJson({
+      ...common,
       routers: [router('r', [toCluster('/lb', 'lb'), toCluster('/a', 'hosts')])],
-      listeners: [l, proxyListener('extra', 'r')],
-      clusters: [simpleCluster('hosts', [o.h1]), simpleCluster('lb', [o.h1], 'LB_ROUNDROBIN')],
-      top: admin,
+      listeners: [l, proxyListener('extra', 0, 'Http1', 'r')],
+      clusters: [cluster('hosts', [o.h1]), cluster('lb', [o.h1], { lb_type: 'LB_ROUNDROBIN' })],
     }),
-    b: mosnConfig({
-      server,
+    b: mosnJson({
+      ...common,
       routers: [router('r', [toCluster('/lb', 'lb'), toCluster('/b', 'hosts')])],
       listeners: [l],
-      clusters: [simpleCluster('hosts', [o.h1, o.h2]), simpleCluster('lb', [o.h1], 'LB_RANDOM')],
-      top: admin,
+      clusters: [cluster('hosts', [o.h1, o.h2]), cluster('lb', [o.h1], { lb_type: 'LB_RANDOM' })],
     }),
   };
 }
@@ -133,27 +121,14 @@ function twoConfigs(o: { port: number; h1: string; h2: string; admin?: number })
 const STEPS_TO_B = ['cluster hosts hosts', 'cluster rebuild lb', 'router update r', 'listener remove extra'];
 const STEPS_TO_A = ['cluster hosts hosts', 'cluster rebuild lb', 'router update r', 'listener add extra'];
 
-function post(p: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: p, path, method: 'POST', agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
 
 describe('1,000 reloads (mosn as its own process)', () => {
   it('mosn start, reloaded 1,000 times through POST /api/v1/reload: RSS back near its baseline, no listening socket or descriptor left over', async () => {
     const H1 = await backend('H1');
     const H2 = await backend('H2');
-    const port = await freePort();
-    const adminPort = await freePort();
+    const port = await closedPort();
+    const adminPort = await closedPort();
     const { a, b } = twoConfigs({ port, h1: H1.address, h2: H2.address, admin: adminPort });
     const file = join(tmpdir(), `mosn-reload-mem-${process.pid}-${port}.json`);
     files.push(file);
@@ -172,7 +147,7 @@ describe('1,000 reloads (mosn as its own process)', () => {
     let version = 1;
     const reloadTo = async (to: 'a' | 'b') => {
       writeFileSync(file, JSON.stringify(to === 'a' ? a : b));
-      const r = await post(adminPort, '/api/v1/reload');
+      const r = await get(adminPort, '/api/v1/reload', { method: 'POST' });
       if (r.status !== 200) throw new Error(`reload ${version + 1} answered ${r.status}: ${r.body}`);
       const body = JSON.parse(r.body) as { version: number; changes: string[]; failed: string[] };
       version++;
@@ -253,7 +228,7 @@ describe('1,000 reloads (mosn as its own process)', () => {
   it('mosn.apply 1,000 times in a `node --expose-gc` process: heap after GC back near its baseline; no handle, socket or timer left over', async () => {
     const H1 = await backend('H1');
     const H2 = await backend('H2');
-    const port = await freePort();
+    const port = await closedPort();
     const { a, b } = twoConfigs({ port, h1: H1.address, h2: H2.address });
     const script = `
       import { createHook } from 'node:async_hooks';

@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -7,18 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
+import type { ApplyResult } from 'mosn';
 import { CLI, REPO_ROOT } from '../helpers.js';
 
 // Shared harness of the live-reconfiguration tests: mosn as its own process on a config file that the test
-// rewrites and then signals (SIGHUP) or reloads (`mosn reload`, `POST /api/v1/reload`); its admin API; MOSN
-// JSON builders; bounded load loops that record who answered each request; HTTP/2 helpers; gates that hold
-// backend responses in flight until the test lets them go.
+// rewrites and then signals (SIGHUP) or reloads (`mosn reload`, `POST /api/v1/reload`); its admin API; the
+// results of the in-process API (`mosn.apply` and the section calls); MOSN JSON builders; bounded load loops
+// that record who answered each request; HTTP/1 and HTTP/2 helpers; gates that hold backend responses in
+// flight until the test lets them go. Ports, clusters and plain backends come from ../helpers.ts.
 
 // ---------------------------------------------------------------------------------------------------------
 // MOSN JSON
 
-/** A listener `name` on 127.0.0.1:`port` with one `proxy` filter. */
-export function proxyListener(name: string, port: number, downstream: string, router: string, extra: { upstream?: string } = {}): Record<string, unknown> {
+/** A listener `name` on 127.0.0.1:`port` (0: any free port) with one `proxy` filter. */
+export function proxyListener(name: string, port: number, downstream: string, router: string, extra: { upstream?: string | undefined } = {}): Record<string, unknown> {
   return {
     name,
     address: `127.0.0.1:${port}`,
@@ -36,20 +38,41 @@ export function proxyListener(name: string, port: number, downstream: string, ro
   };
 }
 
+/** A router with one virtual host for every domain. */
+export function router(name: string, routes: unknown[]): Record<string, unknown> {
+  return { router_config_name: name, virtual_hosts: [{ name: 'vh', domains: ['*'], routers: routes }] };
+}
+
+/** A route sending `prefix` to `cluster`. */
+export function toCluster(prefix: string, cluster: string): unknown {
+  return { match: { prefix }, route: { cluster_name: cluster } };
+}
+
+/** A route answering `prefix` itself with `body`. */
+export function direct(prefix: string, body: string): unknown {
+  return { match: { prefix }, direct_response: { status: 200, body } };
+}
+
 /** An HTTP router: every path to `cluster`. */
 export function pathRouter(name: string, cluster: string): Record<string, unknown> {
-  return { router_config_name: name, virtual_hosts: [{ name: 'vh', domains: ['*'], routers: [{ match: { prefix: '/' }, route: { cluster_name: cluster } }] }] };
+  return router(name, [toCluster('/', cluster)]);
 }
 
 /** An RPC router (Bolt, Dubbo): every service to `cluster`. */
 export function serviceRouter(name: string, cluster: string): Record<string, unknown> {
+  return router(name, [{ match: { headers: [{ name: 'service', value: '.*', regex: true }] }, route: { cluster_name: cluster } }]);
+}
+
+/** A whole MOSN config: `servers[0]` (log to stderr at ERROR) with these routers and listeners (plus `server` keys), the clusters, and `top` keys. */
+export function mosnConfig(o: { routers: unknown[]; listeners: unknown[]; clusters: unknown[]; server?: Record<string, unknown>; top?: Record<string, unknown> }): Record<string, unknown> {
   return {
-    router_config_name: name,
-    virtual_hosts: [{ name: 'vh', domains: ['*'], routers: [{ match: { headers: [{ name: 'service', value: '.*', regex: true }] }, route: { cluster_name: cluster } }] }],
+    servers: [{ default_log_path: 'stderr', default_log_level: 'ERROR', ...o.server, routers: o.routers, listeners: o.listeners }],
+    cluster_manager: { clusters: o.clusters },
+    ...o.top,
   };
 }
 
-/** A whole MOSN config: one server (log to stderr), its routers and listeners, the clusters, the admin API on `admin`. */
+/** A whole MOSN config for mosn as its own process: logs at INFO (`mosn started`), graceful_timeout 10s, the admin API on `admin`. */
 export function mosnJson(o: {
   admin: number;
   routers: unknown[];
@@ -60,20 +83,37 @@ export function mosnJson(o: {
   pid?: string;
   noAdmin?: boolean;
 }): Record<string, unknown> {
-  return {
-    servers: [
-      {
-        default_log_path: 'stderr',
-        default_log_level: o.logLevel ?? 'INFO',
-        graceful_timeout: o.gracefulTimeout ?? '10s',
-        routers: o.routers,
-        listeners: o.listeners,
-      },
-    ],
-    cluster_manager: { clusters: o.clusters },
-    ...(o.noAdmin ? {} : { admin: { address: { socket_address: { address: '127.0.0.1', port_value: o.admin } } } }),
-    ...(o.pid ? { pid: o.pid } : {}),
-  };
+  return mosnConfig({
+    routers: o.routers,
+    listeners: o.listeners,
+    clusters: o.clusters,
+    server: { default_log_level: o.logLevel ?? 'INFO', graceful_timeout: o.gracefulTimeout ?? '10s' },
+    top: {
+      ...(o.noAdmin ? {} : { admin: { address: { socket_address: { address: '127.0.0.1', port_value: o.admin } } } }),
+      ...(o.pid ? { pid: o.pid } : {}),
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// mosn in this process: the results of `mosn.apply` and the section calls
+
+/** The steps of an applied result as `kind op name` strings (fails the test, with the problems, when it was refused). */
+export function stepsOf(r: ApplyResult): string[] {
+  if (!r.ok) throw new Error(`the change was refused: ${JSON.stringify(r.problems)}`);
+  if (r.failed.length > 0) throw new Error(`steps failed: ${r.failed.map((f) => `${f.change.kind} ${f.change.op} ${f.change.name}: ${f.error.message}`).join('; ')}`);
+  return r.changes.map((c) => `${c.kind} ${c.op} ${c.name}`);
+}
+
+/** The soft limit of open files of this process (from /proc/self/limits; Infinity when unlimited or unknown). */
+export function openFilesLimit(): number {
+  try {
+    const m = /Max open files\s+(\S+)/.exec(readFileSync('/proc/self/limits', 'utf8'));
+    if (!m || m[1] === 'unlimited') return Infinity;
+    return Number(m[1]);
+  } catch {
+    return Infinity;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -388,7 +428,111 @@ export async function switchProblems(load: Load, at: number, expected: string, w
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// HTTP/1 keep-alive lanes
+// HTTP/1: backends, keep-alive lanes, probes
+
+/** Listen on 127.0.0.1:0; resolves with the port. */
+async function listenLocal(server: net.Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/**
+ * A node:http backend on 127.0.0.1:0 answering `<name> <path>`. A request whose path starts with `/hold` is held
+ * (nothing is written) until `release()`; `held()` counts the requests waiting. `GET /health` answers
+ * `healthStatus` (default 200) with no body. It counts the TCP connections it accepted and those still open.
+ */
+export interface HeldBackend {
+  name: string;
+  address: string;
+  port: number;
+  /** Connections accepted so far. */
+  connections: () => number;
+  /** Connections open now. */
+  open: () => number;
+  /** Requests received so far (health checks, `GET /health`, not counted). */
+  requests: () => number;
+  /** Health checks (`GET /health`) received so far. */
+  checks: () => number;
+  /** Requests held now. */
+  held: () => number;
+  /** Answer every held request (and those that arrive later answer at once). */
+  release: () => void;
+  close: () => Promise<void>;
+}
+
+export async function heldBackend(name: string, opts: { healthStatus?: number } = {}): Promise<HeldBackend> {
+  const gate = new Gate();
+  let accepted = 0;
+  let requests = 0;
+  let checks = 0;
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    if (req.url === '/health') {
+      checks++;
+      res.writeHead(opts.healthStatus ?? 200, { 'content-length': '0' });
+      res.end();
+      return;
+    }
+    requests++;
+    const answer = () => {
+      const body = `${name} ${req.url}`;
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)) });
+      res.end(body);
+    };
+    // read the request body (if any) before answering
+    req.resume();
+    req.on('end', () => {
+      if (req.url?.startsWith('/hold')) void gate.pass().then(answer);
+      else answer();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s) => {
+    accepted++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const port = await listenLocal(server);
+  return {
+    name,
+    port,
+    address: `127.0.0.1:${port}`,
+    connections: () => accepted,
+    open: () => sockets.size,
+    requests: () => requests,
+    checks: () => checks,
+    held: () => gate.waiting,
+    release: () => gate.open(),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** The client socket the request went on (to tell whether a keep-alive connection was reused). */
+  socket: net.Socket;
+}
+
+/** One GET with node:http, on `agent` (a keep-alive agent) or on a fresh connection; with the client socket it went on. */
+export function request(p: number, path: string, agent: http.Agent | false = false, headers: Record<string, string> = {}): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: p, path, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), socket: req.socket! }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 
 /**
  * A keep-alive HTTP/1 client with one connection (node:http Agent, maxSockets 1) that counts the sockets it
@@ -532,8 +676,7 @@ export async function h2Backend(name: string): Promise<H2Backend> {
     else if (slow) void sleep(Number(slow[1])).then(() => answer(`${name} ${slow[2]}`));
     else answer(`${name} ${path}`);
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
+  const port = await listenLocal(server);
   return {
     name,
     port,
