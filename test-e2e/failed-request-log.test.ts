@@ -4,7 +4,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { Mosn, type Logger } from 'mosn';
-import { cleanupAfterEach, closedPort, cluster, get, httpProxyConfig, port } from './helpers.js';
+import { cleanupAfterEach, closedPort, cluster, get, httpProxyConfig, port, waitUntil } from './helpers.js';
 import { OTHER_SERVICE, rpcClient, SERVICE } from './bolt/peers.js';
 
 // A request mosn answers itself with an error leaves one warn line (rate-limited) on the downstream
@@ -52,16 +52,12 @@ async function startLogged(config: unknown): Promise<{ mosn: Mosn; p: number; li
 
 const failures = (lines: Line[]) => lines.filter((l) => l.level === 'warn' && l.msg.startsWith('request failed'));
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  for (const end = Date.now() + ms; !cond(); await sleep(10)) if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-}
-
 describe('the log line of a failed request', () => {
   it('no route: one warn line with reason no_route, the listener, the client and the request', async () => {
     const { p, warns } = await startLogged(httpProxyConfig({ routes: [{ match: { prefix: '/api' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', ['127.0.0.1:1'])] }));
     const r = await get(p, '/other/path?token=secret', { headers: { host: 'shop.example' } });
     expect(r.status).toBe(404);
-    await until(() => warns().length > 0, 2000, 'a warn line');
+    await waitUntil(() => warns().length > 0, 2000, 'a warn line');
     await sleep(50);
     expect(warns()).toHaveLength(1);
     const line = warns()[0]!;
@@ -83,7 +79,7 @@ describe('the log line of a failed request', () => {
       httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [`127.0.0.1:${dead}`])] }),
     );
     expect((await get(p, '/x')).status).toBe(502);
-    await until(() => warns().length > 0, 2000, 'a warn line');
+    await waitUntil(() => warns().length > 0, 2000, 'a warn line');
     await sleep(50);
     expect(warns()).toHaveLength(1);
     expect(warns()[0]).toMatchObject({
@@ -107,7 +103,7 @@ describe('the log line of a failed request', () => {
       httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'h2' } }], clusters: [cluster('h2', [`127.0.0.1:${h2Port}`])] }),
     );
     expect((await get(p, '/')).status).toBe(502);
-    await until(() => warns().length > 0, 2000, 'a warn line');
+    await waitUntil(() => warns().length > 0, 2000, 'a warn line');
     const line = warns()[0]!;
     expect(line).toMatchObject({ listener: 'l', cluster: 'h2', host: `127.0.0.1:${h2Port}`, reason: 'upstream_reset' });
     expect(line.hint).toContain('if it speaks only HTTP/2 (h2c), set "upstream_protocol": "Http2" on the proxy filter or the route');
@@ -129,7 +125,7 @@ describe('the log line of a failed request', () => {
     const { p, warns } = await startLogged(httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [address])] }));
     expect((await get(p, '/1')).status).toBe(200);
     expect((await get(p, '/2')).status).toBe(502);
-    await until(() => warns().length > 0, 2000, 'a warn line');
+    await waitUntil(() => warns().length > 0, 2000, 'a warn line');
     expect(warns()).toEqual([expect.objectContaining({ reason: 'upstream_reset', host: address, msg: 'request failed: upstream reset: connection_termination' })]);
     expect(warns()[0]).not.toHaveProperty('hint');
   });
@@ -147,7 +143,7 @@ describe('the log line of a failed request', () => {
     cleanups.push(() => client.close());
     await expect(client.invoke('echo', ['x'], { service: SERVICE })).rejects.toThrow();
     await expect(client.invoke('echo', ['y'], { service: OTHER_SERVICE })).rejects.toThrow();
-    await until(() => failures(lines).length >= 2, 2000, 'two failure lines');
+    await waitUntil(() => failures(lines).length >= 2, 2000, 'two failure lines');
     await sleep(50);
     const [noRoute, connect] = failures(lines);
     expect(failures(lines)).toHaveLength(2);
@@ -176,7 +172,7 @@ describe('the log line of a failed request', () => {
       s.on('close', () => resolve());
       s.on('error', () => {});
     });
-    await until(() => failures(lines).length > 0, 2000, 'a failure line');
+    await waitUntil(() => failures(lines).length > 0, 2000, 'a failure line');
     expect(failures(lines)).toEqual([
       expect.objectContaining({ listener: 'l', protocol: 'TCP', route: 'default', cluster: 't', host: `127.0.0.1:${dead}`, reason: 'connect_failed' }),
     ]);
@@ -211,7 +207,7 @@ describe('the log line of a failed request', () => {
     expect(written).toBeGreaterThanOrEqual(BURST);
     // every line not written is counted, on a later line or on a line of its own a second after the last drop
     const suppressed = () => lines.reduce((n, l) => n + (typeof l.suppressed === 'number' ? l.suppressed : 0), 0);
-    await until(() => failures(lines).length + suppressed() === N, 3000, 'every dropped line counted');
+    await waitUntil(() => failures(lines).length + suppressed() === N, 3000, 'every dropped line counted');
     const report = lines.filter((l) => l.level === 'warn' && !l.msg.startsWith('request failed'));
     expect(report.length).toBeGreaterThanOrEqual(1);
     expect(report.at(-1)).toMatchObject({ listener: 'l', msg: expect.stringMatching(/^failed request log: \d+ lines suppressed by the rate limit$/) });

@@ -50,6 +50,15 @@ export async function startMosnWithCleanup(config: unknown, cleanups: Array<() =
   return { mosn, p: port(mosn.listenerAddress('l')) };
 }
 
+/** Wait until `cond` holds, polling; fails saying `what` (and `detail()`) when it does not within `ms`. */
+export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string, detail?: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${detail ? `; ${detail()}` : ''}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 export function port(a: Address): number {
   if ('path' in a) throw new Error('not a TCP address');
   return a.port;
@@ -121,7 +130,7 @@ export async function proxyHop(downstream: string, upstream: string, upstreamPor
   return (await startMosnWithCleanup(config, cleanups)).p;
 }
 
-export function cluster(name: string, hosts: string[], extra: Record<string, unknown> = {}): unknown {
+export function cluster(name: string, hosts: string[], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { name, type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', hosts: hosts.map((address) => ({ address })), ...extra };
 }
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import type { Mosn, MosnSection } from 'mosn';
+import type { Mosn } from 'mosn';
 import { cleanupAfterEach, closedPort, cluster, port, startMosnWithCleanup } from '../helpers.js';
 import { direct, heldBackend, mosnConfig, proxyListener, request, router, stepsOf, tcpProbe, toCluster, waitUntil, type HeldBackend } from './support.js';
 
@@ -110,7 +110,7 @@ describe('in-process API: routers', () => {
       expect(stepsOf(r)).toEqual(['router update r']);
       if (i % 5 === 0) {
         const lb = (i / 5) % 2 === 0 ? 'LB_RANDOM' : 'LB_ROUNDROBIN';
-        expect(stepsOf(await mosn.upsertCluster(cluster('a', [A.address], { lb_type: lb }) as MosnSection))).toEqual(['cluster rebuild a']);
+        expect(stepsOf(await mosn.upsertCluster(cluster('a', [A.address], { lb_type: lb })))).toEqual(['cluster rebuild a']);
       }
       await new Promise((res) => setTimeout(res, 2));
     }
@@ -306,7 +306,7 @@ describe('in-process API: clusters', () => {
     const oldHost = old.hosts[0]!;
     expect(old.activeConnections).toBe(1);
 
-    const r = await mosn.upsertCluster(cluster('c', [A.address], { lb_type: 'LB_RANDOM' }) as MosnSection);
+    const r = await mosn.upsertCluster(cluster('c', [A.address], { lb_type: 'LB_RANDOM' }));
     expect(stepsOf(r)).toEqual(['cluster rebuild c']);
     expect(r.version).toBe(2);
     const rebuilt = mosn.clusters.get('c')!;
@@ -340,7 +340,7 @@ describe('in-process API: clusters', () => {
   it('upsertCluster adds a cluster a router can then send to', async () => {
     const A = await backend('A');
     const { mosn, p } = await started(oneListener([direct('/', 'none')], []));
-    const added = await mosn.upsertCluster(cluster('new', [A.address]) as MosnSection);
+    const added = await mosn.upsertCluster(cluster('new', [A.address]));
     expect(stepsOf(added)).toEqual(['cluster add new']);
     expect(mosn.clusters.get('new')?.hosts.map((h) => h.addressText)).toEqual([A.address]);
     const routed = await mosn.upsertRouter(router('r', [toCluster('/', 'new')]));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { ApplyResult } from 'mosn';
-import { CLI, REPO_ROOT } from '../helpers.js';
+import { CLI, REPO_ROOT, waitUntil } from '../helpers.js';
 
 // Shared harness of the live-reconfiguration tests: mosn as its own process on a config file that the test
 // rewrites and then signals (SIGHUP) or reloads (`mosn reload`, `POST /api/v1/reload`); its admin API; the
@@ -370,15 +370,6 @@ export function runLoad(name: string, lanes: number, call: (lane: number) => Pro
       await ended;
     },
   };
-}
-
-/** Resolve once `cond` holds (polled every 10 ms); reject after `ms` with `what` (and `detail()` if given). */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string, detail?: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${detail ? `; ${detail()}` : ''}`);
-    await sleep(10);
-  }
 }
 
 /** Who answered the calls of `load` sent in [from, to): counts by name. */
@@ -745,3 +736,5 @@ export async function h2Client(port: number): Promise<H2Client> {
 export function softFail(e: unknown): void {
   expect.soft((e as Error).message ?? String(e)).toBeUndefined();
 }
+
+export { waitUntil };
