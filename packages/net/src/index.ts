@@ -30,3 +30,4 @@ export {
   type ReadFilterCallbacks,
   type WriteFilter,
 } from './types.js';
+export type { ClientTlsOptions, ServerTlsOptions, TlsHandshakeError, TlsSessionCache } from './tls.js';

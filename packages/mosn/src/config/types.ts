@@ -48,6 +48,8 @@ export interface ClusterSpec {
   readonly originalDst?: OriginalDstConfig;
   readonly healthCheck?: HealthCheckConfig;
   readonly outlierDetection?: OutlierDetectionConfig;
+  /** Upstream TLS: the cluster's `tls_context` (or `cluster_manager.tls_context` with `cluster_manager_tls`). */
+  readonly tls?: TlsContextSpec;
 }
 
 /** One router of `servers[0].routers[]`. */
@@ -68,6 +70,55 @@ export interface ListenerSpec {
   readonly idleTimeoutMs: number;
   /** The network filters of its filter chain, in order (the last is `proxy` or `tcp_proxy`). */
   readonly filters: readonly NetworkFilterSpec[];
+  /** TLS of its filter chain (`tls_context` or `tls_context_set`), and the listener's `inspector`. */
+  readonly tls?: ListenerTlsSpec;
+}
+
+/** A listener's TLS: its certificates (one per `tls_context_set` entry) and whether plaintext is served too. */
+export interface ListenerTlsSpec {
+  /** In config order; SNI picks among them, the first is the default (MOSN's rules; see docs/tls.md). */
+  readonly contexts: readonly TlsContextSpec[];
+  /** `inspector: true`: a connection whose first byte is not a TLS handshake is served in plaintext. */
+  readonly inspector: boolean;
+}
+
+/**
+ * Go's tls.ClientAuthType, which MOSN derives from `verify_client` and `require_client_cert`: whether a listener
+ * asks for a client certificate, requires one, and verifies it against `ca_cert`.
+ */
+export type ClientAuth = 'none' | 'request' | 'require_any' | 'verify_if_given' | 'require_and_verify';
+
+/** One `tls_context` with `status: true`: certificate files already read (PEM text), every setting resolved. */
+export interface TlsContextSpec {
+  /**
+   * `server_name`. Upstream: the SNI sent and the name the server's certificate must carry. Listener: the SNI
+   * name this certificate is chosen for (besides the names in the certificate itself).
+   */
+  readonly serverName?: string;
+  /** PEM text of `ca_cert`, `cert_chain`, `private_key` (a file path in the config is read; inline PEM kept). */
+  readonly ca?: string;
+  readonly certChain?: string;
+  readonly privateKey?: string;
+  /** Where each came from (a resolved file path), for rotation and messages; absent for inline PEM. */
+  readonly files: { readonly ca?: string; readonly certChain?: string; readonly privateKey?: string };
+  /** The DNS names and IP addresses the certificate is for (subjectAltName, else its CN): SNI matching. */
+  readonly certNames: readonly string[];
+  /** Listener side: what is asked of clients. */
+  readonly clientAuth: ClientAuth;
+  /** Upstream side: `insecure_skip`: the server's certificate is not verified. */
+  readonly insecureSkip: boolean;
+  /** OpenSSL cipher list from MOSN's Go names (`cipher_suites`); absent: OpenSSL's defaults. */
+  readonly ciphers?: string;
+  /** OpenSSL curve list from `ecdh_curves`; absent: defaults. */
+  readonly ecdhCurves?: string;
+  readonly minVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  readonly maxVersion?: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  /** `alpn`: protocols offered (upstream) or accepted (listener); absent: chosen by mosn from the protocols. */
+  readonly alpn?: readonly string[];
+  /** `ticket`: session tickets on (listener); upstream sessions are reused either way. */
+  readonly sessionTickets: boolean;
+  /** `fall_back`: a listener whose certificate cannot be loaded serves plaintext instead of failing (MOSN). */
+  readonly fallBack: boolean;
 }
 
 /** One network filter of a listener: its type and the config value its extension read. */
