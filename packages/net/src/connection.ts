@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import tls from 'node:tls';
 import { IoBuffer } from './buffer.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { ClientTlsOptions, ConnectionTls } from './tls.js';
+import { connectionTls, connectTls } from './tls-client.js';
 import type {
   Address,
   CloseReason,
@@ -28,7 +31,10 @@ export interface ConnectionOptions {
 }
 
 export interface DialOptions extends ConnectionOptions {
+  /** Bounds the TCP connect and, with `tls`, the TLS handshake together. */
   connectTimeoutMs?: number;
+  /** Originate TLS: 'connected' comes after the handshake; a failed one ends the dial with 'connect_failed'. */
+  tls?: ClientTlsOptions | undefined;
 }
 
 type Events = {
@@ -77,6 +83,8 @@ export class Connection extends EventEmitter<Events> {
   #closeReason: CloseReason | undefined;
   #baseLogger: Logger;
   #logger: Logger | undefined;
+  #tls: ConnectionTls | undefined;
+  #connectError: Error | undefined;
 
   constructor(socket: net.Socket, options: ConnectionOptions = {}, connecting = false) {
     super();
@@ -87,6 +95,8 @@ export class Connection extends EventEmitter<Events> {
     this.#bufferLimit = Math.max(options.bufferLimit ?? DEFAULT_BUFFER_LIMIT, socket.writableHighWaterMark);
     this.#halfClose = options.halfClose ?? false;
     this.#baseLogger = options.logger ?? silentLogger;
+    // a listener hands over TLS sockets with the handshake done
+    if (socket instanceof tls.TLSSocket) this.#tls = connectionTls(socket);
     this.setIdleTimeout(options.idleTimeoutMs ?? 0);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk));
@@ -100,24 +110,33 @@ export class Connection extends EventEmitter<Events> {
     socket.pause();
   }
 
-  /** Open a client connection. Events: 'connected', or 'connect_failed' / 'connect_timeout'. */
+  /**
+   * Open a client connection. Events: 'connected', or 'connect_failed' / 'connect_timeout' (then `connectError`
+   * says why it failed). With `tls`, 'connected' comes once the handshake is done and the server verified.
+   */
   static dial(address: Address, options: DialOptions = {}): Connection {
-    const socket =
-      'path' in address
+    const t = options.tls;
+    const socket = t
+      ? connectTls(address, t)
+      : 'path' in address
         ? net.connect({ path: address.path, allowHalfOpen: true })
         : net.connect({ host: address.host, port: address.port, allowHalfOpen: true });
     const conn = new Connection(socket, options, true);
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     const timer = setTimeout(() => conn.#connectEnded('connect_timeout'), timeoutMs);
-    socket.once('connect', () => {
+    socket.once(t ? 'secureConnect' : 'connect', () => {
       clearTimeout(timer);
       if (conn.#state !== 'connecting') return;
       conn.#state = 'open';
+      if (t) conn.#tls = connectionTls(socket as tls.TLSSocket, t.servername || undefined);
       conn.emit('event', 'connected');
       conn.#resumeIfEnabled();
     });
-    socket.once('error', () => {
+    socket.once('error', (err) => {
       clearTimeout(timer);
+      if (conn.#state !== 'connecting') return;
+      conn.#connectError = err;
+      if (t) conn.log.debug({ err: { code: (err as NodeJS.ErrnoException).code, message: err.message } }, 'TLS connect failed');
       conn.#connectEnded('connect_failed');
     });
     return conn;
@@ -142,6 +161,17 @@ export class Connection extends EventEmitter<Events> {
 
   get state(): 'connecting' | 'open' | 'closed' {
     return this.#state;
+  }
+  /**
+   * TLS of this connection (negotiated protocol, peer certificate, session reuse); undefined for plaintext, and
+   * on a dial until it is connected.
+   */
+  get tls(): ConnectionTls | undefined {
+    return this.#tls;
+  }
+  /** Why a dial ended with 'connect_failed' (a socket or TLS handshake error), when known. */
+  get connectError(): Error | undefined {
+    return this.#connectError;
   }
   get closeReason(): CloseReason | undefined {
     return this.#closeReason;
@@ -420,6 +450,7 @@ export class Connection extends EventEmitter<Events> {
     if (this.#state === 'closed') return;
     const wasConnecting = this.#state === 'connecting';
     this.#state = 'closed';
+    if (wasConnecting) this.#connectError ??= new Error('closed before the connection was established');
     this.emit('event', wasConnecting ? 'connect_failed' : 'remote_close');
   }
 }

@@ -1,7 +1,7 @@
 /**
  * @mosn/net: the NET/IO layer of mosn-ts. Listeners, connections with read/write filter chains,
- * a chunked read buffer, idle and connect timeouts, and write-buffer watermarks for backpressure.
- * It knows nothing of protocols.
+ * a chunked read buffer, idle and connect timeouts, write-buffer watermarks for backpressure, and TLS on
+ * both sides (node:tls). It knows nothing of protocols.
  */
 export { IoBuffer } from './buffer.js';
 export {
@@ -30,4 +30,6 @@ export {
   type ReadFilterCallbacks,
   type WriteFilter,
 } from './types.js';
-export type { ClientTlsOptions, ServerTlsOptions, TlsHandshakeError, TlsSessionCache } from './tls.js';
+export type { ClientTlsOptions, ConnectionTls, ServerTlsOptions, TlsHandshakeError, TlsSessionCache } from './tls.js';
+export { LruSessionCache } from './tls-session-cache.js';
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './tls-server.js';

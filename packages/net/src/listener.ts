@@ -3,6 +3,8 @@ import net from 'node:net';
 import { Connection, DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS } from './connection.js';
 import { MosnError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
+import type { ServerTlsOptions } from './tls.js';
+import { ServerHandshake } from './tls-server.js';
 import { formatAddress, type Address, type NetworkFilterFactory } from './types.js';
 
 export const DEFAULT_BACKLOG = 4096;
@@ -19,6 +21,11 @@ export interface ListenerOptions {
   logger?: Logger;
   /** Accept queue length (default 4096; the kernel caps it at net.core.somaxconn). */
   backlog?: number;
+  /**
+   * Terminate TLS: each accepted socket is handshaken first, and its Connection (and filter chain) made once the
+   * handshake is done and the client accepted; the Connection reads and writes plaintext.
+   */
+  tls?: ServerTlsOptions | undefined;
   /** Called for each accepted connection after its filters are in place (stats, tracking). */
   onConnection?: (conn: Connection) => void;
 }
@@ -30,6 +37,8 @@ export interface ListenerOptions {
 export class Listener {
   readonly name: string;
   readonly connections = new Set<Connection>();
+  /** Accepted sockets whose TLS handshake is not done yet (not yet Connections). */
+  readonly #handshakes = new Set<ServerHandshake>();
   readonly log: Logger;
   #options: ListenerOptions;
   #server: net.Server | undefined;
@@ -47,6 +56,11 @@ export class Listener {
     if (a && typeof a === 'object') return { host: a.address, port: a.port };
     if (typeof a === 'string') return { path: a };
     return this.#options.address;
+  }
+
+  /** How many accepted sockets are in their TLS handshake (not yet in `connections`). */
+  get handshaking(): number {
+    return this.#handshakes.size;
   }
 
   get accepting(): boolean {
@@ -85,18 +99,22 @@ export class Listener {
   }
 
   /**
-   * New filter chain, buffer limit and idle timeout for the connections accepted from now on; connections already
-   * open keep the filters they were given (a live config change of this listener).
+   * New filter chain, buffer limit, idle timeout and TLS for the connections accepted from now on; connections
+   * already open (or in their handshake) keep what they were given (a live config change of this listener).
    */
-  update(options: Pick<ListenerOptions, 'filterChain' | 'bufferLimit' | 'idleTimeoutMs'>): void {
+  update(options: Pick<ListenerOptions, 'filterChain' | 'bufferLimit' | 'idleTimeoutMs' | 'tls'>): void {
     this.#options = { ...this.#options, ...options };
   }
 
-  /** Stop accepting new connections (the socket is unbound at once); existing ones go on. */
+  /**
+   * Stop accepting new connections (the socket is unbound at once); existing ones go on. Sockets still in their
+   * TLS handshake are closed: nothing of theirs is in flight.
+   */
   stopAccepting(): void {
     const server = this.#server;
     if (!server || !this.#accepting) return;
     this.#accepting = false;
+    this.#abortHandshakes();
     // close()'s callback waits for every connection to end; the listening socket itself closes now.
     server.close();
   }
@@ -106,12 +124,32 @@ export class Listener {
     for (const c of this.connections) c.onDrain?.();
   }
 
-  /** Close every connection of this listener now. */
+  /** Close every connection of this listener now, and every socket still in its TLS handshake. */
   closeConnections(): void {
+    this.#abortHandshakes();
     for (const c of this.connections) c.close('now', 'shutdown');
   }
 
+  #abortHandshakes(): void {
+    for (const h of [...this.#handshakes]) h.abort();
+  }
+
   #accept(socket: net.Socket): void {
+    const t = this.#options.tls;
+    if (!t) return this.#open(socket);
+    const h = new ServerHandshake(
+      socket,
+      t,
+      this.log,
+      (s) => this.#open(s),
+      (done) => this.#handshakes.delete(done),
+    );
+    this.#handshakes.add(h);
+    h.start();
+  }
+
+  /** The Connection on an accepted socket (plaintext, or TLS with the handshake done) and its filter chain. */
+  #open(socket: net.Socket): void {
     const o = this.#options;
     const conn = new Connection(socket, {
       bufferLimit: o.bufferLimit ?? DEFAULT_BUFFER_LIMIT,
@@ -122,8 +160,14 @@ export class Listener {
     conn.on('event', (ev) => {
       if (ev === 'local_close' || ev === 'remote_close') this.connections.delete(conn);
     });
-    for (const f of o.filterChain) f.createFilterChain(conn);
-    o.onConnection?.(conn);
-    conn.initializeReadFilters();
+    try {
+      for (const f of o.filterChain) f.createFilterChain(conn);
+      o.onConnection?.(conn);
+      conn.initializeReadFilters();
+    } catch (err) {
+      // a filter factory's bug costs this connection only (this runs in socket callbacks)
+      this.log.error({ err }, 'filter chain setup threw; closing the connection');
+      conn.close('now', 'internal_error');
+    }
   }
 }

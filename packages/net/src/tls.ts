@@ -60,3 +60,22 @@ export interface TlsSessionCache {
   get(key: string): Buffer | undefined;
   set(key: string, session: Buffer): void;
 }
+
+/**
+ * What a Connection over TLS tells the layers above (`connection.tls`; undefined on a plaintext connection, and on a
+ * dial until it is connected). Taken when the handshake is done, so it still answers after the close.
+ */
+export interface ConnectionTls {
+  /** The protocol ALPN chose (`h2`, `http/1.1`), or undefined when none was negotiated. */
+  readonly alpnProtocol: string | undefined;
+  /** The SNI name: the one the client sent (listener side), the one this side sent or checked (dial side). */
+  readonly servername: string | undefined;
+  /** Whether the peer's certificate verified (listener side: only when a certificate was requested). */
+  readonly authorized: boolean;
+  /** The TLS version (`TLSv1.3`). */
+  readonly protocol: string | undefined;
+  /** The peer's certificate as node:tls reports it; undefined when it sent none. */
+  peerCertificate(): tls.PeerCertificate | undefined;
+  /** Whether the handshake resumed an earlier session (a ticket from the session cache). */
+  isSessionReused(): boolean;
+}
