@@ -5,6 +5,7 @@ import {
   formatAddress,
   silentLogger,
   type Address,
+  type ClientTlsOptions,
   type ConnectionPool,
   type KeepaliveOptions,
   type Logger,
@@ -65,6 +66,8 @@ export interface ClusterConfig {
   circuitBreakers?: CircuitBreakerConfig;
   /** `lb_subset_config` with at least one selector: subset load balancing. */
   lbSubset?: SubsetConfig;
+  /** TLS to every host (`tls_context`); each pool adds the ALPN of its protocol. Absent: plain TCP. */
+  tls?: ClientTlsOptions;
 }
 
 /** An upstream host: where to connect, its weight and health, and its connection pools by protocol. */
@@ -402,8 +405,15 @@ export const http1PoolFactory: PoolFactory = (host, cluster) => {
     logger: cluster.log,
     connectionLimit: cluster.resources.connections,
     pendingLimit: cluster.resources.pendingRequests,
+    ...withAlpn(c.tls, 'http/1.1'),
   });
 };
+
+/** The cluster's TLS with the ALPN protocol of a pool's protocol, unless the config names its own (`alpn`). */
+function withAlpn(tls: ClientTlsOptions | undefined, protocol: string | undefined): { tls?: ClientTlsOptions } {
+  if (!tls) return {};
+  return { tls: tls.alpnProtocols !== undefined || protocol === undefined ? tls : { ...tls, alpnProtocols: [protocol] } };
+}
 
 /** Every cluster of `cluster_manager.clusters`, by name. */
 export class ClusterManager {
@@ -445,6 +455,7 @@ export const http2PoolFactory: PoolFactory = (host, cluster) => {
     logger: cluster.log,
     connectionLimit: cluster.resources.connections,
     pendingLimit: cluster.resources.pendingRequests,
+    ...withAlpn(c.tls, 'h2'),
   });
 };
 
@@ -462,6 +473,7 @@ export function rpcPoolFactory(codec: XProtocolCodec): PoolFactory {
       logger: cluster.log,
       connectionLimit: cluster.resources.connections,
       pendingLimit: cluster.resources.pendingRequests,
+      ...withAlpn(c.tls, undefined),
     });
   };
 }

@@ -185,6 +185,7 @@ class TcpProxyFilter implements ReadFilter {
       idleTimeoutMs: this.#factory.config.idleTimeoutMs,
       logger: cluster.log,
       ...(cluster.config.bufferLimit !== undefined ? { bufferLimit: cluster.config.bufferLimit } : {}),
+      ...(cluster.config.tls ? { tls: cluster.config.tls } : {}),
     });
     this.#up = up;
     up.on('event', (ev) => {

@@ -103,9 +103,11 @@ export class HealthChecker {
 
   #session(host: Host): CheckSession {
     const timeoutMs = this.config.timeoutMs;
-    if (this.kind === 'http') return httpCheckSession(host.address, this.config.http!);
-    if (this.kind === 'rpc') return rpcCheckSession(host.address, this.#codec!, timeoutMs, this.#log);
-    return tcpCheckSession(host.address, timeoutMs);
+    // a TLS cluster's hosts are checked over TLS (the HTTP/1 ALPN for an HTTP check)
+    const tls = this.cluster.config.tls;
+    if (this.kind === 'http') return httpCheckSession(host.address, this.config.http!, tls);
+    if (this.kind === 'rpc') return rpcCheckSession(host.address, this.#codec!, timeoutMs, this.#log, tls);
+    return tcpCheckSession(host.address, timeoutMs, tls);
   }
 
   /** The next check's delay: the interval plus up to `interval_jitter`. */

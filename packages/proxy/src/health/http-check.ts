@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { formatAddress, type Address } from '@mosn/stream';
+import https from 'node:https';
+import { formatAddress, type Address, type ClientTlsOptions } from '@mosn/stream';
 import { runCheck, type CheckSession } from './check-session.js';
 import { statusMatches, type HttpCheckConfig } from './health-check-config.js';
 
@@ -9,7 +10,7 @@ const USER_AGENT = 'mosn-ts-health-check';
  * An HTTP/1.1 request on a fresh connection (`Connection: close`); healthy when the response status is in
  * `codes` (only 200 by default). The body is not read: the connection is closed once the status is in.
  */
-export function httpCheckSession(address: Address, config: HttpCheckConfig): CheckSession {
+export function httpCheckSession(address: Address, config: HttpCheckConfig, tls?: ClientTlsOptions): CheckSession {
   const target: http.RequestOptions =
     'path' in address ? { socketPath: address.path } : { host: address.host, port: config.port || address.port };
   const hostHeader =
@@ -20,11 +21,14 @@ export function httpCheckSession(address: Address, config: HttpCheckConfig): Che
     path: config.path,
     agent: false,
     headers: { host: hostHeader, 'user-agent': USER_AGENT, connection: 'close' },
+    // a TLS cluster is checked over TLS, with its certificates and name check
+    ...(tls ? { secureContext: tls.secureContext, rejectUnauthorized: tls.rejectUnauthorized, ...(tls.servername ? { servername: tls.servername } : {}) } : {}),
   };
+  const request = tls ? https.request : http.request;
   return {
     check: (signal) =>
       runCheck(signal, (done) => {
-        const req = http.request(options, (res) => {
+        const req = request(options, (res) => {
           res.on('error', () => {});
           done(statusMatches(config.codes, res.statusCode ?? 0));
           req.destroy();

@@ -1,4 +1,4 @@
-import { Connection, DEFAULT_MAX_FRAME_SIZE, XClientConnection, type Address, type Logger, type XFrame, type XProtocolCodec } from '@mosn/stream';
+import { Connection, DEFAULT_MAX_FRAME_SIZE, XClientConnection, type Address, type ClientTlsOptions, type Logger, type XFrame, type XProtocolCodec } from '@mosn/stream';
 import { runCheck, type CheckSession } from './check-session.js';
 
 const NO_KEEPALIVE = { intervalMs: 0, timeoutMs: 0, maxFailures: 0 };
@@ -9,7 +9,7 @@ const NO_KEEPALIVE = { intervalMs: 0, timeoutMs: 0, maxFailures: 0 };
  * times out closes it, so the next one starts afresh. Healthy when an answer comes whose status does not map
  * to a gateway error (502, 503, 504).
  */
-export function rpcCheckSession(address: Address, codec: XProtocolCodec, connectTimeoutMs: number, logger: Logger): CheckSession {
+export function rpcCheckSession(address: Address, codec: XProtocolCodec, connectTimeoutMs: number, logger: Logger, tls?: ClientTlsOptions): CheckSession {
   const trigger = codec.heartbeatTrigger;
   if (!trigger) throw new TypeError(`protocol ${codec.name} has no heartbeat`);
   let client: XClientConnection | undefined;
@@ -38,7 +38,7 @@ export function rpcCheckSession(address: Address, codec: XProtocolCodec, connect
 
   const connect = (signal: AbortSignal): Promise<XClientConnection | undefined> =>
     new Promise((resolve) => {
-      const conn = Connection.dial(address, { connectTimeoutMs, logger });
+      const conn = Connection.dial(address, { connectTimeoutMs, logger, ...(tls ? { tls } : {}) });
       void runCheck(signal, (done) => {
         conn.on('event', (ev) => {
           if (ev === 'connected') done(true);

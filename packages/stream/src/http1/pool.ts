@@ -1,4 +1,4 @@
-import { Connection, silentLogger, type Address, type Logger } from '@mosn/protocol';
+import { Connection, silentLogger, type Address, type ClientTlsOptions, type Logger } from '@mosn/protocol';
 import type { HttpResponseHead } from '../http-headers.js';
 import type { ConnectionPool, NewStreamOptions, PoolCallbacks, PoolHandle, ResourceLimit, StreamReceiver } from '../types.js';
 import { Http1ClientConnection } from './client.js';
@@ -21,6 +21,8 @@ export interface PoolOptions {
   connectionLimit?: ResourceLimit;
   /** The cluster's budget of requests waiting for a connection (`max_pending_requests`). */
   pendingLimit?: ResourceLimit;
+  /** TLS to the host (the cluster's `tls_context`); absent: plain TCP. */
+  tls?: ClientTlsOptions;
 }
 
 interface Pending {
@@ -133,6 +135,7 @@ export class Http1ConnectionPool implements ConnectionPool {
       idleTimeoutMs: this.#o.idleTimeoutMs ?? 0,
       logger: this.#log,
       ...(this.#o.bufferLimit !== undefined ? { bufferLimit: this.#o.bufferLimit } : {}),
+      ...(this.#o.tls ? { tls: this.#o.tls } : {}),
     });
   }
 

@@ -1,5 +1,5 @@
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
-import { Connection, type Address, type Logger } from '@mosn/protocol';
+import { Connection, type Address, type ClientTlsOptions, type Logger } from '@mosn/protocol';
 import type { HttpHeaders, HttpRequestHead, HttpResponseHead } from '../http-headers.js';
 import type { ClientStream, StreamReceiver, StreamResetReason } from '../types.js';
 import { detachSocket } from './detach.js';
@@ -11,6 +11,8 @@ const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL } = constants;
 
 export interface Http2ClientOptions extends Http2Options {
   address: Address;
+  /** TLS to the host (the cluster's `tls_context`); absent: plain TCP. */
+  tls?: ClientTlsOptions;
   /** Bounds the TCP connect and the wait for the server's SETTINGS together. */
   connectTimeoutMs: number;
   /** Close the session after this long with no stream open; 0 keeps it. */
@@ -55,6 +57,7 @@ export class Http2ClientConnection {
       connectTimeoutMs: options.connectTimeoutMs,
       idleTimeoutMs: 0,
       ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.tls ? { tls: options.tls } : {}),
     });
     this.connection = conn;
     this.#timer = setTimeout(() => this.#connectEnded('connect_timeout'), options.connectTimeoutMs);
@@ -120,7 +123,7 @@ export class Http2ClientConnection {
   #startSession(): void {
     const conn = this.connection;
     detachSocket(conn);
-    const session = connect(`http://${this.authority}`, {
+    const session = connect(`${this.#options.tls ? 'https' : 'http'}://${this.authority}`, {
       ...sessionOptions(this.#options, false),
       createConnection: () => conn.socket,
     });

@@ -169,6 +169,7 @@ export class Http2ConnectionPool implements ConnectionPool {
         ...(o.maxHeaderSize !== undefined ? { maxHeaderSize: o.maxHeaderSize } : {}),
         ...(o.initialWindowSize !== undefined ? { initialWindowSize: o.initialWindowSize } : {}),
         ...(o.connectionWindowSize !== undefined ? { connectionWindowSize: o.connectionWindowSize } : {}),
+        ...(o.tls ? { tls: o.tls } : {}),
       },
       this.#events,
     );

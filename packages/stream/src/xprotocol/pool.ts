@@ -1,10 +1,12 @@
-import { Connection, silentLogger, type Address, type Logger, type XFrame, type XProtocolCodec } from '@mosn/protocol';
+import { Connection, silentLogger, type Address, type ClientTlsOptions, type Logger, type XFrame, type XProtocolCodec } from '@mosn/protocol';
 import type { ResourceLimit, StreamResetReason } from '../types.js';
 import { DEFAULT_MAX_FRAME_SIZE } from './server.js';
 import { XClientConnection, type KeepaliveOptions, type RpcResponseReceiver } from './client.js';
 
 export interface XPoolOptions {
   address: Address;
+  /** TLS to the host (the cluster's `tls_context`); absent: plain TCP. */
+  tls?: ClientTlsOptions;
   codec: XProtocolCodec;
   connectTimeoutMs: number;
   /** Connections to this host; requests are spread over them. Default 1: every request multiplexed on one. */
@@ -136,6 +138,7 @@ export class XConnectionPool {
       connectTimeoutMs: o.connectTimeoutMs,
       logger: this.#log,
       ...(o.bufferLimit !== undefined ? { bufferLimit: o.bufferLimit } : {}),
+      ...(o.tls ? { tls: o.tls } : {}),
     });
     const client = new XClientConnection(conn, o.codec, {
       maxFrameSize: o.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
