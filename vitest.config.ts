@@ -8,6 +8,8 @@ export default defineConfig({
     // Tests run against the sources: no build needed for unit tests. Spawned `mosn` processes use dist/.
     alias: [
       { find: /^@mosn\/([a-z0-9-]+)$/, replacement: `${root}packages/$1/src/index.ts` },
+      // a package's test helpers (`@mosn/net/testing`): its `./testing` export
+      { find: /^@mosn\/([a-z0-9-]+)\/testing$/, replacement: `${root}packages/$1/src/testing/index.ts` },
       { find: /^mosn$/, replacement: `${root}packages/mosn/src/index.ts` },
     ],
   },

@@ -96,7 +96,7 @@ export class Connection extends EventEmitter<Events> {
     this.#halfClose = options.halfClose ?? false;
     this.#baseLogger = options.logger ?? silentLogger;
     // a listener hands over TLS sockets with the handshake done
-    if (socket instanceof tls.TLSSocket) this.#tls = connectionTls(socket);
+    if (!connecting && socket instanceof tls.TLSSocket) this.#tls = connectionTls(socket);
     this.setIdleTimeout(options.idleTimeoutMs ?? 0);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk));
