@@ -8,26 +8,37 @@ import { readHosts } from './hosts.js';
 import { readLbConfig, readLbSubsetConfig, readSlowStart } from './lb.js';
 import { readOriginalDst } from './original-dst.js';
 import { readOutlierDetection } from './outlier-detection.js';
-import { readTlsContext } from './tls-context.js';
-import type { ClusterSpec } from './types.js';
+import { readClusterTls, readTlsConfig, type TlsReadOptions } from './tls-context.js';
+import type { ClusterSpec, TlsContextSpec } from './types.js';
 
 /** MOSN's names for what mosn-ts may not support yet, so a message can say "not yet" rather than "unknown". */
 const MOSN_CLUSTER_TYPES = ['SIMPLE', 'STATIC', 'DYNAMIC', 'EDS', 'ORIGINAL_DST', 'STRICT_DNS'];
 const MOSN_LB_TYPES = ['LB_ROUNDROBIN', 'LB_RANDOM', 'LB_WEIGHTED_ROUNDROBIN', 'LB_ORIGINAL_DST', 'LB_LEAST_REQUEST', 'LB_MAGLEV', 'LB_REQUEST_ROUNDROBIN', 'LB_LEAST_CONNECTION', 'LB_PEAK_EWMA'];
 
-/** `cluster_manager`: its clusters, in order. */
-export function readClusterManager(cm: ConfigReader, ext: Extensions): ClusterSpec[] {
+/** What reading a cluster needs besides its JSON: the registries, and TLS (files, the cluster manager's context). */
+interface ClusterReadContext {
+  readonly ext: Extensions;
+  readonly tls: TlsReadOptions;
+  /** `cluster_manager.tls_context`, for clusters with `cluster_manager_tls: true`. */
+  readonly sharedTls: TlsContextSpec | undefined;
+}
+
+/** `cluster_manager`: its clusters, in order, and its `tls_context` (the upstream TLS of `cluster_manager_tls` clusters). */
+export function readClusterManager(cm: ConfigReader, ext: Extensions, tls: TlsReadOptions = { baseDir: process.cwd() }): ClusterSpec[] {
   const clusters: ClusterSpec[] = [];
   const names = new Set<string>();
+  const sharedReader = cm.obj('tls_context');
+  const sharedTls = sharedReader ? readTlsConfig(sharedReader, 'cluster', tls) : undefined;
+  let sharedUsed = false;
   for (const c of cm.objects('clusters')) {
-    const spec = readCluster(c, ext, names);
+    const spec = readCluster(c, { ext, tls, sharedTls }, names);
     if (!spec) continue;
+    if (sharedTls && spec.tls === sharedTls) sharedUsed = true;
     names.add(spec.name);
     clusters.push(spec);
   }
+  if (sharedTls && !sharedUsed) cm.problems.warn(cm.at('tls_context'), 'no cluster has "cluster_manager_tls": true, so nothing uses it');
   cm.refuse(['clusters_configs'], 'loading clusters from a directory is not supported by mosn-ts yet; list them in cluster_manager.clusters');
-  // Used only by clusters with cluster_manager_tls, which are refused.
-  cm.inert(['tls_context']);
   cm.ignore(['cluster_pool_enable', 'auto_discovery', 'registry_use_health_check', 'cluster_config_path'], 'not supported by mosn-ts yet; ignored');
   cm.finish();
   return clusters;
@@ -68,11 +79,13 @@ function readTypes(c: ConfigReader, ext: Extensions): { type: string; lbType: st
  * One cluster of `cluster_manager.clusters[]`. A cluster with an unsupported lb_type is still returned (the config
  * is refused anyway) so that routes naming it are not also reported as naming an undefined cluster.
  */
-function readCluster(c: ConfigReader, ext: Extensions, defined: ReadonlySet<string>): ClusterSpec | undefined {
+function readCluster(c: ConfigReader, ctx: ClusterReadContext, defined: ReadonlySet<string>): ClusterSpec | undefined {
+  const ext = ctx.ext;
   const name = c.str('name', { required: true, nonEmpty: true });
   if (name !== undefined && defined.has(name)) c.problems.error(c.at('name'), `duplicate cluster name "${name}"`);
   const { type, lbType, strictDns, originalDst } = readTypes(c, ext);
-  const hosts = readHosts(c, { strictDns, originalDst });
+  const tls = readClusterTls(c, ctx.sharedTls, ctx.tls);
+  const hosts = readHosts(c, { strictDns, originalDst, tls: tls !== undefined });
   const connectTimeoutMs = c.duration('connect_timeout', { numberUnit: 'ns' }) ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const idleTimeoutMs = c.duration('idle_timeout', { numberUnit: 'ns' }) ?? 60_000;
   const maxRequestsPerConnection = c.num('max_request_per_conn', { min: 0 }) ?? 0;
@@ -84,12 +97,10 @@ function readCluster(c: ConfigReader, ext: Extensions, defined: ReadonlySet<stri
   const lbSubset = readLbSubsetConfig(c);
   const circuitBreakers = readCircuitBreakers(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
-  readTlsContext(c, 'upstream TLS is not supported by mosn-ts yet');
   // RPC clusters are checked with their protocol's heartbeat (a codec of the registry).
   const healthCheck = readHealthCheck(c, (p) => codecFor(ext, p));
   const outlierDetection = readOutlierDetection(c);
   c.refuse(['spec'], 'hosts from a service registry (spec.subscribe) are not supported by mosn-ts yet');
-  c.refuse(['cluster_manager_tls'], 'upstream TLS (from cluster_manager.tls_context) is not supported by mosn-ts yet');
   c.refuse(['mark'], 'marking upstream sockets (SO_MARK) is not supported by mosn-ts yet');
   c.inert(['sub_type']); // "not used yet" in MOSN
   const dns = strictDns ? readStrictDns(c) : undefined;
@@ -124,6 +135,7 @@ function readCluster(c: ConfigReader, ext: Extensions, defined: ReadonlySet<stri
     ...(oriDst ? { originalDst: oriDst } : {}),
     ...(healthCheck ? { healthCheck } : {}),
     ...(outlierDetection ? { outlierDetection } : {}),
+    ...(tls ? { tls } : {}),
   };
 }
 

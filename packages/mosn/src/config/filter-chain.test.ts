@@ -10,7 +10,7 @@ const L = 'servers[0].listeners[0]';
 const F = `${L}.filter_chains[0].filters`;
 const tcpProxy = { type: 'tcp_proxy', config: { cluster: 'c' } };
 const read = (chains: unknown, extensions: Extensions = ext) =>
-  readSection({ filter_chains: chains }, L, (l) => readFilterChains(l, { extensions, clusters, routers: new Map(), listenerName: 'l' }));
+  readSection({ filter_chains: chains }, L, (l) => readFilterChains(l, { extensions, clusters, routers: new Map(), listenerName: 'l' }, { baseDir: '/nowhere' }).filters);
 
 describe('readFilterChains', () => {
   it('reads each filter with its extension, in order, into { type, config }', () => {
@@ -26,13 +26,15 @@ describe('readFilterChains', () => {
     expect(warnings).toEqual([`${F}[0].type: "connection_manager" is a network filter MOSN retired (it installs nothing); mosn-ts treats it as a no-op. Routes belong in servers[].routers`]);
   });
 
-  it('refuses unknown filters, a filter after a terminal one, several chains, TLS, and an empty chain', () => {
+  it('refuses unknown filters, a filter after a terminal one, several chains, and an empty chain', () => {
     expect(read([{ filters: [{ type: 'http_connection_manager' }] }]).errors).toEqual([`${F}[0].type: network filter "http_connection_manager" is not supported by mosn-ts yet; supported: proxy, tcp_proxy`]);
     expect(read([{ filters: [tcpProxy, tcpProxy] }]).errors).toEqual([
       `${F}[1].type: "tcp_proxy" after "tcp_proxy" would never receive data: "tcp_proxy" ends the chain (passing unknown protocols on to the next filter, MOSN's fallback_for_unknown_protocol, is not supported by mosn-ts yet)`,
     ]);
     expect(read([{ filters: [tcpProxy] }, { filters: [tcpProxy] }]).errors).toEqual([`${L}.filter_chains: more than one filter chain (chain matching) is not supported by mosn-ts yet`]);
-    expect(read([{ tls_context: { status: true }, filters: [tcpProxy] }]).errors).toEqual([`${L}.filter_chains[0].tls_context: TLS is not supported by mosn-ts yet`]);
+    expect(read([{ tls_context: { status: true }, filters: [tcpProxy] }]).errors).toEqual([
+      `${L}.filter_chains[0].tls_context.cert_chain: a listener's TLS needs the certificate it serves: set cert_chain and private_key`,
+    ]);
     expect(read([{ filters: [] }]).errors).toEqual([`${F}: expected a non-empty array`]);
   });
 

@@ -1,7 +1,7 @@
 import type { Extensions, FilterReadContext } from '../extensions.js';
 import { ConfigReader } from './config-reader.js';
-import { readTlsContext } from './tls-context.js';
-import type { NetworkFilterSpec } from './types.js';
+import { readFilterChainTls, type TlsReadOptions } from './tls-context.js';
+import type { NetworkFilterSpec, TlsContextSpec } from './types.js';
 
 /**
  * Network filters that end a chain: they consume every byte, so a filter after them never sees data
@@ -13,16 +13,16 @@ const RETIRED_NETWORK_FILTERS = new Set(['connection_manager']);
 const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
 
 /**
- * A listener's `filter_chains` (one chain: chain matching is not supported): its `tls_context` and its network
- * filters, each read by the extension of its `type`, in order.
+ * A listener's `filter_chains` (one chain: chain matching is not supported): its TLS contexts (`tls_context` or
+ * `tls_context_set`) and its network filters, each read by the extension of its `type`, in order.
  */
-export function readFilterChains(l: ConfigReader, ctx: FilterReadContext): NetworkFilterSpec[] {
+export function readFilterChains(l: ConfigReader, ctx: FilterReadContext, tls: TlsReadOptions): { filters: NetworkFilterSpec[]; tls: TlsContextSpec[] } {
   const filters: NetworkFilterSpec[] = [];
+  const contexts: TlsContextSpec[] = [];
   const chains = l.objects('filter_chains');
   if (chains.length > 1) l.problems.error(l.at('filter_chains'), 'more than one filter chain (chain matching) is not supported by mosn-ts yet');
   for (const fc of chains) {
-    readTlsContext(fc, 'TLS is not supported by mosn-ts yet');
-    fc.refuse(['tls_context_set'], 'TLS (tls_context_set) is not supported by mosn-ts yet');
+    contexts.push(...readFilterChainTls(fc, tls));
     fc.ignore(['match'], NOT_USED_BY_MOSN);
     let terminal: string | undefined;
     for (const f of fc.objects('filters', { nonEmpty: true })) {
@@ -39,7 +39,7 @@ export function readFilterChains(l: ConfigReader, ctx: FilterReadContext): Netwo
     fc.finish();
   }
   if (chains.length === 0) l.problems.error(l.at('filter_chains'), 'is required: expected one filter chain with at least one filter');
-  return filters;
+  return { filters, tls: contexts };
 }
 
 /** Whether a filter of `type` is read here: registered, not retired (a warning), not after a terminal filter (an error). */

@@ -8,8 +8,9 @@ const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_
 /**
  * A cluster's `hosts`: `address` (`ip:port` or a unix socket path; for STRICT_DNS, a name to resolve), `weight`
  * (clamped into 1..128, as MOSN), `hostname`, `metadata`. An ORIGINAL_DST cluster's are read and ignored.
+ * `tls_disable` (MOSN: this host without the cluster's TLS) is not supported: a warning when the cluster has TLS.
  */
-export function readHosts(c: ConfigReader, kind: { strictDns: boolean; originalDst: boolean }): HostConfig[] {
+export function readHosts(c: ConfigReader, kind: { strictDns: boolean; originalDst: boolean; tls?: boolean }): HostConfig[] {
   const hosts: HostConfig[] = [];
   const hostReaders = c.objects('hosts');
   if (kind.originalDst && hostReaders.length > 0) {
@@ -28,8 +29,10 @@ export function readHosts(c: ConfigReader, kind: { strictDns: boolean; originalD
     }
     const hostname = h.str('hostname');
     const metadata = readMetadata(h, 'metadata');
-    // Upstream TLS is refused, so every host is already plain TCP.
-    h.inert(['tls_disable']);
+    // Without TLS on the cluster there is nothing to disable.
+    if (h.bool('tls_disable') && kind.tls) {
+      h.problems.warn(h.at('tls_disable'), 'a host without the cluster\'s TLS is not supported by mosn-ts yet; ignored: this host is dialed with TLS like the others');
+    }
     h.finish();
     if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}), ...(metadata ? { metadata } : {}) });
   }

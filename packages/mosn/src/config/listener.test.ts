@@ -8,7 +8,7 @@ const ext = defaultExtensions();
 const clusters = clusterSpecs(ext, [{ name: 'c', hosts: [] }]);
 const L = 'servers[0].listeners[0]';
 const tcp = { filter_chains: [{ filters: [{ type: 'tcp_proxy', config: { cluster: 'c' } }] }] };
-const read = (l: Record<string, unknown>) => readSection(l, L, (r) => readListener(r, { extensions: ext, clusters, routers: new Map() }));
+const read = (l: Record<string, unknown>) => readSection(l, L, (r) => readListener(r, { extensions: ext, clusters, routers: new Map() }, { baseDir: '/nowhere' }));
 
 describe('readListener', () => {
   it('reads address, name, limits and the filters, and keeps the source', () => {

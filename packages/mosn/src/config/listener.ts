@@ -2,16 +2,18 @@ import { DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS, formatAddress, parseAddr
 import type { FilterReadContext } from '../extensions.js';
 import type { ConfigReader } from './config-reader.js';
 import { readFilterChains } from './filter-chain.js';
-import type { ListenerSpec } from './types.js';
+import type { TlsReadOptions } from './tls-context.js';
+import type { ListenerSpec, ListenerTlsSpec } from './types.js';
 
 const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
 
 /**
  * One listener of `servers[0].listeners[]`: `network` (tcp, unix), `address`, `name` (its address when absent,
  * as MOSN), buffer limit and idle timeout, its filter chain, and the stream and listener filters, refused but
- * for MOSN's retired ones. `ctx` has the config's clusters and routers (read before listeners).
+ * for MOSN's retired ones; its TLS (certificate files read with `tls`) and `inspector`. `ctx` has the config's
+ * clusters and routers (read before listeners).
  */
-export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'listenerName'>): ListenerSpec | undefined {
+export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'listenerName'>, tls: TlsReadOptions): ListenerSpec | undefined {
   const networkText = l.str('network');
   const network = (networkText || 'tcp').toLowerCase();
   if (network === 'udp') l.problems.error(l.at('network'), 'UDP listeners are not supported by mosn-ts yet; supported: tcp, unix');
@@ -28,7 +30,11 @@ export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'list
   if (bindPort === false) l.problems.error(l.at('bind_port'), 'listeners that do not bind (original-destination virtual listeners) are not supported by mosn-ts yet');
   const bufferLimit = l.num('per_connection_buffer_limit_bytes', { min: 0 }) ?? DEFAULT_BUFFER_LIMIT;
   const idleTimeoutMs = l.duration('connection_idle_timeout', { numberUnit: 'ns' }) ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const filters = readFilterChains(l, { ...ctx, listenerName: name });
+  const chain = readFilterChains(l, { ...ctx, listenerName: name }, tls);
+  const inspector = l.bool('inspector') ?? false;
+  if (inspector && chain.tls.length === 0) {
+    l.problems.warn(l.at('inspector'), 'does nothing without TLS: it tells TLS from plaintext, and this listener has no tls_context with "status": true');
+  }
   readStreamAndListenerFilters(l, ctx.extensions.retiredStreamFilters);
   l.refuse(
     ['use_original_dst'],
@@ -36,12 +42,11 @@ export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'list
   );
   l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
   l.ignore(['log_path', 'log_level'], NOT_USED_BY_MOSN);
-  // TLS is refused, so there is no TLS to detect.
-  l.inert(['inspector']);
   l.ignore(['type', 'reuseport', 'default_read_buffer_size', 'handoff_restoreddestination_connections', 'addr', 'bind_to_port']);
   l.finish();
   if (!address) return undefined;
-  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters };
+  const tlsSpec: ListenerTlsSpec | undefined = chain.tls.length > 0 ? { contexts: chain.tls, inspector } : undefined;
+  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters: chain.filters, ...(tlsSpec ? { tls: tlsSpec } : {}) };
 }
 
 /** `stream_filters` (MOSN's retired ones are no-ops, with a warning) and `listener_filters`: none supported yet. */

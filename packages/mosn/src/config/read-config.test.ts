@@ -1,8 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { defaultExtensions } from '../extensions.js';
 import type { ProxyFilterSpec } from '../filters/proxy.js';
 import { DEFAULT_GRACEFUL_TIMEOUT_MS, logSettings, readConfig } from './read-config.js';
 import { problemLines } from './testing.js';
+import { makeReaderCerts } from './testing-certs.js';
 
 const ext = defaultExtensions();
 
@@ -117,5 +120,51 @@ describe('logSettings', () => {
     expect(logSettings(base())).toEqual({ logPath: 'stderr', logLevel: 'DEBUG' });
     expect(logSettings({ servers: [{ default_log_level: 'LOUD' }] })).toEqual({ logPath: 'stdout', logLevel: 'INFO' });
     expect(logSettings(null)).toEqual({ logPath: 'stdout', logLevel: 'INFO' });
+  });
+});
+
+describe('readConfig with TLS', () => {
+  const certs = makeReaderCerts();
+  afterAll(() => certs.remove());
+  const tlsConfig = () => {
+    const raw = base();
+    raw.servers[0].listeners[0].inspector = true;
+    raw.servers[0].listeners[0].filter_chains[0].tls_context = { status: true, cert_chain: 'server.pem', private_key: 'server.key', ca_cert: 'ca.pem', verify_client: true, require_client_cert: true };
+    raw.cluster_manager.tls_context = { status: true, ca_cert: 'ca.pem', server_name: 'localhost' };
+    raw.cluster_manager.clusters[0].cluster_manager_tls = true;
+    raw.cluster_manager.clusters[0].hosts[0].tls_disable = true;
+    return raw;
+  };
+
+  it('reads certificate files relative to baseDir into the listener and cluster specs', () => {
+    const { config, problems } = readConfig(tlsConfig(), ext, { baseDir: certs.dir });
+    expect(problemLines(problems)).toEqual({
+      errors: [],
+      warnings: ["cluster_manager.clusters[0].hosts[0].tls_disable: a host without the cluster's TLS is not supported by mosn-ts yet; ignored: this host is dialed with TLS like the others"],
+    });
+    const tls = config!.listeners[0]!.tls!;
+    expect(tls.inspector).toBe(true);
+    expect(tls.contexts.map((c) => [c.clientAuth, c.files.certChain, c.certNames])).toEqual([['require_and_verify', join(certs.dir, 'server.pem'), ['localhost', '*.example.test', '127.0.0.1']]]);
+    expect(config!.clusters[0]!.tls).toMatchObject({ serverName: 'localhost', ca: readFileSync(join(certs.dir, 'ca.pem'), 'utf8'), insecureSkip: false });
+    expect(Object.isFrozen(tls.contexts[0]!.files)).toBe(true);
+  });
+
+  it('resolves against the working directory by default, and names the file it could not read', () => {
+    const { config, problems } = readConfig(tlsConfig(), ext);
+    expect(config).toBeUndefined();
+    expect(problemLines(problems).errors).toEqual([
+      `cluster_manager.tls_context.ca_cert: cannot read ${join(process.cwd(), 'ca.pem')}: no such file`,
+      `servers[0].listeners[0].filter_chains[0].tls_context.ca_cert: cannot read ${join(process.cwd(), 'ca.pem')}: no such file`,
+      `servers[0].listeners[0].filter_chains[0].tls_context.cert_chain: cannot read ${join(process.cwd(), 'server.pem')}: no such file`,
+      `servers[0].listeners[0].filter_chains[0].tls_context.private_key: cannot read ${join(process.cwd(), 'server.key')}: no such file`,
+    ]);
+    // a relative baseDir is taken from the working directory
+    expect(readConfig(tlsConfig(), ext, { baseDir: relative(process.cwd(), certs.dir) }).problems.errors).toEqual([]);
+  });
+
+  it('warns that an inspector without TLS does nothing', () => {
+    const raw = base();
+    raw.servers[0].listeners[0].inspector = true;
+    expect(read(raw).warnings).toEqual(['servers[0].listeners[0].inspector: does nothing without TLS: it tells TLS from plaintext, and this listener has no tls_context with "status": true']);
   });
 });

@@ -9,7 +9,13 @@ import { readListener } from './listener.js';
 import { checkRouteProtocols } from './route-protocols.js';
 import type { RouteContext } from './route.js';
 import { readRouter } from './router.js';
+import type { TlsReadOptions } from './tls-context.js';
 import type { ClusterSpec, ListenerSpec, MosnConfig, RouterSpec } from './types.js';
+
+/** How to read a config: `baseDir`, the folder relative file paths (TLS certificates) are resolved against. */
+export interface ReadConfigOptions {
+  readonly baseDir?: string;
+}
 
 export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] as const;
 export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
@@ -42,8 +48,11 @@ export function logSettings(raw: unknown): { logPath: string; logLevel: string }
  * Read a MOSN config into a frozen config value, every problem collected with its JSON path; the value is
  * undefined when there is an error. Clusters first, then routers (whose routes name clusters), then listeners
  * (whose filters name routers and clusters). `raw` is copied: changing it afterwards changes no `source`.
+ * TLS certificate files are read now; a relative path is resolved against `options.baseDir` (the config
+ * file's folder; default: the working directory).
  */
-export function readConfig(raw: unknown, ext: Extensions): { config: MosnConfig | undefined; problems: ConfigProblems } {
+export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOptions): { config: MosnConfig | undefined; problems: ConfigProblems } {
+  const tls: TlsReadOptions = { baseDir: options?.baseDir ?? process.cwd() };
   const problems = new ConfigProblems();
   let doc: unknown;
   try {
@@ -56,7 +65,7 @@ export function readConfig(raw: unknown, ext: Extensions): { config: MosnConfig 
   if (!root) return { config: undefined, problems };
 
   const cm = root.obj('cluster_manager');
-  const clusters = cm ? readClusterManager(cm, ext) : [];
+  const clusters = cm ? readClusterManager(cm, ext, tls) : [];
 
   const isMosn = MOSN_TOP.some((k) => root.has(k));
   if (!isMosn) problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
@@ -64,7 +73,7 @@ export function readConfig(raw: unknown, ext: Extensions): { config: MosnConfig 
   const xds = REFUSED_TOP.some((k) => root.has(k));
   const servers = isMosn ? root.objects('servers', { required: !xds, nonEmpty: !xds }) : [];
   if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
-  const server = servers[0] ? readServer(servers[0], ext, clusters) : undefined;
+  const server = servers[0] ? readServer(servers[0], ext, clusters, tls) : undefined;
 
   const admin = readAdmin(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
@@ -102,7 +111,7 @@ interface ServerValues {
 }
 
 /** `servers[0]`: log keys, `graceful_timeout`, `routers` and `listeners` (names and addresses unique). */
-function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly ClusterSpec[]): ServerValues {
+function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly ClusterSpec[], tls: TlsReadOptions): ServerValues {
   const problems = server.problems;
   const { logPath, logLevel } = readLogKeys(server);
   const gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
@@ -120,7 +129,7 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
   const seen = new Map<string, string>();
   const seenNames = new Map<string, string>();
   for (const l of server.objects('listeners')) {
-    const spec = readListener(l, { extensions: ext, clusters, routers });
+    const spec = readListener(l, { extensions: ext, clusters, routers }, tls);
     if (!spec) continue;
     const key = formatAddress(spec.address);
     const prev = seen.get(key);
