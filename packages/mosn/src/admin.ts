@@ -14,6 +14,23 @@ export interface AdminSource {
   reload?: () => Promise<ApplyResult>;
 }
 
+/** What `/api/v1/config_dump` shows instead of a private key. */
+export const REDACTED = '[redacted]';
+
+/**
+ * A copy of a config document with every non-empty `private_key` value (any depth, any case of the key) replaced by
+ * REDACTED, as MOSN's config_dump does: inline PEM and file paths alike. Certificates and CAs are public; kept.
+ */
+export function redactPrivateKeys(doc: unknown): unknown {
+  if (Array.isArray(doc)) return doc.map(redactPrivateKeys);
+  if (doc === null || typeof doc !== 'object') return doc;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(doc)) {
+    out[k] = k.toLowerCase() === 'private_key' && v !== '' && v !== null && v !== undefined ? REDACTED : redactPrivateKeys(v);
+  }
+  return out;
+}
+
 /**
  * MOSN's admin API, on `admin.address`: `/api/v1/config_dump`, `/api/v1/stats`, `/api/v1/states`,
  * `/api/v1/get_loglevel`. Off the hot path, so plain node:http.
@@ -77,7 +94,7 @@ export class AdminServer {
     };
     switch (path) {
       case '/api/v1/config_dump':
-        return json(200, this.#source.configDump());
+        return json(200, redactPrivateKeys(this.#source.configDump()));
       case '/api/v1/stats':
         return json(200, this.#source.stats());
       case '/api/v1/states':
