@@ -6,6 +6,7 @@ import { logSettings, readConfig } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
 import { removeSection, setSectionHosts, upsertSection, type MosnSection, type SectionKind } from './runtime/config-edit.js';
+import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
 
@@ -22,6 +23,8 @@ export interface MosnOptions {
   setLogLevel?: (level: string) => void;
   /** Re-read the config file and apply it: offered by the admin API as `POST /api/v1/reload`. */
   reload?: () => Promise<ApplyResult>;
+  /** Where relative file paths of the config (certificates) are found: the config file's folder (default: cwd). */
+  baseDir?: string;
 }
 
 /** What an apply did: the new version and its steps, or, when the config was refused, its problems (nothing changed). */
@@ -45,6 +48,12 @@ export class Mosn {
   #log: Logger;
   #setLogLevel: ((level: string) => void) | undefined;
   #reload: (() => Promise<ApplyResult>) | undefined;
+  #baseDir: string | undefined;
+  /** Certificate rotation: a changed certificate or key file applies the running config again (files re-read). */
+  #certs = new CertWatcher(() => {
+    if (this.#stage !== 'running') return;
+    this.apply(this.#config.source, 'certificate rotation').catch((e: unknown) => this.#log.error({ err: e }, 'certificate rotation failed'));
+  });
   #admin: AdminServer | undefined;
   #stage: Stage = 'init';
   /** Applies run one after another, each on the config the previous one left. */
@@ -56,7 +65,8 @@ export class Mosn {
     this.#log = options.logger;
     this.#setLogLevel = options.setLogLevel;
     this.#reload = options.reload;
-    const { config, problems } = options.read ?? readConfig(options.config, this.extensions);
+    this.#baseDir = options.baseDir;
+    const { config, problems } = options.read ?? readConfig(options.config, this.extensions, this.#readOptions());
     this.warnings = problems.warnings;
     problems.throwIfAny();
     this.#config = config!;
@@ -116,6 +126,7 @@ export class Mosn {
     }
     this.#version = 1;
     this.stats.set('config.version', this.#version);
+    this.#certs.follow(this.#config);
     this.#stage = 'running';
     this.#log.info({ listeners: this.listeners.map((l) => `${l.name}@${formatAddress(l.address)}`) }, 'mosn started');
   }
@@ -178,7 +189,7 @@ export class Mosn {
     let read: { config: MosnConfig | undefined; problems: ConfigProblems };
     try {
       raw = next();
-      read = readConfig(raw, this.extensions);
+      read = readConfig(raw, this.extensions, this.#readOptions());
     } catch (e) {
       if (!(e instanceof MosnError)) throw e;
       read = { config: undefined, problems: new ConfigProblems() };
@@ -203,6 +214,7 @@ export class Mosn {
     const levelChanged = config.logLevel !== previous.logLevel;
     if (levelChanged) this.#setLogLevel?.(config.logLevel);
     if (changes.length > 0 || levelChanged) this.#version++;
+    this.#certs.follow(this.#config);
     this.stats.inc('config.apply_total');
     this.stats.set('config.version', this.#version);
     if (failed.length > 0) this.stats.inc('config.apply_partial');
@@ -252,7 +264,12 @@ export class Mosn {
     this.#log.info('mosn stopped');
   }
 
+  #readOptions(): { baseDir?: string } {
+    return this.#baseDir !== undefined ? { baseDir: this.#baseDir } : {};
+  }
+
   async #closeAll(): Promise<void> {
+    this.#certs.close();
     this.#live.closeAll();
     await this.#admin?.close();
   }

@@ -1,6 +1,7 @@
 import {
   Cluster,
   HealthChecker,
+  LruSessionCache,
   OriginalDstSource,
   OutlierDetector,
   RouterConfig,
@@ -14,6 +15,7 @@ import {
 } from '@mosn/proxy';
 import type { ClusterSpec, ListenerSpec, RouterSpec } from '../config/types.js';
 import { codecFor, type Extensions, type FilterBuildContext } from '../extensions.js';
+import { clientTls } from './tls.js';
 
 /** What building live objects from config values needs: the runtime's extensions, stats and logger. */
 export interface BuildDeps {
@@ -29,7 +31,9 @@ export interface BuildDeps {
 export function buildCluster(spec: ClusterSpec, deps: BuildDeps): Cluster {
   const { ext, stats, logger } = deps;
   const lb = spec.lbType === 'LB_ORIGINAL_DST' ? originalDstLb : (ext.loadBalancers.get(spec.lbType) ?? roundRobin);
-  const cluster = new Cluster(spec.config, lb, ext.pools, logger);
+  // TLS sessions are kept per cluster (keyed by host), so a reconnect resumes instead of a full handshake
+  const config = spec.tls ? { ...spec.config, tls: clientTls(spec.tls, new LruSessionCache()) } : spec.config;
+  const cluster = new Cluster(config, lb, ext.pools, logger);
   if (spec.dns) cluster.setHostSource(new StrictDnsSource(cluster, [...spec.dns.hosts], spec.dns.settings, { stats }));
   if (spec.originalDst) cluster.setHostSource(new OriginalDstSource(cluster, spec.originalDst, { stats }));
   if (spec.outlierDetection) cluster.outlierDetector = new OutlierDetector(cluster, spec.outlierDetection, { stats });

@@ -3,6 +3,7 @@ import type { ClusterSpec, ListenerSpec, MosnConfig } from '../config/types.js';
 import type { Extensions } from '../extensions.js';
 import { buildCluster, buildFilterChain, buildRouter, startCluster, type BuildDeps } from './build.js';
 import { describeChange, type Change } from './plan.js';
+import { serverTls } from './tls.js';
 
 /** How often retired clusters and draining listeners are looked at. */
 const SWEEP_MS = 200;
@@ -113,17 +114,20 @@ export class LiveState {
     }
     if (!spec) throw new Error(`listener ${name} is not in the new config (a bug in the plan)`);
     const filterChain = buildFilterChain(spec, { clusters: this.clusters, routers: this.routers, extensions: this.#deps.ext, stats: this.#deps.stats, logger: this.#deps.logger });
+    const stats = this.#deps.stats;
+    // new handshakes use new certificates (a rotation); connections already open keep theirs
+    const tls = spec.tls ? serverTls(spec, spec.tls, { stats, logger: this.#deps.logger }) : undefined;
     if (op === 'update' && current) {
-      current.update({ filterChain, bufferLimit: spec.bufferLimit, idleTimeoutMs: spec.idleTimeoutMs });
+      current.update({ filterChain, bufferLimit: spec.bufferLimit, idleTimeoutMs: spec.idleTimeoutMs, tls });
       return undefined;
     }
-    const stats = this.#deps.stats;
     const l = new Listener({
       name: spec.name,
       address: spec.address,
       filterChain,
       bufferLimit: spec.bufferLimit,
       idleTimeoutMs: spec.idleTimeoutMs,
+      ...(tls ? { tls } : {}),
       logger: this.#deps.logger,
       onConnection: (conn) => {
         stats.inc(`listener.${spec.name}.downstream_cx_total`);

@@ -45,6 +45,8 @@ export function planChanges(from: MosnConfig | undefined, to: MosnConfig): Chang
 interface Named {
   readonly name: string;
   readonly source: unknown;
+  /** Certificates and keys as read from their files: a rotated file changes the section though its JSON did not. */
+  readonly tls?: unknown;
 }
 
 function diffByName<T extends Named>(from: readonly T[], to: readonly T[]): { added: T[]; removed: T[]; changed: Array<[T, T]> } {
@@ -55,14 +57,14 @@ function diffByName<T extends Named>(from: readonly T[], to: readonly T[]): { ad
   const changed: Array<[T, T]> = [];
   for (const x of to) {
     const o = old.get(x.name);
-    if (o && !isDeepStrictEqual(o.source, x.source)) changed.push([o, x]);
+    if (o && (!isDeepStrictEqual(o.source, x.source) || !isDeepStrictEqual(o.tls, x.tls))) changed.push([o, x]);
   }
   return { added, removed, changed };
 }
 
 /** True when two versions of a cluster differ in their static `hosts` only (not for DNS or original-destination clusters). */
 function onlyHostsChanged(old: ClusterSpec, next: ClusterSpec): boolean {
-  if (old.dns || next.dns || old.originalDst || next.originalDst) return false;
+  if (old.dns || next.dns || old.originalDst || next.originalDst || !isDeepStrictEqual(old.tls, next.tls)) return false;
   return isDeepStrictEqual(withoutHosts(old.source), withoutHosts(next.source));
 }
 
