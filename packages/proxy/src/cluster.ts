@@ -26,6 +26,8 @@ export interface HostConfig {
   hostname?: string;
   /** `metadata.filter_metadata["mosn.lb"]`: what subset load balancing selects hosts by. */
   metadata?: Metadata;
+  /** `tls_disable`: this host is dialed in plaintext although its cluster has TLS. */
+  tlsDisable?: boolean;
 }
 
 /**
@@ -405,9 +407,14 @@ export const http1PoolFactory: PoolFactory = (host, cluster) => {
     logger: cluster.log,
     connectionLimit: cluster.resources.connections,
     pendingLimit: cluster.resources.pendingRequests,
-    ...withAlpn(c.tls, 'http/1.1'),
+    ...withAlpn(hostTls(host, c), 'http/1.1'),
   });
 };
+
+/** The TLS a host is dialed with: its cluster's, unless the host has `tls_disable`. */
+export function hostTls(host: Host, c: ClusterConfig): ClientTlsOptions | undefined {
+  return host.config.tlsDisable ? undefined : c.tls;
+}
 
 /** The cluster's TLS with the ALPN protocol of a pool's protocol, unless the config names its own (`alpn`). */
 function withAlpn(tls: ClientTlsOptions | undefined, protocol: string | undefined): { tls?: ClientTlsOptions } {
@@ -455,7 +462,7 @@ export const http2PoolFactory: PoolFactory = (host, cluster) => {
     logger: cluster.log,
     connectionLimit: cluster.resources.connections,
     pendingLimit: cluster.resources.pendingRequests,
-    ...withAlpn(c.tls, 'h2'),
+    ...withAlpn(hostTls(host, c), 'h2'),
   });
 };
 
@@ -473,7 +480,7 @@ export function rpcPoolFactory(codec: XProtocolCodec): PoolFactory {
       logger: cluster.log,
       connectionLimit: cluster.resources.connections,
       pendingLimit: cluster.resources.pendingRequests,
-      ...withAlpn(c.tls, undefined),
+      ...withAlpn(hostTls(host, c), undefined),
     });
   };
 }

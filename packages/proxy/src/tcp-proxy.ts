@@ -7,7 +7,7 @@ import {
   type NetworkFilterFactory,
   type ReadFilter,
 } from '@mosn/stream';
-import type { Cluster, ClusterManager } from './cluster.js';
+import { hostTls, type Cluster, type ClusterManager } from './cluster.js';
 import { logRequestFailure } from './failure-log.js';
 import type { Stats } from './stats.js';
 
@@ -185,7 +185,7 @@ class TcpProxyFilter implements ReadFilter {
       idleTimeoutMs: this.#factory.config.idleTimeoutMs,
       logger: cluster.log,
       ...(cluster.config.bufferLimit !== undefined ? { bufferLimit: cluster.config.bufferLimit } : {}),
-      ...(cluster.config.tls ? { tls: cluster.config.tls } : {}),
+      ...(hostTls(host, cluster.config) ? { tls: hostTls(host, cluster.config) } : {}),
     });
     this.#up = up;
     up.on('event', (ev) => {

@@ -8,7 +8,7 @@ const DNS_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_
 /**
  * A cluster's `hosts`: `address` (`ip:port` or a unix socket path; for STRICT_DNS, a name to resolve), `weight`
  * (clamped into 1..128, as MOSN), `hostname`, `metadata`. An ORIGINAL_DST cluster's are read and ignored.
- * `tls_disable` (MOSN: this host without the cluster's TLS) is not supported: a warning when the cluster has TLS.
+ * `tls_disable`: this host is dialed without the cluster's TLS (as MOSN).
  */
 export function readHosts(c: ConfigReader, kind: { strictDns: boolean; originalDst: boolean; tls?: boolean }): HostConfig[] {
   const hosts: HostConfig[] = [];
@@ -30,11 +30,9 @@ export function readHosts(c: ConfigReader, kind: { strictDns: boolean; originalD
     const hostname = h.str('hostname');
     const metadata = readMetadata(h, 'metadata');
     // Without TLS on the cluster there is nothing to disable.
-    if (h.bool('tls_disable') && kind.tls) {
-      h.problems.warn(h.at('tls_disable'), 'a host without the cluster\'s TLS is not supported by mosn-ts yet; ignored: this host is dialed with TLS like the others');
-    }
+    const tlsDisable = (h.bool('tls_disable') ?? false) && kind.tls === true;
     h.finish();
-    if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}), ...(metadata ? { metadata } : {}) });
+    if (address) hosts.push({ address, weight, ...(hostname !== undefined ? { hostname } : {}), ...(metadata ? { metadata } : {}), ...(tlsDisable ? { tlsDisable } : {}) });
   }
   return hosts;
 }

@@ -1,5 +1,5 @@
 import type { Logger, XProtocolCodec } from '@mosn/stream';
-import type { Cluster, Host } from '../cluster.js';
+import { hostTls, type Cluster, type Host } from '../cluster.js';
 import type { Stats } from '../stats.js';
 import type { CheckSession } from './check-session.js';
 import type { HealthCheckConfig, HealthCheckKind } from './health-check-config.js';
@@ -104,7 +104,7 @@ export class HealthChecker {
   #session(host: Host): CheckSession {
     const timeoutMs = this.config.timeoutMs;
     // a TLS cluster's hosts are checked over TLS (the HTTP/1 ALPN for an HTTP check)
-    const tls = this.cluster.config.tls;
+    const tls = hostTls(host, this.cluster.config);
     if (this.kind === 'http') return httpCheckSession(host.address, this.config.http!, tls);
     if (this.kind === 'rpc') return rpcCheckSession(host.address, this.#codec!, timeoutMs, this.#log, tls);
     return tcpCheckSession(host.address, timeoutMs, tls);
