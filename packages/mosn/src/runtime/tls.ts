@@ -31,24 +31,22 @@ function contextNames(spec: TlsContextSpec): Set<string> {
 }
 
 /**
- * The context a ClientHello's SNI name picks, by MOSN's rules: the name itself against every context in config
- * order, then the name with its leading labels replaced by `*` one at a time (`*.a.example.com`, `*.example.com`,
- * ...); a client without SNI gets the first context without a `server_name`; otherwise the first context. (MOSN
- * also tries the client's ALPN protocols before the default; node:tls does not show them to SNI selection.)
+ * The context a ClientHello's SNI name picks, by MOSN's rules (`GetConfigForClient`): the first context, in config
+ * order, that has the name itself or the name with its leading labels replaced by `*` one at a time
+ * (`*.a.example.com`, `*.example.com`, ...); a client without SNI gets the first context without a `server_name`;
+ * otherwise the first context. (MOSN also tries the client's ALPN protocols before the default; node:tls does not
+ * show them to SNI selection.)
  */
 export function pickContext<T extends { spec: TlsContextSpec; names?: Set<string> }>(contexts: readonly T[], servername: string | undefined): T {
-  const names = (c: T) => (c.names ??= contextNames(c.spec));
   const name = (servername ?? '').toLowerCase().replace(/\.+$/, '');
   if (name === '') return contexts.find((c) => c.spec.serverName === undefined) ?? contexts[0]!;
-  const exact = contexts.find((c) => names(c).has(name));
-  if (exact) return exact;
   const labels = name.split('.');
-  for (let i = 1; i < labels.length; i++) {
-    const candidate = `*.${labels.slice(i).join('.')}`;
-    const found = contexts.find((c) => names(c).has(candidate));
-    if (found) return found;
-  }
-  return contexts[0]!;
+  const candidates = [name, ...labels.slice(1).map((_, i) => `*.${labels.slice(i + 1).join('.')}`)];
+  const found = contexts.find((c) => {
+    const names = (c.names ??= contextNames(c.spec));
+    return candidates.some((n) => names.has(n));
+  });
+  return found ?? contexts[0]!;
 }
 
 /** What a listener offers in ALPN: `alpn` when set, else what its proxy filter's protocols can speak. */
