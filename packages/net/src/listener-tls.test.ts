@@ -210,7 +210,8 @@ describe('Listener with TLS', () => {
     await until(() => s.errors.length === 2);
     expect(s.errors.map((e) => e.reason)).toEqual(['ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
     expect(s.errors[0]!.remote).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(s.log.warns).toHaveLength(2);
+    // the failures went to onHandshakeError, which logs them (the runtime rate-limits): the listener does not log twice
+    expect(s.log.warns).toHaveLength(0);
     expect(s.conns).toHaveLength(0);
 
     const good = await tlsClient(s.port, { cert: certs.client.cert, key: certs.client.key });

@@ -174,7 +174,8 @@ export class ServerHandshake {
     if (!this.#settle()) return;
     this.#destroy();
     const error: TlsHandshakeError = { remote: this.remote, reason, message };
-    this.#log.warn({ remote: this.remote, reason }, `TLS handshake failed: ${message}`);
+    // with a callback, logging is the callback's (the runtime rate-limits it); else one line here
+    if (!this.#options.onHandshakeError) this.#log.warn({ remote: this.remote, reason }, `TLS handshake failed: ${message}`);
     try {
       this.#options.onHandshakeError?.(error);
     } catch (err) {

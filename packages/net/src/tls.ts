@@ -29,7 +29,7 @@ export interface ServerTlsOptions {
   inspector?: boolean;
   /** A client that has not finished its handshake this long after connecting is closed (default 10 s). */
   handshakeTimeoutMs?: number;
-  /** A handshake failed or timed out (the connection is already closed): for counters and the log. */
+  /** A handshake failed or timed out (the connection is already closed): for counters and the log (when given, the listener does not log it itself). */
   onHandshakeError?(error: TlsHandshakeError): void;
 }
 

@@ -69,7 +69,15 @@ export function logProtocolError(conn: Connection, fields: Record<string, unknow
 
 /** One warn line within the shared budget; `fields` is built only when the line is written. */
 function logLimited(conn: Connection, fields: (suppressed: number) => Record<string, unknown>, message: string): void {
-  const log = conn.log;
+  logRateLimited(conn.log, fields, message);
+}
+
+/**
+ * A warn line on any logger within the same budget as failed requests (a failed TLS handshake, say): a flood of bad
+ * connections cannot fill the disk. `fields` is built only when the line is written, with the count of lines
+ * dropped before it.
+ */
+export function logRateLimited(log: Logger, fields: (suppressed: number) => Record<string, unknown>, message: string): void {
   if (log.isLevelEnabled?.('warn') === false) return;
   const suppressed = limiter.take();
   if (suppressed === DROP) {

@@ -79,3 +79,4 @@ export { Counter, Stats } from './stats.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
 export * from './health/index.js';
+export { logRateLimited } from './failure-log.js';

@@ -1,6 +1,6 @@
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
-import type { ClientTlsOptions, Logger, ServerTlsOptions, Stats } from '@mosn/proxy';
+import { logRateLimited, type ClientTlsOptions, type Logger, type ServerTlsOptions, type Stats } from '@mosn/proxy';
 import type { ListenerSpec, ListenerTlsSpec, TlsContextSpec } from '../config/types.js';
 import type { ProxyFilterSpec } from '../filters/proxy.js';
 
@@ -71,6 +71,7 @@ export function serverTls(spec: ListenerSpec, tlsSpec: ListenerTlsSpec, deps: { 
   const contexts = tlsSpec.contexts.map((s) => ({ spec: s, context: secureContext(s), names: contextNames(s) }));
   const modes = contexts.map((c) => c.spec.clientAuth);
   const failed = deps.stats.counter(`listener.${spec.name}.downstream_tls_handshake_failed`);
+  const log = deps.logger.child({ listener: spec.name });
   const alpn = listenerAlpn(spec, tlsSpec.contexts);
   return {
     contextFor: (servername) => pickContext(contexts, servername).context,
@@ -88,7 +89,10 @@ export function serverTls(spec: ListenerSpec, tlsSpec: ListenerTlsSpec, deps: { 
     },
     ...(alpn ? { alpnProtocols: alpn } : {}),
     inspector: tlsSpec.inspector,
-    onHandshakeError: () => failed.inc(),
+    onHandshakeError: (e) => {
+      failed.inc();
+      logRateLimited(log, (suppressed) => ({ remote: e.remote, reason: e.reason, ...(suppressed > 0 ? { suppressed } : {}) }), `TLS handshake failed: ${e.message}`);
+    },
   };
 }
 
