@@ -302,7 +302,7 @@ describe('WebSocket over TLS (ws)', () => {
     const config = proxyConfig('Http1', 'Http1', [b.address]);
     const { p } = await startMosnWithCleanup(withListenerTls(config, { tls_context: serverTlsContext(certs()) }), cleanups);
 
-    const ws = new WebSocket(`wss://127.0.0.1:${p}/chat`, { ca: certs().ca.cert, servername: 'localhost' });
+    const ws = new WebSocket(`wss://127.0.0.1:${p}/chat`, { ca: certs().ca.cert }); // verified by the certificate's IP SAN
     cleanups.push(() => ws.terminate());
     const received: Array<string | Buffer> = [];
     const waiters: Array<() => void> = [];
