@@ -1,9 +1,9 @@
-import { execFile } from 'node:child_process';
 import https from 'node:https';
 import { connect as netConnect, type AddressInfo } from 'node:net';
 import { generateTestCerts, type TestCerts } from '@mosn/net/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAfterEach, cluster, get, httpBackend, httpProxyConfig, startMosnWithCleanup } from '../helpers.js';
+import { run, servedCn } from './support.js';
 
 // TLS on mosn's listeners and upstream clusters, against real clients: curl, openssl s_client, node:https.
 
@@ -14,23 +14,8 @@ beforeAll(() => {
 afterAll(() => certs.remove());
 const cleanups = cleanupAfterEach();
 
-function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
-
 const curl = (port: number, extra: string[] = [], path = '/') =>
   run('curl', ['-sS', '--max-time', '10', '--cacert', certs.ca.certPath, ...extra, `https://localhost:${port}${path}`]);
-
-/** The subject CN of the certificate a listener shows for an SNI name (openssl s_client). */
-async function servedCn(port: number, servername?: string): Promise<string> {
-  const r = await run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, ...(servername ? ['-servername', servername] : ['-noservername'])], 'Q\n');
-  return /subject=.*?CN\s*=\s*([^,\n/]+)/.exec(r.stdout)?.[1]?.trim() ?? `(none: ${r.stderr.slice(0, 200)})`;
-}
 
 function tlsContext(extra: Record<string, unknown> = {}) {
   return { status: true, ca_cert: certs.ca.certPath, cert_chain: certs.server.certPath, private_key: certs.server.keyPath, ...extra };
