@@ -128,6 +128,14 @@ export class Http2ClientConnection {
       createConnection: () => conn.socket,
     });
     this.#session = session;
+    // An upstream that hangs up before its SETTINGS (one that refused our TLS certificate, or is no HTTP/2 server)
+    // fails the connect now: the socket is half-open-capable, so nghttp2 alone would wait for the connect timeout.
+    const hungUp = () => {
+      if (this.#state === 'connecting') this.#connectEnded('connect_failed');
+    };
+    conn.socket.once('end', hungUp);
+    conn.socket.once('close', hungUp);
+    conn.socket.once('error', hungUp); // a TLS alert (a refused client certificate): an error, and no 'end' or 'close' yet
     session.setLocalWindowSize(connectionWindow(this.#options));
     session.on('remoteSettings', (settings) => {
       this.#maxStreams = settings.maxConcurrentStreams ?? Number.MAX_SAFE_INTEGER;

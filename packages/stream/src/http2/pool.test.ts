@@ -86,6 +86,17 @@ async function readAll(stream: http2.ServerHttp2Stream): Promise<Buffer> {
 }
 
 describe('Http2ConnectionPool', () => {
+  it('an upstream that hangs up before its SETTINGS fails the connect at once, not after the connect timeout', async () => {
+    const server = net.createServer((s) => {
+      s.on('data', () => {});
+      setTimeout(() => s.end(), 20);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => server.close());
+    const p = pool((server.address() as net.AddressInfo).port, { connectTimeoutMs: 30_000 });
+    await expect(open(p, new Collector())).rejects.toThrow('connect_failed');
+  });
+
   it('a request that waits for the first session when the pool starts draining still gets it; then the session drains', async () => {
     const up = await upstream((stream) => {
       stream.respond({ ':status': 200 });
