@@ -87,7 +87,7 @@ describe('readHealthCheck', () => {
       `${P}.timeout: expected a duration such as "10s", "500ms" or "1m30s", got string "soon"`,
       `${P}.unhealthy_threshold: expected a number from 0 to ∞, got -1`,
       `${P}.check_config.http_check_config.method: "GE T" is not an HTTP method`,
-      `${P}.check_config.http_check_config.scheme: "https" is not supported by mosn-ts yet: only "http"`,
+      `${P}.check_config.http_check_config.scheme: "https" needs TLS on the cluster (its tls_context, with the CA and name to check): add it, or use "http"`,
       `${P}.check_config.http_check_config.codes[0]: start 500 is after end 200`,
     ]);
     expect(warnings).toEqual([

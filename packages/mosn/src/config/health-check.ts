@@ -32,7 +32,7 @@ export function readHealthCheck(c: ConfigReader, codecFor?: (protocol: string) =
   const unhealthyThreshold = h.num('unhealthy_threshold', { min: 0 }) || DEFAULT_HEALTH_CHECK.unhealthyThreshold;
   const serviceName = h.str('service_name') || undefined;
   const cc = h.obj('check_config');
-  const http = cc?.has('http_check_config') ? readHttpCheckConfig(cc) : undefined;
+  const http = cc?.has('http_check_config') ? readHttpCheckConfig(cc, clusterHasTls(c)) : undefined;
   cc?.finish();
   h.ignore(['event_log_path'], 'a separate health-check event log is not supported by mosn-ts; changes are logged to the main log');
   h.ignore(['common_callbacks'], 'health-check callbacks registered by name are not supported by mosn-ts; ignored');
@@ -68,7 +68,14 @@ export function readHealthCheck(c: ConfigReader, codecFor?: (protocol: string) =
   };
 }
 
-function readHttpCheckConfig(cc: ConfigReader): HttpCheckConfig | undefined {
+/** Whether the cluster read by `c` has TLS (its own `tls_context`, or the cluster manager's): its checks use it too. */
+function clusterHasTls(c: ConfigReader): boolean {
+  const own = c.raw[Object.keys(c.raw).find((k) => k.toLowerCase() === 'tls_context') ?? ''] as { status?: unknown } | undefined;
+  const shared = c.raw[Object.keys(c.raw).find((k) => k.toLowerCase() === 'cluster_manager_tls') ?? ''];
+  return own?.status === true || shared === true;
+}
+
+function readHttpCheckConfig(cc: ConfigReader, tls: boolean): HttpCheckConfig | undefined {
   const r = cc.obj('http_check_config');
   if (!r) return undefined;
   let path = r.str('path') || '/';
@@ -78,8 +85,10 @@ function readHttpCheckConfig(cc: ConfigReader): HttpCheckConfig | undefined {
   const port = r.num('port', { min: 0, max: 65535 }) ?? 0;
   const domain = r.str('domain') || undefined;
   const timeoutMs = r.duration('timeout', { numberUnit: 'ns' }) || undefined;
-  const scheme = r.str('scheme');
-  if (scheme && scheme.toLowerCase() !== 'http') r.problems.error(r.at('scheme'), `"${scheme}" is not supported by mosn-ts yet: only "http"`);
+  // A TLS cluster's hosts are checked over TLS whatever the scheme says; https on a plaintext cluster has no TLS to use.
+  const scheme = r.str('scheme')?.toLowerCase();
+  if (scheme === 'https' && !tls) r.problems.error(r.at('scheme'), '"https" needs TLS on the cluster (its tls_context, with the CA and name to check): add it, or use "http"');
+  else if (scheme && scheme !== 'http' && scheme !== 'https') r.problems.error(r.at('scheme'), `expected "http" or "https", got "${scheme}"`);
   const codes: StatusRange[] = [];
   for (const cr of r.objects('codes')) {
     const start = cr.num('start', { required: true, min: 100, max: 599 });

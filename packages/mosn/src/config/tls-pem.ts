@@ -114,6 +114,14 @@ export function checkKeyPair(
     t.problems.error(t.at('cert_chain'), problem);
     return undefined;
   }
+  // MOSN's own samples ship such a pair: a leaf whose subject is its issuer's name, signed by that CA. Go finds the
+  // issuer by name and accepts it; OpenSSL takes it for a self-signed certificate and refuses it (error 18).
+  if (leaf.subject === leaf.issuer && !leaf.ca) {
+    t.problems.warn(
+      t.at('cert_chain'),
+      `${describe(cert)}: its subject is its issuer's (${oneLine(leaf.subject)}), so OpenSSL-based clients (mosn-ts, curl, openssl s_client) take it for self-signed and verify it only if they trust this very certificate (error 18 otherwise); MOSN's Go clients also accept it when a CA of that name signed it. Issue it with a subject of its own`,
+    );
+  }
   return certificateNames(leaf);
 }
 
