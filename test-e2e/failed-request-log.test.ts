@@ -1,7 +1,9 @@
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { generateTestCerts } from '@mosn/net/testing';
 import { describe, expect, it } from 'vitest';
 import { Mosn, type Logger } from 'mosn';
 import { cleanupAfterEach, closedPort, cluster, get, httpProxyConfig, port, waitUntil } from './helpers.js';
@@ -73,7 +75,24 @@ describe('the log line of a failed request', () => {
     expect(JSON.stringify(line)).not.toContain('secret');
   });
 
-  it('connect failure: the line names the route, cluster and host; cluster.c.upstream_cx_connect_failed is 1', async () => {
+  it('an upstream TLS certificate that does not verify: the line says why (and the client is told no more than 502)', async () => {
+    const certs = generateTestCerts();
+    cleanups.push(() => certs.remove());
+    const server = https.createServer({ cert: certs.otherServer.cert, key: certs.otherServer.key }, (_req, res) => res.end('unreachable'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+    const tls = { status: true, ca_cert: certs.ca.certPath, server_name: 'localhost' };
+    const { p, warns } = await startLogged(
+      httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [`127.0.0.1:${(server.address() as net.AddressInfo).port}`], { tls_context: tls })] }),
+    );
+    const r = await get(p, '/');
+    expect(r.status).toBe(502);
+    expect(r.body).not.toContain('certificate');
+    await waitUntil(() => warns().length > 0, 2000, 'a warn line');
+    expect(warns()[0]!.msg).toMatch(/^request failed: upstream connect failed: .*(certificate|verify)/i);
+  });
+
+  it('connect failure: the line names the route, cluster and host, and why the connect failed; cluster.c.upstream_cx_connect_failed is 1', async () => {
     const dead = await closedPort();
     const { mosn, p, warns } = await startLogged(
       httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [`127.0.0.1:${dead}`])] }),
@@ -89,7 +108,7 @@ describe('the log line of a failed request', () => {
       cluster: 'c',
       host: `127.0.0.1:${dead}`,
       reason: 'connect_failed',
-      msg: 'request failed: upstream connect failed',
+      msg: `request failed: upstream connect failed: connect ECONNREFUSED 127.0.0.1:${dead}`,
     });
     expect(mosn.stats.get('cluster.c.upstream_cx_connect_failed')).toBe(1);
   });

@@ -208,7 +208,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       this.#upstreamReceiver,
       {
         onReady: (s) => (attempt === this.#attempt ? this.#onUpstreamReady(s) : s.reset('local_reset')),
-        onFailure: (r) => attempt === this.#attempt && this.#onPoolFailure(r),
+        onFailure: (r, detail) => attempt === this.#attempt && this.#onPoolFailure(r, detail),
       },
       upgrade !== undefined ? UPGRADE : undefined,
     );
@@ -292,7 +292,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#resumeDownstream();
   }
 
-  #onPoolFailure(reason: PoolFailureReason): void {
+  #onPoolFailure(reason: PoolFailureReason, detail?: string): void {
     this.#poolHandle = undefined;
     if (this.#done) return;
     // as the RPC path counts: each failed connect of a request, retried or not (a timeout is also counted as such)
@@ -307,7 +307,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow (max_connections)');
     else if (reason === 'closed') this.#localReply('connect_failed', 'upstream connection pool closed (host removed or mosn stopping)');
-    else this.#localReply('connect_failed', reason === 'connect_timeout' ? 'upstream connect timed out' : 'upstream connect failed');
+    // the why (a TLS verification error, say) goes to the log only, not to the client
+    else this.#localReply('connect_failed', reason === 'connect_timeout' ? 'upstream connect timed out' : 'upstream connect failed', undefined, undefined, detail);
   }
 
   /** The host could not be reached: nothing was sent, so try another host of the cluster. */
@@ -512,9 +513,9 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
    * Answer the request with an error in its own protocol, and log it (rate-limited). `cluster` names the
    * cluster when the request failed before one was chosen for it.
    */
-  #localReply(status: InternalStatus, message: string, cluster?: string, hint?: string): void {
+  #localReply(status: InternalStatus, message: string, cluster?: string, hint?: string, detail?: string): void {
     if (this.#done) return;
-    this.#logFailure(status, message, cluster, hint);
+    this.#logFailure(status, detail ? `${message}: ${detail}` : message, cluster, hint);
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else this.#down.sendLocalReply(status, message);

@@ -98,7 +98,8 @@ export type PoolFailureReason = 'connect_failed' | 'connect_timeout' | 'overflow
 
 export interface PoolCallbacks {
   onReady(stream: ClientStream): void;
-  onFailure(reason: PoolFailureReason): void;
+  /** `detail`: why a connect failed, when known (a TLS verification error, ECONNREFUSED, ...), for the log. */
+  onFailure(reason: PoolFailureReason, detail?: string): void;
 }
 
 /** A connection pool to one upstream host. */

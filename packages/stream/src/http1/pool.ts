@@ -160,7 +160,7 @@ export class Http1ConnectionPool implements ConnectionPool {
       }
       this.#all.delete(client);
       this.#o.connectionLimit?.release();
-      if ((ev === 'connect_failed' || ev === 'connect_timeout') && !cancelled) callbacks.onFailure(ev);
+      if ((ev === 'connect_failed' || ev === 'connect_timeout') && !cancelled) callbacks.onFailure(ev, conn.connectError?.message);
     });
     return {
       cancel: () => {
@@ -189,7 +189,7 @@ export class Http1ConnectionPool implements ConnectionPool {
         this.#o.connectionLimit?.release();
         // The request this dial was for fails; the others wait for connections that may yet come.
         const p = this.#nextPending();
-        p?.callbacks.onFailure(ev);
+        p?.callbacks.onFailure(ev, conn.connectError?.message);
         this.#maybeDial();
         if (this.#all.size === 0) for (let q = this.#nextPending(); q; q = this.#nextPending()) q.callbacks.onFailure('overflow');
         return;

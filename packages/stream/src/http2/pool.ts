@@ -46,7 +46,7 @@ export class Http2ConnectionPool implements ConnectionPool {
     onConnectFailed: (c, reason) => {
       this.#remove(c);
       // The requests waited for this session; unless another can take them, they fail now.
-      if (!this.#dialing()) this.#failPending(reason);
+      if (!this.#dialing()) this.#failPending(reason, c.connection.connectError?.message);
       this.#dispatch();
     },
     onClosed: (c) => {
@@ -186,11 +186,11 @@ export class Http2ConnectionPool implements ConnectionPool {
     this.#drainSessionsWhenNoneWaits();
   }
 
-  #failPending(reason: PoolFailureReason): void {
+  #failPending(reason: PoolFailureReason, detail?: string): void {
     for (const p of this.#pending.splice(0)) {
       clearTimeout(p.timer);
       this.#o.pendingLimit?.release();
-      p.callbacks.onFailure(reason);
+      p.callbacks.onFailure(reason, detail);
     }
   }
 }
