@@ -193,7 +193,7 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
     this.#server.respond(this.#request, response);
   }
 
-  onReset(reason: StreamResetReason): void {
+  onReset(reason: StreamResetReason, detail?: string): void {
     if (this.done) return;
     if (reason === 'connection_failure') {
       // as the HTTP path counts: each failed connect of a request, retried or not
@@ -210,7 +210,8 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
         : reason === 'overflow'
           ? 'upstream connection pool overflow (max_connections)'
           : `upstream reset: ${reason}`;
-    this.#logFailure(status, message);
+    // the why (a TLS verification error, say) goes to the log only, not to the client
+    this.#logFailure(status, detail ? `${message}: ${detail}` : message);
     this.#finish();
     this.#proxy.resets.inc();
     this.#server.localReply(this.#request, status, `upstream: ${reason}`);

@@ -12,7 +12,8 @@ import type { StreamResetReason } from '../types.js';
 /** Receives the answer to one upstream RPC request. */
 export interface RpcResponseReceiver {
   onResponse(response: XFrame): void;
-  onReset(reason: StreamResetReason): void;
+  /** `detail`: why a connect failed, when known (a TLS verification error, ECONNREFUSED, ...), for the log. */
+  onReset(reason: StreamResetReason, detail?: string): void;
 }
 
 export interface KeepaliveOptions {

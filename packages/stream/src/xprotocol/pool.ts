@@ -160,7 +160,7 @@ export class XConnectionPool {
         o.connectionLimit?.release();
         this.#log.debug({ event: ev }, 'upstream connect failed');
         // Nobody waits longer than one connect attempt.
-        if (this.#connecting === 0 && this.#ready.length === 0) this.#failWaiting('connection_failure');
+        if (this.#connecting === 0 && this.#ready.length === 0) this.#failWaiting('connection_failure', conn.connectError?.message);
         return;
       }
       o.connectionLimit?.release();
@@ -169,10 +169,10 @@ export class XConnectionPool {
     return true;
   }
 
-  #failWaiting(reason: StreamResetReason): void {
+  #failWaiting(reason: StreamResetReason, detail?: string): void {
     for (const w of this.#waiting.splice(0)) {
       this.#o.pendingLimit?.release();
-      if (!w.handle.cancelled) w.receiver.onReset(reason);
+      if (!w.handle.cancelled) w.receiver.onReset(reason, detail);
     }
   }
 
