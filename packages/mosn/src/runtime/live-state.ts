@@ -58,9 +58,19 @@ export class LiveState {
     const listeners = new Map(to.listeners.map((l) => [l.name, l]));
     const outcomes: ChangeOutcome[] = [];
     const bound: Listener[] = [];
+    // New and rebuilt clusters are built and started together (each STRICT_DNS cluster awaits its first answer), then
+    // put in place one by one, in the plan's order.
+    const prepared = new Map<string, Promise<Cluster>>();
+    for (const c of changes) {
+      const spec = clusters.get(c.name);
+      if (c.kind !== 'cluster' || (c.op !== 'add' && c.op !== 'rebuild') || !spec) continue;
+      const ready = this.#prepareCluster(spec);
+      ready.catch(() => undefined); // awaited (and reported) in its turn below
+      prepared.set(c.name, ready);
+    }
     for (const change of changes) {
       try {
-        if (change.kind === 'cluster') await this.#cluster(change.op, change.name, clusters.get(change.name), options.gracefulTimeoutMs);
+        if (change.kind === 'cluster') await this.#cluster(change.op, change.name, clusters.get(change.name), prepared.get(change.name), options.gracefulTimeoutMs);
         else if (change.kind === 'router') {
           if (change.op === 'remove') this.routers.remove(change.name);
           else this.routers.set(buildRouter(routers.get(change.name)!));
@@ -76,6 +86,8 @@ export class LiveState {
             l.stopAccepting();
             this.listeners.delete(l.name);
           }
+          // clusters built for this apply and not put in place stop their checks and timers
+          for (const [name, ready] of prepared) void ready.then((c) => this.clusters.get(name) !== c && c.close(), () => undefined);
           throw e;
         }
         this.#log.error({ err: e, change: describeChange(change) }, `could not apply ${describeChange(change)}: ${(e as Error).message}`);
@@ -85,7 +97,14 @@ export class LiveState {
     return outcomes;
   }
 
-  async #cluster(op: Change['op'], name: string, spec: ClusterSpec | undefined, gracefulTimeoutMs: number): Promise<void> {
+  /** A cluster built from its value and started (its host source has answered once). */
+  async #prepareCluster(spec: ClusterSpec): Promise<Cluster> {
+    const cluster = buildCluster(spec, this.#deps);
+    await startCluster(cluster, this.listenerAddresses);
+    return cluster;
+  }
+
+  async #cluster(op: Change['op'], name: string, spec: ClusterSpec | undefined, prepared: Promise<Cluster> | undefined, gracefulTimeoutMs: number): Promise<void> {
     if (op === 'remove') {
       const old = this.clusters.remove(name);
       if (old) this.#retire(old, gracefulTimeoutMs);
@@ -97,8 +116,7 @@ export class LiveState {
       current.updateHosts(spec.config.hosts);
       return;
     }
-    const cluster = buildCluster(spec, this.#deps);
-    await startCluster(cluster, this.listenerAddresses);
+    const cluster = await (prepared ?? this.#prepareCluster(spec));
     this.clusters.add(cluster);
     if (current) this.#retire(current, gracefulTimeoutMs);
   }
