@@ -283,13 +283,18 @@ export class Cluster {
     this.#lb = this.#buildLb();
     this.healthChecker?.hostsChanged(added, removed);
     this.outlierDetector?.hostsChanged(added, removed);
-    for (const h of removed) {
+    this.#retireHosts(removed);
+    for (const l of this.#listeners) l(added, removed);
+    return true;
+  }
+
+  /** Hosts out of service: their pools drain (requests in flight finish), the busy ones are swept until closed. */
+  #retireHosts(hosts: readonly Host[]): void {
+    for (const h of hosts) {
       h.retire();
       if (h.activeConnections > 0) this.#draining.add(h);
     }
     this.#startDrainSweep();
-    for (const l of this.#listeners) l(added, removed);
-    return true;
   }
 
   #startDrainSweep(): void {
@@ -348,14 +353,15 @@ export class Cluster {
    * pools drain (requests in flight finish; idle connections close now, busy ones once answered).
    */
   retire(): void {
+    this.#stopWatching();
+    this.#retireHosts(this.#hosts);
+  }
+
+  /** The host source and the checks stop. */
+  #stopWatching(): void {
     this.hostSource?.stop();
     this.healthChecker?.stop();
     this.outlierDetector?.stop();
-    for (const h of this.#hosts) {
-      h.retire();
-      if (h.activeConnections > 0) this.#draining.add(h);
-    }
-    this.#startDrainSweep();
   }
 
   /** Upstream connections still open over every host, current and removed. */
@@ -367,9 +373,7 @@ export class Cluster {
   }
 
   close(): void {
-    this.hostSource?.stop();
-    this.healthChecker?.stop();
-    this.outlierDetector?.stop();
+    this.#stopWatching();
     for (const h of this.#hosts) for (const p of h.pools) p.close();
     for (const h of this.#draining) for (const p of h.pools) p.close();
     this.#draining.clear();
