@@ -110,12 +110,6 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
     return this.#default;
   }
 
-  /** The cluster for a downstream connection: the first route that matches, else the default. */
-  clusterFor(conn: Connection): Cluster | undefined {
-    const r = this.routeFor(conn);
-    return r === undefined ? undefined : this.#clusters.get(r.cluster);
-  }
-
   cluster(name: string): Cluster | undefined {
     return this.#clusters.get(name);
   }
@@ -179,13 +173,14 @@ class TcpProxyFilter implements ReadFilter {
       return;
     }
     this.#attempts++;
+    const tls = hostTls(host, cluster.config);
     const up = Connection.dial(host.address, {
       connectTimeoutMs: cluster.config.connectTimeoutMs,
       halfClose: true,
       idleTimeoutMs: this.#factory.config.idleTimeoutMs,
       logger: cluster.log,
       ...(cluster.config.bufferLimit !== undefined ? { bufferLimit: cluster.config.bufferLimit } : {}),
-      ...(hostTls(host, cluster.config) ? { tls: hostTls(host, cluster.config) } : {}),
+      ...(tls ? { tls } : {}),
     });
     this.#up = up;
     up.on('event', (ev) => {
