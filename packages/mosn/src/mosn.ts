@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AdminServer } from './admin.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
-import { logSettings, readConfig } from './config/read-config.js';
+import { readConfig } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
 import { removeSection, setSectionHosts, upsertSection, type MosnSection, type SectionKind } from './runtime/config-edit.js';
@@ -105,7 +105,7 @@ export class Mosn {
     this.#stage = 'starting';
     for (const w of this.warnings) this.#log.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
     try {
-      await this.#live.apply(planChanges(undefined, this.#config), this.#config, { strict: true, gracefulTimeoutMs: this.#config.gracefulTimeoutMs });
+      await this.#live.apply(planChanges(undefined, this.#config), this.#config, { strict: true });
       if (this.#config.admin) {
         this.#admin = new AdminServer(
           {
@@ -137,9 +137,7 @@ export class Mosn {
    * config changes. `origin` says where it came from, for the logs (`SIGHUP`, `api`).
    */
   apply(raw: unknown, origin = 'api'): Promise<ApplyResult> {
-    const run = this.#queue.then(() => this.#apply(() => raw, origin));
-    this.#queue = run.catch(() => undefined);
-    return run;
+    return this.#enqueue(() => raw, origin);
   }
 
   /** Add a cluster, or replace the one of its name (MOSN's cluster JSON). Only its hosts changed: updated in place. */
@@ -178,7 +176,12 @@ export class Mosn {
   }
 
   #edit(kind: SectionKind, edit: (doc: unknown) => unknown): Promise<ApplyResult> {
-    const run = this.#queue.then(() => this.#apply(() => edit(this.#config.source), `api ${kind}`));
+    return this.#enqueue(() => edit(this.#config.source), `api ${kind}`);
+  }
+
+  /** Run an apply after the ones already queued, on the config they leave (`next` is asked for it then). */
+  #enqueue(next: () => unknown, origin: string): Promise<ApplyResult> {
+    const run = this.#queue.then(() => this.#apply(next, origin));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -196,7 +199,7 @@ export class Mosn {
       read.problems.error('(edit)', e.message);
     }
     const { config, problems } = read;
-    this.#checkUnchangedAtRuntime(raw, problems);
+    this.#checkUnchangedAtRuntime(raw, config, problems);
     for (const w of problems.warnings) this.#log.warn({ path: w.path, origin }, `config: ${w.path}: ${w.message}`);
     if (!config || problems.errors.length > 0) {
       this.stats.inc('config.apply_failed');
@@ -206,7 +209,7 @@ export class Mosn {
     }
     const previous = this.#config;
     const changes = planChanges(previous, config);
-    const outcomes = await this.#live.apply(changes, config, { strict: false, gracefulTimeoutMs: config.gracefulTimeoutMs });
+    const outcomes = await this.#live.apply(changes, config, { strict: false });
     const failed = outcomes.filter((o) => o.error !== undefined).map((o) => ({ change: o.change, error: o.error! }));
     // A listener that could not bind is not running: leave it out, so that the next apply tries to add it again.
     const unbound = new Set(failed.filter((f) => f.change.kind === 'listener').map((f) => f.change.name));
@@ -223,16 +226,15 @@ export class Mosn {
   }
 
   /** Parts of the config a running mosn does not change: a change to them is refused (they need a restart). */
-  #checkUnchangedAtRuntime(raw: unknown, problems: ConfigProblems): void {
+  #checkUnchangedAtRuntime(raw: unknown, next: MosnConfig | undefined, problems: ConfigProblems): void {
     const section = (doc: unknown, key: string) => (doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>)[key] : undefined);
     if (!isDeepStrictEqual(section(raw, 'third_part_codec'), section(this.#config.source, 'third_part_codec'))) {
       problems.error('third_part_codec', 'changed: protocol packages are loaded once, at start; restart mosn to load others');
     }
-    const next = readAdmin(raw);
+    if (!next) return;
     const now = this.#config.admin ? formatAddress(this.#config.admin) : undefined;
-    if (next !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
-    const logPath = logSettings(raw).logPath;
-    if (logPath !== this.#config.logPath) problems.warn('servers[0].default_log_path', `the log stays at ${this.#config.logPath} until mosn restarts`);
+    if ((next.admin ? formatAddress(next.admin) : undefined) !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
+    if (next.logPath !== this.#config.logPath) problems.warn('servers[0].default_log_path', `the log stays at ${this.#config.logPath} until mosn restarts`);
   }
 
   /** The bound address of a listener by name (its real port when the config said 0). */
@@ -282,10 +284,3 @@ function withoutListeners(config: MosnConfig, names: ReadonlySet<string>): MosnC
   return Object.freeze({ ...config, listeners: config.listeners.filter((l) => !names.has(l.name)), source: Object.freeze(source) });
 }
 
-/** `admin.address.socket_address` of a raw document as `host:port`, for the "needs a restart" check. */
-function readAdmin(raw: unknown): string | undefined {
-  const get = (o: unknown, k: string): unknown => (o !== null && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined);
-  const sa = get(get(get(raw, 'admin'), 'address'), 'socket_address');
-  if (sa === undefined) return undefined;
-  return formatAddress({ host: String(get(sa, 'address')), port: Number(get(sa, 'port_value')) });
-}

@@ -98,7 +98,7 @@ function readCluster(c: ConfigReader, ctx: ClusterReadContext, defined: Readonly
   const circuitBreakers = readCircuitBreakers(c);
   const bufferLimit = c.num('conn_buffer_limit_bytes', { min: 0 });
   // RPC clusters are checked with their protocol's heartbeat (a codec of the registry).
-  const healthCheck = readHealthCheck(c, (p) => codecFor(ext, p));
+  const healthCheck = readHealthCheck(c, (p) => codecFor(ext, p), tls !== undefined);
   const outlierDetection = readOutlierDetection(c);
   c.refuse(['spec'], 'hosts from a service registry (spec.subscribe) are not supported by mosn-ts yet');
   c.refuse(['mark'], 'marking upstream sockets (SO_MARK) is not supported by mosn-ts yet');

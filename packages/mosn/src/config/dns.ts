@@ -1,7 +1,7 @@
 import { getServers as dnsGetServers } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { DEFAULT_DNS_REFRESH_MS, DEFAULT_DNS_TIMEOUT_MS, DNS_LOOKUP_FAMILIES, type DnsLookupFamily, type DnsResolverSettings, type StrictDnsConfig } from '@mosn/proxy';
+import { formatAddress, DEFAULT_DNS_REFRESH_MS, DEFAULT_DNS_TIMEOUT_MS, DNS_LOOKUP_FAMILIES, type DnsLookupFamily, type DnsResolverSettings, type StrictDnsConfig } from '@mosn/proxy';
 import type { ConfigReader } from './config-reader.js';
 
 /** The keys of a STRICT_DNS cluster's DNS settings (ignored, with a warning, on other clusters). */
@@ -34,7 +34,7 @@ export function readStrictDns(c: ConfigReader): StrictDnsConfig {
   const servers = r ? r.arr('servers') : [];
   for (const s of servers) {
     if (typeof s.value === 'string' && isIP(s.value) !== 0) {
-      resolver.servers.push(isIP(s.value) === 6 ? `[${s.value}]:${serverPort}` : `${s.value}:${serverPort}`);
+      resolver.servers.push(formatAddress({ host: s.value, port: serverPort }));
     } else c.problems.error(s.path, `expected the IP address of a DNS server, got ${JSON.stringify(s.value)}`);
   }
   if (r) {
@@ -50,7 +50,7 @@ export function readStrictDns(c: ConfigReader): StrictDnsConfig {
   if (servers.length === 0) {
     // MOSN reads /etc/resolv.conf when no servers are listed; so does Node's resolver.
     if (file) readResolvConf(c, file, filePort ?? 53, resolver);
-    else if (filePort !== undefined) resolver.servers = [...new Set(defaultDnsServers())].map((s) => (isIP(s) === 6 ? `[${s}]:${filePort}` : `${s}:${filePort}`));
+    else if (filePort !== undefined) resolver.servers = [...new Set(defaultDnsServers())].map((s) => formatAddress({ host: s, port: filePort }));
   } else if (file || filePort !== undefined) {
     c.problems.warn(c.at(file ? 'dns_resolver_file' : 'dns_resolver_port'), 'ignored: dns_resolvers.servers is set, and MOSN then uses it');
   }
@@ -77,7 +77,7 @@ function readResolvConf(c: ConfigReader, file: string, port: number, out: DnsRes
   out.attempts = 2;
   for (const line of text.split('\n')) {
     const [word, ...rest] = line.trim().split(/\s+/);
-    if (word === 'nameserver' && rest[0] && isIP(rest[0]) !== 0) out.servers.push(isIP(rest[0]) === 6 ? `[${rest[0]}]:${port}` : `${rest[0]}:${port}`);
+    if (word === 'nameserver' && rest[0] && isIP(rest[0]) !== 0) out.servers.push(formatAddress({ host: rest[0], port }));
     else if (word === 'search' || word === 'domain') out.search = rest;
     else if (word === 'options') {
       for (const o of rest) {

@@ -18,7 +18,7 @@ function isZero(v: unknown): boolean {
  * is checked by heartbeat, anything else by a TCP connect (with a warning), as MOSN does for every
  * protocol it has no checker for.
  */
-export function readHealthCheck(c: ConfigReader, codecFor?: (protocol: string) => XProtocolCodec | undefined): HealthCheckConfig | undefined {
+export function readHealthCheck(c: ConfigReader, codecFor?: (protocol: string) => XProtocolCodec | undefined, clusterTls = false): HealthCheckConfig | undefined {
   const raw = c.value('health_check');
   if (isZero(raw)) return undefined;
   const h = c.obj('health_check');
@@ -32,7 +32,7 @@ export function readHealthCheck(c: ConfigReader, codecFor?: (protocol: string) =
   const unhealthyThreshold = h.num('unhealthy_threshold', { min: 0 }) || DEFAULT_HEALTH_CHECK.unhealthyThreshold;
   const serviceName = h.str('service_name') || undefined;
   const cc = h.obj('check_config');
-  const http = cc?.has('http_check_config') ? readHttpCheckConfig(cc, clusterHasTls(c)) : undefined;
+  const http = cc?.has('http_check_config') ? readHttpCheckConfig(cc, clusterTls) : undefined;
   cc?.finish();
   h.ignore(['event_log_path'], 'a separate health-check event log is not supported by mosn-ts; changes are logged to the main log');
   h.ignore(['common_callbacks'], 'health-check callbacks registered by name are not supported by mosn-ts; ignored');
@@ -66,13 +66,6 @@ export function readHealthCheck(c: ConfigReader, codecFor?: (protocol: string) =
     ...(serviceName !== undefined ? { serviceName } : {}),
     ...(http && kind === 'http' ? { http } : {}),
   };
-}
-
-/** Whether the cluster read by `c` has TLS (its own `tls_context`, or the cluster manager's): its checks use it too. */
-function clusterHasTls(c: ConfigReader): boolean {
-  const own = c.raw[Object.keys(c.raw).find((k) => k.toLowerCase() === 'tls_context') ?? ''] as { status?: unknown } | undefined;
-  const shared = c.raw[Object.keys(c.raw).find((k) => k.toLowerCase() === 'cluster_manager_tls') ?? ''];
-  return own?.status === true || shared === true;
 }
 
 function readHttpCheckConfig(cc: ConfigReader, tls: boolean): HttpCheckConfig | undefined {

@@ -1,6 +1,5 @@
-import { ClusterManager, Listener, RouterManager, formatAddress, type Address, type Cluster, type Logger, type Stats } from '@mosn/proxy';
+import { ClusterManager, Listener, RouterManager, formatAddress, type Address, type Cluster, type Logger } from '@mosn/proxy';
 import type { ClusterSpec, ListenerSpec, MosnConfig } from '../config/types.js';
-import type { Extensions } from '../extensions.js';
 import { buildCluster, buildFilterChain, buildRouter, startCluster, type BuildDeps } from './build.js';
 import { describeChange, type Change } from './plan.js';
 import { serverTls } from './tls.js';
@@ -37,14 +36,6 @@ export class LiveState {
     this.#log = deps.logger.child({ component: 'config' });
   }
 
-  get extensions(): Extensions {
-    return this.#deps.ext;
-  }
-
-  get stats(): Stats {
-    return this.#deps.stats;
-  }
-
   /** The addresses the listeners are bound to (ORIGINAL_DST clusters refuse to loop back to them). */
   listenerAddresses = (): readonly Address[] => [...this.listeners.values()].map((l) => l.address);
 
@@ -52,7 +43,8 @@ export class LiveState {
    * Carry out `changes` (from `planChanges(from, to)`) with the values of `to`. `strict`: the first failure closes
    * what this call bound and throws (start); otherwise a failed step is logged and reported, the others go on.
    */
-  async apply(changes: readonly Change[], to: MosnConfig, options: { strict: boolean; gracefulTimeoutMs: number }): Promise<ChangeOutcome[]> {
+  async apply(changes: readonly Change[], to: MosnConfig, options: { strict: boolean }): Promise<ChangeOutcome[]> {
+    const gracefulTimeoutMs = to.gracefulTimeoutMs;
     const clusters = new Map(to.clusters.map((c) => [c.name, c]));
     const routers = new Map(to.routers.map((r) => [r.name, r]));
     const listeners = new Map(to.listeners.map((l) => [l.name, l]));
@@ -70,12 +62,12 @@ export class LiveState {
     }
     for (const change of changes) {
       try {
-        if (change.kind === 'cluster') await this.#cluster(change.op, change.name, clusters.get(change.name), prepared.get(change.name), options.gracefulTimeoutMs);
+        if (change.kind === 'cluster') await this.#cluster(change.op, change.name, clusters.get(change.name), prepared.get(change.name), gracefulTimeoutMs);
         else if (change.kind === 'router') {
           if (change.op === 'remove') this.routers.remove(change.name);
           else this.routers.set(buildRouter(routers.get(change.name)!));
         } else {
-          const l = await this.#listener(change.op, change.name, listeners.get(change.name), options.gracefulTimeoutMs);
+          const l = await this.#listener(change.op, change.name, listeners.get(change.name), gracefulTimeoutMs);
           if (l) bound.push(l);
         }
         outcomes.push({ change });
