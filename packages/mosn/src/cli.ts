@@ -48,11 +48,17 @@ function printProblems(file: string, problems: ConfigProblems): void {
   for (const e of problems.errors) process.stderr.write(`error: ${file}: ${e.path}: ${e.message}\n`);
 }
 
+/** Where a config file's relative paths (protocol packages, certificates) are found: its own folder. */
+function configDir(file: string): string {
+  return dirname(resolve(file));
+}
+
 /** Load the config's protocol packages, then check the whole config: every problem, with its path. */
 async function checkConfig(raw: unknown, file: string) {
   const extensions = defaultExtensions();
-  const loaded = await loadThirdPartCodecs(raw, extensions, dirname(resolve(file)));
-  const read = readConfig(raw, extensions, { baseDir: dirname(resolve(file)) });
+  const baseDir = configDir(file);
+  const loaded = await loadThirdPartCodecs(raw, extensions, baseDir);
+  const read = readConfig(raw, extensions, { baseDir });
   read.problems.errors.unshift(...loaded.errors);
   read.problems.warnings.unshift(...loaded.warnings);
   return { ...read, extensions, config: loaded.errors.length > 0 ? undefined : read.config };
@@ -120,7 +126,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // A -l given on the command line wins over the file's level, also after a reload.
   const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
-  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: dirname(resolve(file)), ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
+  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
   // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
   const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: reopen, stop: () => mosn.stop() });
   try {

@@ -10,7 +10,7 @@ import type { NetworkFilterSpec, TlsContextSpec } from './types.js';
 const TERMINAL_NETWORK_FILTERS = new Set(['proxy', 'tcp_proxy']);
 /** Network filters MOSN retired: it logs a warning and installs nothing. */
 const RETIRED_NETWORK_FILTERS = new Set(['connection_manager']);
-const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
+export const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
 
 /**
  * A listener's `filter_chains` (one chain: chain matching is not supported): its TLS contexts (`tls_context` or

@@ -1,11 +1,9 @@
 import { DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS, formatAddress, parseAddress, type Address } from '@mosn/proxy';
 import type { FilterReadContext } from '../extensions.js';
 import type { ConfigReader } from './config-reader.js';
-import { readFilterChains } from './filter-chain.js';
+import { NOT_USED_BY_MOSN, readFilterChains } from './filter-chain.js';
 import type { TlsReadOptions } from './tls-context.js';
 import type { ListenerSpec, ListenerTlsSpec } from './types.js';
-
-const NOT_USED_BY_MOSN = 'MOSN does not use this key either; ignored';
 
 /**
  * One listener of `servers[0].listeners[]`: `network` (tcp, unix), `address`, `name` (its address when absent,
