@@ -1,0 +1,3 @@
+export * from './type-urls.js';
+export * from './proto.js';
+export * from './ads-service.js';
