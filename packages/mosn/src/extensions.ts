@@ -29,6 +29,8 @@ export interface FilterReadContext {
   /** The config's routers by name (read before listeners). */
   readonly routers: ReadonlyMap<string, RouterSpec>;
   readonly listenerName: string;
+  /** With xDS, clusters may arrive after the filters naming them (see `ClusterRefs`). */
+  readonly dynamicClusters?: boolean;
 }
 
 /** What building a filter of a running listener may use: the live clusters, routers and stats. */

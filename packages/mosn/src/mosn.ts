@@ -5,7 +5,7 @@ import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
 import { readConfig } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
-import { removeSection, setSectionHosts, upsertSection, type MosnSection, type SectionKind } from './runtime/config-edit.js';
+import { removeSection, setSectionHosts, upsertSection, withLayers, type MosnSection, type SectionKind, type SectionLayer } from './runtime/config-edit.js';
 import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
@@ -43,6 +43,10 @@ export class Mosn {
   readonly stats = new Stats();
   readonly warnings: ConfigProblem[];
   #config: MosnConfig;
+  /** The config as the file (or the in-process API) gives it, without the sections of dynamic sources. */
+  #base: unknown;
+  /** Sections of dynamic sources (xDS), by source: merged over `#base` at each apply. */
+  #layers: ReadonlyMap<string, SectionLayer> = new Map();
   #version = 0;
   #live: LiveState;
   #log: Logger;
@@ -52,7 +56,7 @@ export class Mosn {
   /** Certificate rotation: a changed certificate or key file applies the running config again (files re-read). */
   #certs = new CertWatcher(() => {
     if (this.#stage !== 'running') return;
-    this.apply(this.#config.source, 'certificate rotation').catch((e: unknown) => this.#log.error({ err: e }, 'certificate rotation failed'));
+    this.#enqueue(() => ({ base: this.#base }), 'certificate rotation').catch((e: unknown) => this.#log.error({ err: e }, 'certificate rotation failed'));
   });
   #admin: AdminServer | undefined;
   #stage: Stage = 'init';
@@ -70,6 +74,7 @@ export class Mosn {
     this.warnings = problems.warnings;
     problems.throwIfAny();
     this.#config = config!;
+    this.#base = this.#config.source;
     this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger });
   }
 
@@ -137,7 +142,15 @@ export class Mosn {
    * config changes. `origin` says where it came from, for the logs (`SIGHUP`, `api`).
    */
   apply(raw: unknown, origin = 'api'): Promise<ApplyResult> {
-    return this.#enqueue(() => raw, origin);
+    return this.#enqueue(() => ({ base: raw }), origin);
+  }
+
+  /**
+   * Set the sections a dynamic source adds (`xds`): they are merged over the file's config (a section of the same
+   * name replaces the file's), read and applied like any config; refused whole when the result has an error.
+   */
+  applyLayer(source: string, layer: SectionLayer, origin = source): Promise<ApplyResult> {
+    return this.#enqueue(() => ({ base: this.#base, layers: new Map(this.#layers).set(source, layer) }), origin);
   }
 
   /** Add a cluster, or replace the one of its name (MOSN's cluster JSON). Only its hosts changed: updated in place. */
@@ -176,22 +189,25 @@ export class Mosn {
   }
 
   #edit(kind: SectionKind, edit: (doc: unknown) => unknown): Promise<ApplyResult> {
-    return this.#enqueue(() => edit(this.#config.source), `api ${kind}`);
+    return this.#enqueue(() => ({ base: edit(this.#base) }), `api ${kind}`);
   }
 
   /** Run an apply after the ones already queued, on the config they leave (`next` is asked for it then). */
-  #enqueue(next: () => unknown, origin: string): Promise<ApplyResult> {
+  #enqueue(next: () => NextConfig, origin: string): Promise<ApplyResult> {
     const run = this.#queue.then(() => this.#apply(next, origin));
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  async #apply(next: () => unknown, origin: string): Promise<ApplyResult> {
+  async #apply(next: () => NextConfig, origin: string): Promise<ApplyResult> {
     if (this.#stage !== 'running') throw new MosnError('MOSN_ERR_NOT_RUNNING', `mosn is ${this.#stage}: a config can be applied only while it runs`);
     let raw: unknown;
+    let proposed: NextConfig | undefined;
     let read: { config: MosnConfig | undefined; problems: ConfigProblems };
     try {
-      raw = next();
+      proposed = next();
+      const layers = proposed.layers ?? this.#layers;
+      raw = layers.size > 0 ? withLayers(proposed.base, layers.values()) : proposed.base;
       read = readConfig(raw, this.extensions, this.#readOptions());
     } catch (e) {
       if (!(e instanceof MosnError)) throw e;
@@ -208,6 +224,8 @@ export class Mosn {
       return { ok: false, version: this.#version, problems: problems.errors };
     }
     const previous = this.#config;
+    this.#base = proposed!.base;
+    if (proposed!.layers) this.#layers = proposed!.layers;
     const changes = planChanges(previous, config);
     const outcomes = await this.#live.apply(changes, config, { strict: false });
     const failed = outcomes.filter((o) => o.error !== undefined).map((o) => ({ change: o.change, error: o.error! }));
@@ -275,6 +293,12 @@ export class Mosn {
     this.#live.closeAll();
     await this.#admin?.close();
   }
+}
+
+/** What an apply starts from: the file's config, and the dynamic sections when they change (else the current ones). */
+interface NextConfig {
+  readonly base: unknown;
+  readonly layers?: ReadonlyMap<string, SectionLayer>;
 }
 
 /** The config without listeners that could not bind: the running config (and its dump) says what runs. */

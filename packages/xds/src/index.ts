@@ -3,3 +3,4 @@ export * from './proto.js';
 export * from './ads-service.js';
 export * from './ads-client.js';
 export * from './backoff.js';
+export * from './convert/context.js';

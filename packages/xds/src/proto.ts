@@ -85,9 +85,11 @@ export function decodeMessage(name: string, bytes: Uint8Array): Message {
 /** Encode a plain object (as `decodeMessage` gives) into bytes; throws when a field does not fit the type. */
 export function encodeMessage(name: string, value: Message): Buffer {
   const type = messageType(name);
-  const problem = type.verify(value);
+  // fromObject takes enum names (as decodeMessage gives them) and coerces; verify then checks what it made
+  const message = type.fromObject(value);
+  const problem = type.verify(message);
   if (problem) throw new Error(`${name}: ${problem}`);
-  return Buffer.from(type.encode(type.fromObject(value)).finish());
+  return Buffer.from(type.encode(message).finish());
 }
 
 /**

@@ -119,8 +119,11 @@ describe('readClusterManager', () => {
 describe('checkClusterDefined', () => {
   it('names the defined clusters, or (none)', () => {
     const specs = new Map([['a', {} as never], ['b', {} as never]]);
-    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'x', specs)).errors).toEqual(['r.cluster: cluster "x" is not defined in cluster_manager.clusters; defined: a, b']);
-    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'x', new Map())).errors).toEqual(['r.cluster: cluster "x" is not defined in cluster_manager.clusters; defined: (none)']);
-    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'a', specs)).errors).toEqual([]);
+    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'x', { clusters: specs })).errors).toEqual(['r.cluster: cluster "x" is not defined in cluster_manager.clusters; defined: a, b']);
+    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'x', { clusters: new Map() })).errors).toEqual(['r.cluster: cluster "x" is not defined in cluster_manager.clusters; defined: (none)']);
+    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'a', { clusters: specs })).errors).toEqual([]);
+  });
+  it('lets a name pass when clusters arrive later (xDS)', () => {
+    expect(readSection({}, 'r', (r) => checkClusterDefined(r, 'cluster', 'x', { clusters: new Map(), dynamicClusters: true })).errors).toEqual([]);
   });
 });

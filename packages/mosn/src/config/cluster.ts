@@ -44,9 +44,17 @@ export function readClusterManager(cm: ConfigReader, ext: Extensions, tls: TlsRe
   return clusters;
 }
 
-/** A problem at `r.at(key)` when `name` is not one of the config's clusters. */
-export function checkClusterDefined(r: ConfigReader, key: string, name: string, clusters: ReadonlyMap<string, ClusterSpec>): void {
-  if (!clusters.has(name)) {
+/** The clusters a reference may name: the config's, and with xDS also those a control plane sends later. */
+export interface ClusterRefs {
+  readonly clusters: ReadonlyMap<string, ClusterSpec>;
+  /** With xDS, a cluster may arrive after the route naming it (Envoy answers 503 meanwhile): not an error. */
+  readonly dynamicClusters?: boolean;
+}
+
+/** A problem at `r.at(key)` when `name` is not one of the config's clusters (and clusters cannot arrive later). */
+export function checkClusterDefined(r: ConfigReader, key: string, name: string, refs: ClusterRefs): void {
+  const { clusters } = refs;
+  if (!clusters.has(name) && !refs.dynamicClusters) {
     r.problems.error(r.at(key), `cluster "${name}" is not defined in cluster_manager.clusters; defined: ${[...clusters.keys()].join(', ') || '(none)'}`);
   }
 }

@@ -12,15 +12,14 @@ import {
   type WeightedCluster,
 } from '@mosn/proxy';
 import type { Extensions } from '../extensions.js';
-import { checkClusterDefined } from './cluster.js';
+import { checkClusterDefined, type ClusterRefs } from './cluster.js';
 import { compileRegex, type ConfigReader } from './config-reader.js';
 import { readMetadata } from './lb.js';
 import { isWildcardProtocol, resolveProtocol } from './protocols.js';
 import type { ClusterSpec } from './types.js';
 
 /** What reading a route action needs: the config's clusters (actions name them) and protocols. */
-export interface ActionContext {
-  readonly clusters: ReadonlyMap<string, ClusterSpec>;
+export interface ActionContext extends ClusterRefs {
   readonly ext: Extensions;
 }
 
@@ -141,7 +140,7 @@ export function readRouteAction(ra: ConfigReader, ctx: ActionContext): RouteActi
     const c = w.obj('cluster', { required: true });
     const name = c?.str('name', { required: true, nonEmpty: true });
     const weight = c?.num('weight', { required: true, min: 0 });
-    if (c && name !== undefined) checkClusterDefined(c, 'name', name, clusters);
+    if (c && name !== undefined) checkClusterDefined(c, 'name', name, ctx);
     const match = c ? readMetadataMatch(c, name, clusters) : undefined;
     c?.finish();
     w.finish();
@@ -162,7 +161,7 @@ export function readRouteAction(ra: ConfigReader, ctx: ActionContext): RouteActi
   const options = { timeoutMs, ...(match ? { metadataMatch: match } : {}), ...(hashPolicy ? { hashPolicy } : {}), ...(retry ? { retry } : {}), ...(rewrite ? { rewrite } : {}), ...(hostRewrite ? { hostRewrite } : {}), ...(upstreamProtocol ? { upstreamProtocol } : {}) };
   if (cluster !== undefined) {
     if (weighted.length > 0) ra.problems.error(ra.at('weighted_clusters'), 'set either cluster_name or weighted_clusters, not both');
-    checkClusterDefined(ra, 'cluster_name', cluster, clusters);
+    checkClusterDefined(ra, 'cluster_name', cluster, ctx);
     return { kind: 'cluster', cluster, ...options };
   }
   if (weighted.length > 0) {

@@ -25,11 +25,11 @@ function cidrs(r: ConfigReader, key: string): Cidr[] {
 export const tcpProxyFilter: NetworkFilterExtension<TcpProxyConfig> = {
   read(c, ctx) {
     const cluster = c.str('cluster');
-    if (cluster !== undefined) checkClusterDefined(c, 'cluster', cluster, ctx.clusters);
+    if (cluster !== undefined) checkClusterDefined(c, 'cluster', cluster, ctx);
     const routes: TcpRouteConfig[] = [];
     for (const r of c.objects('routes')) {
       const name = r.str('cluster', { required: true });
-      if (name !== undefined) checkClusterDefined(r, 'cluster', name, ctx.clusters);
+      if (name !== undefined) checkClusterDefined(r, 'cluster', name, ctx);
       // MOSN's route struct has no JSON tags: its keys are SourceAddrs/DestinationAddrs; accept both spellings.
       const route = {
         cluster: name ?? '',

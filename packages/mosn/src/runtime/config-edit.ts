@@ -22,13 +22,32 @@ export type SectionKind = keyof typeof PLACES;
 
 /** `doc` with `section` added to its kind's list, or in place of the entry of the same name. */
 export function upsertSection(doc: unknown, kind: SectionKind, section: MosnSection): Doc {
-  const name = sectionName(kind, section);
   const out = clone(doc);
-  const list = listOf(out, kind, true)!;
+  upsertInPlace(out, kind, section);
+  return out;
+}
+
+/** Sections of each kind, as a dynamic source (xDS) adds them to the file's config. */
+export type SectionLayer = { readonly [K in SectionKind as `${K}s`]: readonly MosnSection[] };
+
+/** `doc` with every section of the layers added, or in place of the entry of the same name (later layers win). */
+export function withLayers(doc: unknown, layers: Iterable<SectionLayer>): Doc {
+  const out = clone(doc);
+  for (const layer of layers) {
+    for (const kind of Object.keys(PLACES) as SectionKind[]) {
+      listOf(out, kind, true); // an empty list of each kind, so that a config of only dynamic sections reads
+      for (const section of layer[`${kind}s`]) upsertInPlace(out, kind, section);
+    }
+  }
+  return out;
+}
+
+function upsertInPlace(doc: Doc, kind: SectionKind, section: MosnSection): void {
+  const name = sectionName(kind, section);
+  const list = listOf(doc, kind, true)!;
   const i = list.findIndex((e) => entryName(kind, e) === name);
   if (i >= 0) list[i] = section;
   else list.push(section);
-  return out;
 }
 
 /** `doc` without the entry of that name; a MOSN_ERR_CONFIG_EDIT error when there is none. */
