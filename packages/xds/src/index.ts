@@ -4,3 +4,4 @@ export * from './ads-service.js';
 export * from './ads-client.js';
 export * from './backoff.js';
 export * from './convert/context.js';
+export * from './proto-json.js';
