@@ -4,6 +4,8 @@ import type { Message } from '../proto.js';
 
 /** What one stream has asked for and been sent, for one resource type. */
 export interface StreamTypeState {
+  /** Whether the stream has asked for this type (a raw response alone does not subscribe it). */
+  subscribed: boolean;
   /** The names of the stream's latest non-stale request of this type. */
   names: ReadonlySet<string>;
   /** The nonce of the latest response of this type given to the stream ('' before the first). */
@@ -31,16 +33,11 @@ export class AdsStream {
     return this.#open;
   }
 
-  /** The stream's state for a type: undefined until it sent a request of that type. */
-  state(typeUrl: string): StreamTypeState | undefined {
-    return this.#types.get(typeUrl);
-  }
-
-  /** The stream's state for a type, made on its first request of the type. */
-  subscribe(typeUrl: string): StreamTypeState {
+  /** The stream's state for a type, made on first use. */
+  type(typeUrl: string): StreamTypeState {
     let state = this.#types.get(typeUrl);
     if (!state) {
-      state = { names: new Set(), lastNonce: '', answered: false, queued: [] };
+      state = { subscribed: false, names: new Set(), lastNonce: '', answered: false, queued: [] };
       this.#types.set(typeUrl, state);
     }
     return state;

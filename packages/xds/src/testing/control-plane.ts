@@ -19,8 +19,9 @@ export interface NamedResource {
 /**
  * A small ADS management server for tests: a real @grpc/grpc-js server on 127.0.0.1 serving
  * `StreamAggregatedResources` with state-of-the-world semantics as Envoy's go-control-plane (LDS and CDS responses
- * carry every resource of the type; RDS and EDS only the names a stream asked for; a fresh nonce per response;
- * stale nonces, ACKs and NACKs answered by silence). It records every request and response and injects faults.
+ * carry every resource of the type; RDS and EDS only the names a stream asked for; a fresh nonce per response; a
+ * request with a stale nonce, and an ACK or a NACK that keeps the names, answered by silence). It records every
+ * request and response and injects faults (stream resets, held types, raw responses and resources, stop).
  */
 export class TestControlPlane {
   readonly #server: Server;
@@ -119,15 +120,18 @@ export class TestControlPlane {
   release(typeUrl: string): void {
     this.#held.delete(typeUrl);
     for (const stream of this.#streams) {
-      const state = stream.state(typeUrl);
-      for (const response of state?.queued.splice(0) ?? []) this.#write(stream, response);
+      for (const response of stream.type(typeUrl).queued.splice(0)) this.#write(stream, response);
     }
   }
 
-  /** Fault: write a response as given to every open stream (its nonce, when set, becomes the type's latest). */
+  /**
+   * Fault: write a response as given to every open stream (a mismatched type URL, a foreign resource); its nonce,
+   * when set, becomes the latest of its type on the streams subscribed to that type, so their answer counts.
+   */
   sendRaw(response: DiscoveryResponse): void {
     for (const stream of this.#streams) {
-      if (response.type_url && response.nonce) stream.subscribe(response.type_url).lastNonce = response.nonce;
+      const state = response.type_url ? stream.type(response.type_url) : undefined;
+      if (state?.subscribed && response.nonce) state.lastNonce = response.nonce;
       this.#write(stream, response);
     }
   }
@@ -177,7 +181,8 @@ export class TestControlPlane {
       ...(request.error_detail ? { errorDetail: { code: request.error_detail.code ?? 0, message: request.error_detail.message ?? '' } } : {}),
       ...(request.node ? { node: request.node } : {}),
     });
-    const state = stream.subscribe(typeUrl);
+    const state = stream.type(typeUrl);
+    state.subscribed = true;
     // a request answering an older response is overtaken by the newer one: the client will answer that too
     if (nonce !== state.lastNonce) return;
     const changed = names.length !== state.names.size || names.some((n) => !state.names.has(n));
@@ -188,13 +193,13 @@ export class TestControlPlane {
 
   #setSnapshot(typeUrl: string, snapshot: TypeSnapshot): void {
     this.#snapshots.set(typeUrl, snapshot);
-    for (const stream of this.#streams) if (stream.state(typeUrl)) this.#respond(stream, typeUrl);
+    for (const stream of this.#streams) if (stream.type(typeUrl).subscribed) this.#respond(stream, typeUrl);
   }
 
   /** Build the stream's response of a type from the snapshot, then write it or queue it while the type is held. */
   #respond(stream: AdsStream, typeUrl: string): void {
     const snapshot = this.#snapshots.get(typeUrl);
-    const state = stream.subscribe(typeUrl);
+    const state = stream.type(typeUrl);
     // nothing to say yet (no snapshot of the type), or nothing asked for (RDS and EDS without names)
     if (!snapshot || (!isWholeSetType(typeUrl) && state.names.size === 0)) return;
     const response: DiscoveryResponse = {
