@@ -6,6 +6,9 @@ import { REPO_ROOT } from './helpers.js';
 // The four layers, bottom to top; arrows point down only. A layer depends on the one directly below.
 const LAYERS = ['@mosn/net', '@mosn/protocol', '@mosn/stream', '@mosn/proxy', 'mosn'];
 const isProtocolPlugin = (name: string) => /^@mosn\/protocol-[a-z0-9-]+$/.test(name);
+// Config sources beside the layers (xDS): they depend on no workspace package and produce MOSN's JSON; only the
+// runtime uses them.
+const CONFIG_SOURCES = ['@mosn/xds'];
 
 interface Pkg {
   dir: string;
@@ -35,11 +38,12 @@ function packages(): Pkg[] {
 /** The workspace packages a package may depend on. */
 function allowed(name: string, all: string[]): string[] {
   if (isProtocolPlugin(name)) return ['@mosn/protocol'];
+  if (CONFIG_SOURCES.includes(name)) return [];
   const i = LAYERS.indexOf(name);
   if (i < 0) return [];
   const below = i === 0 ? [] : [LAYERS[i - 1]!];
   // The runtime is the composition root: it also registers the protocol plugin packages.
-  if (name === 'mosn') below.push(...all.filter(isProtocolPlugin));
+  if (name === 'mosn') below.push(...all.filter(isProtocolPlugin), ...CONFIG_SOURCES);
   return below;
 }
 
@@ -62,7 +66,7 @@ describe('layering: arrows point down only', () => {
 
   it('knows every package', () => {
     for (const l of LAYERS) expect(names).toContain(l);
-    for (const n of names) expect(LAYERS.includes(n) || isProtocolPlugin(n), `${n} is neither a layer nor a protocol plugin`).toBe(true);
+    for (const n of names) expect(LAYERS.includes(n) || isProtocolPlugin(n) || CONFIG_SOURCES.includes(n), `${n} is neither a layer, a protocol plugin nor a config source`).toBe(true);
   });
 
   for (const pkg of pkgs) {
