@@ -12,6 +12,7 @@ import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
 import { reloadCommand } from './reload-command.js';
 import { handleSignals } from './signals.js';
+import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs } from './xds/flags.js';
 
 const HELP = `mosn: a MOSN-compatible service-mesh sidecar proxy on Node.js
 
@@ -28,6 +29,7 @@ Options:
   -c, --config <file>         the config file (default: configs/mosn_config.json)
   -l, --log-level <level>     override default_log_level (FATAL, ERROR, WARN, INFO, DEBUG, TRACE)
 
+${XDS_HELP}
 Signals (MOSN's meanings):
   SIGHUP            re-read the config file and apply what changed, while traffic flows; a
                     config with errors changes nothing (the errors are logged)
@@ -75,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
         'log-level': { type: 'string', short: 'l' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        ...XDS_FLAG_OPTIONS,
       },
     });
   } catch (e) {
@@ -114,6 +117,9 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const raw = loadConfigFile(file);
+  // MOSN's node flags (each falling back to its environment variable), for readXdsBootstrap: not applied yet
+  const xdsFlags = xdsFlagsFromArgs(values, process.env);
+  void xdsFlags;
   // The logger first (from the two log keys alone), so that the config is built once, with it.
   const settings = logSettings(raw);
   const { logger, flush, reopen, setLevel } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
