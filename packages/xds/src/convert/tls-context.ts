@@ -13,6 +13,8 @@ export interface CommonTlsOptions {
 export interface CommonTlsResult {
   readonly json: MosnJson;
   readonly verifyPeer: boolean;
+  /** The validation context has SAN matchers (upstream: accepted only when one is the sni). */
+  readonly sanMatchers: boolean;
 }
 
 /**
@@ -51,7 +53,13 @@ export function convertCommonTlsContextDetailed(common: Message | undefined, ctx
   }
   if (c.custom_handshaker !== undefined) ctx.at('custom_handshaker').error('a custom TLS handshaker is not supported by mosn-ts');
   if (c.key_log !== undefined) ctx.at('key_log').warn('TLS key logging is not supported by mosn-ts; ignored');
-  return { json, verifyPeer };
+  return { json, verifyPeer, sanMatchers: hasSanMatchers(c) };
+}
+
+function hasSanMatchers(c: Message): boolean {
+  const v = c.validation_context_type === 'validation_context' ? obj(c.validation_context)
+    : c.validation_context_type === 'combined_validation_context' ? obj(obj(c.combined_validation_context).default_validation_context) : {};
+  return objects(v.match_typed_subject_alt_names).length > 0 || objects(v.match_subject_alt_names).length > 0;
 }
 
 /** The protocols MOSN keeps in `alpn` (mosn's tls-names.ts). */

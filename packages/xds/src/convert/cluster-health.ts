@@ -1,0 +1,144 @@
+import type { Message } from '../proto.js';
+import type { ConvertContext, MosnJson } from './context.js';
+import { durationString } from './context.js';
+import { isSet, obj, objects, warnUnhandled, wrappedBool, wrappedNumber } from './cluster-fields.js';
+
+/**
+ * `health_checks` → MOSN's `health_check` (one per cluster: the first; the others are warned about). HTTP checks
+ * become MOSN's `Http1` check; TCP checks a TCP connect; gRPC and custom checks a TCP connect with a warning.
+ */
+export function convertHealthChecks(checks: readonly Message[], clusterName: string, ctx: ConvertContext): MosnJson | undefined {
+  const first = checks[0];
+  if (!first) return undefined;
+  if (checks.length > 1) ctx.warn(`MOSN runs one health check per cluster: the first is used, ${checks.length - 1} more ignored`);
+  const h = first;
+  const at = ctx.at('[0]');
+  const out: MosnJson = { service_name: clusterName };
+  for (const [field, key] of [['timeout', 'timeout'], ['interval', 'interval'], ['interval_jitter', 'interval_jitter']] as const) {
+    const d = durationString(h[field]);
+    if (d !== undefined) out[key] = d;
+  }
+  for (const key of ['healthy_threshold', 'unhealthy_threshold']) {
+    const n = wrappedNumber(h[key]);
+    if (n !== undefined) out[key] = n;
+  }
+  // Envoy checks a host at once; MOSN's first check comes after initial_delay_seconds (1s, the least it takes)
+  if (isSet(h.initial_jitter)) at.at('initial_jitter').warn('not supported by mosn-ts: the first check starts after 1s (MOSN\'s initial_delay_seconds)');
+  if (typeof h.interval_jitter_percent === 'number' && h.interval_jitter_percent > 0) at.at('interval_jitter_percent').warn('not supported by mosn-ts: only interval_jitter is added');
+  const altPort = wrappedNumber(h.alt_port);
+  switch (h.health_checker) {
+    case 'http_health_check': {
+      out.protocol = 'Http1';
+      out.check_config = { http_check_config: httpCheck(obj(h.http_health_check), at.at('http_health_check'), altPort) };
+      break;
+    }
+    case 'tcp_health_check': {
+      const t = obj(h.tcp_health_check);
+      if (isSet(t.send) || objects(t.receive).length > 0) at.at('tcp_health_check').warn('payload checks (send/receive) are not supported by mosn-ts: a TCP connect is the check');
+      if (isSet(t.proxy_protocol_config)) at.at('tcp_health_check.proxy_protocol_config').warn('not supported by mosn-ts; the check sends no PROXY header');
+      if (altPort) at.at('alt_port').warn('not supported for TCP checks by mosn-ts: the host\'s own port is checked');
+      out.protocol = 'tcp';
+      break;
+    }
+    case 'grpc_health_check':
+    case 'custom_health_check':
+      at.at(h.health_checker).warn(`${h.health_checker === 'grpc_health_check' ? 'gRPC' : 'custom'} health checks are not supported by mosn-ts: a TCP connect is the check`);
+      out.protocol = 'tcp';
+      break;
+    default:
+      at.error('no health checker (http_health_check, tcp_health_check, ...)');
+  }
+  const handled = new Set(['timeout', 'interval', 'interval_jitter', 'healthy_threshold', 'unhealthy_threshold', 'initial_jitter', 'interval_jitter_percent', 'alt_port', 'health_checker', 'http_health_check', 'tcp_health_check', 'grpc_health_check', 'custom_health_check', 'reuse_connection']);
+  // reuse_connection: MOSN opens a connection per HTTP check; Envoy's default reuses one. The outcome is the same.
+  warnUnhandled(h, handled, at);
+  return out;
+}
+
+function httpCheck(hc: Message, ctx: ConvertContext, altPort: number | undefined): MosnJson {
+  const out: MosnJson = {};
+  if (typeof hc.path === 'string' && hc.path !== '') out.path = hc.path;
+  if (typeof hc.host === 'string' && hc.host !== '') out.domain = hc.host;
+  if (typeof hc.method === 'string' && hc.method !== 'METHOD_UNSPECIFIED') out.method = hc.method;
+  if (altPort) out.port = altPort;
+  // Envoy's ranges are [start, end); MOSN's are inclusive. Envoy's default: 200 only, as MOSN's empty list.
+  const codes = objects(hc.expected_statuses).map((r) => ({ start: Number(r.start ?? 0), end: Number(r.end ?? 0) - 1 }));
+  if (codes.length > 0) out.codes = codes;
+  if (hc.codec_client_type === 'HTTP2' || hc.codec_client_type === 'HTTP3') ctx.at('codec_client_type').warn(`${hc.codec_client_type} checks are not supported by mosn-ts: the check is HTTP/1.1`);
+  if (isSet(hc.send) || objects(hc.receive).length > 0) ctx.warn('payload checks (send/receive) are not supported by mosn-ts: only the status is checked');
+  if (objects(hc.request_headers_to_add).length > 0 || (Array.isArray(hc.request_headers_to_remove) && hc.request_headers_to_remove.length > 0)) {
+    ctx.warn('request header changes of health checks are not supported by mosn-ts; ignored');
+  }
+  warnUnhandled(hc, new Set(['path', 'host', 'method', 'expected_statuses', 'codec_client_type', 'send', 'receive', 'request_headers_to_add', 'request_headers_to_remove']), ctx);
+  return out;
+}
+
+/** Outlier detection fields with the same name and meaning in mosn-ts (Envoy's). */
+const OUTLIER_COUNTS = ['consecutive_5xx', 'consecutive_gateway_failure', 'consecutive_local_origin_failure', 'max_ejection_percent', 'enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure', 'enforcing_consecutive_local_origin_failure'];
+const OUTLIER_DURATIONS = ['interval', 'base_ejection_time', 'max_ejection_time', 'max_ejection_time_jitter'];
+const OUTLIER_BOOLS = ['successful_active_health_check_uneject_host', 'always_eject_one_host'];
+const SUCCESS_RATE = ['enforcing_success_rate', 'success_rate_minimum_hosts', 'success_rate_request_volume', 'success_rate_stdev_factor', 'enforcing_local_origin_success_rate'];
+const FAILURE_PERCENTAGE = ['failure_percentage_threshold', 'enforcing_failure_percentage', 'enforcing_failure_percentage_local_origin', 'failure_percentage_minimum_hosts', 'failure_percentage_request_volume'];
+
+/** `outlier_detection` → mosn-ts's `outlier_detection` (Envoy's names; durations as strings). */
+export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJson {
+  const out: MosnJson = {};
+  for (const k of OUTLIER_COUNTS) {
+    const n = wrappedNumber(o[k]);
+    if (n !== undefined) out[k] = n;
+  }
+  for (const k of OUTLIER_DURATIONS) {
+    const d = durationString(o[k]);
+    if (d !== undefined) out[k] = d;
+  }
+  for (const k of OUTLIER_BOOLS) {
+    const b = wrappedBool(o[k]);
+    if (b !== undefined) out[k] = b;
+  }
+  if (o.split_external_local_origin_errors === true) out.split_external_local_origin_errors = true;
+  const base = msOf(o.base_ejection_time);
+  const max = msOf(o.max_ejection_time);
+  if (base !== undefined && max !== undefined && max < base) ctx.at('max_ejection_time').error('must not be less than base_ejection_time');
+  // Envoy's success-rate detection is on by default (enforcing_success_rate 100); failure percentage is off (0)
+  const successRate = wrappedNumber(o.enforcing_success_rate) ?? 100;
+  if (successRate > 0) ctx.warn('success-rate outlier detection (on by default in Envoy: enforcing_success_rate 100) is not supported by mosn-ts; only the consecutive-error rules eject hosts');
+  if ((wrappedNumber(o.enforcing_failure_percentage) ?? 0) > 0 || (wrappedNumber(o.enforcing_failure_percentage_local_origin) ?? 0) > 0) {
+    ctx.warn('failure-percentage outlier detection is not supported by mosn-ts; ignored');
+  }
+  if (objects(o.monitors).length > 0) ctx.at('monitors').warn('outlier monitors are not supported by mosn-ts; ignored');
+  warnUnhandled(o, new Set([...OUTLIER_COUNTS, ...OUTLIER_DURATIONS, ...OUTLIER_BOOLS, ...SUCCESS_RATE, ...FAILURE_PERCENTAGE, 'split_external_local_origin_errors', 'monitors']), ctx);
+  return out;
+}
+
+function msOf(d: unknown): number | undefined {
+  if (!isSet(d)) return undefined;
+  const { seconds, nanos } = obj(d);
+  return Number(seconds ?? 0) * 1000 + Number(nanos ?? 0) / 1e6;
+}
+
+/** Envoy's defaults for a threshold's unset fields (MOSN's own differ: 10000 pending, 100000 requests). */
+const ENVOY_THRESHOLDS = { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 };
+/** The highest value MOSN's circuit-breaker reader takes; Istio writes 4294967295 for "no limit". */
+const MAX_THRESHOLD = 1_000_000;
+
+/**
+ * `circuit_breakers` → MOSN's `circuit_breakers`: the DEFAULT priority's thresholds, with Envoy's defaults for
+ * unset fields (also when there is no `circuit_breakers`: Envoy's defaults apply then too). HIGH is warned about.
+ */
+export function convertCircuitBreakers(cb: Message, ctx: ConvertContext): MosnJson[] {
+  const threshold: MosnJson = { priority: 'default', ...ENVOY_THRESHOLDS };
+  for (const [i, t] of objects(cb.thresholds).entries()) {
+    const at = ctx.at(`thresholds[${i}]`);
+    if (t.priority === 'HIGH') {
+      at.at('priority').warn('HIGH priority thresholds are not used: mosn-ts has one priority (DEFAULT)');
+      continue;
+    }
+    for (const k of Object.keys(ENVOY_THRESHOLDS)) {
+      const n = wrappedNumber(t[k]);
+      if (n !== undefined) threshold[k] = Math.min(n, MAX_THRESHOLD);
+    }
+    if (isSet(t.retry_budget)) at.at('retry_budget').warn('retry budgets are not supported by mosn-ts: max_retries limits retries');
+    warnUnhandled(t, new Set(['priority', ...Object.keys(ENVOY_THRESHOLDS), 'retry_budget']), at);
+  }
+  if (objects(cb.per_host_thresholds).length > 0) ctx.at('per_host_thresholds').warn('per-host circuit breakers are not supported by mosn-ts; ignored');
+  return [threshold];
+}

@@ -1,0 +1,169 @@
+import { isIP } from 'node:net';
+import type { Message } from '../proto.js';
+import type { ConvertContext, MosnJson } from './context.js';
+import { durationString } from './context.js';
+import { isSet, obj, objects, warnUnhandled, wrappedNumber } from './cluster-fields.js';
+import { convertCircuitBreakers, convertHealthChecks, convertOutlierDetection } from './cluster-health.js';
+import { convertLb } from './cluster-lb.js';
+import { convertProtocolOptions } from './cluster-protocol.js';
+import { convertTransportSocket } from './cluster-tls.js';
+import { convertEndpoints } from './endpoint.js';
+
+/** A converted Cluster: one entry of MOSN's `cluster_manager.clusters`, and for EDS what to subscribe to. */
+export interface ConvertedCluster {
+  /** MOSN's cluster JSON; an EDS cluster has no `hosts` (they come from its ClusterLoadAssignment). */
+  readonly cluster: MosnJson;
+  /** Type EDS: the ClusterLoadAssignment to subscribe to (`eds_cluster_config.service_name`, else the cluster's name). */
+  readonly eds?: { readonly serviceName: string };
+}
+
+/** Envoy's default `connect_timeout` (MOSN's is 10s). */
+const ENVOY_CONNECT_TIMEOUT = '5s';
+/** Envoy's default idle timeout of upstream HTTP connections, 1 hour (MOSN's is 60s). */
+const ENVOY_IDLE_TIMEOUT = '3600s';
+/** The least `dns_refresh_rate` MOSN's DNS reader takes. */
+const MIN_DNS_REFRESH_MS = 100;
+/** Envoy's default header for ORIGINAL_DST's `use_http_header` (MOSN's default is `host`). */
+const ORIGINAL_DST_HEADER = 'x-envoy-original-dst-host';
+
+const DNS_FIELDS = ['dns_refresh_rate', 'dns_failure_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'use_tcp_for_dns_lookups', 'dns_resolution_config', 'typed_dns_resolver_config'];
+
+/** Every Cluster field this converter reads (the rest are warned about by `warnUnhandled`). */
+const HANDLED = new Set([
+  'name', 'type', 'cluster_type', 'cluster_discovery_type', 'eds_cluster_config', 'connect_timeout', 'per_connection_buffer_limit_bytes',
+  'lb_policy', 'load_balancing_policy', 'lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'original_dst_lb_config', 'least_request_lb_config',
+  'round_robin_lb_config', 'common_lb_config', 'lb_subset_config', 'load_assignment', 'health_checks', 'max_requests_per_connection',
+  'circuit_breakers', 'outlier_detection', 'cleanup_interval', 'transport_socket', 'transport_socket_matches', 'filters',
+  'typed_extension_protocol_options', 'common_http_protocol_options', 'upstream_http_protocol_options', 'http_protocol_options',
+  'http2_protocol_options', 'protocol_selection', ...DNS_FIELDS,
+]);
+
+/**
+ * An Envoy `Cluster` (CDS) → MOSN's cluster JSON, as this repo's cluster reader takes it
+ * (packages/mosn/src/config/cluster.ts). Undefined when there is no cluster to give (no name, a custom cluster
+ * type); every problem is reported on `ctx`. The fields, MOSN keys, errors and warnings are listed in
+ * docs/xds-clusters.md.
+ */
+export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluster | undefined {
+  const name = typeof c.name === 'string' ? c.name : '';
+  if (name === '') {
+    ctx.at('name').error('missing cluster name');
+    return undefined;
+  }
+  if (c.cluster_discovery_type === 'cluster_type') {
+    const custom = obj(c.cluster_type);
+    ctx.at('cluster_type').error(`custom cluster type ${JSON.stringify(custom.name ?? '')} is not supported by mosn-ts: supported are STATIC, STRICT_DNS, LOGICAL_DNS, EDS and ORIGINAL_DST`);
+    return undefined;
+  }
+  const type = typeof c.type === 'string' ? c.type : 'STATIC';
+  const dns = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
+  const originalDst = type === 'ORIGINAL_DST';
+  const out: MosnJson = { name, type: dns ? 'STRICT_DNS' : originalDst ? 'ORIGINAL_DST' : 'SIMPLE' };
+  if (type === 'LOGICAL_DNS') ctx.at('type').warn('LOGICAL_DNS is converted to STRICT_DNS: every address the name resolves to is a host (Envoy connects to the first only)');
+  else if (!['STATIC', 'STRICT_DNS', 'EDS', 'ORIGINAL_DST'].includes(type)) {
+    ctx.at('type').error(`cluster type ${type} is not supported by mosn-ts`);
+    return undefined;
+  }
+
+  convertLb(c, ctx, originalDst, out);
+
+  let eds: ConvertedCluster['eds'];
+  if (type === 'EDS') {
+    const e = obj(c.eds_cluster_config);
+    const serviceName = typeof e.service_name === 'string' && e.service_name !== '' ? e.service_name : name;
+    eds = { serviceName };
+    const source = obj(e.eds_config).config_source_specifier;
+    if (source !== undefined && source !== 'ads' && source !== 'self') ctx.at('eds_cluster_config.eds_config').warn(`${String(source)} is not supported: the ClusterLoadAssignment is asked for on the ADS stream`);
+    if (isSet(c.load_assignment)) ctx.at('load_assignment').warn('ignored: an EDS cluster takes its endpoints from EDS');
+  } else {
+    if (isSet(c.eds_cluster_config)) ctx.at('eds_cluster_config').warn(`ignored: the cluster's type is ${type}`);
+    if (originalDst) {
+      if (isSet(c.load_assignment)) ctx.at('load_assignment').warn('ignored: an ORIGINAL_DST cluster sends each request to its own destination');
+    } else {
+      const hosts = isSet(c.load_assignment) ? convertEndpoints(obj(c.load_assignment), ctx.at('load_assignment'), dns ? 'dns' : 'ip') : [];
+      out.hosts = hosts;
+      if (out.lb_type === 'LB_MAGLEV' && new Set(hosts.map((h) => h.weight)).size > 1) {
+        ctx.at('load_assignment').warn('host weights are not used by MOSN\'s Maglev balancer (Envoy\'s Maglev is weighted)');
+      }
+    }
+  }
+
+  out.connect_timeout = durationString(c.connect_timeout) ?? ENVOY_CONNECT_TIMEOUT;
+  out.idle_timeout = ENVOY_IDLE_TIMEOUT;
+  const buffer = wrappedNumber(c.per_connection_buffer_limit_bytes);
+  if (buffer !== undefined) out.conn_buffer_limit_bytes = buffer;
+  const maxRequests = wrappedNumber(c.max_requests_per_connection);
+  if (maxRequests !== undefined) out.max_request_per_conn = maxRequests;
+  convertProtocolOptions(c, ctx, out); // may set idle_timeout and max_request_per_conn
+
+  out.circuit_breakers = convertCircuitBreakers(obj(c.circuit_breakers), ctx.at('circuit_breakers'));
+  const health = convertHealthChecks(objects(c.health_checks), name, ctx.at('health_checks'));
+  if (health) out.health_check = health;
+  if (isSet(c.outlier_detection)) out.outlier_detection = convertOutlierDetection(obj(c.outlier_detection), ctx.at('outlier_detection'));
+
+  if (isSet(c.transport_socket)) {
+    const tls = convertTransportSocket(obj(c.transport_socket), ctx.at('transport_socket'));
+    if (tls) out.tls_context = tls;
+  }
+  if (objects(c.transport_socket_matches).length > 0) {
+    ctx.at('transport_socket_matches').error('per-endpoint transport sockets are not supported by mosn-ts: some hosts would get TLS, or plaintext, other than configured');
+  }
+  if (objects(c.filters).length > 0) ctx.at('filters').error('upstream network filters are not supported by mosn-ts: the bytes would go out unchanged by them');
+
+  if (dns) convertDns(c, ctx, out);
+  else for (const f of DNS_FIELDS) if (isSet(c[f]) && c[f] !== false && !(Array.isArray(c[f]) && c[f].length === 0)) ctx.at(f).warn('used by DNS clusters only; ignored');
+  if (originalDst) convertOriginalDst(c, ctx, out);
+  else if (isSet(c.cleanup_interval)) ctx.at('cleanup_interval').warn('used by ORIGINAL_DST clusters only; ignored');
+
+  warnUnhandled(c, HANDLED, ctx);
+  return { cluster: out, ...(eds ? { eds } : {}) };
+}
+
+/** STRICT_DNS settings: refresh rate, TTL, lookup family (Envoy's default AUTO), resolvers. */
+function convertDns(c: Message, ctx: ConvertContext, out: MosnJson): void {
+  const rate = durationString(c.dns_refresh_rate);
+  if (rate !== undefined) {
+    const ms = Number(obj(c.dns_refresh_rate).seconds ?? 0) * 1000 + Number(obj(c.dns_refresh_rate).nanos ?? 0) / 1e6;
+    if (ms < MIN_DNS_REFRESH_MS) ctx.at('dns_refresh_rate').warn(`${rate} is below MOSN's least (${MIN_DNS_REFRESH_MS}ms): ${MIN_DNS_REFRESH_MS}ms is used`);
+    out.dns_refresh_rate = ms < MIN_DNS_REFRESH_MS ? `${MIN_DNS_REFRESH_MS}ms` : rate;
+  }
+  if (c.respect_dns_ttl === true) out.respect_dns_ttl = true;
+  out.dns_lookup_family = typeof c.dns_lookup_family === 'string' ? c.dns_lookup_family : 'AUTO';
+  const resolution = obj(c.dns_resolution_config);
+  const resolvers = [...objects(c.dns_resolvers).map((a, i) => [a, ctx.at(`dns_resolvers[${i}]`)] as const),
+    ...objects(resolution.resolvers).map((a, i) => [a, ctx.at(`dns_resolution_config.resolvers[${i}]`)] as const)];
+  const servers: string[] = [];
+  let port: number | undefined;
+  for (const [a, at] of resolvers) {
+    const s = obj(a.socket_address);
+    const ip = typeof s.address === 'string' ? s.address : '';
+    if (a.address !== 'socket_address' || isIP(ip) === 0) {
+      at.error('a DNS resolver must be an IP address and port');
+      continue;
+    }
+    const p = typeof s.port_value === 'number' && s.port_value > 0 ? s.port_value : 53;
+    if (port !== undefined && p !== port) at.warn(`MOSN takes one port for all DNS servers: ${port} is used`);
+    port ??= p;
+    servers.push(ip);
+  }
+  if (servers.length > 0) out.dns_resolvers = { servers, port: String(port ?? 53) };
+  if (isSet(resolution.dns_resolver_options)) ctx.at('dns_resolution_config.dns_resolver_options').warn('not supported by mosn-ts; ignored');
+  if (isSet(c.typed_dns_resolver_config)) ctx.at('typed_dns_resolver_config').warn('not supported by mosn-ts: the system\'s DNS servers (or dns_resolvers) are used');
+  if (isSet(c.dns_failure_refresh_rate)) ctx.at('dns_failure_refresh_rate').warn('not supported by mosn-ts: a failed lookup is retried at dns_refresh_rate');
+  if (c.use_tcp_for_dns_lookups === true) ctx.at('use_tcp_for_dns_lookups').warn('not supported by mosn-ts: DNS over UDP');
+}
+
+/** ORIGINAL_DST: `original_dst_lb_config` (header) and `cleanup_interval`. */
+function convertOriginalDst(c: Message, ctx: ConvertContext, out: MosnJson): void {
+  const cleanup = durationString(c.cleanup_interval);
+  if (cleanup !== undefined) out.cleanup_interval = cleanup;
+  if (c.lb_config !== 'original_dst_lb_config') return;
+  const o = obj(c.original_dst_lb_config);
+  const at = ctx.at('original_dst_lb_config');
+  if (o.use_http_header === true) {
+    const header = typeof o.http_header_name === 'string' && o.http_header_name !== '' ? o.http_header_name : ORIGINAL_DST_HEADER;
+    out.original_dst_lb_config = { use_header: true, header_name: header };
+  } else if (typeof o.http_header_name === 'string' && o.http_header_name !== '') at.at('http_header_name').warn('ignored without use_http_header');
+  if (isSet(o.upstream_port_override)) at.at('upstream_port_override').error('not supported by mosn-ts: requests would go to the original port');
+  if (isSet(o.metadata_key)) at.at('metadata_key').error('a destination from metadata is not supported by mosn-ts');
+}
