@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, packAny, unpackAny, type AnyMessage, type Message } from './proto.js';
+import { decodeMessage, encodeMessage, messageType, packAny, unpackAny, type AnyMessage, type Message } from './proto.js';
 import { durationFromJson, messageFromJson, type JsonProblem } from './proto-json.js';
 
 const CLUSTER = 'envoy.config.cluster.v3.Cluster';
@@ -43,13 +43,13 @@ describe('messageFromJson', () => {
     const tls = decoded('envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext', { sni: 'istiod.istio-system.svc', common_tls_context: { alpn_protocols: ['h2'] } });
     const expected = decoded(CLUSTER, {
       ...json,
-      connect_timeout: { seconds: '1', nanos: 0 },
+      connect_timeout: { seconds: '1' },
       per_connection_buffer_limit_bytes: { value: 32768 },
       transport_socket: { name: 'envoy.transport_sockets.tls', typed_config: packAny(TLS_URL, tls) },
     });
     const value = read(CLUSTER, json);
     expect(value).toEqual(expected);
-    expect(value.connect_timeout).toEqual({ seconds: '1', nanos: 0 });
+    expect(value.connect_timeout).toEqual({ seconds: '1' });
     expect(value.cluster_discovery_type).toBe('type'); // the oneof's virtual field, as decodeMessage sets it
     const socket = value.transport_socket as { typed_config: AnyMessage };
     expect(unpackAny(socket.typed_config)).toEqual({ typeUrl: TLS_URL, value: tls });
@@ -64,7 +64,7 @@ describe('messageFromJson', () => {
   it('reads a Listener whose HCM typed_config is given with "@type", routes and http filters inside', () => {
     const hcm = {
       stat_prefix: 'ingress_http',
-      codec_type: 'AUTO',
+      codec_type: 'HTTP2',
       route_config: {
         name: 'local_route',
         virtual_hosts: [{ name: 'backend', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'backend', timeout: '0.250s' } }] }],
@@ -78,7 +78,7 @@ describe('messageFromJson', () => {
     };
     const innerHcm = decoded(HCM_URL.slice(HCM_URL.lastIndexOf('/') + 1), {
       ...hcm,
-      route_config: { ...hcm.route_config, virtual_hosts: [{ ...hcm.route_config.virtual_hosts[0]!, routes: [{ match: { prefix: '/' }, route: { cluster: 'backend', timeout: { seconds: '0', nanos: 250_000_000 } } }] }] },
+      route_config: { ...hcm.route_config, virtual_hosts: [{ ...hcm.route_config.virtual_hosts[0]!, routes: [{ match: { prefix: '/' }, route: { cluster: 'backend', timeout: { nanos: 250_000_000 } } }] }] },
       http_filters: [{ name: 'envoy.filters.http.router', typed_config: packAny(ROUTER_URL, {}) }],
     });
     const expected = decoded(LISTENER, { ...json, filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: packAny(HCM_URL, innerHcm) }] }] });
@@ -91,8 +91,9 @@ describe('messageFromJson', () => {
   it('reads Durations as "Ns" strings or {seconds, nanos}', () => {
     const timeout = (json: unknown) => read(CLUSTER, { connect_timeout: json }).connect_timeout;
     expect(timeout('1.5s')).toEqual({ seconds: '1', nanos: 500_000_000 });
-    expect(timeout('0.000000001s')).toEqual({ seconds: '0', nanos: 1 });
-    expect(timeout({ seconds: 20 })).toEqual({ seconds: '20', nanos: 0 });
+    expect(timeout('0.000000001s')).toEqual({ nanos: 1 });
+    expect(timeout({ seconds: 20 })).toEqual({ seconds: '20' });
+    expect(timeout('0s')).toEqual({});
     expect(timeout({ seconds: '3', nanos: 5 })).toEqual({ seconds: '3', nanos: 5 });
     for (const bad of ['1m', '1', 's', 10, { seconds: 1, minutes: 2 }, { nanos: 1e9 }]) {
       expect(problemsOf(CLUSTER, { connect_timeout: bad }), JSON.stringify(bad)).toEqual([{ path: 'x.connect_timeout', message: expect.stringContaining('expected a duration such as "1.5s"') }]);
@@ -147,6 +148,19 @@ describe('messageFromJson', () => {
 
   it('leaves null fields out, as absent', () => {
     expect(read(CLUSTER, { name: 'c', connect_timeout: null, load_assignment: null })).toEqual({ name: 'c' });
+  });
+
+  it('leaves proto3 scalars at their default out, as the wire has them; keeps them in a oneof', () => {
+    const json = { name: '', respect_dns_ttl: false, dns_lookup_family: 'AUTO', max_requests_per_connection: 0, type: 'STATIC', load_assignment: { cluster_name: 'c', endpoints: [{ lb_endpoints: [endpoint('0.0.0.0', 0)] }] } };
+    const value = read(CLUSTER, json);
+    const wire = decodeMessage(CLUSTER, Buffer.from(messageType(CLUSTER).encode(messageType(CLUSTER).create({ max_requests_per_connection: {}, type: 0, load_assignment: { cluster_name: 'c', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '0.0.0.0', port_value: 0 } } } }] }] } })).finish()));
+    expect(value).toEqual(wire);
+    expect(value).toEqual({
+      max_requests_per_connection: {},
+      type: 'STATIC',
+      cluster_discovery_type: 'type',
+      load_assignment: { cluster_name: 'c', endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '0.0.0.0', port_value: 0, port_specifier: 'port_value' }, address: 'socket_address' } }, host_identifier: 'endpoint' }] }] },
+    });
   });
 
   it('reports each field that does not fit, with its path, and reads the rest', () => {

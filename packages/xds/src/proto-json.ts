@@ -30,7 +30,7 @@ export function messageFromJson(typeName: string, json: unknown, path: string): 
  */
 export function durationFromJson(json: unknown, path: string, problems: JsonProblem[]): number | undefined {
   const d = readDuration(json, path, problems);
-  return d && Number(d.seconds) * 1000 + d.nanos / 1e6;
+  return d && Number(d.seconds ?? 0) * 1000 + (d.nanos ?? 0) / 1e6;
 }
 
 type Plain = Record<string, unknown>;
@@ -86,7 +86,7 @@ function readMessage(type: protobuf.Type, json: unknown, path: string, problems:
     // the bare value; `{ "value": v }` (decodeMessage's shape) is taken too
     const bare = isObject(json) && Object.keys(json).length === 1 && 'value' in json ? json.value : json;
     const value = readValue(type.fields.value!, bare, path, problems);
-    return value === undefined ? undefined : { value };
+    return value === undefined ? undefined : isImplicitDefault(type.fields.value!, value) ? {} : { value };
   }
   switch (name) {
     case '.google.protobuf.Duration':
@@ -141,9 +141,16 @@ function readFields(type: protobuf.Type, json: Plain, path: string, problems: Js
       oneofSet.set(oneof, key);
     }
     const value = readFieldValue(field, v, at, problems);
-    if (value !== undefined) out[field.name] = value;
+    // a proto3 scalar at its default is not on the wire: left out, as a decoded message has it
+    if (value !== undefined && !(isImplicitDefault(field, value) && !field.hasPresence)) out[field.name] = value;
   }
   return out;
+}
+
+/** A scalar or enum value that a proto3 encoder does not write when its field has no presence. */
+function isImplicitDefault(field: protobuf.Field, value: unknown): boolean {
+  if (field.repeated || field.map || field.resolvedType instanceof protobuf.Type) return false;
+  return value === 0 || value === '0' || value === '' || value === false || (Buffer.isBuffer(value) && value.length === 0);
 }
 
 function readFieldValue(field: protobuf.Field, json: unknown, path: string, problems: JsonProblem[]): unknown {
@@ -233,7 +240,7 @@ function readEnum(e: protobuf.Enum, json: unknown, path: string, problems: JsonP
   return undefined;
 }
 
-function readDuration(json: unknown, path: string, problems: JsonProblem[]): { seconds: string; nanos: number } | undefined {
+function readDuration(json: unknown, path: string, problems: JsonProblem[]): { seconds?: string; nanos?: number } | undefined {
   const fail = (): undefined => {
     problems.push({ path, message: `expected a duration such as "1.5s" or {"seconds": 1, "nanos": 500000000}, got ${describe(json)}` });
     return undefined;
@@ -257,17 +264,22 @@ function readDuration(json: unknown, path: string, problems: JsonProblem[]): { s
     return fail();
   }
   if (Math.abs(seconds) > MAX_DURATION_SECONDS || (seconds > 0 && nanos < 0) || (seconds < 0 && nanos > 0)) return fail();
-  return { seconds: String(seconds), nanos };
+  return secondsNanos(seconds, nanos);
 }
 
-function readTimestamp(json: unknown, path: string, problems: JsonProblem[]): { seconds: string; nanos: number } | undefined {
+/** A Duration's or Timestamp's fields, zeros left out (as on the wire). */
+function secondsNanos(seconds: number, nanos: number): { seconds?: string; nanos?: number } {
+  return { ...(seconds !== 0 ? { seconds: String(seconds) } : {}), ...(nanos !== 0 ? { nanos } : {}) };
+}
+
+function readTimestamp(json: unknown, path: string, problems: JsonProblem[]): { seconds?: string; nanos?: number } | undefined {
   const m = typeof json === 'string' ? /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(json) : null;
   const ms = m ? Date.parse(`${m[1]}${m[3]}`) : NaN;
   if (!m || Number.isNaN(ms)) {
     problems.push({ path, message: `expected an RFC 3339 timestamp such as "2024-01-01T00:00:00Z", got ${describe(json)}` });
     return undefined;
   }
-  return { seconds: String(ms / 1000), nanos: Number((m[2] ?? '').padEnd(9, '0')) };
+  return secondsNanos(ms / 1000, Number((m[2] ?? '').padEnd(9, '0')));
 }
 
 function readStruct(json: unknown, path: string, problems: JsonProblem[]): Plain | undefined {
