@@ -134,17 +134,19 @@ export function convertFilterChains(l: Message, ctx: ConvertContext, env: ChainE
 /** One chain: its filters and TLS converted; undefined when its match never holds here (a warning) or after an error. */
 function convertChain(fc: Message, ctx: ConvertContext, env: ChainEnv, isDefault: boolean): Chain | undefined {
   const errorsBefore = ctx.problems.errors.length;
-  checkFields(fc, 'envoy.config.listener.v3.FilterChain', FILTER_CHAIN_RULES, ctx);
   const match = obj(fc.filter_chain_match);
-  let never: string | undefined;
-  if (isDefault && fc.filter_chain_match !== undefined) {
-    ctx.at('filter_chain_match').warn('ignored on the default filter chain, which takes the connections no other chain matches');
-  } else if (fc.filter_chain_match !== undefined) {
-    never = checkMatch(match, ctx.at('filter_chain_match'), env);
-  }
+  const hasMatch = fc.filter_chain_match !== undefined && !isDefault;
+  // a chain that can never be chosen changes nothing: only that is said of it
+  const never = hasMatch ? neverMatches(match, env) : undefined;
   if (never !== undefined) {
     ctx.at('filter_chain_match').warn(`this chain never matches: ${never}; left out`);
     return undefined;
+  }
+  checkFields(fc, 'envoy.config.listener.v3.FilterChain', FILTER_CHAIN_RULES, ctx);
+  if (isDefault && fc.filter_chain_match !== undefined) {
+    ctx.at('filter_chain_match').warn('ignored on the default filter chain, which takes the connections no other chain matches');
+  } else if (hasMatch) {
+    checkMatch(match, ctx.at('filter_chain_match'), env);
   }
   const filters = convertNetworkFilters(fc.filters, ctx.at('filters'), env.inlineName);
   const socket = convertTransportSocket(fc.transport_socket, ctx.at('transport_socket'));
@@ -160,36 +162,41 @@ function convertChain(fc: Message, ctx: ConvertContext, env: ChainEnv, isDefault
   };
 }
 
-/** The match's fields: why it never holds on this listener, or undefined; problems reported. */
-function checkMatch(m: Message, ctx: ConvertContext, env: ChainEnv): string | undefined {
-  checkFields(m, 'envoy.config.listener.v3.FilterChainMatch', FILTER_CHAIN_MATCH_RULES, ctx);
+/** Why a match can never hold on this listener (another port or address; what no listener filter detects), or undefined. */
+function neverMatches(m: Message, env: ChainEnv): string | undefined {
   const port = wrapped<number>(m.destination_port);
   if (port !== undefined && port !== 0) {
     if (env.pipe) return `destination_port ${port} on a pipe listener`;
-    if (env.port === 0) ctx.at('destination_port').error('cannot be checked on a listener on port 0 (a port picked at bind)');
-    else if (port !== env.port) return `destination_port ${port}, but the listener is on port ${env.port}`;
+    if (env.port !== 0 && port !== env.port) return `destination_port ${port}, but the listener is on port ${env.port}`;
   }
   const ranges = objects(m.prefix_ranges);
   if (ranges.length > 0) {
     if (env.pipe) return 'prefix_ranges on a pipe listener';
     const all = ranges.some((r) => (wrapped<number>(r.prefix_len) ?? 0) === 0);
     if (env.ip !== undefined && !all && !ranges.some((r) => contains(r, env.ip!))) return `no prefix_ranges entry holds the listener's address ${env.ip}`;
-    if (env.ip === undefined && !all) {
-      ctx.at('prefix_ranges').error('choosing a filter chain by the local address on a listener bound to a wildcard address is not supported by mosn-ts; ignoring it would serve connections to addresses Envoy refuses');
-    }
+  }
+  if (str(m.transport_protocol) === 'tls' && !env.tlsInspector) return 'transport_protocol "tls" without the tls_inspector listener filter (every connection is "raw_buffer")';
+  if (strings(m.server_names).length > 0 && !env.tlsInspector) return 'server_names without the tls_inspector listener filter (no connection has a server name when the chain is chosen)';
+  if (strings(m.application_protocols).length > 0 && !env.tlsInspector && !env.httpInspector) return 'application_protocols without the tls_inspector or http_inspector listener filter';
+  return undefined;
+}
+
+/** The match's fields on a chain that can match: what mosn-ts cannot do with them. */
+function checkMatch(m: Message, ctx: ConvertContext, env: ChainEnv): void {
+  checkFields(m, 'envoy.config.listener.v3.FilterChainMatch', FILTER_CHAIN_MATCH_RULES, ctx);
+  const port = wrapped<number>(m.destination_port);
+  if (port !== undefined && port !== 0 && env.port === 0) ctx.at('destination_port').error('cannot be checked on a listener on port 0 (a port picked at bind)');
+  const ranges = objects(m.prefix_ranges);
+  if (ranges.length > 0 && env.ip === undefined && !ranges.some((r) => (wrapped<number>(r.prefix_len) ?? 0) === 0)) {
+    ctx.at('prefix_ranges').error('choosing a filter chain by the local address on a listener bound to a wildcard address is not supported by mosn-ts; ignoring it would serve connections to addresses Envoy refuses');
   }
   const transport = str(m.transport_protocol);
   if (transport !== '' && transport !== 'tls' && transport !== 'raw_buffer') {
     ctx.at('transport_protocol').error(`"${transport}" is not supported by mosn-ts: it tells TLS ("tls") from plaintext ("raw_buffer") only`);
   }
-  if (transport === 'tls' && !env.tlsInspector) return 'transport_protocol "tls" without the tls_inspector listener filter (every connection is "raw_buffer")';
-  if (strings(m.server_names).length > 0 && !env.tlsInspector) return 'server_names without the tls_inspector listener filter (no connection has a server name when the chain is chosen)';
-  const alpn = strings(m.application_protocols);
-  if (alpn.length > 0) {
-    if (!env.tlsInspector && !env.httpInspector) return 'application_protocols without the tls_inspector or http_inspector listener filter';
+  if (strings(m.application_protocols).length > 0) {
     ctx.at('application_protocols').warn('ignored: mosn-ts does not choose a chain by application protocol; connections with other protocols are served too');
   }
-  return undefined;
 }
 
 function contains(range: Message, ip: string): boolean {

@@ -277,6 +277,27 @@ describe('convertListener: filter chains', () => {
     expect(onIp.errors).toEqual([]);
   });
 
+  it('says only "left out" of a chain that never matches, whatever it holds; refuses a listener no chain can serve', () => {
+    const { errors, warnings } = convert(listener({ filter_chains: [
+      { filter_chain_match: { destination_port: { value: 9080 }, source_prefix_ranges: [{ address_prefix: '10.0.0.0' }] }, filters: [{ name: 'envoy.filters.network.redis_proxy' }] },
+      { filters: [hcm()] },
+    ] }));
+    expect(errors).toEqual([]);
+    expect(warnings).toEqual([expect.stringMatching(/filter_chains\[0\]\.filter_chain_match: this chain never matches/)]);
+    const none = convert(listener({ filter_chains: [{ filter_chain_match: { destination_port: { value: 9080 } }, filters: [hcm()] }] }));
+    expect(none.errors).toEqual([expect.stringMatching(/filter_chains: no filter chain can match a connection to this listener/)]);
+  });
+
+  it('one inline route configuration shared by identical chains is one route', () => {
+    const inline = hcm({ rds: undefined, route_config: { virtual_hosts: [{ name: 'vh', domains: ['*'] }] } });
+    const { out, errors } = convert(listener({
+      listener_filters: [{ name: 'envoy.filters.listener.tls_inspector' }],
+      filter_chains: [{ filter_chain_match: { transport_protocol: 'tls' }, filters: [inline], transport_socket: tlsSocket() }, { filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: [inline] }],
+    }));
+    expect(errors).toEqual([]);
+    expect(out?.routes).toMatchObject([{ kind: 'inline', name: 'l1-inline-0' }]);
+  });
+
   it('takes default_filter_chain like any chain', () => {
     const { out, errors } = convert(listener({ filter_chains: [], default_filter_chain: { filters: [tcp()] } }));
     expect(errors).toEqual([]);
