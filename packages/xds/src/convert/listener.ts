@@ -83,13 +83,13 @@ export function inlineRouteName(listenerName: string, routeConfiguration: Messag
  */
 export function convertListener(l: Message, ctx: ConvertContext): ConvertedListener | undefined {
   const errorsBefore = ctx.problems.errors.length;
-  checkFields(l, LISTENER_MESSAGE, LISTENER_RULES, ctx);
   const bind = wrapped<boolean>(l.bind_to_port) ?? (l.bind_to_port !== undefined ? false : undefined);
   const bindV1 = obj(l.deprecated_v1).bind_to_port;
   if (bind === false || (bind === undefined && bindV1 !== undefined && wrapped<boolean>(bindV1) !== true)) {
     ctx.at(bind === false ? 'bind_to_port' : 'deprecated_v1.bind_to_port').warn(`false: left out (${NOT_BOUND})`);
     return undefined;
   }
+  checkFields(l, LISTENER_MESSAGE, LISTENER_RULES, ctx);
   if (wrapped<boolean>(l.use_original_dst) === true) {
     ctx.at('use_original_dst').error('original-destination listeners are not supported by mosn-ts (Node cannot read SO_ORIGINAL_DST); see docs/original-dst.md');
   }
