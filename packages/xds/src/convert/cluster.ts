@@ -89,6 +89,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   }
 
   out.connect_timeout = durationString(c.connect_timeout) ?? ENVOY_CONNECT_TIMEOUT;
+  if (out.connect_timeout === '0s') ctx.at('connect_timeout').error('must be more than 0 (Envoy refuses 0 too)');
   out.idle_timeout = ENVOY_IDLE_TIMEOUT;
   const buffer = wrappedNumber(c.per_connection_buffer_limit_bytes);
   if (buffer !== undefined) out.conn_buffer_limit_bytes = buffer;
