@@ -12,7 +12,7 @@ import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
 import { reloadCommand } from './reload-command.js';
 import { handleSignals } from './signals.js';
-import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs } from './xds/flags.js';
+import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs, type XdsFlags } from './xds/flags.js';
 
 const HELP = `mosn: a MOSN-compatible service-mesh sidecar proxy on Node.js
 
@@ -56,11 +56,11 @@ function configDir(file: string): string {
 }
 
 /** Load the config's protocol packages, then check the whole config: every problem, with its path. */
-async function checkConfig(raw: unknown, file: string) {
+async function checkConfig(raw: unknown, file: string, xdsFlags?: XdsFlags) {
   const extensions = defaultExtensions();
   const baseDir = configDir(file);
   const loaded = await loadThirdPartCodecs(raw, extensions, baseDir);
-  const read = readConfig(raw, extensions, { baseDir });
+  const read = readConfig(raw, extensions, { baseDir, ...(xdsFlags ? { xdsFlags } : {}) });
   read.problems.errors.unshift(...loaded.errors);
   read.problems.warnings.unshift(...loaded.warnings);
   return { ...read, extensions, config: loaded.errors.length > 0 ? undefined : read.config };
@@ -117,13 +117,12 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const raw = loadConfigFile(file);
-  // MOSN's node flags (each falling back to its environment variable), for readXdsBootstrap: not applied yet
+  // MOSN's node flags (each falling back to its environment variable), applied over the bootstrap's node
   const xdsFlags = xdsFlagsFromArgs(values, process.env);
-  void xdsFlags;
   // The logger first (from the two log keys alone), so that the config is built once, with it.
   const settings = logSettings(raw);
   const { logger, flush, reopen, setLevel } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
-  const { config, problems, extensions } = await checkConfig(raw, file);
+  const { config, problems, extensions } = await checkConfig(raw, file, xdsFlags);
   if (!config) {
     printProblems(file, problems);
     process.stderr.write(`mosn: ${file}: ${problems.errors.length} config error(s); nothing was started\n`);
@@ -132,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // A -l given on the command line wins over the file's level, also after a reload.
   const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
-  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
+  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
   // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
   const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: reopen, stop: () => mosn.stop() });
   try {

@@ -2,13 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AdminServer } from './admin.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
-import { readConfig } from './config/read-config.js';
+import { readConfig, type ReadConfigOptions } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
 import { removeSection, setSectionHosts, upsertSection, withLayers, type MosnSection, type SectionKind, type SectionLayer } from './runtime/config-edit.js';
 import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
+import type { XdsFlags } from './xds/flags.js';
+import { XdsSource, xdsSettings } from './xds/xds-source.js';
 
 export type Stage = 'init' | 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -25,6 +27,8 @@ export interface MosnOptions {
   reload?: () => Promise<ApplyResult>;
   /** Where relative file paths of the config (certificates) are found: the config file's folder (default: cwd). */
   baseDir?: string;
+  /** The CLI's xDS node flags (`--service-node`, ...), applied over the bootstrap's `node`. */
+  xdsFlags?: XdsFlags;
 }
 
 /** What an apply did: the new version and its steps, or, when the config was refused, its problems (nothing changed). */
@@ -53,6 +57,9 @@ export class Mosn {
   #setLogLevel: ((level: string) => void) | undefined;
   #reload: (() => Promise<ApplyResult>) | undefined;
   #baseDir: string | undefined;
+  #xdsFlags: XdsFlags | undefined;
+  /** The control plane's stream, when the config has an xDS bootstrap. */
+  #xds: XdsSource | undefined;
   /** Certificate rotation: a changed certificate or key file applies the running config again (files re-read). */
   #certs = new CertWatcher(() => {
     if (this.#stage !== 'running') return;
@@ -70,6 +77,7 @@ export class Mosn {
     this.#setLogLevel = options.setLogLevel;
     this.#reload = options.reload;
     this.#baseDir = options.baseDir;
+    this.#xdsFlags = options.xdsFlags;
     const { config, problems } = options.read ?? readConfig(options.config, this.extensions, this.#readOptions());
     this.warnings = problems.warnings;
     problems.throwIfAny();
@@ -114,7 +122,7 @@ export class Mosn {
       if (this.#config.admin) {
         this.#admin = new AdminServer(
           {
-            configDump: () => this.#config.source,
+            configDump: () => (this.#xds ? { ...(this.#config.source as object), xds: this.#xds.status() } : this.#config.source),
             stats: () => this.stats.snapshot(),
             state: () => this.#stage,
             logLevel: () => this.#config.logLevel,
@@ -134,6 +142,10 @@ export class Mosn {
     this.#certs.follow(this.#config);
     this.#stage = 'running';
     this.#log.info({ listeners: this.listeners.map((l) => `${l.name}@${formatAddress(l.address)}`) }, 'mosn started');
+    if (this.#config.xds) {
+      this.#xds = new XdsSource(xdsSettings(this.#config, this.#config.xds), this, this.#log);
+      await this.#xds.start();
+    }
   }
 
   /**
@@ -284,11 +296,12 @@ export class Mosn {
     this.#log.info('mosn stopped');
   }
 
-  #readOptions(): { baseDir?: string } {
-    return this.#baseDir !== undefined ? { baseDir: this.#baseDir } : {};
+  #readOptions(): ReadConfigOptions {
+    return { ...(this.#baseDir !== undefined ? { baseDir: this.#baseDir } : {}), ...(this.#xdsFlags ? { xdsFlags: this.#xdsFlags } : {}) };
   }
 
   async #closeAll(): Promise<void> {
+    this.#xds?.close();
     this.#certs.close();
     this.#live.closeAll();
     await this.#admin?.close();

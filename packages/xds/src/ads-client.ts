@@ -101,6 +101,8 @@ export class AdsClient {
   subscribe(typeUrl: ResourceType, names: readonly string[] | undefined): void {
     const next = names === undefined ? undefined : new Set(names);
     const state = this.#types.get(typeUrl);
+    // nothing asked for yet: no request (an empty list could read as the wildcard)
+    if (!state && next?.size === 0) return;
     if (state && sameNames(state.names, next)) return;
     if (state) state.names = next;
     else this.#types.set(typeUrl, { version: '', nonce: '', names: next });

@@ -5,3 +5,8 @@ export * from './ads-client.js';
 export * from './backoff.js';
 export * from './convert/context.js';
 export * from './proto-json.js';
+export * from './resource-store.js';
+export { convertCluster, type ConvertedCluster } from './convert/cluster.js';
+export { convertClusterLoadAssignment } from './convert/endpoint.js';
+export { convertListener, type ConvertedListener, type ListenerRoute } from './convert/listener.js';
+export { convertRouteConfiguration } from './convert/route.js';

@@ -10,11 +10,18 @@ import { checkRouteProtocols } from './route-protocols.js';
 import type { RouteContext } from './route.js';
 import { readRouter } from './router.js';
 import type { TlsReadOptions } from './tls-context.js';
-import type { ClusterSpec, ListenerSpec, MosnConfig, RouterSpec } from './types.js';
+import type { ClusterSpec, ListenerSpec, MosnConfig, RouterSpec, XdsConfig } from './types.js';
+import { readXdsBootstrap } from '../xds/bootstrap.js';
+import { NO_XDS_FLAGS, type XdsFlags } from '../xds/flags.js';
+import { convertStaticResources } from '../xds/static-resources.js';
 
-/** How to read a config: `baseDir`, the folder relative file paths (TLS certificates) are resolved against. */
+/**
+ * How to read a config: `baseDir`, the folder relative file paths (TLS certificates) are resolved against;
+ * `xdsFlags`, the CLI's node flags (`--service-node`, ...) applied over the bootstrap's `node`.
+ */
 export interface ReadConfigOptions {
   readonly baseDir?: string;
+  readonly xdsFlags?: XdsFlags;
 }
 
 export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] as const;
@@ -22,8 +29,8 @@ export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
 
 /** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
 const IGNORED_TOP = ['tracing', 'metrics', 'pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'uds_dir'];
-/** Top-level keys that would change what the proxy does if skipped. */
-const REFUSED_TOP = ['dynamic_resources', 'static_resources'];
+/** The xDS bootstrap's keys (read by readXdsBootstrap). */
+const XDS_TOP = ['dynamic_resources', 'static_resources', 'node', 'layered_runtime'];
 /** Keys that say which MOSN file this is; a file with none of them is probably not a MOSN config. */
 const MOSN_TOP = ['servers', 'cluster_manager', 'admin', 'dynamic_resources', 'static_resources'];
 
@@ -69,11 +76,12 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
 
   const isMosn = MOSN_TOP.some((k) => root.has(k));
   if (!isMosn) problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
-  // With xDS (refused below), MOSN takes its listeners from the control plane: servers may be absent.
-  const xds = REFUSED_TOP.some((k) => root.has(k));
+  // With xDS, MOSN takes its listeners from the control plane: servers may be absent, and routes may name
+  // clusters that arrive later.
+  const xds = readXds(doc, options?.xdsFlags, problems);
   const servers = isMosn ? root.objects('servers', { required: !xds, nonEmpty: !xds }) : [];
   if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
-  const server = servers[0] ? readServer(servers[0], ext, clusters, tls) : undefined;
+  const server = servers[0] ? readServer(servers[0], ext, clusters, tls, xds !== undefined) : undefined;
 
   const admin = readAdmin(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
@@ -81,9 +89,8 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
   readExtends(root);
   // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
   root.inert(['disable_upgrade', 'close_graceful']);
-  root.ignore(['node'], 'xDS node identity, used with dynamic_resources only; ignored');
+  root.inert(XDS_TOP);
   root.ignore(IGNORED_TOP);
-  root.refuse(REFUSED_TOP, 'xDS (an Envoy bootstrap) is not supported by mosn-ts yet; use servers and cluster_manager');
   root.refuse(['stream_filters'], 'named stream filter chains (for MOSN embedded in Envoy or as libmosn.so) are not supported by mosn-ts');
   root.finish();
   if (problems.errors.length > 0) return { config: undefined, problems };
@@ -96,6 +103,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
     routers: server?.routers ?? [],
     listeners: server?.listeners ?? [],
     source: doc,
+    ...(xds ? { xds } : {}),
   };
   // Protocol entries and their codecs belong to the registry, shared with the running proxy.
   const registry = ext.protocols.entries().flatMap((e): object[] => (e.kind === 'xprotocol' ? [e, e.codec] : [e]));
@@ -111,12 +119,12 @@ interface ServerValues {
 }
 
 /** `servers[0]`: log keys, `graceful_timeout`, `routers` and `listeners` (names and addresses unique). */
-function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly ClusterSpec[], tls: TlsReadOptions): ServerValues {
+function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly ClusterSpec[], tls: TlsReadOptions, dynamicClusters: boolean): ServerValues {
   const problems = server.problems;
   const { logPath, logLevel } = readLogKeys(server);
   const gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
   const clusters = new Map(clusterList.map((c) => [c.name, c]));
-  const routeCtx: RouteContext = { clusters, ext, protocolRoutes: [] };
+  const routeCtx: RouteContext = { clusters, dynamicClusters, ext, protocolRoutes: [] };
   const routers = new Map<string, RouterSpec>();
   const routerList: RouterSpec[] = [];
   for (const r of server.objects('routers')) {
@@ -129,7 +137,7 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
   const seen = new Map<string, string>();
   const seenNames = new Map<string, string>();
   for (const l of server.objects('listeners')) {
-    const spec = readListener(l, { extensions: ext, clusters, routers }, tls);
+    const spec = readListener(l, { extensions: ext, clusters, dynamicClusters, routers }, tls);
     if (!spec) continue;
     const key = formatAddress(spec.address);
     const prev = seen.get(key);
@@ -146,4 +154,10 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
   server.ignore(['mosn_server_name', 'server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller', 'use_netpoll_mode']);
   server.finish();
   return { logPath, logLevel, gracefulTimeoutMs, routers: routerList, listeners };
+}
+
+/** The xDS bootstrap (undefined without one) and its static resources converted; problems under their paths. */
+function readXds(doc: unknown, flags: XdsFlags | undefined, problems: ConfigProblems): XdsConfig | undefined {
+  const bootstrap = readXdsBootstrap(doc, flags ?? NO_XDS_FLAGS, problems);
+  return bootstrap && { bootstrap, staticSections: convertStaticResources(bootstrap, problems) };
 }

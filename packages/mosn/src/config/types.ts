@@ -1,3 +1,5 @@
+import type { XdsSections } from '@mosn/xds';
+import type { XdsBootstrap } from '../xds/bootstrap.js';
 import type {
   Address,
   ClusterConfig,
@@ -31,6 +33,14 @@ export interface MosnConfig {
   readonly listeners: readonly ListenerSpec[];
   /** The whole MOSN JSON document this config was read from. */
   readonly source: unknown;
+  /** With `dynamic_resources`/`static_resources`: the control plane to follow, and the static resources converted. */
+  readonly xds?: XdsConfig;
+}
+
+/** MOSN's xDS bootstrap, read (with the CLI's node flags over it), and its static resources as MOSN sections. */
+export interface XdsConfig {
+  readonly bootstrap: XdsBootstrap;
+  readonly staticSections: XdsSections;
 }
 
 /** One cluster of `cluster_manager.clusters[]`. */

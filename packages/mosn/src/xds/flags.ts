@@ -105,3 +105,6 @@ export function xdsFlagsFromArgs(values: ParsedValues, env: Env = {}): XdsFlags 
   set('clusterDomain', one(['cluster-domain', 'domain'], 'CLUSTER_DOMAIN'));
   return flags;
 }
+
+/** No flags given: the bootstrap's `node` as the file has it. */
+export const NO_XDS_FLAGS: XdsFlags = Object.freeze({ serviceMeta: [], serviceLabels: [] });
