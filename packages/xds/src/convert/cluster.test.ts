@@ -332,10 +332,10 @@ describe('convertCluster: protocol options and the rest', () => {
     expect(r.errors).toEqual([{ path: `${AT}.typed_extension_protocol_options["h"].upstream_http_protocol_options.auto_sni`, message: expect.stringContaining('SNI') }]);
   });
 
-  it('warns about every field it does not convert', () => {
+  it('warns about every field it does not convert (metadata has no effect)', () => {
     const r = convert({ type: 'EDS', upstream_bind_config: { source_address: { address: '127.0.0.6', port_value: 0 } }, alt_stat_name: 'x', metadata: { filter_metadata: {} } });
     expect(r.errors).toEqual([]);
-    expect(r.warnings.map((w) => w.path).sort()).toEqual([`${AT}.alt_stat_name`, `${AT}.metadata`, `${AT}.upstream_bind_config`]);
+    expect(r.warnings.map((w) => w.path).sort()).toEqual([`${AT}.alt_stat_name`, `${AT}.upstream_bind_config`]);
   });
 
   it('a cluster without a name is an error', () => {

@@ -36,6 +36,8 @@ const HANDLED = new Set([
   'circuit_breakers', 'outlier_detection', 'cleanup_interval', 'transport_socket', 'transport_socket_matches', 'filters',
   'typed_extension_protocol_options', 'common_http_protocol_options', 'upstream_http_protocol_options', 'http_protocol_options',
   'http2_protocol_options', 'protocol_selection', ...DNS_FIELDS,
+  // no effect: data for stats, tracing and other filters, which mosn-ts has none of (docs/xds-clusters.md)
+  'metadata',
 ]);
 
 /**

@@ -93,9 +93,7 @@ function convertEndpoint(e: Message, ctx: ConvertContext, kind: AddressKind, unu
   const metadata = obj(e.metadata);
   const filterMetadata = obj(metadata.filter_metadata);
   const labels = isSet(filterMetadata['envoy.lb']) ? structStrings(filterMetadata['envoy.lb'], ctx.at('metadata.filter_metadata["envoy.lb"]')) : undefined;
-  const others = Object.keys(filterMetadata).filter((k) => k !== 'envoy.lb');
-  if (others.length > 0) unused.set('metadata.filter_metadata', `only "envoy.lb" (the subset load balancer's labels) is used; ${others.map((k) => JSON.stringify(k)).join(', ')} ignored`);
-  if (Object.keys(obj(metadata.typed_filter_metadata)).length > 0) unused.set('metadata.typed_filter_metadata', 'not used by mosn-ts; ignored');
+  // other filter_metadata and typed_filter_metadata: no effect (data for filters mosn-ts does not have)
   const weight = isSet(e.load_balancing_weight) ? (wrappedNumber(e.load_balancing_weight) ?? 1) : 1;
   if (weight < 1) ctx.at('load_balancing_weight').error('must be at least 1');
   const status = typeof e.health_status === 'string' ? e.health_status : 'UNKNOWN';
