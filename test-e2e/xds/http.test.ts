@@ -81,7 +81,7 @@ describe('xDS: mosn under a control plane (HTTP/1)', () => {
     // the dump shows the applied resources and their versions
     const dump = (await mosn.configDump()) as { xds: { versions: Record<string, string>; resources: Record<string, string[]> } };
     expect(dump.xds.versions).toEqual({ CDS: 'c2', EDS: 'e3', LDS: 'l1', RDS: 'r2' });
-    expect(dump.xds.resources.clusters.sort()).toEqual(['other', 'svc']);
+    expect(dump.xds.resources["clusters"]!.sort()).toEqual(['other', 'svc']);
     expect(dump.xds.resources.listeners).toEqual(['http']);
 
     // a bad resource is NACKed and changes nothing

@@ -85,3 +85,36 @@ export function bootstrapConfig(cp: TestControlPlane, admin: number, extra: Reco
 export async function startXdsMosn(cp: TestControlPlane, cleanups: Array<() => unknown>, extra: Record<string, unknown> = {}): Promise<MosnProcess> {
   return startMosnProcess(bootstrapConfig(cp, await closedPort(), extra), cleanups);
 }
+
+export const TYPED_STRUCT_TYPE = 'type.googleapis.com/xds.type.v3.TypedStruct';
+
+/** A google.protobuf.Struct (as the encoder takes it) of a flat JSON object of strings. */
+function struct(o: Record<string, string>): Record<string, unknown> {
+  return { fields: Object.fromEntries(Object.entries(o).map(([k, v]) => [k, { stringValue: v }])) };
+}
+
+/** A Listener whose one network filter is MOSN's `proxy` (a mosn-ts extension: a TypedStruct), e.g. for Bolt. */
+export function mosnProxyListener(name: string, port: number, protocol: string, route: string): Record<string, unknown> {
+  return {
+    name,
+    address: socket(`127.0.0.1:${port}`),
+    filter_chains: [
+      {
+        filters: [
+          {
+            name: 'proxy',
+            typed_config: packAny(TYPED_STRUCT_TYPE, { type_url: 'mosn.io/proxy', value: struct({ downstream_protocol: protocol, router_config_name: route }) }),
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** A RouteConfiguration sending every RPC of `service` (the Bolt/Dubbo `service` header) to `cluster`. */
+export function serviceRoutes(name: string, service: string, cluster: string): Record<string, unknown> {
+  return {
+    name,
+    virtual_hosts: [{ name: `${name}-vh`, domains: ['*'], routes: [{ match: { prefix: '', headers: [{ name: 'service', string_match: { exact: service } }] }, route: { cluster } }] }],
+  };
+}

@@ -10,3 +10,4 @@ export { convertCluster, type ConvertedCluster } from './convert/cluster.js';
 export { convertClusterLoadAssignment } from './convert/endpoint.js';
 export { convertListener, type ConvertedListener, type ListenerRoute } from './convert/listener.js';
 export { convertRouteConfiguration } from './convert/route.js';
+export { withHttp2Upstreams } from './convert/route-upstream.js';

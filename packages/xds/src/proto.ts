@@ -22,6 +22,8 @@ const FILES = [
   'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
   'envoy/config/core/v3/health_check.proto',
   'google/protobuf/struct.proto',
+  'xds/type/v3/typed_struct.proto',
+  'udpa/type/v1/typed_struct.proto',
   'google/protobuf/wrappers.proto',
   'google/rpc/status.proto',
 ];

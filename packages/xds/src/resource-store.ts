@@ -4,6 +4,7 @@ import { convertCluster } from './convert/cluster.js';
 import { convertClusterLoadAssignment } from './convert/endpoint.js';
 import { convertListener } from './convert/listener.js';
 import { convertRouteConfiguration } from './convert/route.js';
+import { withHttp2Upstreams } from './convert/route-upstream.js';
 import { CLUSTER_TYPE, ENDPOINT_TYPE, LISTENER_TYPE, ROUTE_TYPE, SHORT_NAME, type ResourceType } from './type-urls.js';
 
 /** What the xDS resources add to MOSN's config: sections in MOSN's JSON, ready to be read and applied. */
@@ -17,6 +18,8 @@ interface StoredCluster {
   readonly json: MosnJson;
   /** For EDS clusters: the ClusterLoadAssignment name its hosts come from. */
   readonly eds: string | undefined;
+  /** HTTP/2 upstream: the routes to it say so. */
+  readonly http2: boolean;
   /** When this version of the cluster arrived: its warming ends with its endpoints or `initialFetchTimeoutMs` after. */
   readonly since: number;
 }
@@ -47,6 +50,8 @@ export type Proposal =
 export interface ResourceStoreOptions {
   /** How long a new cluster waits for its endpoints, and a new listener for its routes (Envoy's `initial_fetch_timeout`, 15 s; 0: no limit). */
   initialFetchTimeoutMs: number;
+  /** Static clusters that speak HTTP/2 upstream (routes to them get `upstream_protocol: Http2`). */
+  http2Clusters?: ReadonlySet<string>;
   /** Names the file or bootstrap config already uses: a dynamic resource may not take them. */
   reserved?: { listeners?: ReadonlySet<string>; clusters?: ReadonlySet<string>; routers?: ReadonlySet<string> };
   now?: () => number;
@@ -101,8 +106,9 @@ export class ResourceStore {
           const converted = convertCluster(r.message, ctx);
           if (!converted) continue;
           const before = s.clusters.get(r.name);
-          const same = before !== undefined && JSON.stringify(before.json) === JSON.stringify(converted.cluster) && before.eds === converted.eds?.serviceName;
-          clusters.set(r.name, same ? before : { json: converted.cluster, eds: converted.eds?.serviceName, since: now });
+          const http2 = converted.http2 === true;
+          const same = before !== undefined && JSON.stringify(before.json) === JSON.stringify(converted.cluster) && before.eds === converted.eds?.serviceName && before.http2 === http2;
+          clusters.set(r.name, same ? before : { json: converted.cluster, eds: converted.eds?.serviceName, http2, since: now });
         }
         next = { ...s, versions, clusters };
         break;
@@ -183,7 +189,8 @@ export class ResourceStore {
       for (const name of l.rds) routers.set(name, state.routes.get(name) ?? { router_config_name: name, virtual_hosts: [] });
       for (const router of l.inline) routers.set(String(router['router_config_name']), router);
     }
-    return { clusters, listeners: listeners.map((l) => l.json), routers: [...routers.values()] };
+    const http2 = new Set([...(this.#options.http2Clusters ?? []), ...[...state.clusters].filter(([, c]) => c.http2).map(([n]) => n)]);
+    return { clusters, listeners: listeners.map((l) => l.json), routers: withHttp2Upstreams([...routers.values()], http2) };
   }
 
   /** Make `next` the accepted state, and `applied` (its sections, as applied) the fallback for what warms later. */

@@ -159,5 +159,7 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
 /** The xDS bootstrap (undefined without one) and its static resources converted; problems under their paths. */
 function readXds(doc: unknown, flags: XdsFlags | undefined, problems: ConfigProblems): XdsConfig | undefined {
   const bootstrap = readXdsBootstrap(doc, flags ?? NO_XDS_FLAGS, problems);
-  return bootstrap && { bootstrap, staticSections: convertStaticResources(bootstrap, problems) };
+  if (!bootstrap) return undefined;
+  const converted = convertStaticResources(bootstrap, problems);
+  return { bootstrap, staticSections: converted.sections, staticHttp2Clusters: converted.http2Clusters };
 }

@@ -41,6 +41,8 @@ export interface MosnConfig {
 export interface XdsConfig {
   readonly bootstrap: XdsBootstrap;
   readonly staticSections: XdsSections;
+  /** Static clusters that speak HTTP/2 upstream. */
+  readonly staticHttp2Clusters: ReadonlySet<string>;
 }
 
 /** One cluster of `cluster_manager.clusters[]`. */

@@ -1,4 +1,4 @@
-import { ConvertContext, ConvertProblems, convertCluster, convertListener, convertRouteConfiguration, type MosnJson, type XdsSections } from '@mosn/xds';
+import { ConvertContext, ConvertProblems, convertCluster, convertListener, convertRouteConfiguration, withHttp2Upstreams, type MosnJson, type XdsSections } from '@mosn/xds';
 import type { ConfigProblems } from '../config/config-reader.js';
 import type { XdsBootstrap } from './bootstrap.js';
 
@@ -8,14 +8,18 @@ import type { XdsBootstrap } from './bootstrap.js';
  * `static_resources`. A static cluster of type EDS, or a static listener that takes its routes by RDS, would need
  * the control plane before it could serve: refused (give its endpoints or routes inline).
  */
-export function convertStaticResources(bootstrap: XdsBootstrap, problems: ConfigProblems): XdsSections {
+export function convertStaticResources(bootstrap: XdsBootstrap, problems: ConfigProblems): { sections: XdsSections; http2Clusters: ReadonlySet<string> } {
+  const http2Clusters = new Set<string>();
   const found = new ConvertProblems();
   const clusters: MosnJson[] = [];
   for (const c of bootstrap.staticClusters) {
     const ctx = new ConvertContext(found, `static_resources.clusters[${JSON.stringify(c['name'] ?? '')}]`);
     const converted = convertCluster(c, ctx);
     if (converted?.eds) ctx.error('a static cluster of type EDS is not supported by mosn-ts: give its endpoints in load_assignment');
-    else if (converted) clusters.push(converted.cluster);
+    else if (converted) {
+      clusters.push(converted.cluster);
+      if (converted.http2) http2Clusters.add(String(converted.cluster['name']));
+    }
   }
   const listeners: MosnJson[] = [];
   const routers: MosnJson[] = [];
@@ -34,5 +38,5 @@ export function convertStaticResources(bootstrap: XdsBootstrap, problems: Config
   }
   for (const e of found.errors) problems.error(e.path, e.message);
   for (const w of found.warnings) problems.warn(w.path, w.message);
-  return { clusters, listeners, routers };
+  return { sections: { clusters, listeners, routers: withHttp2Upstreams(routers, http2Clusters) }, http2Clusters };
 }

@@ -27,6 +27,7 @@ export interface XdsSettings {
   readonly initialFetchTimeoutMs: number;
   /** The bootstrap's static listeners and clusters, converted: always served, never replaced by xDS. */
   readonly staticSections: XdsSections;
+  readonly staticHttp2Clusters: ReadonlySet<string>;
   /** Names xDS may not take (the file's and the bootstrap's own listeners, routers and clusters). */
   readonly reserved: { listeners: ReadonlySet<string>; routers: ReadonlySet<string>; clusters: ReadonlySet<string> };
 }
@@ -68,7 +69,7 @@ export class XdsSource {
     this.#settings = settings;
     this.#target = target;
     this.#log = logger.child({ component: 'xds' });
-    this.#store = new ResourceStore({ initialFetchTimeoutMs: settings.initialFetchTimeoutMs, reserved: settings.reserved });
+    this.#store = new ResourceStore({ initialFetchTimeoutMs: settings.initialFetchTimeoutMs, reserved: settings.reserved, http2Clusters: settings.staticHttp2Clusters });
     this.#client = new AdsClient({
       target: settings.target,
       node: settings.node,
@@ -172,7 +173,7 @@ export class XdsSource {
 
 /** The xDS source's settings from the running config: its bootstrap, and the names the file's config already uses. */
 export function xdsSettings(config: MosnConfig, xds: XdsConfig): XdsSettings {
-  const { bootstrap, staticSections } = xds;
+  const { bootstrap, staticSections, staticHttp2Clusters } = xds;
   const names = (list: readonly unknown[], key: string) => list.map((s) => String((s as Record<string, unknown>)[key]));
   const node = bootstrap.node;
   return {
@@ -185,6 +186,7 @@ export function xdsSettings(config: MosnConfig, xds: XdsConfig): XdsSettings {
     clusterName: bootstrap.ads.clusterName,
     initialFetchTimeoutMs: bootstrap.ads.initialFetchTimeoutMs,
     staticSections,
+    staticHttp2Clusters,
     reserved: {
       listeners: new Set([...config.listeners.map((l) => l.name), ...names(staticSections.listeners, 'name')]),
       routers: new Set([...config.routers.map((r) => r.name), ...names(staticSections.routers, 'router_config_name')]),

@@ -14,32 +14,36 @@ const NO_PROTOCOL_KEY = 'a MOSN cluster has no upstream protocol key: the proxy 
  * `http2_protocol_options`, `protocol_selection` → `idle_timeout` and `max_request_per_conn` on `out`.
  * The HTTP version is warned about (no such key on a MOSN cluster); auto SNI and upstream HTTP filters are errors.
  */
-export function convertProtocolOptions(c: Message, ctx: ConvertContext, out: MosnJson): void {
+export function convertProtocolOptions(c: Message, ctx: ConvertContext, out: MosnJson): { http2: boolean } {
+  let http2 = false;
   for (const [name, any] of Object.entries(obj(c.typed_extension_protocol_options))) {
     const at = ctx.at(`typed_extension_protocol_options["${name}"]`);
     const typeUrl = String(obj(any).type_url ?? '');
     if (typeUrl.endsWith(`/${HTTP_OPTIONS_TYPE}`)) {
       const unpacked = at.unpack(obj(any));
-      if (unpacked) convertHttpProtocolOptions(unpacked.value, at, out);
+      if (unpacked) http2 = convertHttpProtocolOptions(unpacked.value, at, out) || http2;
     } else {
       at.warn(`protocol options ${typeUrl || name} are not supported by mosn-ts; ignored`);
     }
   }
   if (isSet(c.common_http_protocol_options)) convertCommon(obj(c.common_http_protocol_options), ctx.at('common_http_protocol_options'), out);
   if (isSet(c.upstream_http_protocol_options)) convertUpstream(obj(c.upstream_http_protocol_options), ctx.at('upstream_http_protocol_options'));
-  if (isSet(c.http2_protocol_options)) ctx.at('http2_protocol_options').warn(`HTTP/2 upstream: ${NO_PROTOCOL_KEY}`);
+  if (isSet(c.http2_protocol_options)) http2 = true;
   if (Object.keys(obj(c.http_protocol_options)).length > 0) ctx.at('http_protocol_options').warn('HTTP/1 options are not supported by mosn-ts; ignored');
   if (c.protocol_selection === 'USE_DOWNSTREAM_PROTOCOL') ctx.at('protocol_selection').warn(`USE_DOWNSTREAM_PROTOCOL: ${NO_PROTOCOL_KEY}`);
+  return { http2 };
 }
 
-function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJson): void {
+/** True when it asks for HTTP/2 upstream. */
+function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJson): boolean {
+  let http2 = false;
   if (isSet(o.common_http_protocol_options)) convertCommon(obj(o.common_http_protocol_options), ctx.at('common_http_protocol_options'), out);
   if (isSet(o.upstream_http_protocol_options)) convertUpstream(obj(o.upstream_http_protocol_options), ctx.at('upstream_http_protocol_options'));
   switch (o.upstream_protocol_options) {
     case 'explicit_http_config': {
       const e = obj(o.explicit_http_config);
       const at = ctx.at('explicit_http_config');
-      if (e.protocol_config === 'http2_protocol_options') at.at('http2_protocol_options').warn(`HTTP/2 upstream: ${NO_PROTOCOL_KEY}`);
+      if (e.protocol_config === 'http2_protocol_options') http2 = true;
       else if (e.protocol_config === 'http3_protocol_options') at.at('http3_protocol_options').warn(`HTTP/3 is not supported by mosn-ts; ${NO_PROTOCOL_KEY}`);
       else if (Object.keys(obj(e.http_protocol_options)).length > 0) at.at('http_protocol_options').warn('HTTP/1 options are not supported by mosn-ts; ignored');
       break;
@@ -54,6 +58,7 @@ function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJs
   }
   if (objects(o.http_filters).length > 0) ctx.at('http_filters').error('upstream HTTP filters are not supported by mosn-ts: the requests would go out unchanged by them');
   warnUnhandled(o, new Set(['common_http_protocol_options', 'upstream_http_protocol_options', 'upstream_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config', 'auto_config', 'http_filters']), ctx);
+  return http2;
 }
 
 /** `core.v3.HttpProtocolOptions`: `idle_timeout`, `max_requests_per_connection`. */

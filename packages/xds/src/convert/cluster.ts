@@ -15,6 +15,8 @@ export interface ConvertedCluster {
   readonly cluster: MosnJson;
   /** Type EDS: the ClusterLoadAssignment to subscribe to (`eds_cluster_config.service_name`, else the cluster's name). */
   readonly eds?: { readonly serviceName: string };
+  /** HTTP/2 upstream (http2_protocol_options): MOSN says so on the routes to the cluster, not on the cluster. */
+  readonly http2?: boolean;
 }
 
 /** Envoy's default `connect_timeout` (MOSN's is 10s). */
@@ -97,7 +99,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   if (buffer !== undefined) out.conn_buffer_limit_bytes = buffer;
   const maxRequests = wrappedNumber(c.max_requests_per_connection);
   if (maxRequests !== undefined) out.max_request_per_conn = maxRequests;
-  convertProtocolOptions(c, ctx, out); // may set idle_timeout and max_request_per_conn
+  const { http2 } = convertProtocolOptions(c, ctx, out); // may set idle_timeout and max_request_per_conn
 
   out.circuit_breakers = convertCircuitBreakers(obj(c.circuit_breakers), ctx.at('circuit_breakers'));
   const health = convertHealthChecks(objects(c.health_checks), name, ctx.at('health_checks'));
@@ -119,7 +121,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   else if (isSet(c.cleanup_interval)) ctx.at('cleanup_interval').warn('used by ORIGINAL_DST clusters only; ignored');
 
   warnUnhandled(c, HANDLED, ctx);
-  return { cluster: out, ...(eds ? { eds } : {}) };
+  return { cluster: out, ...(eds ? { eds } : {}), ...(http2 ? { http2 } : {}) };
 }
 
 /** STRICT_DNS settings: refresh rate, TTL, lookup family (Envoy's default AUTO), resolvers. */

@@ -2,6 +2,7 @@ import type { AnyMessage, Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertHttpConnectionManager, HCM_TYPE, type ListenerRoute } from './hcm.js';
 import { objects, str, typedConfigName } from './listener-fields.js';
+import { convertMosnFilter, isMosnFilter } from './mosn-filters.js';
 import { convertTcpProxy, TCP_PROXY_TYPE } from './tcp-proxy.js';
 
 const HCM_NAMES = new Set(['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager']);
@@ -60,8 +61,17 @@ export function convertNetworkFilters(filters: unknown, ctx: ConvertContext, inl
       }
       return;
     }
+    if (isMosnFilter(name, f.typed_config)) {
+      terminal = `"${name}"`;
+      const mosn = convertMosnFilter(name, f.typed_config as AnyMessage | undefined, at);
+      if (mosn) {
+        out.push(mosn.filter);
+        if (mosn.route) routes.push(mosn.route);
+      }
+      return;
+    }
     if (ISTIO_TELEMETRY.has(name)) at.warn(`network filter ${label} (Istio telemetry) is not supported by mosn-ts; not applied`);
-    else at.error(`network filter ${label} is not supported by mosn-ts; supported: envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy`);
+    else at.error(`network filter ${label} is not supported by mosn-ts; supported: envoy.filters.network.http_connection_manager, envoy.filters.network.tcp_proxy, and MOSN's proxy as a TypedStruct`);
   });
   if (terminal === undefined && ctx.problems.errors.length === errorsBefore) {
     ctx.error('no envoy.filters.network.http_connection_manager or envoy.filters.network.tcp_proxy: mosn-ts has nothing to serve this chain with');
