@@ -12,12 +12,14 @@ import {
   type PoolFactory,
   type RouterManager,
   type Stats,
+  type StreamFilterChainFactory,
   type XProtocolCodec,
 } from '@mosn/proxy';
 import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
+import { faultFilter, ipAccessFilter, payloadLimitFilter, type StreamFilterExtension } from './stream-filters/index.js';
 import type { ConfigReader } from './config/config-reader.js';
 import type { ClusterSpec, RouterSpec } from './config/types.js';
 
@@ -41,6 +43,8 @@ export interface FilterBuildContext {
   readonly stats: Stats;
   readonly listenerName: string;
   readonly logger: Logger;
+  /** The listener's stream filters (undefined: none), made once per listener config: the `proxy` filter runs them. */
+  readonly streamFilters?: StreamFilterChainFactory | undefined;
 }
 
 /**
@@ -60,6 +64,8 @@ export interface NetworkFilterExtension<C = unknown> {
 export interface Extensions {
   readonly protocols: ProtocolRegistry;
   readonly networkFilters: Registry<NetworkFilterExtension<any>>;
+  /** Stream filter types (`listeners[].stream_filters[].type`). */
+  readonly streamFilters: Registry<StreamFilterExtension<any>>;
   readonly loadBalancers: Registry<LoadBalancerFactory>;
   readonly clusterTypes: Registry<true>;
   /** Upstream connection pools by protocol name (lowercase). */
@@ -88,6 +94,11 @@ export function defaultExtensions(): Extensions {
   networkFilters.register('proxy', proxyFilter);
   networkFilters.register('tcp_proxy', tcpProxyFilter);
 
+  const streamFilters = new Registry<StreamFilterExtension<any>>('stream filter');
+  streamFilters.register('fault', faultFilter);
+  streamFilters.register('payload_limit', payloadLimitFilter);
+  streamFilters.register('ip_access', ipAccessFilter);
+
   const loadBalancers = new Registry<LoadBalancerFactory>('load balancer');
   for (const [name, factory] of Object.entries(LOAD_BALANCERS)) loadBalancers.register(name, factory);
 
@@ -105,6 +116,7 @@ export function defaultExtensions(): Extensions {
   return {
     protocols,
     networkFilters,
+    streamFilters,
     loadBalancers,
     clusterTypes,
     pools,

@@ -20,8 +20,10 @@ import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
-import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ForwardAction, type Route, type RouterHandle } from './router.js';
-import type { RequestVars } from './variables.js';
+import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route, type RouterHandle } from './router.js';
+import type { StreamFilterChain, StreamFilterChainFactory, StreamFilterOwner } from './stream-filter/chain.js';
+import { sendHttpFilterReply } from './stream-filter/local-reply.js';
+import { variableGetter, type RequestVars } from './variables.js';
 import type { Counter, Stats } from './stats.js';
 
 const UPGRADE = { upgrade: true } as const;
@@ -54,6 +56,8 @@ export interface ProxyContext {
   readonly stats: Stats;
   /** Stats prefix of the listener (`listener.<name>.`). */
   readonly statPrefix: string;
+  /** The listener's stream filters; undefined when it has none (its requests make no chain). */
+  readonly streamFilters?: StreamFilterChainFactory | undefined;
 }
 
 /**
@@ -74,6 +78,12 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #trailers: HttpHeaders | undefined;
   #route: Route | undefined;
   #action: ForwardAction | undefined;
+  #target: ClusterTarget | undefined;
+  /** This request's stream filters (none when the listener has none). */
+  #filters: StreamFilterChain | undefined;
+  /** Request body and trailers that came while a filter paused the request: filtered and sent once it resumes. */
+  #held: Array<Buffer | HttpHeaders> | undefined;
+  #heldEnd = false;
   /** Retries left for resets, per-try timeouts and retried statuses; 0 without a retry policy. */
   #retriesLeft = 0;
   #retry: RetryPolicy | undefined;
@@ -106,6 +116,37 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#counters = counters;
     counters.total.inc();
     this.#upstreamReceiver = this.#receiver(0);
+    if (ctx.streamFilters) this.#filters = ctx.streamFilters.create(this.#filterOwner());
+  }
+
+  /** What this request's stream filters see of it, and how they answer or resume it. */
+  #filterOwner(): StreamFilterOwner {
+    // getters: the filters read the request's state as it is when they look
+    const req = this;
+    return {
+      get protocol() {
+        return req.#down.protocol;
+      },
+      get requestHeaders() {
+        return req.#head!.headers;
+      },
+      get connection() {
+        return req.#down.connection;
+      },
+      get route() {
+        return req.#route;
+      },
+      get clusterName() {
+        return req.#target?.name;
+      },
+      get upstreamHost() {
+        return req.#host?.addressText;
+      },
+      variable: (name) => (req.#head ? variableGetter(name)?.(req.#vars()) : undefined),
+      filtersContinued: (phase) => req.#filtersContinued(phase),
+      filterReply: (status, message) => req.#filterReply(status, message),
+      filterFailed: (message) => req.#filterFailed(message),
+    };
   }
 
   /** The receiver of one upstream attempt: once a retry started, the earlier attempt's events are dropped. */
@@ -134,18 +175,53 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#requestEnded = endStream;
     // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
     if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
+    if (this.#filters && !this.#filters.runRequestHeaders('before_route', endStream)) return this.#whileFiltering();
+    this.#routeRequest();
+  }
+
+  /** A filter stopped the request: hold its body (reading paused) until the filter resumes or answers it. */
+  #whileFiltering(): void {
+    if (this.#filters!.paused && !this.#requestEnded) this.#pauseDownstream();
+  }
+
+  /** A paused filter resumed the request: go on from the phase it paused, then with the body held meanwhile. */
+  #filtersContinued(phase: 'before_route' | 'after_route'): void {
+    if (phase === 'before_route') this.#routeRequest();
+    else this.#forward();
+    const held = this.#held;
+    if (held === undefined || this.#filters!.paused) return;
+    this.#held = undefined;
+    for (let i = 0; i < held.length; i++) {
+      const item = held[i]!;
+      if (Buffer.isBuffer(item)) this.onData(item, this.#heldEnd && i === held.length - 1);
+      else this.onTrailers(item);
+    }
+  }
+
+  /** Match the route; run the after_route filters; then forward (or answer a direct response). */
+  #routeRequest(): void {
+    const head = this.#head!;
     const route = this.#ctx.router.current?.route(httpRouteRequest(head, () => this.#vars()));
     if (!route) return this.#localReply('no_route', 'no route matched');
+    this.#route = route;
+    if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);
+    if (this.#filters && !this.#filters.runRequestHeaders('after_route', this.#requestEnded)) return this.#whileFiltering();
+    this.#forward();
+  }
+
+  /** The route's action: a direct response, or the cluster, a host, and the upstream request. */
+  #forward(): void {
+    const head = this.#head!;
+    const route = this.#route!;
     const action = route.action;
     if (action.kind === 'direct') {
-      this.#done = true;
+      this.#finish();
       const headers = action.redirect ? new HttpHeaders(['location', redirectLocation(action.redirect, head, 'http')]) : undefined;
       this.#down.sendResponse(action.status, action.body, headers);
       return;
     }
-    this.#route = route;
     this.#action = action;
-    const target = pickTarget(action);
+    const target = this.#target!;
     const clusterName = target.name;
     const cluster = this.#ctx.clusters.get(clusterName);
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`, clusterName);
@@ -171,7 +247,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (route.requestEdits) route.requestEdits.apply(head.headers, this.#vars());
     if (action.rewrite) rewritePath(action.rewrite, head, matchedPath(route.match));
     appendForwardedFor(head.headers, this.#down.connection.remoteAddress);
-    if (!endStream) this.#pauseDownstream();
+    if (!this.#requestEnded) this.#pauseDownstream();
     this.#sendTo(host);
   }
 
@@ -216,6 +292,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
 
   onData(chunk: Buffer, endStream: boolean): void {
     if (this.#done) return;
+    if (this.#filters) {
+      if (this.#filters.paused) return this.#hold(chunk, endStream);
+      if (!this.#filters.runRequestData(chunk, endStream)) return;
+    }
     if (endStream) this.#requestEnded = true;
     if (this.#up) {
       this.#up.sendData(chunk, endStream);
@@ -236,8 +316,18 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#retriesLeft = 0;
   }
 
+  /** Keep what came while a filter paused the request. */
+  #hold(item: Buffer | HttpHeaders, endStream: boolean): void {
+    (this.#held ??= []).push(item);
+    this.#heldEnd = endStream;
+  }
+
   onTrailers(trailers: HttpHeaders): void {
     if (this.#done) return;
+    if (this.#filters) {
+      if (this.#filters.paused) return this.#hold(trailers, true);
+      if (!this.#filters.runRequestTrailers(trailers)) return;
+    }
     this.#requestEnded = true;
     this.#trailers = trailers;
     if (this.#up) this.#up.sendTrailers(trailers);
@@ -404,20 +494,44 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#clearTimer();
     this.#clearTryTimer();
     if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
+    if (this.#filters && !this.#filters.runResponseHeaders(head.headers, head.status, endStream)) return;
     this.#down.sendHeaders(head, endStream);
     if (endStream) this.#responseDone();
   }
 
   #onUpstreamData(chunk: Buffer, endStream: boolean): void {
     if (this.#done) return;
+    if (this.#filters) {
+      const out = this.#filters.runResponseData(chunk, endStream);
+      if (out === undefined) return;
+      chunk = out;
+    }
     this.#down.sendData(chunk, endStream);
     if (endStream) this.#responseDone();
   }
 
   #onUpstreamTrailers(trailers: HttpHeaders): void {
     if (this.#done) return;
+    if (this.#filters && !this.#filters.runResponseTrailers(trailers)) return;
     this.#down.sendTrailers(trailers);
     this.#responseDone();
+  }
+
+  /** A filter answered the request (an HTTP status; gRPC gets its grpc-status): nothing more goes upstream. */
+  #filterReply(status: number, message: string | undefined): void {
+    if (this.#done) return;
+    this.#abandonUpstream('local_reset');
+    this.#finish();
+    if (this.#down.responseStarted) this.#down.reset('local_reset');
+    else sendHttpFilterReply(this.#down, this.#head!.headers, status, message);
+  }
+
+  /** A filter threw: this request gets an internal error (500), logged (rate-limited) like other failures. */
+  #filterFailed(message: string): void {
+    if (this.#done) return;
+    this.#abandonUpstream('local_reset');
+    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_internal_error');
+    this.#localReply('internal_error', message);
   }
 
   /**
@@ -548,6 +662,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
 
   #finish(): void {
     this.#done = true;
+    this.#filters?.destroy();
+    this.#held = undefined;
     this.#requestBudget?.resources.requests.release();
     this.#retryHold.release();
     this.#requestBudget = undefined;

@@ -80,3 +80,4 @@ export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type Tcp
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
 export * from './health/index.js';
 export { logRateLimited } from './failure-log.js';
+export * from './stream-filter/index.js';

@@ -112,6 +112,8 @@ export interface HeaderChanges {
 export interface Route extends HeaderChanges {
   match: RouteMatch;
   action: RouteAction;
+  /** `per_filter_config`: a stream filter's config for this route, by filter name, replacing the listener's. */
+  perFilterConfig?: Readonly<Record<string, unknown>>;
   /** Set by RouterConfig: this route's, its virtual host's and the router's changes, in MOSN's order. */
   requestEdits?: HeaderEdits;
   responseEdits?: HeaderEdits;

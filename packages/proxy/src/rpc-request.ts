@@ -7,8 +7,10 @@ import { logRequestFailure } from './failure-log.js';
 import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
 import type { LbContext } from './load-balancer.js';
 import type { MetadataMatch } from './lb/subset.js';
-import { hashKey, pickTarget, RpcRouteRequest, type ForwardAction, type Route } from './router.js';
+import { hashKey, pickTarget, RpcRouteRequest, type ClusterTarget, type ForwardAction, type Route } from './router.js';
 import type { Counter } from './stats.js';
+import type { StreamFilterChain } from './stream-filter/chain.js';
+import { RpcFilteredRequest } from './stream-filter/rpc-filtered.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
   connection_failure: 'connect_failed',
@@ -51,35 +53,54 @@ export class RpcProxy {
    * protocol's own error response (Bolt status, Dubbo status, ...). One-way requests do not wait.
    */
   onRequest(server: XServerConnection, request: XFrame): void {
-    const ctx = this.ctx;
     this.total.inc();
+    if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request).start();
+    const route = this.route(server, request);
+    if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined);
+  }
+
+  /** Answer a request with an error in its protocol, counted and logged (rate-limited). */
+  fail(server: XServerConnection, request: XFrame, status: InternalStatus, message: string, route?: Route, cluster?: string): void {
+    fail(this.ctx, server, request, status, message, route, cluster);
+  }
+
+  /** The route of a request, or undefined when none matched (the request is answered). */
+  route(server: XServerConnection, request: XFrame): Route | undefined {
     const routeRequest = this.#route;
     routeRequest.headers = request.header;
     let route;
     try {
-      route = ctx.router.current?.route(routeRequest);
+      route = this.ctx.router.current?.route(routeRequest);
     } finally {
       routeRequest.headers = RpcRouteRequest.NO_HEADERS;
     }
     if (!route) {
       const unreadable = request.routingError;
-      return fail(ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
+      fail(this.ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
     }
+    return route;
+  }
+
+  /**
+   * Send a routed request to a host of the route's `target` cluster: the call waiting for its answer (its response
+   * runs through `filters`), or undefined when it was answered here (an error, or a one-way request).
+   */
+  forward(server: XServerConnection, request: XFrame, route: Route, target: ClusterTarget | undefined, filters: StreamFilterChain | undefined): RpcCall | undefined {
+    const ctx = this.ctx;
     const action = route.action;
-    if (action.kind === 'direct') return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request', route);
+    if (action.kind === 'direct' || !target) return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request', route);
     const up = action.upstreamProtocol;
     if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
       // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
       return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`, route);
     }
-    const target = pickTarget(action);
     const clusterName = target.name;
     const cluster = ctx.clusters.get(clusterName);
     if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`, route, clusterName);
     if (!cluster.resources.requests.tryAcquire()) {
       return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`, route, clusterName);
     }
-    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch);
+    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch, filters);
     const host = cluster.lb.chooseHost(call);
     const pool = host?.pool(server.protocol);
     if (!host || pool?.kind !== 'rpc') {
@@ -90,11 +111,12 @@ export class RpcProxy {
     if (request.isOneWay()) {
       cluster.resources.requests.release();
       pool.send(request, IGNORE);
-      return;
+      return undefined;
     }
     const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
     call.send(host, pool);
     if (timeoutMs > 0 && !call.done) deadlines.add(call, timeoutMs, call.startedAt);
+    return call;
   }
 }
 
@@ -108,10 +130,11 @@ function fail(
   route?: Route,
   cluster?: string,
   host?: string,
-): void {
+): undefined {
   ctx.stats.inc(`${ctx.statPrefix}downstream_rq_${status}`);
   logRequestFailure(server.connection, { protocol: server.protocol, reason: status, message, request, route: route?.match, cluster, host });
   server.localReply(request, status, message);
+  return undefined;
 }
 
 /**
@@ -119,7 +142,7 @@ function fail(
  * list). It is also the LbContext its cluster's balancer gets: the fields are read only when a balancer
  * asks (round robin never does).
  */
-class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
+export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
   done = false;
   #proxy: RpcProxy;
   #server: XServerConnection;
@@ -135,6 +158,8 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
   #retryUnit: Limit | undefined;
   /** Hosts whose connect failed for this request (the first one only, usually). */
   #tried: Host[] | undefined;
+  /** The request's stream filters: their response phase runs on the answer. */
+  #filters: StreamFilterChain | undefined;
 
   constructor(
     proxy: RpcProxy,
@@ -143,8 +168,10 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
     cluster: Cluster,
     route: Route,
     metadataMatch: MetadataMatch | undefined,
+    filters: StreamFilterChain | undefined,
   ) {
     super();
+    this.#filters = filters;
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
@@ -189,8 +216,32 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
     if (this.done) return;
     const status = response.status === undefined ? 200 : this.#server.codec.mapStatusToHttp(response.status);
     this.#outlier(outlierResultOfStatus(status));
+    const filters = this.#filters;
+    if (filters && !this.#filterResponse(filters, response, status)) return;
     this.#finish();
     this.#server.respond(this.#request, response);
+  }
+
+  /** The response phase of the request's filters (the frame is whole); false when a filter failed (answered). */
+  #filterResponse(filters: StreamFilterChain, response: XFrame, status: number): boolean {
+    const hasBody = response.body.length > 0;
+    return filters.runResponseHeaders(response.header, status, !hasBody) && (!hasBody || filters.runResponseData(response.body, true) !== undefined);
+  }
+
+  /** A filter answered while the call waits (or in its response phase): the upstream answer is dropped. */
+  filterReply(status: InternalStatus, message: string | undefined): void {
+    if (this.done) return;
+    this.#finish();
+    this.#handle?.cancel();
+    this.#server.localReply(this.#request, status, message);
+  }
+
+  /** A filter threw while the call waits (or in its response phase): the protocol's internal error instead. */
+  filterFailed(message: string): void {
+    if (this.done) return;
+    this.#logFailure('internal_error', message);
+    this.#proxy.ctx.stats.inc(`${this.#proxy.ctx.statPrefix}downstream_rq_internal_error`);
+    this.filterReply('internal_error', message);
   }
 
   onReset(reason: StreamResetReason, detail?: string): void {
@@ -274,6 +325,7 @@ class RpcCall extends Deadline implements RpcResponseReceiver, LbContext {
 
   #finish(): void {
     this.done = true;
+    this.#filters?.destroy();
     this.#cluster.resources.requests.release();
     this.#retryUnit?.release();
     this.#retryUnit = undefined;

@@ -2,6 +2,7 @@ import { DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS, formatAddress, parseAddr
 import type { FilterReadContext } from '../extensions.js';
 import type { ConfigReader } from './config-reader.js';
 import { NOT_USED_BY_MOSN, readFilterChains } from './filter-chain.js';
+import { readStreamFilters } from '../stream-filters/read.js';
 import type { TlsReadOptions } from './tls-context.js';
 import type { ListenerSpec, ListenerTlsSpec } from './types.js';
 
@@ -33,7 +34,11 @@ export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'list
   if (inspector && chain.tls.length === 0) {
     l.problems.warn(l.at('inspector'), 'does nothing without TLS: it tells TLS from plaintext, and this listener has no tls_context with "status": true');
   }
-  readStreamAndListenerFilters(l, ctx.extensions.retiredStreamFilters);
+  const streamFilters = readStreamFilters(l, ctx.extensions);
+  if (streamFilters.length > 0 && !chain.filters.some((f) => f.type === 'proxy')) {
+    l.problems.warn(l.at('stream_filters'), 'run only on requests of a "proxy" filter, and this listener has none; ignored');
+  }
+  readListenerFilters(l);
   l.refuse(
     ['use_original_dst'],
     'original-destination listeners are not supported by mosn-ts: "redirect" needs the SO_ORIGINAL_DST socket option and "tproxy" needs IP_TRANSPARENT, neither of which Node can use without native code. An ORIGINAL_DST cluster reads the connection\'s local address without it (see docs/original-dst.md)',
@@ -44,18 +49,11 @@ export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'list
   l.finish();
   if (!address) return undefined;
   const tlsSpec: ListenerTlsSpec | undefined = chain.tls.length > 0 ? { contexts: chain.tls, inspector } : undefined;
-  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters: chain.filters, ...(tlsSpec ? { tls: tlsSpec } : {}) };
+  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters: chain.filters, streamFilters, ...(tlsSpec ? { tls: tlsSpec } : {}) };
 }
 
-/** `stream_filters` (MOSN's retired ones are no-ops, with a warning) and `listener_filters`: none supported yet. */
-function readStreamAndListenerFilters(l: ConfigReader, retiredStreamFilters: ReadonlySet<string>): void {
-  for (const sf of l.objects('stream_filters')) {
-    const type = sf.str('type', { required: true, nonEmpty: true });
-    if (type !== undefined && retiredStreamFilters.has(type)) sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
-    else if (type !== undefined) sf.problems.error(sf.at('type'), `stream filter "${type}" is not supported by mosn-ts yet`);
-    sf.inert(['config', 'go_plugin_config']);
-    sf.finish();
-  }
+/** `listener_filters`: none supported yet. */
+function readListenerFilters(l: ConfigReader): void {
   for (const lf of l.objects('listener_filters')) {
     const type = lf.str('type', { required: true, nonEmpty: true });
     if (type !== undefined) lf.problems.error(lf.at('type'), `listener filter "${type}" is not supported by mosn-ts yet`);

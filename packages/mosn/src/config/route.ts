@@ -3,6 +3,7 @@ import { ConfigReader, compileRegex } from './config-reader.js';
 import { readHeaderChanges } from './header-edits.js';
 import { readRouteAction, type ActionContext } from './route-action.js';
 import type { ProtocolRoute } from './route-protocols.js';
+import { readPerFilterConfig } from '../stream-filters/read.js';
 
 /** What reading routes needs: clusters (routes name them), protocols, and where to note route protocols. */
 export interface RouteContext extends ActionContext {
@@ -36,11 +37,11 @@ export function readRoute(rt: ConfigReader, ctx: RouteContext): Route | undefine
   const routeChanges = ra ? readHeaderChanges(ra) : {};
   rt.refuse(['request_mirror_policies'], 'request mirroring is not supported by mosn-ts yet');
   rt.ignore(['metadata'], 'route metadata is read by MOSN\'s stream filters; mosn-ts runs none; ignored (metadata_match, in "route", selects subsets)');
-  rt.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
+  const perFilterConfig = readPerFilterConfig(rt, ctx.ext);
   rt.finish();
   ra?.finish();
   if (!match || !action) return undefined;
-  const route: Route = { match, action, ...routeChanges };
+  const route: Route = { match, action, ...routeChanges, ...(perFilterConfig ? { perFilterConfig } : {}) };
   if (action.kind !== 'direct' && action.upstreamProtocol !== undefined) {
     const protocol = ctx.ext.protocols.get(action.upstreamProtocol);
     if (protocol) ctx.protocolRoutes.push({ route, protocol, at: ra!.at('upstream_protocol') });

@@ -55,7 +55,7 @@ describe('readRouter', () => {
 
   it('warns about virtual host keys it does not act on', () => {
     expect(read({ router_config_name: 'r', virtual_hosts: [{ require_tls: 'ALL', virtual_clusters: [{}], per_filter_config: { a: {} } }] }).warnings).toEqual([
-      `${R}.virtual_hosts[0].per_filter_config: per-route stream filter config; mosn-ts runs no stream filters; ignored`,
+      `${R}.virtual_hosts[0].per_filter_config: a virtual host's per_filter_config is read by no MOSN stream filter (a route's is); ignored`,
       `${R}.virtual_hosts[0].virtual_clusters: not supported by mosn-ts yet; ignored`,
     ]);
   });

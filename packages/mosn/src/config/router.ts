@@ -33,7 +33,7 @@ function readVirtualHost(v: ConfigReader, ctx: RouteContext): VirtualHost {
   }
   const changes = readHeaderChanges(v);
   v.inert(['require_tls']); // "not used yet" in MOSN
-  v.ignore(['per_filter_config'], 'per-route stream filter config; mosn-ts runs no stream filters; ignored');
+  v.ignore(['per_filter_config'], "a virtual host's per_filter_config is read by no MOSN stream filter (a route's is); ignored");
   v.ignore(['virtual_clusters']);
   v.finish();
   return { name, domains, routes, ...changes };

@@ -82,6 +82,8 @@ export interface ListenerSpec {
   readonly idleTimeoutMs: number;
   /** The network filters of its filter chain, in order (the last is `proxy` or `tcp_proxy`). */
   readonly filters: readonly NetworkFilterSpec[];
+  /** `stream_filters`, in order: every request of its `proxy` filter runs through them. */
+  readonly streamFilters?: readonly StreamFilterSpec[];
   /** TLS of its filter chain (`tls_context` or `tls_context_set`), and the listener's `inspector`. */
   readonly tls?: ListenerTlsSpec;
 }
@@ -131,6 +133,12 @@ export interface TlsContextSpec {
   readonly sessionTickets: boolean;
   /** `fall_back`: a listener whose certificate cannot be loaded serves plaintext instead of failing (MOSN). */
   readonly fallBack: boolean;
+}
+
+/** One stream filter of a listener (`stream_filters[]`): its type and the config value its extension read. */
+export interface StreamFilterSpec {
+  readonly type: string;
+  readonly config: unknown;
 }
 
 /** One network filter of a listener: its type and the config value its extension read. */

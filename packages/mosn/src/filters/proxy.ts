@@ -121,6 +121,7 @@ export const proxyFilter: NetworkFilterExtension<ProxyFilterSpec> = {
       upstreamProtocol: httpUpstream,
       stats: ctx.stats,
       statPrefix: `listener.${ctx.listenerName}.`,
+      streamFilters: ctx.streamFilters,
     });
   },
 

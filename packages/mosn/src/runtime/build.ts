@@ -1,6 +1,7 @@
 import {
   Cluster,
   HealthChecker,
+  StreamFilterChainFactory,
   LruSessionCache,
   OriginalDstSource,
   OutlierDetector,
@@ -58,11 +59,25 @@ export function buildRouter(spec: RouterSpec): RouterConfig {
   });
 }
 
-/** The network filter factories of a listener, from its filters' config values, over the live clusters and routers. */
-export function buildFilterChain(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName'>): NetworkFilterFactory[] {
+/**
+ * The network filter factories of a listener, from its filters' config values, over the live clusters and routers;
+ * its stream filter factories are made here too, once per listener config, for its `proxy` filter.
+ */
+export function buildFilterChain(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters'>): NetworkFilterFactory[] {
+  const streamFilters = buildStreamFilters(spec, ctx);
   return spec.filters.map((f) => {
     const extension = ctx.extensions.networkFilters.get(f.type);
     if (!extension) throw new Error(`network filter "${f.type}" is not registered (the config reader accepted it: a bug)`);
-    return extension.build(f.config, { ...ctx, listenerName: spec.name });
+    return extension.build(f.config, { ...ctx, listenerName: spec.name, streamFilters });
   });
+}
+
+/** A listener's stream filter factories (undefined when it has none: its requests then make no filter chain). */
+function buildStreamFilters(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters'>): StreamFilterChainFactory | undefined {
+  const factories = (spec.streamFilters ?? []).map((f) => {
+    const extension = ctx.extensions.streamFilters.get(f.type);
+    if (!extension) throw new Error(`stream filter "${f.type}" is not registered (the config reader accepted it: a bug)`);
+    return extension.build(f.config);
+  });
+  return StreamFilterChainFactory.of(factories, ctx.stats, `listener.${spec.name}.`);
 }

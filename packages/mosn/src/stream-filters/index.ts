@@ -1,0 +1,5 @@
+export { faultFilter } from './fault.js';
+export { ipAccessFilter } from './ip-access.js';
+export { payloadLimitFilter } from './payload-limit.js';
+export { readStreamFilters, readPerFilterConfig } from './read.js';
+export type { StreamFilterExtension } from './types.js';

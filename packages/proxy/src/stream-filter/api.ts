@@ -1,0 +1,78 @@
+import type { HeaderMap } from '@mosn/stream';
+import type { Route } from '../router.js';
+
+/**
+ * The stream filter contract: MOSN's StreamReceiverFilter (the request phase: `onRequest*`) and
+ * StreamSenderFilter (the response phase: `onResponse*`) in one object, for every protocol mosn-ts carries
+ * (HTTP/1, HTTP/2, gRPC, Bolt, Dubbo, a plug-in codec). A listener's `stream_filters` become one
+ * StreamFilterFactory each, made once per listener config; each request gets one filter from each factory.
+ *
+ *   request:  before_route filters → route match → after_route filters → cluster, host, upstream
+ *   response: every filter, first to last (MOSN's order), before the response goes downstream
+ *
+ * RPC frames arrive whole: `onRequestHeaders` sees the frame's header map and `onRequestData` its body, once.
+ */
+
+/** What a request-headers filter answers: go on to the next filter, or stop (answered, or paused: see `continue`). */
+export type StreamFilterStatus = 'continue' | 'stop';
+
+/** When a filter's request phase runs: before the route is matched (MOSN's BeforeRoute) or after (AfterRoute). */
+export type StreamFilterPhase = 'before_route' | 'after_route';
+
+/** What a filter sees of its request, and what it can do to it. One per request, shared by its filters. */
+export interface StreamFilterHandler {
+  /** The downstream protocol: `Http1`, `Http2`, `bolt`, `dubbo`, ... */
+  readonly protocol: string;
+  /** The request's headers (HTTP headers, or the RPC frame's header map); a filter may change them. */
+  readonly requestHeaders: HeaderMap;
+  /** The client's IP address (the downstream connection's peer). */
+  readonly downstreamAddress: string | undefined;
+  /** The matched route (after_route filters and the response phase; undefined before). */
+  readonly route: Route | undefined;
+  /** The cluster the route sends this request to (after_route filters and the response phase). */
+  readonly clusterName: string | undefined;
+  /** `ip:port` of the upstream host (the response phase only). */
+  readonly upstreamHost: string | undefined;
+  /** A MOSN variable of this request (`x-mosn-path`, `request_header_<name>`, `upstream_cluster`, ...). */
+  variable(name: string): string | undefined;
+  /**
+   * Resume a request whose `onRequestHeaders` returned 'stop' (after a delay, a lookup, ...). Does nothing once
+   * the request ended: a filter that pauses must clear its timers in `onDestroy`.
+   */
+  continue(): void;
+  /**
+   * Answer the request here, in its own protocol: `status` is an HTTP status (a gRPC request gets the matching
+   * grpc-status; Bolt, Dubbo and plug-in codecs their own error response for it). The request goes no further.
+   */
+  sendLocalReply(status: number, message?: string): void;
+}
+
+/** One request's filter. Every method is optional; a throw answers this one request with an internal error. */
+export interface StreamFilter {
+  /** The request's headers: 'continue', or 'stop' after `sendLocalReply` or to pause until `continue()`. */
+  onRequestHeaders?(h: StreamFilterHandler, headers: HeaderMap, endStream: boolean): StreamFilterStatus;
+  /** A chunk of the request body (RPC: the whole body). It may call `sendLocalReply`; it cannot pause. */
+  onRequestData?(h: StreamFilterHandler, data: Buffer, endStream: boolean): void;
+  /** The request's trailers (HTTP/2, chunked HTTP/1). */
+  onRequestTrailers?(h: StreamFilterHandler, trailers: HeaderMap): void;
+  /** The response's headers (changed in place); `status` is its HTTP status (RPC: the protocol's, mapped). */
+  onResponseHeaders?(h: StreamFilterHandler, headers: HeaderMap, status: number, endStream: boolean): void;
+  /** A chunk of the response body; return a buffer to send it instead (HTTP only: an RPC body is read-only). */
+  onResponseData?(h: StreamFilterHandler, data: Buffer, endStream: boolean): Buffer | void;
+  /** The response's trailers (changed in place). */
+  onResponseTrailers?(h: StreamFilterHandler, trailers: HeaderMap): void;
+  /** The request ended (answered, failed, or cancelled by the client): clear timers here. */
+  onDestroy?(): void;
+}
+
+/**
+ * A filter type's factory for one listener, made once from its typed config. `createFilter` runs once per
+ * request, with the listener's config or the matched route's `per_filter_config` entry for `name` (after_route).
+ */
+export interface StreamFilterFactory<C = unknown> {
+  /** The filter's type name (`fault`, `payload_limit`, ...): the key of a route's `per_filter_config`. */
+  readonly name: string;
+  readonly phase: StreamFilterPhase;
+  readonly config: C;
+  createFilter(config: C): StreamFilter;
+}

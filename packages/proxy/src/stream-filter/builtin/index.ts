@@ -1,0 +1,3 @@
+export { faultFilterFactory, type FaultConfig } from './fault.js';
+export { DEFAULT_PAYLOAD_LIMIT_STATUS, payloadLimitFilterFactory, type PayloadLimitConfig } from './payload-limit.js';
+export { blockListOf, ipAccessFilterFactory, type IpAccessConfig, type IpAccessRule } from './ip-access.js';

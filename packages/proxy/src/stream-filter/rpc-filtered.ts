@@ -1,0 +1,127 @@
+import type { Connection, HeaderMap, XFrame, XServerConnection } from '@mosn/stream';
+import { pickTarget, type ClusterTarget, type Route } from '../router.js';
+import type { RpcCall, RpcProxy } from '../rpc-request.js';
+import type { StreamFilterPhase } from './api.js';
+import type { StreamFilterChain, StreamFilterOwner } from './chain.js';
+import { internalStatusOfHttp } from './local-reply.js';
+
+/** The requests a filter pauses, per downstream connection: a connection that closes ends them (timers cleared). */
+const pausedByConnection = new WeakMap<XServerConnection, Set<RpcFilteredRequest>>();
+
+/**
+ * One RPC request on a listener with stream filters: before_route filters, the route, after_route filters, the
+ * body (the frame's, whole), then RpcProxy.forward, whose call runs the response phase. A listener without
+ * filters never makes one (RpcProxy.onRequest goes straight to the route).
+ */
+export class RpcFilteredRequest implements StreamFilterOwner {
+  #proxy: RpcProxy;
+  #server: XServerConnection;
+  #request: XFrame;
+  #chain: StreamFilterChain;
+  #route: Route | undefined;
+  #target: ClusterTarget | undefined;
+  #call: RpcCall | undefined;
+
+  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame) {
+    this.#proxy = proxy;
+    this.#server = server;
+    this.#request = request;
+    this.#chain = proxy.ctx.streamFilters!.create(this);
+  }
+
+  get protocol(): string {
+    return this.#server.protocol;
+  }
+  get requestHeaders(): HeaderMap {
+    return this.#request.header;
+  }
+  get connection(): Connection {
+    return this.#server.connection;
+  }
+  get route(): Route | undefined {
+    return this.#route;
+  }
+  get clusterName(): string | undefined {
+    return this.#target?.name;
+  }
+  get upstreamHost(): string | undefined {
+    return undefined;
+  }
+
+  /** The MOSN variables an RPC request has: addresses, protocol, cluster, and `request_header_<name>`. */
+  variable(name: string): string | undefined {
+    const conn = this.#server.connection;
+    switch (name) {
+      case 'protocol':
+        return this.#server.protocol;
+      case 'upstream_cluster':
+        return this.#target?.name;
+      case 'downstream_remote_address':
+        return conn.remoteAddress === undefined ? undefined : `${conn.remoteAddress}:${conn.remotePort ?? 0}`;
+      case 'downstream_local_address':
+        return conn.localAddress === undefined ? undefined : `${conn.localAddress}:${conn.localPort ?? 0}`;
+    }
+    return name.startsWith('request_header_') ? this.#request.header.get(name.slice('request_header_'.length)) : undefined;
+  }
+
+  start(): void {
+    if (this.#chain.runRequestHeaders('before_route', this.#request.body.length === 0)) this.#routeRequest();
+    else this.#watchIfPaused();
+  }
+
+  filtersContinued(phase: StreamFilterPhase): void {
+    this.#unwatch();
+    if (phase === 'before_route') this.#routeRequest();
+    else this.#forward();
+  }
+
+  filterReply(status: number, message: string | undefined): void {
+    this.#unwatch();
+    if (this.#call) return this.#call.filterReply(internalStatusOfHttp(status), message);
+    this.#chain.destroy();
+    this.#server.localReply(this.#request, internalStatusOfHttp(status), message);
+  }
+
+  filterFailed(message: string): void {
+    this.#unwatch();
+    if (this.#call) return this.#call.filterFailed(message);
+    this.#chain.destroy();
+    this.#proxy.fail(this.#server, this.#request, 'internal_error', message, this.#route, this.#target?.name);
+  }
+
+  #routeRequest(): void {
+    const route = this.#proxy.route(this.#server, this.#request);
+    if (!route) return this.#chain.destroy();
+    this.#route = route;
+    if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);
+    if (this.#chain.runRequestHeaders('after_route', this.#request.body.length === 0)) this.#forward();
+    else this.#watchIfPaused();
+  }
+
+  #forward(): void {
+    const body = this.#request.body;
+    if (body.length > 0 && !this.#chain.runRequestData(body, true)) return;
+    this.#call = this.#proxy.forward(this.#server, this.#request, this.#route!, this.#target, this.#chain);
+    if (!this.#call) this.#chain.destroy();
+  }
+
+  /** A filter paused the request: if the client's connection closes meanwhile, the request ends there. */
+  #watchIfPaused(): void {
+    if (!this.#chain.paused) return;
+    let paused = pausedByConnection.get(this.#server);
+    if (!paused) {
+      const set = (paused = new Set());
+      pausedByConnection.set(this.#server, set);
+      this.#server.connection.on('event', (ev) => {
+        if (ev !== 'local_close' && ev !== 'remote_close') return;
+        for (const r of set) r.#chain.destroy();
+        set.clear();
+      });
+    }
+    paused.add(this);
+  }
+
+  #unwatch(): void {
+    pausedByConnection.get(this.#server)?.delete(this);
+  }
+}
