@@ -41,9 +41,11 @@ export function readPerFilterConfig(rt: ConfigReader, ext: Extensions): Record<s
   for (const type of Object.keys(pfc.raw)) {
     const extension = ext.streamFilters.get(type);
     if (!extension) {
-      pfc.ignore([type], `no stream filter "${type}" in mosn-ts (supported: ${ext.streamFilters.names().join(', ')}); ignored`);
+      pfc.inert([type]);
+      pfc.problems.warn(pfc.at(type), `no stream filter "${type}" in mosn-ts (supported: ${ext.streamFilters.names().join(', ')}); ignored`);
     } else if (!extension.perRoute) {
-      pfc.ignore([type], `"${type}" runs before the route is matched, so (as in MOSN) a route's config for it is ignored`);
+      pfc.inert([type]);
+      pfc.problems.warn(pfc.at(type), `"${type}" runs before the route is matched, so (as in MOSN) a route's config for it is ignored`);
     } else {
       const value = readConfigOf(pfc, type, type, extension.read);
       if (value !== undefined) out[type] = value;
