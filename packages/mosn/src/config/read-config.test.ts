@@ -83,7 +83,7 @@ describe('readConfig', () => {
     expect(errors).toEqual([
       expect.stringMatching(/^cluster_manager\.clusters\[0\]\.lb_type: unknown lb_type "LB_FASTEST"; known: /),
       'servers[0].listeners[0].filter_chains[0].filters[0].config.router_config_name: router "nope" is not defined in routers[]; defined: r',
-      'dynamic_resources: xDS (an Envoy bootstrap) is not supported by mosn-ts yet; use servers and cluster_manager',
+      'dynamic_resources: needs static_resources beside it, with the cluster of the xDS server that ads_config names (MOSN starts no xDS client without it)',
     ]);
     expect(warnings).toEqual(['tracing: not supported by mosn-ts yet; ignored']);
   });

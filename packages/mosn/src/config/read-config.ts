@@ -78,10 +78,11 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
   if (!isMosn) problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
   // With xDS, MOSN takes its listeners from the control plane: servers may be absent, and routes may name
   // clusters that arrive later.
-  const xds = readXds(doc, options?.xdsFlags, problems);
-  const servers = isMosn ? root.objects('servers', { required: !xds, nonEmpty: !xds }) : [];
+  const withXds = root.has('dynamic_resources') || root.has('static_resources');
+  const servers = isMosn ? root.objects('servers', { required: !withXds, nonEmpty: !withXds }) : [];
   if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
-  const server = servers[0] ? readServer(servers[0], ext, clusters, tls, xds !== undefined) : undefined;
+  const server = servers[0] ? readServer(servers[0], ext, clusters, tls, withXds) : undefined;
+  const xds = readXds(doc, options?.xdsFlags, problems);
 
   const admin = readAdmin(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)

@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConvertContext, ConvertProblems, decodeMessage, encodeMessage, packAny, type Message } from '@mosn/xds';
-// @mosn/xds does not export the converters yet (its index.ts is not this change's to edit)
-import { convertListener, LISTENER_MESSAGE, type ConvertedListener } from '../../../xds/src/convert/listener.js';
+import { ConvertContext, ConvertProblems, convertListener, decodeMessage, encodeMessage, packAny, type ConvertedListener, type Message } from '@mosn/xds';
 import { problemLines } from '../config/testing.js';
 import { readConfig } from '../config/read-config.js';
 import { makeReaderCerts, type ReaderCerts } from '../config/testing-certs.js';
@@ -27,7 +25,7 @@ function hcm(extra: Message = {}): Message {
 }
 
 function convert(l: Message): ConvertedListener {
-  const decoded = decodeMessage(LISTENER_MESSAGE, encodeMessage(LISTENER_MESSAGE, l));
+  const decoded = decodeMessage('envoy.config.listener.v3.Listener', encodeMessage('envoy.config.listener.v3.Listener', l));
   const problems = new ConvertProblems();
   const out = convertListener(decoded, new ConvertContext(problems, 'Listener'));
   expect(problems.errors).toEqual([]);

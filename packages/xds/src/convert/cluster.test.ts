@@ -309,7 +309,7 @@ describe('convertCluster: TLS', () => {
 });
 
 describe('convertCluster: protocol options and the rest', () => {
-  it('HttpProtocolOptions: idle timeout and requests per connection; HTTP/2 warned (no such key in MOSN)', () => {
+  it('HttpProtocolOptions: idle timeout and requests per connection; HTTP/2 said for the routes (no such key on a MOSN cluster)', () => {
     const r = convert({
       type: 'EDS',
       typed_extension_protocol_options: {
@@ -320,11 +320,11 @@ describe('convertCluster: protocol options and the rest', () => {
       },
     });
     expect(r.cluster).toMatchObject({ idle_timeout: '30s', max_request_per_conn: 100 });
+    expect(r.result?.http2).toBe(true);
     expect(r.errors).toEqual([]);
-    expect(r.warnings).toEqual([{
-      path: `${AT}.typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].explicit_http_config.http2_protocol_options`,
-      message: expect.stringContaining('no upstream protocol key'),
-    }]);
+    expect(r.warnings).toEqual([]);
+    expect(convert({ type: 'EDS', http2_protocol_options: {} }).result?.http2).toBe(true);
+    expect(convert({ type: 'EDS' }).result?.http2).toBeUndefined();
   });
 
   it('auto_sni is an error', () => {
