@@ -10,13 +10,15 @@ export function readStreamFilters(l: ConfigReader, ext: Extensions): StreamFilte
   const specs: StreamFilterSpec[] = [];
   for (const sf of l.objects('stream_filters')) {
     const type = sf.str('type', { required: true, nonEmpty: true });
-    const extension = type === undefined ? undefined : ext.streamFilters.get(type);
-    if (type !== undefined && ext.retiredStreamFilters.has(type)) {
+    const goPlugin = sf.value('go_plugin_config') != null;
+    const extension = type === undefined || goPlugin ? undefined : ext.streamFilters.get(type);
+    if (goPlugin) {
+      sf.problems.error(sf.at('go_plugin_config'), 'Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is a StreamFilterExtension registered by the program that embeds mosn (docs/filters.md)');
+    } else if (type !== undefined && ext.retiredStreamFilters.has(type)) {
       sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
     } else if (type !== undefined && !extension) {
       sf.problems.error(sf.at('type'), `stream filter "${type}" is not supported by mosn-ts; supported: ${ext.streamFilters.names().join(', ')}`);
     }
-    if (sf.value('go_plugin_config') != null) sf.problems.error(sf.at('go_plugin_config'), 'Go plugins (.so) cannot be loaded by mosn-ts');
     if (!extension || type === undefined) {
       sf.inert(['config']);
       sf.finish();
