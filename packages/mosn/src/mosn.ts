@@ -261,6 +261,9 @@ export class Mosn {
     if (!isDeepStrictEqual(section(raw, 'third_part_codec'), section(this.#config.source, 'third_part_codec'))) {
       problems.error('third_part_codec', 'changed: protocol packages are loaded once, at start; restart mosn to load others');
     }
+    for (const key of ['dynamic_resources', 'static_resources', 'node']) {
+      if (!isDeepStrictEqual(section(raw, key), section(this.#config.source, key))) problems.warn(key, 'changed: the xDS bootstrap is read once, at start; restart mosn to use the new one');
+    }
     if (!next) return;
     const now = this.#config.admin ? formatAddress(this.#config.admin) : undefined;
     if ((next.admin ? formatAddress(next.admin) : undefined) !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);

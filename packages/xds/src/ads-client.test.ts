@@ -117,6 +117,20 @@ describe('AdsClient against the test control plane', () => {
     expect(eds.node).toBeUndefined();
   });
 
+  it("takes a response larger than gRPC's 4 MiB default (istiod sends such)", async () => {
+    cp = await TestControlPlane.start();
+    const many = Array.from({ length: 60_000 }, (_, i) => cluster(`outbound|8080||service-${i}.namespace-with-a-long-name.svc.cluster.local`));
+    cp.setResources(CLUSTER_TYPE, 'big', many);
+    const { c, handed } = client(cp);
+    ads = c;
+    c.subscribe(CLUSTER_TYPE, undefined);
+    c.start();
+    await cp.waitForRequest((r) => r.versionInfo === 'big', 20_000);
+    expect(handed[0]!.names).toHaveLength(60_000);
+    const bytes = many.reduce((n, m) => n + packAny(CLUSTER_TYPE, m.resource).value.length, 0);
+    expect(bytes).toBeGreaterThan(4 * 1024 * 1024);
+  });
+
   it('keeps retrying while the control plane is down and subscribes again when it is back on its port', async () => {
     cp = await TestControlPlane.start();
     const port = cp.port;
