@@ -66,4 +66,47 @@ describe('user stream filters', () => {
     const r = await get(p, '/hello');
     expect([r.status, r.body, r.headers['x-stamped']]).toEqual([200, 'ok /hello', '200 c true']);
   });
+
+  it('the require_header example of docs/filters.md: 400 without the header, and a route may turn it off', async () => {
+    const requireHeader: StreamFilterExtension<{ name: string }> = {
+      perRoute: true,
+      read(c) {
+        const name = c.str('name', { required: true, nonEmpty: true });
+        c.finish();
+        return name === undefined ? undefined : { name };
+      },
+      build: (config) => ({
+        name: 'require_header',
+        phase: 'after_route',
+        config,
+        createFilter: ({ name }) => ({
+          onRequestHeaders(h, headers) {
+            if (headers.get(name) !== undefined) return 'continue';
+            h.sendLocalReply(400, `${name} is required`);
+            return 'stop';
+          },
+        }),
+      }),
+    };
+    const b = await httpBackend((req, res) => res.end(`ok ${req.url}`));
+    cleanups.push(b.close);
+    const extensions = defaultExtensions();
+    extensions.streamFilters.register('require_header', requireHeader);
+    const config = httpProxyConfig({
+      routes: [
+        { match: { prefix: '/open' }, route: { cluster_name: 'c' }, per_filter_config: { require_header: { name: 'x-anything' } } },
+        { match: { prefix: '/' }, route: { cluster_name: 'c' } },
+      ],
+      clusters: [cluster('c', [b.address])],
+      listener: { stream_filters: [{ type: 'require_header', config: { name: 'x-tenant' } }] },
+    });
+    const mosn = new Mosn({ config, logger: silentLogger, extensions });
+    await mosn.start();
+    cleanups.push(() => mosn.stop(0));
+    const p = port(mosn.listenerAddress('l'));
+    const refused = await get(p, '/x');
+    expect([refused.status, refused.body]).toEqual([400, 'x-tenant is required\n']);
+    expect((await get(p, '/x', { headers: { 'x-tenant': 't1' } })).status).toBe(200);
+    expect((await get(p, '/open', { headers: { 'x-anything': '1' } })).status).toBe(200);
+  });
 });
