@@ -27,6 +27,7 @@ const CODECS: Readonly<Record<string, string>> = { AUTO: 'Http1,Http2', HTTP1: '
 
 const ACCESS_LOG = { warn: 'access logs are not supported by mosn-ts yet; ignored' } as const;
 const REQUEST_ID = { warn: 'mosn-ts does not generate or change x-request-id; ignored' } as const;
+const PATH_AS_SENT = 'mosn-ts does not normalize request paths: routes match, and the upstream gets, the path as sent (Envoy would first remove dot segments / merge slashes)';
 const PATH_NORMALIZATION = 'mosn-ts does not normalize request paths: ignoring this would match routes (and send requests) on the path as sent, which may reach a route Envoy would not';
 
 /** What becomes of each HttpConnectionManager field (docs/xds-listeners.md). */
@@ -73,8 +74,10 @@ export const HCM_RULES: FieldRules = {
   set_current_client_cert_details: { warn: 'mosn-ts does not set x-forwarded-client-cert; ignored' },
   proxy_100_continue: { warn: 'mosn-ts does not answer Expect: 100-continue itself; ignored' },
   represent_ipv4_remote_address_as_ipv4_mapped_ipv6: { warn: 'not supported by mosn-ts; ignored' },
-  normalize_path: { error: PATH_NORMALIZATION },
-  merge_slashes: { error: PATH_NORMALIZATION },
+  // Istio sets these on every HTTP listener: refusing them would refuse Istio. A warning, and docs/compat.md says
+  // what differs (a path with `.`/`..` segments or `//` is routed and forwarded as sent).
+  normalize_path: { warn: PATH_AS_SENT },
+  merge_slashes: { warn: PATH_AS_SENT },
   path_normalization_options: { error: PATH_NORMALIZATION },
   local_reply_config: { warn: 'custom local replies are not supported by mosn-ts; its own are sent' },
   strip_matching_host_port: { warn: 'mosn-ts matches virtual hosts on the Host with its port first, then without; ignored' },

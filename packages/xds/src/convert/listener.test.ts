@@ -115,12 +115,13 @@ describe('convertListener: an HTTP listener', () => {
 
   it('warns about HCM settings mosn-ts lacks and refuses the ones that change routing', () => {
     const { out, errors, warnings } = convert(listener({
-      filter_chains: [{ filters: [hcm({ stat_prefix: 'in', stream_idle_timeout: { seconds: 10 }, use_remote_address: { value: true }, normalize_path: { value: true }, http2_protocol_options: { max_concurrent_streams: { value: 10 } } })] }],
+      filter_chains: [{ filters: [hcm({ stat_prefix: 'in', stream_idle_timeout: { seconds: 10 }, use_remote_address: { value: true }, normalize_path: { value: true }, path_normalization_options: { forwarding_transformation: {} }, http2_protocol_options: { max_concurrent_streams: { value: 10 } } })] }],
     }));
     expect(out).toBeUndefined();
-    expect(errors).toEqual([expect.stringMatching(/typed_config\.normalize_path: mosn-ts does not normalize request paths/)]);
+    expect(errors).toEqual([expect.stringMatching(/typed_config\.path_normalization_options: mosn-ts does not normalize request paths/)]);
     expect(warnings.map((w) => w.replace(/^.*typed_config\./, '')).sort()).toEqual([
       expect.stringMatching(/^http2_protocol_options: not supported by mosn-ts; ignored: max_concurrent_streams$/),
+      expect.stringMatching(/^normalize_path: mosn-ts does not normalize request paths: routes match, and the upstream gets, the path as sent/),
       expect.stringMatching(/^stat_prefix: /),
       expect.stringMatching(/^stream_idle_timeout: /),
       expect.stringMatching(/^use_remote_address: /),
