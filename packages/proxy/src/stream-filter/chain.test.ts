@@ -153,7 +153,7 @@ describe('StreamFilterChain', () => {
     const configs: unknown[] = [];
     const make = (c: unknown): StreamFilter => (configs.push(c), {});
     const { chain, owner } = chainOf(factory('fault', make, 'after_route', 'listener'), factory('ip_access', make, 'before_route', 'listener'));
-    owner.route = { match: { headers: [] }, action: { kind: 'direct', status: 200 }, perFilterConfig: { fault: 'route', ip_access: 'route' } } as Route;
+    owner.route = { match: { headers: [] }, action: { kind: 'direct', status: 200, body: undefined }, perFilterConfig: { fault: 'route', ip_access: 'route' } } as Route;
     chain.runRequestHeaders('before_route', true);
     chain.runRequestHeaders('after_route', true);
     expect(configs).toEqual(['listener', 'route']);
