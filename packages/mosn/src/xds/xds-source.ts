@@ -17,6 +17,9 @@ import type { MosnConfig, XdsConfig } from '../config/types.js';
 import type { ApplyResult } from '../mosn.js';
 import type { SectionLayer } from '../runtime/config-edit.js';
 
+/** How many distinct converter warnings are remembered (not logged again) before the memory starts over. */
+const MAX_REMEMBERED_WARNINGS = 10_000;
+
 /** What the xDS source needs to know, from the bootstrap (`dynamic_resources`, `static_resources`, `node`) and the flags. */
 export interface XdsSettings {
   readonly node: XdsNode;
@@ -63,6 +66,7 @@ export class XdsSource {
   #chain: Promise<unknown> = Promise.resolve();
   #warming: NodeJS.Timeout | undefined;
   #lastNack: XdsStatus['last_nack'];
+  #warned = new Set<string>();
   #closed = false;
 
   constructor(settings: XdsSettings, target: LayerTarget, logger: Logger) {
@@ -122,7 +126,7 @@ export class XdsSource {
   async #onResponse(type: ResourceType, version: string, resources: readonly XdsResource[]): Promise<string | undefined> {
     const name = SHORT_NAME[type];
     const proposal = this.#store.propose(type, version, resources);
-    for (const w of proposal.warnings) this.#log.warn({ type: name, version, path: w.path }, `xds: ${w.path}: ${w.message}`);
+    for (const w of proposal.warnings) this.#warnOnce(name, version, `${w.path}: ${w.message}`);
     if (!proposal.ok) return this.#refused(name, version, proposal.error);
     const sections = this.#store.sections(proposal.next);
     const result = await this.#target.applyLayer('xds', this.#layer(sections), `xds ${name} version ${version}`);
@@ -131,6 +135,14 @@ export class XdsSource {
     this.#log.info({ type: name, version, resources: resources.length }, `xds: ${name} version ${version} applied`);
     this.#followSubscriptions();
     return undefined;
+  }
+
+  /** A converter's warning, logged the first time it is seen (a control plane sends the same resources again and again). */
+  #warnOnce(type: string, version: string, text: string): void {
+    if (this.#warned.has(text)) return;
+    if (this.#warned.size >= MAX_REMEMBERED_WARNINGS) this.#warned.clear();
+    this.#warned.add(text);
+    this.#log.warn({ type, version }, `xds: ${text}`);
   }
 
   #refused(type: string, version: string, error: string): string {
