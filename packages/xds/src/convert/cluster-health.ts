@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
-import { isSet, obj, objects, warnUnhandled, wrappedBool, wrappedNumber } from './cluster-fields.js';
+import { boolValue, isSet, numberValue, obj, objects } from './fields.js';
+import { warnUnhandled } from './cluster-fields.js';
 
 /**
  * `health_checks` → MOSN's `health_check` (one per cluster: the first; the others are warned about). HTTP checks
@@ -19,13 +20,13 @@ export function convertHealthChecks(checks: readonly Message[], clusterName: str
     if (d !== undefined) out[key] = d;
   }
   for (const key of ['healthy_threshold', 'unhealthy_threshold']) {
-    const n = wrappedNumber(h[key]);
+    const n = numberValue(h[key]);
     if (n !== undefined) out[key] = n;
   }
   // Envoy checks a host at once; MOSN's first check comes after initial_delay_seconds (1s, the least it takes)
   if (isSet(h.initial_jitter)) at.at('initial_jitter').warn('not supported by mosn-ts: the first check starts after 1s (MOSN\'s initial_delay_seconds)');
   if (typeof h.interval_jitter_percent === 'number' && h.interval_jitter_percent > 0) at.at('interval_jitter_percent').warn('not supported by mosn-ts: only interval_jitter is added');
-  const altPort = wrappedNumber(h.alt_port);
+  const altPort = numberValue(h.alt_port);
   switch (h.health_checker) {
     case 'http_health_check': {
       out.protocol = 'Http1';
@@ -83,7 +84,7 @@ const FAILURE_PERCENTAGE = ['failure_percentage_threshold', 'enforcing_failure_p
 export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJson {
   const out: MosnJson = {};
   for (const k of OUTLIER_COUNTS) {
-    const n = wrappedNumber(o[k]);
+    const n = numberValue(o[k]);
     if (n !== undefined) out[k] = n;
   }
   for (const k of OUTLIER_DURATIONS) {
@@ -91,7 +92,7 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
     if (d !== undefined) out[k] = d;
   }
   for (const k of OUTLIER_BOOLS) {
-    const b = wrappedBool(o[k]);
+    const b = boolValue(o[k]);
     if (b !== undefined) out[k] = b;
   }
   if (o.split_external_local_origin_errors === true) out.split_external_local_origin_errors = true;
@@ -99,9 +100,9 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
   const max = msOf(o.max_ejection_time);
   if (base !== undefined && max !== undefined && max < base) ctx.at('max_ejection_time').error('must not be less than base_ejection_time');
   // Envoy's success-rate detection is on by default (enforcing_success_rate 100); failure percentage is off (0)
-  const successRate = wrappedNumber(o.enforcing_success_rate) ?? 100;
+  const successRate = numberValue(o.enforcing_success_rate) ?? 100;
   if (successRate > 0) ctx.warn('success-rate outlier detection (on by default in Envoy: enforcing_success_rate 100) is not supported by mosn-ts; only the consecutive-error rules eject hosts');
-  if ((wrappedNumber(o.enforcing_failure_percentage) ?? 0) > 0 || (wrappedNumber(o.enforcing_failure_percentage_local_origin) ?? 0) > 0) {
+  if ((numberValue(o.enforcing_failure_percentage) ?? 0) > 0 || (numberValue(o.enforcing_failure_percentage_local_origin) ?? 0) > 0) {
     ctx.warn('failure-percentage outlier detection is not supported by mosn-ts; ignored');
   }
   if (objects(o.monitors).length > 0) ctx.at('monitors').warn('outlier monitors are not supported by mosn-ts; ignored');
@@ -133,7 +134,7 @@ export function convertCircuitBreakers(cb: Message, ctx: ConvertContext): MosnJs
       continue;
     }
     for (const k of Object.keys(ENVOY_THRESHOLDS)) {
-      const n = wrappedNumber(t[k]);
+      const n = numberValue(t[k]);
       if (n !== undefined) threshold[k] = Math.min(n, MAX_THRESHOLD);
     }
     if (isSet(t.retry_budget)) at.at('retry_budget').warn('retry budgets are not supported by mosn-ts: max_retries limits retries');

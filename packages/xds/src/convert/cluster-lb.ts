@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
-import { isSet, obj, objects, runtimeDouble, strings, warnUnhandled, wrappedNumber } from './cluster-fields.js';
+import { isSet, numberValue, obj, objects, strings } from './fields.js';
+import { runtimeDouble, warnUnhandled } from './cluster-fields.js';
 import { structStrings } from './endpoint-metadata.js';
 
 /** Envoy's `lb_policy` → MOSN's `lb_type`. ROUND_ROBIN is weighted in Envoy: MOSN's weighted round robin. */
@@ -65,7 +66,7 @@ export function convertLb(c: Message, ctx: ConvertContext, originalDst: boolean,
     const lc = obj(c[configField]);
     const at = ctx.at(configField);
     if (policy === 'LEAST_REQUEST') {
-      const choice = wrappedNumber(lc.choice_count);
+      const choice = numberValue(lc.choice_count);
       if (choice !== undefined) lbconfig.choice_count = choice;
       const bias = runtimeDouble(lc.active_request_bias, at.at('active_request_bias'));
       if (bias !== undefined) lbconfig.active_request_bias = bias;
@@ -109,13 +110,13 @@ function slowStart(s: Message, ctx: ConvertContext): MosnJson {
   if (window !== undefined) out.slow_start_duration = window;
   const aggression = runtimeDouble(s.aggression, ctx.at('aggression'));
   if (aggression !== undefined) out.aggression = aggression;
-  const min = wrappedNumber(s.min_weight_percent);
+  const min = numberValue(s.min_weight_percent);
   if (min !== undefined) out.min_weight_percent = min / 100;
   return out;
 }
 
 function convertCommonLbConfig(cl: Message, ctx: ConvertContext, lbconfig: MosnJson): void {
-  const panic = wrappedNumber(cl.healthy_panic_threshold);
+  const panic = numberValue(cl.healthy_panic_threshold);
   if (panic !== undefined) lbconfig.healthy_panic_threshold = panic;
   if (isSet(cl.zone_aware_lb_config)) ctx.at('zone_aware_lb_config').warn('zone-aware routing is not supported by mosn-ts; hosts of every zone are used');
   // locality_weighted_lb_config: the endpoint converter weighs hosts by their locality's weight whenever one is given

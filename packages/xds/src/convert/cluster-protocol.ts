@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
-import { isSet, obj, objects, warnUnhandled, wrappedNumber } from './cluster-fields.js';
+import { isSet, numberValue, obj, objects } from './fields.js';
+import { warnUnhandled } from './cluster-fields.js';
 
 const HTTP_OPTIONS_TYPE = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -65,7 +66,7 @@ function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJs
 function convertCommon(p: Message, ctx: ConvertContext, out: MosnJson): void {
   const idle = durationString(p.idle_timeout);
   if (idle !== undefined) out.idle_timeout = idle;
-  const max = wrappedNumber(p.max_requests_per_connection);
+  const max = numberValue(p.max_requests_per_connection);
   if (max !== undefined) out.max_request_per_conn = max;
   warnUnhandled(p, new Set(['idle_timeout', 'max_requests_per_connection']), ctx);
 }

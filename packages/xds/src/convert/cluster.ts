@@ -2,7 +2,8 @@ import { isIP } from 'node:net';
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
-import { isSet, obj, objects, warnUnhandled, wrappedNumber } from './cluster-fields.js';
+import { isSet, numberValue, obj, objects } from './fields.js';
+import { warnUnhandled } from './cluster-fields.js';
 import { convertCircuitBreakers, convertHealthChecks, convertOutlierDetection } from './cluster-health.js';
 import { convertLb } from './cluster-lb.js';
 import { convertProtocolOptions } from './cluster-protocol.js';
@@ -95,9 +96,9 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   out.connect_timeout = durationString(c.connect_timeout) ?? ENVOY_CONNECT_TIMEOUT;
   if (out.connect_timeout === '0s') ctx.at('connect_timeout').error('must be more than 0 (Envoy refuses 0 too)');
   out.idle_timeout = ENVOY_IDLE_TIMEOUT;
-  const buffer = wrappedNumber(c.per_connection_buffer_limit_bytes);
+  const buffer = numberValue(c.per_connection_buffer_limit_bytes);
   if (buffer !== undefined) out.conn_buffer_limit_bytes = buffer;
-  const maxRequests = wrappedNumber(c.max_requests_per_connection);
+  const maxRequests = numberValue(c.max_requests_per_connection);
   if (maxRequests !== undefined) out.max_request_per_conn = maxRequests;
   const { http2 } = convertProtocolOptions(c, ctx, out); // may set idle_timeout and max_request_per_conn
 
@@ -116,7 +117,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   if (objects(c.filters).length > 0) ctx.at('filters').error('upstream network filters are not supported by mosn-ts: the bytes would go out unchanged by them');
 
   if (dns) convertDns(c, ctx, out);
-  else for (const f of DNS_FIELDS) if (isSet(c[f]) && c[f] !== false && !(Array.isArray(c[f]) && c[f].length === 0)) ctx.at(f).warn('used by DNS clusters only; ignored');
+  else for (const f of DNS_FIELDS) if (isSet(c[f])) ctx.at(f).warn('used by DNS clusters only; ignored');
   if (originalDst) convertOriginalDst(c, ctx, out);
   else if (isSet(c.cleanup_interval)) ctx.at('cleanup_interval').warn('used by ORIGINAL_DST clusters only; ignored');
 

@@ -68,8 +68,3 @@ export function durationString(d: unknown): string | undefined {
   const ms = Number(seconds ?? 0) * 1000 + Math.round(Number(nanos ?? 0) / 1e6);
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
-
-/** A wrapper (`google.protobuf.UInt32Value` and kin, decoded as `{ value: n }`) → its value. */
-export function wrapped<T>(w: unknown): T | undefined {
-  return w !== null && typeof w === 'object' ? ((w as { value?: T }).value) : undefined;
-}

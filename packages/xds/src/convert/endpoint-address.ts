@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConvertContext } from './context.js';
-import { obj } from './cluster-fields.js';
+import { obj } from './fields.js';
 
 /** What an endpoint address may be: an IP (STATIC, EDS) or a DNS name (STRICT_DNS, LOGICAL_DNS) to resolve. */
 export type AddressKind = 'ip' | 'dns';

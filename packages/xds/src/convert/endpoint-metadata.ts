@@ -1,6 +1,6 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext } from './context.js';
-import { obj } from './cluster-fields.js';
+import { obj } from './fields.js';
 
 /**
  * A `google.protobuf.Struct` of labels (an endpoint's `filter_metadata["envoy.lb"]`, a subset LB's

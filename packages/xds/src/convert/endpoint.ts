@@ -1,6 +1,6 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { isSet, obj, objects, wrappedNumber } from './cluster-fields.js';
+import { isSet, numberValue, obj, objects } from './fields.js';
 import { endpointAddress, type AddressKind } from './endpoint-address.js';
 import { structStrings } from './endpoint-metadata.js';
 import { integerWeights } from './endpoint-weights.js';
@@ -58,7 +58,7 @@ export function convertEndpoints(cla: Message, ctx: ConvertContext, kind: Addres
     if (isSet(l.load_balancer_endpoints) || isSet(l.leds_cluster_locality_config)) {
       at.at(l.lb_config as string).error('endpoints from LEDS or load_balancer_endpoints are not supported by mosn-ts (nor by Envoy): give them in lb_endpoints');
     }
-    const weight = isSet(l.load_balancing_weight) ? wrappedNumber(l.load_balancing_weight) : undefined;
+    const weight = isSet(l.load_balancing_weight) ? numberValue(l.load_balancing_weight) : undefined;
     const locality: Locality = { priority: typeof l.priority === 'number' ? l.priority : 0, weight, path: at, endpoints: [], total: 0 };
     objects(l.lb_endpoints).forEach((e, j) => {
       locality.total++;
@@ -76,7 +76,7 @@ function convertPolicy(p: Message, ctx: ConvertContext): number {
   if (objects(p.drop_overloads).length > 0) ctx.at('drop_overloads').warn('dropping a share of requests (drop_overloads) is not supported by mosn-ts; no request is dropped');
   if (isSet(p.endpoint_stale_after)) ctx.at('endpoint_stale_after').warn('not supported by mosn-ts: endpoints stay until the next update');
   if (p.weighted_priority_health === true) ctx.at('weighted_priority_health').warn('not supported by mosn-ts: priorities are not weighed by health');
-  const factor = isSet(p.overprovisioning_factor) ? wrappedNumber(p.overprovisioning_factor) : undefined;
+  const factor = isSet(p.overprovisioning_factor) ? numberValue(p.overprovisioning_factor) : undefined;
   return factor !== undefined && factor > 0 ? factor : DEFAULT_OVERPROVISIONING;
 }
 
@@ -94,7 +94,7 @@ function convertEndpoint(e: Message, ctx: ConvertContext, kind: AddressKind, unu
   const filterMetadata = obj(metadata.filter_metadata);
   const labels = isSet(filterMetadata['envoy.lb']) ? structStrings(filterMetadata['envoy.lb'], ctx.at('metadata.filter_metadata["envoy.lb"]')) : undefined;
   // other filter_metadata and typed_filter_metadata: no effect (data for filters mosn-ts does not have)
-  const weight = isSet(e.load_balancing_weight) ? (wrappedNumber(e.load_balancing_weight) ?? 1) : 1;
+  const weight = isSet(e.load_balancing_weight) ? (numberValue(e.load_balancing_weight) ?? 1) : 1;
   if (weight < 1) ctx.at('load_balancing_weight').error('must be at least 1');
   const status = typeof e.health_status === 'string' ? e.health_status : 'UNKNOWN';
   if (address === undefined || weight < 1) return undefined;

@@ -1,6 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext } from './context.js';
-import { objects, setFields, str, typedConfigName } from './listener-fields.js';
+import { objects, str, typedConfigName } from './fields.js';
+import { setFields } from './field-rules.js';
 
 export const ROUTER_TYPE = 'envoy.extensions.filters.http.router.v3.Router';
 const ROUTER_NAMES = new Set(['envoy.filters.http.router', 'envoy.router', 'router']);

@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
-import { durationString, wrapped, type ConvertContext, type MosnJson } from './context.js';
+import { durationString, type ConvertContext, type MosnJson } from './context.js';
 import { convertHttpFilters } from './hcm-http-filters.js';
-import { checkFields, obj, objects, setFields, str, type FieldRules } from './listener-fields.js';
+import { boolValue, numberValue, obj, objects, str } from './fields.js';
+import { checkFields, type FieldRules, setFields } from './field-rules.js';
 
 export const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
@@ -120,7 +121,7 @@ export function convertHttpConnectionManager(hcm: Message, ctx: ConvertContext, 
   const route = convertRouteSpecifier(hcm, ctx, inlineName);
 
   const extHttp1: MosnJson = {};
-  const kb = wrapped<number>(hcm.max_request_headers_kb) ?? ENVOY_MAX_REQUEST_HEADERS_KB;
+  const kb = numberValue(hcm.max_request_headers_kb) || ENVOY_MAX_REQUEST_HEADERS_KB; // 0 is not valid (Envoy: more than 0)
   if (kb * 1024 > MOSN_MAX_HEADER_SIZE) ctx.at('max_request_headers_kb').warn(`${kb} KiB is more than mosn-ts allows: HTTP/1 request heads are limited to 1024 KiB`);
   if (http2 && hcm.max_request_headers_kb !== undefined) ctx.at('max_request_headers_kb').warn('applies to HTTP/1 only in mosn-ts: HTTP/2 header lists are limited to 64 KiB');
   if (http1) extHttp1.max_header_size = Math.min(Math.max(kb * 1024, 1024), MOSN_MAX_HEADER_SIZE);
@@ -180,7 +181,7 @@ function checkUpgrades(upgrades: unknown, ctx: ConvertContext): void {
   objects(upgrades).forEach((u, i) => {
     const at = ctx.at(`[${i}]`);
     const type = str(u.upgrade_type);
-    const enabled = wrapped<boolean>(u.enabled) ?? true;
+    const enabled = boolValue(u.enabled) ?? true;
     if (type.toLowerCase() !== 'websocket') at.warn(`upgrade "${type}" is not supported by mosn-ts; ignored (mosn-ts proxies every Upgrade request to HTTP/1 upstreams)`);
     else if (!enabled) at.warn('mosn-ts cannot refuse WebSocket upgrades: they are proxied; ignored');
     // Envoy runs these instead of http_filters on upgrade requests: judged the same way

@@ -1,8 +1,9 @@
 import { BlockList, isIP } from 'node:net';
 import type { Message } from '../proto.js';
-import { wrapped, type ConvertContext, type MosnJson } from './context.js';
+import type { ConvertContext, MosnJson } from './context.js';
 import type { ListenerRoute } from './hcm.js';
-import { checkFields, obj, objects, str, strings, type FieldRules } from './listener-fields.js';
+import { numberValue, obj, objects, str, strings } from './fields.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 import { convertNetworkFilters } from './listener-network-filters.js';
 import { convertTransportSocket } from './listener-tls.js';
 
@@ -164,7 +165,7 @@ function convertChain(fc: Message, ctx: ConvertContext, env: ChainEnv, isDefault
 
 /** Why a match can never hold on this listener (another port or address; what no listener filter detects), or undefined. */
 function neverMatches(m: Message, env: ChainEnv): string | undefined {
-  const port = wrapped<number>(m.destination_port);
+  const port = numberValue(m.destination_port);
   if (port !== undefined && port !== 0) {
     if (env.pipe) return `destination_port ${port} on a pipe listener`;
     if (env.port !== 0 && port !== env.port) return `destination_port ${port}, but the listener is on port ${env.port}`;
@@ -172,7 +173,7 @@ function neverMatches(m: Message, env: ChainEnv): string | undefined {
   const ranges = objects(m.prefix_ranges);
   if (ranges.length > 0) {
     if (env.pipe) return 'prefix_ranges on a pipe listener';
-    const all = ranges.some((r) => (wrapped<number>(r.prefix_len) ?? 0) === 0);
+    const all = ranges.some((r) => (numberValue(r.prefix_len) ?? 0) === 0);
     if (env.ip !== undefined && !all && !ranges.some((r) => contains(r, env.ip!))) return `no prefix_ranges entry holds the listener's address ${env.ip}`;
   }
   if (str(m.transport_protocol) === 'tls' && !env.tlsInspector) return 'transport_protocol "tls" without the tls_inspector listener filter (every connection is "raw_buffer")';
@@ -184,10 +185,10 @@ function neverMatches(m: Message, env: ChainEnv): string | undefined {
 /** The match's fields on a chain that can match: what mosn-ts cannot do with them. */
 function checkMatch(m: Message, ctx: ConvertContext, env: ChainEnv): void {
   checkFields(m, 'envoy.config.listener.v3.FilterChainMatch', FILTER_CHAIN_MATCH_RULES, ctx);
-  const port = wrapped<number>(m.destination_port);
+  const port = numberValue(m.destination_port);
   if (port !== undefined && port !== 0 && env.port === 0) ctx.at('destination_port').error('cannot be checked on a listener on port 0 (a port picked at bind)');
   const ranges = objects(m.prefix_ranges);
-  if (ranges.length > 0 && env.ip === undefined && !ranges.some((r) => (wrapped<number>(r.prefix_len) ?? 0) === 0)) {
+  if (ranges.length > 0 && env.ip === undefined && !ranges.some((r) => (numberValue(r.prefix_len) ?? 0) === 0)) {
     ctx.at('prefix_ranges').error('choosing a filter chain by the local address on a listener bound to a wildcard address is not supported by mosn-ts; ignoring it would serve connections to addresses Envoy refuses');
   }
   const transport = str(m.transport_protocol);
@@ -205,7 +206,7 @@ function contains(range: Message, ip: string): boolean {
   if (isIP(prefix) === 0 || (isIP(ip) === 6 ? 'ipv6' : 'ipv4') !== family) return false;
   const list = new BlockList();
   try {
-    list.addSubnet(prefix, wrapped<number>(range.prefix_len) ?? 0, family);
+    list.addSubnet(prefix, numberValue(range.prefix_len) ?? 0, family);
   } catch {
     return false;
   }

@@ -1,7 +1,7 @@
 import type { AnyMessage, Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertHttpConnectionManager, HCM_TYPE, type ListenerRoute } from './hcm.js';
-import { objects, str, typedConfigName } from './listener-fields.js';
+import { objects, str, typedConfigName } from './fields.js';
 import { convertMosnFilter, isMosnFilter } from './mosn-filters.js';
 import { convertTcpProxy, TCP_PROXY_TYPE } from './tcp-proxy.js';
 

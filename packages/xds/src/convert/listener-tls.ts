@@ -1,6 +1,7 @@
 import type { Message } from '../proto.js';
-import { wrapped, type ConvertContext, type MosnJson } from './context.js';
-import { checkFields, obj, str, type FieldRules } from './listener-fields.js';
+import type { ConvertContext, MosnJson } from './context.js';
+import { boolValue, obj, str } from './fields.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 import { convertCommonTlsContextDetailed } from './tls-context.js';
 
 export const DOWNSTREAM_TLS_TYPE = 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext';
@@ -55,7 +56,7 @@ export function convertDownstreamTlsContext(d: Message, ctx: ConvertContext): { 
   const commonCtx = ctx.at('common_tls_context');
   const { json, verifyPeer } = convertCommonTlsContextDetailed(d.common_tls_context as Message | undefined, commonCtx, { side: 'downstream' });
   const tls: MosnJson = { ...json };
-  const require = wrapped<boolean>(d.require_client_certificate) === true;
+  const require = boolValue(d.require_client_certificate) === true;
   if (require && !verifyPeer) {
     ctx.at('require_client_certificate').warn('without a validation context Envoy requires a client certificate and accepts any; mosn-ts verifies it against Node\'s default root CAs');
   }

@@ -1,9 +1,10 @@
 import { isIP } from 'node:net';
 import type { Message } from '../proto.js';
-import { wrapped, type ConvertContext, type MosnJson } from './context.js';
+import type { ConvertContext, MosnJson } from './context.js';
 import type { ListenerRoute } from './hcm.js';
 import { convertFilterChains } from './listener-chains.js';
-import { checkFields, obj, objects, str, typedConfigName, type FieldRules } from './listener-fields.js';
+import { boolValue, numberValue, obj, objects, str, typedConfigName } from './fields.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 
 export type { ListenerRoute } from './hcm.js';
 
@@ -83,17 +84,17 @@ export function inlineRouteName(listenerName: string, routeConfiguration: Messag
  */
 export function convertListener(l: Message, ctx: ConvertContext): ConvertedListener | undefined {
   const errorsBefore = ctx.problems.errors.length;
-  const bind = wrapped<boolean>(l.bind_to_port) ?? (l.bind_to_port !== undefined ? false : undefined);
+  const bind = boolValue(l.bind_to_port);
   const bindV1 = obj(l.deprecated_v1).bind_to_port;
-  if (bind === false || (bind === undefined && bindV1 !== undefined && wrapped<boolean>(bindV1) !== true)) {
+  if (bind === false || (bind === undefined && bindV1 !== undefined && boolValue(bindV1) !== true)) {
     ctx.at(bind === false ? 'bind_to_port' : 'deprecated_v1.bind_to_port').warn(`false: left out (${NOT_BOUND})`);
     return undefined;
   }
   checkFields(l, LISTENER_MESSAGE, LISTENER_RULES, ctx);
-  if (wrapped<boolean>(l.use_original_dst) === true) {
+  if (boolValue(l.use_original_dst) === true) {
     ctx.at('use_original_dst').error('original-destination listeners are not supported by mosn-ts (Node cannot read SO_ORIGINAL_DST); see docs/original-dst.md');
   }
-  if (wrapped<boolean>(l.transparent) === true) {
+  if (boolValue(l.transparent) === true) {
     ctx.at('transparent').error('transparent (IP_TRANSPARENT) listeners are not supported by mosn-ts (Node cannot set it)');
   }
   const address = convertAddress(l.address, ctx.at('address'));
@@ -117,8 +118,8 @@ export function convertListener(l: Message, ctx: ConvertContext): ConvertedListe
 
   const listener: MosnJson = { name, address: address.text };
   if (address.env.pipe) listener.network = 'unix';
-  const buffer = wrapped<number>(l.per_connection_buffer_limit_bytes);
-  if (l.per_connection_buffer_limit_bytes !== undefined) listener.per_connection_buffer_limit_bytes = buffer ?? 0;
+  const buffer = numberValue(l.per_connection_buffer_limit_bytes);
+  if (buffer !== undefined) listener.per_connection_buffer_limit_bytes = buffer;
   if (chains.connectionIdleTimeout !== undefined) listener.connection_idle_timeout = chains.connectionIdleTimeout;
   if (chains.inspector) listener.inspector = true;
   listener.filter_chains = [chains.chain];

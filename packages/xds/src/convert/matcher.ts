@@ -1,6 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext } from './context.js';
-import { obj, str, warnRest } from './route-fields.js';
+import { obj, str } from './fields.js';
+import { warnRest } from './route-fields.js';
 
 /**
  * Envoy's matchers as the JavaScript regular expressions mosn-ts's readers take (`new RegExp(text)`, no flags,
@@ -264,7 +265,7 @@ export function convertRegexMatcher(rm: unknown, ctx: ConvertContext): string | 
   const m = obj(rm);
   // google_re2.max_program_size: JavaScript regexes have no program size limit
   warnRest(m, 'envoy.type.matcher.v3.RegexMatcher', ['regex', 'google_re2'], ctx);
-  const text = str(m.regex) ?? '';
+  const text = str(m.regex);
   if (text === '') {
     ctx.at('regex').error('an empty regex (Envoy requires one)');
     return undefined;
@@ -286,13 +287,13 @@ export function convertStringMatcher(sm: Message, ctx: ConvertContext): { value:
   const ignoreCase = sm.ignore_case === true;
   switch (sm.match_pattern) {
     case 'exact':
-      return ignoreCase ? { regex: `^${literalRegex(str(sm.exact) ?? '', true)}$` } : { value: str(sm.exact) ?? '' };
+      return ignoreCase ? { regex: `^${literalRegex(str(sm.exact), true)}$` } : { value: str(sm.exact) };
     case 'prefix':
-      return { regex: `^${literalRegex(str(sm.prefix) ?? '', ignoreCase)}` };
+      return { regex: `^${literalRegex(str(sm.prefix), ignoreCase)}` };
     case 'suffix':
-      return { regex: `${literalRegex(str(sm.suffix) ?? '', ignoreCase)}$` };
+      return { regex: `${literalRegex(str(sm.suffix), ignoreCase)}$` };
     case 'contains':
-      return { regex: literalRegex(str(sm.contains) ?? '', ignoreCase) };
+      return { regex: literalRegex(str(sm.contains), ignoreCase) };
     case 'safe_regex': {
       // ignore_case has no effect on safe_regex in Envoy
       const source = convertRegexMatcher(sm.safe_regex, ctx.at('safe_regex'));

@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
 import { durationString, type ConvertContext, type MosnJson } from './context.js';
 import { convertRegexMatcher } from './matcher.js';
-import { boolValue, hasEntries, isSet, obj, objects, str, uintValue, warnRest } from './route-fields.js';
+import { boolValue, hasEntries, isSet, numberValue, obj, objects, str } from './fields.js';
+import { warnRest } from './route-fields.js';
 import { HEADER_CHANGE_FIELDS } from './route-headers.js';
 import type { RewriteBase } from './route-match.js';
 
@@ -47,7 +48,7 @@ export function convertRouteAction(ra: Message, ctx: ConvertContext, actx: Actio
   const out: MosnJson = {};
   switch (ra.cluster_specifier) {
     case 'cluster':
-      out.cluster_name = str(ra.cluster) ?? '';
+      out.cluster_name = str(ra.cluster);
       break;
     case 'weighted_clusters':
       ok = convertWeightedClusters(obj(ra.weighted_clusters), ctx.at('weighted_clusters'), out) && ok;
@@ -118,12 +119,12 @@ function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson
       ok = false;
     }
     if (hasEntries(c.typed_per_filter_config)) at.at('typed_per_filter_config').warn('per-route filter config is not supported by mosn-ts; ignored');
-    const name = str(c.name) ?? '';
+    const name = str(c.name);
     if (name === '' && c.cluster_header === undefined) {
       at.at('name').error('a cluster name is required');
       ok = false;
     }
-    const weight = uintValue(c.weight) ?? 0;
+    const weight = numberValue(c.weight) ?? 0;
     sum += weight;
     const cluster: MosnJson = { name, weight };
     const match = convertMetadataMatch(c.metadata_match, at.at('metadata_match'));
@@ -139,7 +140,7 @@ function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson
     ctx.at('clusters').error('the weights add up to 0 (Envoy refuses it)');
     ok = false;
   }
-  const total = uintValue(wc.total_weight);
+  const total = numberValue(wc.total_weight);
   if (total !== undefined && total > 0 && total !== sum) {
     ctx.at('total_weight').error(`the weights add up to ${sum}, not ${total} (Envoy refuses it)`);
     ok = false;
@@ -188,7 +189,7 @@ function convertPathRewrite(ra: Message, ctx: ConvertContext, base: RewriteBase,
     return false;
   }
   const prefix = str(ra.prefix_rewrite);
-  const hasPrefix = prefix !== undefined && prefix !== '';
+  const hasPrefix = prefix !== '';
   if (hasPrefix && ra.regex_rewrite !== undefined) {
     ctx.at('regex_rewrite').error('prefix_rewrite and regex_rewrite are both set (Envoy refuses it)');
     return false;
@@ -207,7 +208,7 @@ function convertPathRewrite(ra: Message, ctx: ConvertContext, base: RewriteBase,
   const rr = obj(ra.regex_rewrite);
   const at = ctx.at('regex_rewrite');
   const pattern = convertRegexMatcher(rr.pattern, at.at('pattern'));
-  const substitution = convertSubstitution(str(rr.substitution) ?? '', at.at('substitution'));
+  const substitution = convertSubstitution(str(rr.substitution), at.at('substitution'));
   if (pattern === undefined || substitution === undefined) return false;
   out.regex_rewrite = { pattern: { regex: pattern }, substitution };
   return true;
@@ -295,12 +296,12 @@ export function convertRetryPolicy(rp: Message, ctx: ConvertContext): MosnJson |
   for (const [field, message] of Object.entries(WARNED_RETRY_FIELDS)) {
     if (isSet(rp[field]) && rp[field] !== '0') ctx.at(field).warn(message);
   }
-  const conditions = (str(rp.retry_on) ?? '').split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const conditions = str(rp.retry_on).split(',').map((c) => c.trim()).filter((c) => c !== '');
   const known = conditions.filter((c) => RETRY_CONDITIONS.includes(c));
   const unknown = conditions.filter((c) => !RETRY_CONDITIONS.includes(c));
   if (unknown.length > 0) ctx.at('retry_on').warn(`${unknown.join(', ')} not supported by mosn-ts; left out (mosn-ts knows ${RETRY_CONDITIONS.join(', ')})`);
   if (known.length === 0) return undefined;
-  const out: MosnJson = { retry_on: known.join(','), num_retries: uintValue(rp.num_retries) ?? 1 };
+  const out: MosnJson = { retry_on: known.join(','), num_retries: numberValue(rp.num_retries) ?? 1 };
   if (rp.per_try_timeout !== undefined) out.retry_timeout = durationString(rp.per_try_timeout);
   const codes = Array.isArray(rp.retriable_status_codes) ? rp.retriable_status_codes.filter((c): c is number => typeof c === 'number') : [];
   if (codes.length > 0) out.status_codes = codes;
@@ -328,13 +329,13 @@ function convertHashPolicies(list: Message[], ctx: ConvertContext): MosnJson[] {
       case 'header': {
         const h = obj(p.header);
         if (h.regex_rewrite !== undefined) at.at('header.regex_rewrite').warn('not supported by mosn-ts; ignored (the header\'s value is hashed as it is)');
-        entry = { header: { key: str(h.header_name) ?? '' } };
+        entry = { header: { key: str(h.header_name) } };
         break;
       }
       case 'cookie': {
         const c = obj(p.cookie);
         for (const k of ['ttl', 'path', 'attributes']) if (isSet(c[k])) at.at(`cookie.${k}`).warn('mosn-ts does not set the cookie; ignored');
-        entry = { http_cookie: { name: str(c.name) ?? '' } };
+        entry = { http_cookie: { name: str(c.name) } };
         break;
       }
       case 'connection_properties':

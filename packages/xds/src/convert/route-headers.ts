@@ -1,6 +1,6 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { boolValue, obj, objects, str, strings } from './route-fields.js';
+import { boolValue, obj, objects, str, strings } from './fields.js';
 
 /** The header names one level (route configuration, virtual host, route) adds or removes, per direction. */
 export interface TouchedHeaders {
@@ -66,16 +66,16 @@ function modifiable(name: string, ctx: ConvertContext): boolean {
 /** One `HeaderValueOption` → name, value (a MOSN variable as `%name%`) and MOSN's `append`; undefined when Envoy would not add it. */
 function convertHeaderValueOption(o: Message, direction: 'request' | 'response', ctx: ConvertContext): { name: string; value: string; append: boolean } | undefined {
   const h = obj(o.header);
-  const name = str(h.key) ?? '';
+  const name = str(h.key);
   if (!modifiable(name, ctx.at('header.key'))) return undefined;
-  let text = str(h.value) ?? '';
+  let text = str(h.value);
   if (text === '' && h.raw_value instanceof Uint8Array) text = Buffer.from(h.raw_value).toString('utf8');
   const value = headerValue(text, ctx.at('header.value'));
   if (value === undefined) return undefined;
   // Envoy leaves out a header whose value is empty unless keep_empty_value
   if (value === '' && o.keep_empty_value !== true) return undefined;
   let append: boolean;
-  const action = str(o.append_action) ?? 'APPEND_IF_EXISTS_OR_ADD';
+  const action = str(o.append_action) || 'APPEND_IF_EXISTS_OR_ADD';
   if (o.append !== undefined) {
     if (o.append_action !== undefined) ctx.error('append and append_action are both set (Envoy refuses it)');
     append = boolValue(o.append) ?? true;

@@ -1,6 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { obj, str, warnRest } from './route-fields.js';
+import { obj, str } from './fields.js';
+import { warnRest } from './route-fields.js';
 
 /** Envoy's default `max_direct_response_body_size_bytes`. */
 export const ENVOY_MAX_DIRECT_BODY = 4096;
@@ -14,7 +15,7 @@ const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 
 export function convertRedirect(rd: Message, ctx: ConvertContext): MosnJson | undefined {
   warnRest(rd, 'envoy.config.route.v3.RedirectAction', ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'regex_rewrite', 'response_code', 'strip_query'], ctx);
   let ok = true;
-  const out: MosnJson = { response_code: REDIRECT_CODES[str(rd.response_code) ?? 'MOVED_PERMANENTLY'] ?? 301 };
+  const out: MosnJson = { response_code: REDIRECT_CODES[str(rd.response_code) || 'MOVED_PERMANENTLY'] ?? 301 };
   if (rd.https_redirect === true) out.scheme_redirect = 'https';
   else if (typeof rd.scheme_redirect === 'string' && rd.scheme_redirect !== '') out.scheme_redirect = rd.scheme_redirect.toLowerCase();
   if (typeof rd.host_redirect === 'string' && rd.host_redirect !== '') out.host_redirect = rd.host_redirect;

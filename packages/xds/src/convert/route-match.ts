@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertRegexMatcher, convertStringMatcher, fullMatch, literalRegex } from './matcher.js';
-import { boolValue, obj, objects, str, warnRest } from './route-fields.js';
+import { boolValue, obj, objects, str } from './fields.js';
+import { warnRest } from './route-fields.js';
 
 /**
  * What Envoy's `prefix_rewrite` replaces on this route, for the action converter: MOSN's own prefix or path rule
@@ -39,7 +40,7 @@ export function convertRouteMatch(mv: unknown, ctx: ConvertContext): MatchResult
   let rewriteBase: RewriteBase = { kind: 'native' };
   switch (m.path_specifier) {
     case 'prefix': {
-      const prefix = str(m.prefix) ?? '';
+      const prefix = str(m.prefix);
       if (prefix.includes('?')) {
         // Envoy matches a prefix against the path with its query; MOSN without it
         ctx.at('prefix').error(`a prefix with a query ("${prefix}") is not supported: mosn-ts matches the path without its query`);
@@ -52,7 +53,7 @@ export function convertRouteMatch(mv: unknown, ctx: ConvertContext): MatchResult
       break;
     }
     case 'path': {
-      const path = str(m.path) ?? '';
+      const path = str(m.path);
       if (caseSensitive) {
         // MOSN's `path` ignores case: an anchored regex matches as Envoy does
         match.regex = `^${literalRegex(path)}$`;
@@ -71,7 +72,7 @@ export function convertRouteMatch(mv: unknown, ctx: ConvertContext): MatchResult
       break;
     }
     case 'path_separated_prefix': {
-      const prefix = literalRegex(str(m.path_separated_prefix) ?? '', !caseSensitive);
+      const prefix = literalRegex(str(m.path_separated_prefix), !caseSensitive);
       match.regex = `^${prefix}(?:\\/|$)`;
       rewriteBase = { kind: 'regex', pattern: `^${prefix}` };
       break;
@@ -122,7 +123,7 @@ const PATH_SPECIFIERS = ['prefix', 'path', 'safe_regex', 'path_separated_prefix'
 function convertRuntimeFraction(rf: unknown): boolean {
   const d = obj(obj(rf).default_value);
   const numerator = Number(d.numerator ?? 0);
-  const denominator = DENOMINATORS[str(d.denominator) ?? 'HUNDRED'] ?? 100;
+  const denominator = DENOMINATORS[str(d.denominator) || 'HUNDRED'] ?? 100;
   return numerator >= denominator;
 }
 
@@ -132,7 +133,7 @@ function convertRuntimeFraction(rf: unknown): boolean {
  */
 export function convertHeaderMatcher(h: Message, ctx: ConvertContext): MosnJson | undefined {
   warnRest(h, 'envoy.config.route.v3.HeaderMatcher', ['name', ...HEADER_SPECIFIERS, 'invert_match', 'treat_missing_header_as_empty'], ctx);
-  const envoyName = str(h.name) ?? '';
+  const envoyName = str(h.name);
   const name = headerName(envoyName, ctx.at('name'));
   let ok = name !== undefined;
   if (h.invert_match === true) {
@@ -142,7 +143,7 @@ export function convertHeaderMatcher(h: Message, ctx: ConvertContext): MosnJson 
   let test: { value: string } | { regex: string } | undefined;
   switch (h.header_match_specifier) {
     case 'exact_match':
-      test = { value: str(h.exact_match) ?? '' };
+      test = { value: str(h.exact_match) };
       break;
     case 'safe_regex_match': {
       const source = convertRegexMatcher(h.safe_regex_match, ctx.at('safe_regex_match'));
@@ -150,13 +151,13 @@ export function convertHeaderMatcher(h: Message, ctx: ConvertContext): MosnJson 
       break;
     }
     case 'prefix_match':
-      test = { regex: `^${literalRegex(str(h.prefix_match) ?? '')}` };
+      test = { regex: `^${literalRegex(str(h.prefix_match))}` };
       break;
     case 'suffix_match':
-      test = { regex: `${literalRegex(str(h.suffix_match) ?? '')}$` };
+      test = { regex: `${literalRegex(str(h.suffix_match))}$` };
       break;
     case 'contains_match':
-      test = { regex: literalRegex(str(h.contains_match) ?? '') };
+      test = { regex: literalRegex(str(h.contains_match)) };
       break;
     case 'string_match':
       test = convertStringMatcher(obj(h.string_match), ctx.at('string_match'));

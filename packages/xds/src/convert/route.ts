@@ -1,7 +1,8 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertRetryPolicy, convertRouteAction } from './route-action.js';
-import { hasEntries, isSet, obj, objects, str, strings, uintValue, warnRest } from './route-fields.js';
+import { hasEntries, isSet, numberValue, obj, objects, str, strings } from './fields.js';
+import { warnRest } from './route-fields.js';
 import { convertHeaderChanges, HEADER_CHANGE_FIELDS, type TouchedHeaders } from './route-headers.js';
 import { convertDirectResponse, convertRedirect, ENVOY_MAX_DIRECT_BODY } from './route-local.js';
 import { convertRouteMatch } from './route-match.js';
@@ -17,7 +18,7 @@ import { convertRouteMatch } from './route-match.js';
  */
 export function convertRouteConfiguration(rc: Message, ctx: ConvertContext, options: RouteConfigOptions = {}): MosnJson | undefined {
   warnRest(rc, 'envoy.config.route.v3.RouteConfiguration', [...Object.keys(RC_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'virtual_hosts', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'validate_clusters', 'ignore_port_in_host_matching'], ctx);
-  const name = options.name ?? str(rc.name) ?? '';
+  const name = options.name ?? str(rc.name);
   if (name === '') {
     ctx.at('name').error('a route configuration needs a name (MOSN\'s router_config_name)');
     return undefined;
@@ -32,7 +33,7 @@ export function convertRouteConfiguration(rc: Message, ctx: ConvertContext, opti
   const level: Level = {
     touched,
     responseChanges: touched.response.size > 0,
-    maxBody: uintValue(rc.max_direct_response_body_size_bytes) ?? ENVOY_MAX_DIRECT_BODY,
+    maxBody: numberValue(rc.max_direct_response_body_size_bytes) ?? ENVOY_MAX_DIRECT_BODY,
     mostSpecificWins: rc.most_specific_header_mutations_wins === true,
   };
   out.virtual_hosts = convertVirtualHosts(objects(rc.virtual_hosts), ctx, level);
@@ -95,7 +96,7 @@ const VH_FIELDS: Record<string, { error?: string; warn?: string }> = {
 
 function convertVirtualHost(vh: Message, ctx: ConvertContext, level: Level, index: number, seen: Map<string, number>): MosnJson {
   warnRest(vh, 'envoy.config.route.v3.VirtualHost', [...Object.keys(VH_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'domains', 'routes', 'require_tls', 'retry_policy'], ctx);
-  const name = str(vh.name) ?? '';
+  const name = str(vh.name);
   if (name === '') ctx.at('name').error('a virtual host needs a name (Envoy requires one)');
   const domains = strings(vh.domains);
   if (domains.length === 0) ctx.at('domains').error('at least one domain is required (Envoy requires one)');

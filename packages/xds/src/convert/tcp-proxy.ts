@@ -1,6 +1,7 @@
 import type { Message } from '../proto.js';
-import { durationString, wrapped, type ConvertContext, type MosnJson } from './context.js';
-import { checkFields, objects, str, type FieldRules } from './listener-fields.js';
+import { durationString, type ConvertContext, type MosnJson } from './context.js';
+import { numberValue, objects, str } from './fields.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 
 export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy';
 
@@ -47,7 +48,7 @@ export function convertTcpProxy(tp: Message, ctx: ConvertContext): MosnJson | un
   }
   config.cluster = cluster;
   if (tp.idle_timeout !== undefined) config.idle_timeout = durationString(tp.idle_timeout);
-  const attempts = wrapped<number>(tp.max_connect_attempts);
+  const attempts = numberValue(tp.max_connect_attempts);
   if (attempts !== undefined && attempts >= 1) {
     if (attempts > MAX_CONNECT_ATTEMPTS) ctx.at('max_connect_attempts').warn(`${attempts} is more than mosn-ts allows: ${MAX_CONNECT_ATTEMPTS} attempts are made`);
     config.max_connect_attempts = Math.min(attempts, MAX_CONNECT_ATTEMPTS);

@@ -1,5 +1,6 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
+import { boolValue, obj, objects, strings } from './fields.js';
 
 /** How `convertCommonTlsContext` is called: which side, and the sni upstream. */
 export interface CommonTlsOptions {
@@ -185,7 +186,7 @@ function convertValidationContext(v: Message, ctx: ConvertContext, side: 'upstre
     if (strings(v[k]).length > 0) ctx.at(k).error(`certificate pinning is not supported by mosn-ts; ignoring it would accept any ${side === 'upstream' ? 'server' : 'client'} certificate the CA signed`);
   }
   convertSanMatchers(v, ctx, side, sni, verify);
-  if (wrappedBool(v.require_signed_certificate_timestamp)) ctx.at('require_signed_certificate_timestamp').error('checking signed certificate timestamps is not supported by mosn-ts');
+  if (boolValue(v.require_signed_certificate_timestamp) === true) ctx.at('require_signed_certificate_timestamp').error('checking signed certificate timestamps is not supported by mosn-ts');
   if (v.crl !== undefined) ctx.at('crl').error(`certificate revocation lists are not supported by mosn-ts; ignoring one would accept revoked ${side === 'upstream' ? 'server' : 'client'} certificates`);
   else if (v.only_verify_leaf_cert_crl === true) ctx.at('only_verify_leaf_cert_crl').warn('ignored without crl');
   if (v.allow_expired_certificate === true) ctx.at('allow_expired_certificate').warn(`not supported: expired ${side === 'upstream' ? 'server' : 'client'} certificates are refused`);
@@ -276,20 +277,4 @@ function convertParams(p: Message, ctx: ConvertContext, json: MosnJson): void {
     if (kept.length > 0) json.ecdh_curves = kept.join(',');
   }
   if (strings(p.signature_algorithms).length > 0) ctx.at('signature_algorithms').warn('not supported by mosn-ts: OpenSSL\'s default signature algorithms are used');
-}
-
-function obj(v: unknown): Message {
-  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Message) : {};
-}
-
-function objects(v: unknown): Message[] {
-  return Array.isArray(v) ? v.filter((x): x is Message => x !== null && typeof x === 'object') : [];
-}
-
-function strings(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
-
-function wrappedBool(v: unknown): boolean {
-  return obj(v).value === true;
 }
