@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { boolValue, isSet, numberValue, obj, objects } from './fields.js';
-import { warnUnhandled } from './cluster-fields.js';
+import { warnUnhandled } from './field-rules.js';
 
 /**
  * `health_checks` → MOSN's `health_check` (one per cluster: the first; the others are warned about). HTTP checks
@@ -49,9 +49,9 @@ export function convertHealthChecks(checks: readonly Message[], clusterName: str
     default:
       at.error('no health checker (http_health_check, tcp_health_check, ...)');
   }
-  const handled = new Set(['timeout', 'interval', 'interval_jitter', 'healthy_threshold', 'unhealthy_threshold', 'initial_jitter', 'interval_jitter_percent', 'alt_port', 'health_checker', 'http_health_check', 'tcp_health_check', 'grpc_health_check', 'custom_health_check', 'reuse_connection']);
+  const handled = new Set(['timeout', 'interval', 'interval_jitter', 'healthy_threshold', 'unhealthy_threshold', 'initial_jitter', 'interval_jitter_percent', 'alt_port', 'http_health_check', 'tcp_health_check', 'grpc_health_check', 'custom_health_check', 'reuse_connection']);
   // reuse_connection: MOSN opens a connection per HTTP check; Envoy's default reuses one. The outcome is the same.
-  warnUnhandled(h, handled, at);
+  warnUnhandled(h, 'envoy.config.core.v3.HealthCheck', handled, at);
   return out;
 }
 
@@ -69,7 +69,7 @@ function httpCheck(hc: Message, ctx: ConvertContext, altPort: number | undefined
   if (objects(hc.request_headers_to_add).length > 0 || (Array.isArray(hc.request_headers_to_remove) && hc.request_headers_to_remove.length > 0)) {
     ctx.warn('request header changes of health checks are not supported by mosn-ts; ignored');
   }
-  warnUnhandled(hc, new Set(['path', 'host', 'method', 'expected_statuses', 'codec_client_type', 'send', 'receive', 'request_headers_to_add', 'request_headers_to_remove']), ctx);
+  warnUnhandled(hc, 'envoy.config.core.v3.HealthCheck.HttpHealthCheck', new Set(['path', 'host', 'method', 'expected_statuses', 'codec_client_type', 'send', 'receive', 'request_headers_to_add', 'request_headers_to_remove']), ctx);
   return out;
 }
 
@@ -106,7 +106,7 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
     ctx.warn('failure-percentage outlier detection is not supported by mosn-ts; ignored');
   }
   if (objects(o.monitors).length > 0) ctx.at('monitors').warn('outlier monitors are not supported by mosn-ts; ignored');
-  warnUnhandled(o, new Set([...OUTLIER_COUNTS, ...OUTLIER_DURATIONS, ...OUTLIER_BOOLS, ...SUCCESS_RATE, ...FAILURE_PERCENTAGE, 'split_external_local_origin_errors', 'monitors']), ctx);
+  warnUnhandled(o, 'envoy.config.cluster.v3.OutlierDetection', new Set([...OUTLIER_COUNTS, ...OUTLIER_DURATIONS, ...OUTLIER_BOOLS, ...SUCCESS_RATE, ...FAILURE_PERCENTAGE, 'split_external_local_origin_errors', 'monitors']), ctx);
   return out;
 }
 
@@ -138,7 +138,7 @@ export function convertCircuitBreakers(cb: Message, ctx: ConvertContext): MosnJs
       if (n !== undefined) threshold[k] = Math.min(n, MAX_THRESHOLD);
     }
     if (isSet(t.retry_budget)) at.at('retry_budget').warn('retry budgets are not supported by mosn-ts: max_retries limits retries');
-    warnUnhandled(t, new Set(['priority', ...Object.keys(ENVOY_THRESHOLDS), 'retry_budget']), at);
+    warnUnhandled(t, 'envoy.config.cluster.v3.CircuitBreakers.Thresholds', new Set(['priority', ...Object.keys(ENVOY_THRESHOLDS), 'retry_budget']), at);
   }
   if (objects(cb.per_host_thresholds).length > 0) ctx.at('per_host_thresholds').warn('per-host circuit breakers are not supported by mosn-ts; ignored');
   return [threshold];

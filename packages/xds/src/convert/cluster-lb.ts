@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects, strings } from './fields.js';
-import { runtimeDouble, warnUnhandled } from './cluster-fields.js';
+import { warnUnhandled } from './field-rules.js';
 import { structStrings } from './endpoint-metadata.js';
 
 /** Envoy's `lb_policy` → MOSN's `lb_type`. ROUND_ROBIN is weighted in Envoy: MOSN's weighted round robin. */
@@ -28,6 +28,14 @@ const POLICY_CONFIG: Readonly<Record<string, string>> = {
   LEAST_REQUEST: 'least_request_lb_config',
   MAGLEV: 'maglev_lb_config',
   RING_HASH: 'ring_hash_lb_config',
+};
+
+/** The message type of each `lb_config` member a policy reads. */
+const LB_CONFIG_TYPES: Readonly<Record<string, string>> = {
+  round_robin_lb_config: 'envoy.config.cluster.v3.Cluster.RoundRobinLbConfig',
+  least_request_lb_config: 'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig',
+  maglev_lb_config: 'envoy.config.cluster.v3.Cluster.MaglevLbConfig',
+  ring_hash_lb_config: 'envoy.config.cluster.v3.Cluster.RingHashLbConfig',
 };
 
 /** Envoy's subset fallback policies, in the order of MOSN's numbers (0, 1, 2). */
@@ -73,7 +81,7 @@ export function convertLb(c: Message, ctx: ConvertContext, originalDst: boolean,
     }
     if (policy === 'MAGLEV' && isSet(lc.table_size)) at.at('table_size').warn('not supported: MOSN\'s Maglev table has 65537 entries');
     if (isSet(lc.slow_start_config)) out.slow_start = slowStart(obj(lc.slow_start_config), at.at('slow_start_config'));
-    warnUnhandled(lc, new Set(['choice_count', 'active_request_bias', 'slow_start_config', 'table_size']), at);
+    warnUnhandled(lc, LB_CONFIG_TYPES[configField]!, new Set(['choice_count', 'active_request_bias', 'slow_start_config', 'table_size']), at);
   }
   convertCommonLbConfig(obj(c.common_lb_config), ctx.at('common_lb_config'), lbconfig);
   if (Object.keys(lbconfig).length > 0) out.lbconfig = lbconfig;
@@ -120,7 +128,7 @@ function convertCommonLbConfig(cl: Message, ctx: ConvertContext, lbconfig: MosnJ
   if (panic !== undefined) lbconfig.healthy_panic_threshold = panic;
   if (isSet(cl.zone_aware_lb_config)) ctx.at('zone_aware_lb_config').warn('zone-aware routing is not supported by mosn-ts; hosts of every zone are used');
   // locality_weighted_lb_config: the endpoint converter weighs hosts by their locality's weight whenever one is given
-  warnUnhandled(cl, new Set(['healthy_panic_threshold', 'zone_aware_lb_config', 'locality_weighted_lb_config', 'locality_config_specifier']), ctx);
+  warnUnhandled(cl, 'envoy.config.cluster.v3.Cluster.CommonLbConfig', new Set(['healthy_panic_threshold', 'zone_aware_lb_config', 'locality_weighted_lb_config', 'locality_config_specifier']), ctx);
 }
 
 /** `lb_subset_config` → MOSN's (`fall_back_policy` as a number, `default_subset`, `subset_selectors`). */
@@ -148,4 +156,12 @@ function convertSubset(s: Message, ctx: ConvertContext): MosnJson | undefined {
   if (s.list_as_any === true) ctx.at('list_as_any').warn('not supported by mosn-ts: a list in metadata_match is not matched as "any of"');
   if (s.metadata_fallback_policy === 'FALLBACK_LIST') ctx.at('metadata_fallback_policy').warn('FALLBACK_LIST is not supported by mosn-ts');
   return out;
+}
+
+/** `core.v3.RuntimeDouble` (`{ default_value, runtime_key }`): the default; a runtime key is warned about. */
+function runtimeDouble(v: unknown, ctx: ConvertContext): number | undefined {
+  if (!isSet(v)) return undefined;
+  const r = obj(v);
+  if (typeof r.runtime_key === 'string' && r.runtime_key !== '') ctx.warn(`runtime key ${JSON.stringify(r.runtime_key)} ignored (mosn-ts has no runtime): default_value is used`);
+  return typeof r.default_value === 'number' ? r.default_value : 0;
 }

@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects } from './fields.js';
-import { warnUnhandled } from './cluster-fields.js';
+import { warnUnhandled } from './field-rules.js';
 
 const HTTP_OPTIONS_TYPE = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -58,7 +58,7 @@ function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJs
     default:
   }
   if (objects(o.http_filters).length > 0) ctx.at('http_filters').error('upstream HTTP filters are not supported by mosn-ts: the requests would go out unchanged by them');
-  warnUnhandled(o, new Set(['common_http_protocol_options', 'upstream_http_protocol_options', 'upstream_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config', 'auto_config', 'http_filters']), ctx);
+  warnUnhandled(o, HTTP_OPTIONS_TYPE, new Set(['common_http_protocol_options', 'upstream_http_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config', 'auto_config', 'http_filters']), ctx);
   return http2;
 }
 
@@ -68,12 +68,12 @@ function convertCommon(p: Message, ctx: ConvertContext, out: MosnJson): void {
   if (idle !== undefined) out.idle_timeout = idle;
   const max = numberValue(p.max_requests_per_connection);
   if (max !== undefined) out.max_request_per_conn = max;
-  warnUnhandled(p, new Set(['idle_timeout', 'max_requests_per_connection']), ctx);
+  warnUnhandled(p, 'envoy.config.core.v3.HttpProtocolOptions', new Set(['idle_timeout', 'max_requests_per_connection']), ctx);
 }
 
 /** `auto_sni` and `auto_san_validation`: per-request TLS names that mosn-ts does not have. */
 function convertUpstream(u: Message, ctx: ConvertContext): void {
   if (u.auto_sni === true) ctx.at('auto_sni').error('SNI from each request\'s Host is not supported by mosn-ts: the cluster\'s fixed sni would be sent, so a TLS front routing by SNI could pick another backend');
   if (u.auto_san_validation === true) ctx.at('auto_san_validation').error('verifying the server certificate against each request\'s Host is not supported by mosn-ts');
-  warnUnhandled(u, new Set(['auto_sni', 'auto_san_validation', 'override_auto_sni_header']), ctx);
+  warnUnhandled(u, 'envoy.config.core.v3.UpstreamHttpProtocolOptions', new Set(['auto_sni', 'auto_san_validation', 'override_auto_sni_header']), ctx);
 }

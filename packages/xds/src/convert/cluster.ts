@@ -3,7 +3,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects } from './fields.js';
-import { warnUnhandled } from './cluster-fields.js';
+import { warnUnhandled } from './field-rules.js';
 import { convertCircuitBreakers, convertHealthChecks, convertOutlierDetection } from './cluster-health.js';
 import { convertLb } from './cluster-lb.js';
 import { convertProtocolOptions } from './cluster-protocol.js';
@@ -29,12 +29,14 @@ const MIN_DNS_REFRESH_MS = 100;
 /** Envoy's default header for ORIGINAL_DST's `use_http_header` (MOSN's default is `host`). */
 const ORIGINAL_DST_HEADER = 'x-envoy-original-dst-host';
 
+const CLUSTER_TYPE = 'envoy.config.cluster.v3.Cluster';
+
 const DNS_FIELDS = ['dns_refresh_rate', 'dns_failure_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'use_tcp_for_dns_lookups', 'dns_resolution_config', 'typed_dns_resolver_config'];
 
 /** Every Cluster field this converter reads (the rest are warned about by `warnUnhandled`). */
 const HANDLED = new Set([
-  'name', 'type', 'cluster_type', 'cluster_discovery_type', 'eds_cluster_config', 'connect_timeout', 'per_connection_buffer_limit_bytes',
-  'lb_policy', 'load_balancing_policy', 'lb_config', 'ring_hash_lb_config', 'maglev_lb_config', 'original_dst_lb_config', 'least_request_lb_config',
+  'name', 'type', 'cluster_type', 'eds_cluster_config', 'connect_timeout', 'per_connection_buffer_limit_bytes',
+  'lb_policy', 'load_balancing_policy', 'ring_hash_lb_config', 'maglev_lb_config', 'original_dst_lb_config', 'least_request_lb_config',
   'round_robin_lb_config', 'common_lb_config', 'lb_subset_config', 'load_assignment', 'health_checks', 'max_requests_per_connection',
   'circuit_breakers', 'outlier_detection', 'cleanup_interval', 'transport_socket', 'transport_socket_matches', 'filters',
   'typed_extension_protocol_options', 'common_http_protocol_options', 'upstream_http_protocol_options', 'http_protocol_options',
@@ -121,7 +123,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   if (originalDst) convertOriginalDst(c, ctx, out);
   else if (isSet(c.cleanup_interval)) ctx.at('cleanup_interval').warn('used by ORIGINAL_DST clusters only; ignored');
 
-  warnUnhandled(c, HANDLED, ctx);
+  warnUnhandled(c, CLUSTER_TYPE, HANDLED, ctx);
   return { cluster: out, ...(eds ? { eds } : {}), ...(http2 ? { http2 } : {}) };
 }
 

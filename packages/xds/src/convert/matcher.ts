@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext } from './context.js';
 import { obj, str } from './fields.js';
-import { warnRest } from './route-fields.js';
+import { warnUnhandled } from './field-rules.js';
 
 /**
  * Envoy's matchers as the JavaScript regular expressions mosn-ts's readers take (`new RegExp(text)`, no flags,
@@ -264,7 +264,7 @@ function classChar(p: string, j: number): { text: string; code?: number; next: n
 export function convertRegexMatcher(rm: unknown, ctx: ConvertContext): string | undefined {
   const m = obj(rm);
   // google_re2.max_program_size: JavaScript regexes have no program size limit
-  warnRest(m, 'envoy.type.matcher.v3.RegexMatcher', ['regex', 'google_re2'], ctx);
+  warnUnhandled(m, 'envoy.type.matcher.v3.RegexMatcher', ['regex', 'google_re2'], ctx);
   const text = str(m.regex);
   if (text === '') {
     ctx.at('regex').error('an empty regex (Envoy requires one)');
@@ -283,7 +283,7 @@ export function convertRegexMatcher(rm: unknown, ctx: ConvertContext): string | 
  * `prefix` at the start, `suffix` at the end, `safe_regex` whole). Undefined, with an error, when it cannot be.
  */
 export function convertStringMatcher(sm: Message, ctx: ConvertContext): { value: string } | { regex: string } | undefined {
-  warnRest(sm, 'envoy.type.matcher.v3.StringMatcher', ['exact', 'prefix', 'suffix', 'safe_regex', 'contains', 'custom', 'ignore_case'], ctx);
+  warnUnhandled(sm, 'envoy.type.matcher.v3.StringMatcher', ['exact', 'prefix', 'suffix', 'safe_regex', 'contains', 'custom', 'ignore_case'], ctx);
   const ignoreCase = sm.ignore_case === true;
   switch (sm.match_pattern) {
     case 'exact':

@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import { durationString, type ConvertContext, type MosnJson } from './context.js';
 import { convertRegexMatcher } from './matcher.js';
 import { boolValue, hasEntries, isSet, numberValue, obj, objects, str } from './fields.js';
-import { warnRest } from './route-fields.js';
+import { warnUnhandled } from './field-rules.js';
 import { HEADER_CHANGE_FIELDS } from './route-headers.js';
 import type { RewriteBase } from './route-match.js';
 
@@ -43,7 +43,7 @@ export interface ActionContext {
  * `auto_host_rewrite`, `auto_host_rewrite_header`, `hash_policy`. The route's header changes are added by the caller.
  */
 export function convertRouteAction(ra: Message, ctx: ConvertContext, actx: ActionContext): MosnJson | undefined {
-  warnRest(ra, 'envoy.config.route.v3.RouteAction', [...CLUSTER_SPECIFIERS, ...HOST_REWRITES, ...Object.keys(WARNED_ACTION_FIELDS), 'metadata_match', 'prefix_rewrite', 'regex_rewrite', 'path_rewrite_policy', 'append_x_forwarded_host', 'timeout', 'retry_policy', 'priority', 'hash_policy', 'internal_redirect_policy', 'internal_redirect_action'], ctx);
+  warnUnhandled(ra, 'envoy.config.route.v3.RouteAction', [...CLUSTER_SPECIFIERS, ...HOST_REWRITES, ...Object.keys(WARNED_ACTION_FIELDS), 'metadata_match', 'prefix_rewrite', 'regex_rewrite', 'path_rewrite_policy', 'append_x_forwarded_host', 'timeout', 'retry_policy', 'priority', 'hash_policy', 'internal_redirect_policy', 'internal_redirect_action'], ctx);
   let ok = true;
   const out: MosnJson = {};
   switch (ra.cluster_specifier) {
@@ -97,13 +97,13 @@ const HOST_REWRITES = ['host_rewrite_literal', 'auto_host_rewrite', 'host_rewrit
 
 /** `weighted_clusters` → MOSN's `weighted_clusters: [{ cluster: { name, weight, metadata_match } }]` and `total_cluster_weight`. */
 function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson): boolean {
-  warnRest(wc, 'envoy.config.route.v3.WeightedCluster', ['clusters', 'total_weight', 'runtime_key_prefix', 'header_name'], ctx);
+  warnUnhandled(wc, 'envoy.config.route.v3.WeightedCluster', ['clusters', 'total_weight', 'runtime_key_prefix', 'header_name'], ctx);
   let ok = true;
   const entries: MosnJson[] = [];
   let sum = 0;
   objects(wc.clusters).forEach((c, i) => {
     const at = ctx.at(`clusters[${i}]`);
-    warnRest(c, 'envoy.config.route.v3.WeightedCluster.ClusterWeight', ['name', 'cluster_header', 'weight', 'metadata_match', ...HEADER_CHANGE_FIELDS, 'typed_per_filter_config', 'host_rewrite_literal'], at);
+    warnUnhandled(c, 'envoy.config.route.v3.WeightedCluster.ClusterWeight', ['name', 'cluster_header', 'weight', 'metadata_match', ...HEADER_CHANGE_FIELDS, 'typed_per_filter_config', 'host_rewrite_literal'], at);
     if (c.cluster_header !== undefined && c.cluster_header !== '') {
       at.at('cluster_header').error('choosing the cluster from a request header is not supported by mosn-ts');
       ok = false;
@@ -288,7 +288,7 @@ function convertHostRewrite(ra: Message, ctx: ConvertContext, out: MosnJson): bo
  * to be retried; null, with an error, when it cannot be converted.
  */
 export function convertRetryPolicy(rp: Message, ctx: ConvertContext): MosnJson | undefined | null {
-  warnRest(rp, 'envoy.config.route.v3.RetryPolicy', ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes', 'retriable_request_headers', ...Object.keys(WARNED_RETRY_FIELDS)], ctx);
+  warnUnhandled(rp, 'envoy.config.route.v3.RetryPolicy', ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes', 'retriable_request_headers', ...Object.keys(WARNED_RETRY_FIELDS)], ctx);
   if (objects(rp.retriable_request_headers).length > 0) {
     ctx.at('retriable_request_headers').error('not supported by mosn-ts: it would retry requests this policy does not allow to be retried');
     return null;

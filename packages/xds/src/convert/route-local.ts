@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { obj, str } from './fields.js';
-import { warnRest } from './route-fields.js';
+import { warnUnhandled } from './field-rules.js';
 
 /** Envoy's default `max_direct_response_body_size_bytes`. */
 export const ENVOY_MAX_DIRECT_BODY = 4096;
@@ -13,7 +13,7 @@ const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 
  * `host_redirect`, `path_redirect`. MOSN keeps the request's query and port rules as Envoy does by default.
  */
 export function convertRedirect(rd: Message, ctx: ConvertContext): MosnJson | undefined {
-  warnRest(rd, 'envoy.config.route.v3.RedirectAction', ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'regex_rewrite', 'response_code', 'strip_query'], ctx);
+  warnUnhandled(rd, 'envoy.config.route.v3.RedirectAction', ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'regex_rewrite', 'response_code', 'strip_query'], ctx);
   let ok = true;
   const out: MosnJson = { response_code: REDIRECT_CODES[str(rd.response_code) || 'MOVED_PERMANENTLY'] ?? 301 };
   if (rd.https_redirect === true) out.scheme_redirect = 'https';
@@ -47,7 +47,7 @@ export function convertRedirect(rd: Message, ctx: ConvertContext): MosnJson | un
  * `maxBody` bytes, as Envoy checks).
  */
 export function convertDirectResponse(dr: Message, ctx: ConvertContext, maxBody: number): MosnJson | undefined {
-  warnRest(dr, 'envoy.config.route.v3.DirectResponseAction', ['status', 'body'], ctx);
+  warnUnhandled(dr, 'envoy.config.route.v3.DirectResponseAction', ['status', 'body'], ctx);
   const status = typeof dr.status === 'number' ? dr.status : 0;
   if (status < 200 || status > 599) {
     ctx.at('status').error(`expected a status from 200 to 599, got ${status}`);
@@ -57,7 +57,7 @@ export function convertDirectResponse(dr: Message, ctx: ConvertContext, maxBody:
   if (dr.body === undefined) return out;
   const body = obj(dr.body);
   const at = ctx.at('body');
-  warnRest(body, 'envoy.config.core.v3.DataSource', ['inline_string', 'inline_bytes', 'filename', 'environment_variable', 'watched_directory'], at);
+  warnUnhandled(body, 'envoy.config.core.v3.DataSource', ['inline_string', 'inline_bytes', 'filename', 'environment_variable', 'watched_directory'], at);
   let text: string | undefined;
   if (typeof body.inline_string === 'string') text = body.inline_string;
   else if (body.inline_bytes instanceof Uint8Array) {

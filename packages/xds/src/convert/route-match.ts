@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertRegexMatcher, convertStringMatcher, fullMatch, literalRegex } from './matcher.js';
 import { boolValue, obj, objects, str } from './fields.js';
-import { warnRest } from './route-fields.js';
+import { warnUnhandled } from './field-rules.js';
 
 /**
  * What Envoy's `prefix_rewrite` replaces on this route, for the action converter: MOSN's own prefix or path rule
@@ -33,7 +33,7 @@ export function convertRouteMatch(mv: unknown, ctx: ConvertContext): MatchResult
     return undefined;
   }
   const m = obj(mv);
-  warnRest(m, 'envoy.config.route.v3.RouteMatch', [...PATH_SPECIFIERS, 'case_sensitive', 'runtime_fraction', 'headers', 'query_parameters', 'grpc', 'tls_context', 'dynamic_metadata'], ctx);
+  warnUnhandled(m, 'envoy.config.route.v3.RouteMatch', [...PATH_SPECIFIERS, 'case_sensitive', 'runtime_fraction', 'headers', 'query_parameters', 'grpc', 'tls_context', 'dynamic_metadata'], ctx);
   let ok = true;
   const caseSensitive = boolValue(m.case_sensitive) ?? true;
   const match: MosnJson = {};
@@ -132,7 +132,7 @@ function convertRuntimeFraction(rf: unknown): boolean {
  * regex. `:authority` is MOSN's `host`, `:method` MOSN's `method` (which MOSN matches against the method).
  */
 export function convertHeaderMatcher(h: Message, ctx: ConvertContext): MosnJson | undefined {
-  warnRest(h, 'envoy.config.route.v3.HeaderMatcher', ['name', ...HEADER_SPECIFIERS, 'invert_match', 'treat_missing_header_as_empty'], ctx);
+  warnUnhandled(h, 'envoy.config.route.v3.HeaderMatcher', ['name', ...HEADER_SPECIFIERS, 'invert_match', 'treat_missing_header_as_empty'], ctx);
   const envoyName = str(h.name);
   const name = headerName(envoyName, ctx.at('name'));
   let ok = name !== undefined;

@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertRetryPolicy, convertRouteAction } from './route-action.js';
 import { hasEntries, isSet, numberValue, obj, objects, str, strings } from './fields.js';
-import { warnRest } from './route-fields.js';
+import { warnUnhandled } from './field-rules.js';
 import { convertHeaderChanges, HEADER_CHANGE_FIELDS, type TouchedHeaders } from './route-headers.js';
 import { convertDirectResponse, convertRedirect, ENVOY_MAX_DIRECT_BODY } from './route-local.js';
 import { convertRouteMatch } from './route-match.js';
@@ -17,7 +17,7 @@ import { convertRouteMatch } from './route-match.js';
  * feature is lost. Undefined only when there is nothing to convert (no name).
  */
 export function convertRouteConfiguration(rc: Message, ctx: ConvertContext, options: RouteConfigOptions = {}): MosnJson | undefined {
-  warnRest(rc, 'envoy.config.route.v3.RouteConfiguration', [...Object.keys(RC_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'virtual_hosts', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'validate_clusters', 'ignore_port_in_host_matching'], ctx);
+  warnUnhandled(rc, 'envoy.config.route.v3.RouteConfiguration', [...Object.keys(RC_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'virtual_hosts', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'validate_clusters', 'ignore_port_in_host_matching'], ctx);
   const name = options.name ?? str(rc.name);
   if (name === '') {
     ctx.at('name').error('a route configuration needs a name (MOSN\'s router_config_name)');
@@ -95,7 +95,7 @@ const VH_FIELDS: Record<string, { error?: string; warn?: string }> = {
 };
 
 function convertVirtualHost(vh: Message, ctx: ConvertContext, level: Level, index: number, seen: Map<string, number>): MosnJson {
-  warnRest(vh, 'envoy.config.route.v3.VirtualHost', [...Object.keys(VH_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'domains', 'routes', 'require_tls', 'retry_policy'], ctx);
+  warnUnhandled(vh, 'envoy.config.route.v3.VirtualHost', [...Object.keys(VH_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'domains', 'routes', 'require_tls', 'retry_policy'], ctx);
   const name = str(vh.name);
   if (name === '') ctx.at('name').error('a virtual host needs a name (Envoy requires one)');
   const domains = strings(vh.domains);
@@ -149,7 +149,7 @@ const ROUTE_FIELDS: Record<string, string> = {
 
 /** One `Route` → MOSN's route (`match` and `route`, `redirect` or `direct_response`); `name` has no MOSN key. */
 function convertRoute(r: Message, ctx: ConvertContext, level: RouteLevel): MosnJson | undefined {
-  warnRest(r, 'envoy.config.route.v3.Route', [...Object.keys(ROUTE_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'match', 'route', 'redirect', 'direct_response', 'filter_action', 'non_forwarding_action'], ctx);
+  warnUnhandled(r, 'envoy.config.route.v3.Route', [...Object.keys(ROUTE_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'match', 'route', 'redirect', 'direct_response', 'filter_action', 'non_forwarding_action'], ctx);
   for (const [field, message] of Object.entries(ROUTE_FIELDS)) {
     if (isSet(r[field]) && !(field === 'typed_per_filter_config' && !hasEntries(r[field])) && r[field] !== '') ctx.at(field).warn(message);
   }
