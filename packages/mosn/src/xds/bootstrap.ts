@@ -55,7 +55,6 @@ export interface XdsBootstrapOptions {
 
 const HCM_TYPE = 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 
-
 /**
  * Read MOSN's xDS bootstrap from a whole MOSN config (`raw`), the node identity from the file with `flags` over
  * it as MOSN applies them. Undefined when the config has neither `dynamic_resources` nor `static_resources`
