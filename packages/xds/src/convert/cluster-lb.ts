@@ -3,7 +3,7 @@ import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects, strings } from './fields.js';
 import { warnUnhandled } from './field-rules.js';
-import { structStrings } from './endpoint-metadata.js';
+import { structStrings } from './struct.js';
 
 /** Envoy's `lb_policy` → MOSN's `lb_type`. ROUND_ROBIN is weighted in Envoy: MOSN's weighted round robin. */
 const LB_TYPES: Readonly<Record<string, string>> = {

@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { isSet, numberValue, obj, objects } from './fields.js';
 import { endpointAddress, type AddressKind } from './endpoint-address.js';
-import { structStrings } from './endpoint-metadata.js';
+import { structStrings } from './struct.js';
 import { integerWeights } from './endpoint-weights.js';
 
 /**

@@ -4,6 +4,7 @@ import { convertRegexMatcher } from './matcher.js';
 import { boolValue, hasEntries, isSet, numberValue, obj, objects, str } from './fields.js';
 import { warnUnhandled } from './field-rules.js';
 import { HEADER_CHANGE_FIELDS } from './route-headers.js';
+import { structToJson } from './struct.js';
 import type { RewriteBase } from './route-match.js';
 
 /** Envoy's route timeout when none is given (MOSN's default is 60s). */
@@ -162,14 +163,11 @@ function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson
  */
 export function convertMetadataMatch(mv: unknown, ctx: ConvertContext): MosnJson | undefined | null {
   if (mv === undefined) return undefined;
-  const lb = obj(obj(obj(mv).filter_metadata)['envoy.lb']);
-  const fields = obj(lb.fields);
+  const labels = structToJson(obj(obj(mv).filter_metadata)['envoy.lb']);
   const out: Record<string, string> = {};
   let ok = true;
-  for (const [k, v] of Object.entries(fields)) {
-    const value = obj(v);
-    const s = value.stringValue ?? value.string_value;
-    if (typeof s === 'string') out[k] = s;
+  for (const [k, value] of Object.entries(labels)) {
+    if (typeof value === 'string') out[k] = value;
     else {
       ctx.at(`filter_metadata["envoy.lb"].${k}`).error('only string values can be matched by mosn-ts (MOSN\'s metadata is strings)');
       ok = false;

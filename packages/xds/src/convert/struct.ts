@@ -1,14 +1,14 @@
 import type { Message } from '../proto.js';
+import type { ConvertContext } from './context.js';
+import { obj } from './fields.js';
 
 /**
  * A `google.protobuf.Struct` as decoded (protobufjs's own definition: `{ fields: { k: { stringValue, kind } } }`)
  * → the plain JSON object it stands for.
  */
 export function structToJson(struct: unknown): Record<string, unknown> {
-  const fields = struct !== null && typeof struct === 'object' ? (struct as Message)['fields'] : undefined;
   const out: Record<string, unknown> = {};
-  if (fields === null || typeof fields !== 'object') return out;
-  for (const [k, v] of Object.entries(fields)) out[k] = valueToJson(v);
+  for (const [k, v] of Object.entries(obj(obj(struct).fields))) out[k] = valueToJson(v);
   return out;
 }
 
@@ -25,4 +25,19 @@ export function valueToJson(value: unknown): unknown {
     return Array.isArray(list) ? list.map(valueToJson) : [];
   }
   return null;
+}
+
+/**
+ * A Struct of labels (an endpoint's `filter_metadata["envoy.lb"]`, a subset LB's `default_subset`) → MOSN's string
+ * labels. MOSN's labels are strings: a string is kept, a number or a bool is written as text (`2`, `true`), the
+ * same way for hosts and for what selects them. A null, list or object value is an error: leaving that label out
+ * would move the host into or out of subsets, i.e. change where traffic goes. Undefined when there is no label.
+ */
+export function structStrings(struct: unknown, ctx: ConvertContext): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(structToJson(struct))) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[k] = String(value);
+    else ctx.at(k).error('a label must be a string, number or bool: MOSN\'s host labels are strings');
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
