@@ -91,3 +91,31 @@ describe('Deadlines', () => {
     expect(log).toEqual(['round1', 'round2', 'round3']);
   });
 });
+
+describe('a deadline callback that throws', () => {
+  it('is reported to its entry, and the other entries still expire', async () => {
+    const d = new Deadlines();
+    const seen: string[] = [];
+    class Bad extends Deadline {
+      onDeadline(): void {
+        throw new Error('bug in a timeout handler');
+      }
+      override onDeadlineError(err: unknown): void {
+        seen.push(`error: ${(err as Error).message}`);
+      }
+    }
+    class Good extends Deadline {
+      constructor(readonly name: string) {
+        super();
+      }
+      onDeadline(): void {
+        seen.push(this.name);
+      }
+    }
+    d.add(new Good('first'), 5);
+    d.add(new Bad(), 5);
+    d.add(new Good('last'), 5);
+    await until(() => seen.length === 3);
+    expect(seen).toEqual(['first', 'error: bug in a timeout handler', 'last']);
+  });
+});

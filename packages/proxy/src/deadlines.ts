@@ -14,6 +14,14 @@ export abstract class Deadline {
   deadlineList: DeadlineList | undefined = undefined;
   abstract onDeadline(): void;
 
+  /**
+   * `onDeadline` threw: the other entries still expire, and the process goes on. Subclasses log with their
+   * context (and answer their request); this default at least says so on stderr.
+   */
+  onDeadlineError(err: unknown): void {
+    process.emitWarning(err instanceof Error ? err : new Error(String(err)), 'DeadlineCallbackError');
+  }
+
   /** Stop waiting for the deadline (no-op when not armed). */
   cancelDeadline(): void {
     this.deadlineList?.remove(this);
@@ -88,12 +96,25 @@ export class DeadlineList {
       // Bounded: an entry a callback adds expires a whole timeout after `now`.
       for (let e = this.#head; e !== undefined && e.deadlineAt <= now; e = this.#head) {
         this.remove(e);
-        e.onDeadline();
+        try {
+          e.onDeadline();
+        } catch (err) {
+          // one request's bug must not stop the others' deadlines, nor end the process
+          reportDeadlineError(e, err);
+        }
       }
     } finally {
       const head = this.#head;
       if (head !== undefined && this.#timer === undefined) this.#arm(head.deadlineAt, performance.now());
     }
+  }
+}
+
+function reportDeadlineError(entry: Deadline, err: unknown): void {
+  try {
+    entry.onDeadlineError(err);
+  } catch (again) {
+    process.emitWarning(again instanceof Error ? again : new Error(String(again)), 'DeadlineCallbackError');
   }
 }
 

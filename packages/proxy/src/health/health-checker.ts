@@ -59,6 +59,10 @@ export class HealthChecker {
       config,
       nextDelay: () => this.#nextDelay(),
       recorded: (host, ok, timedOut, changed, healthy) => this.#recorded(host, ok, timedOut, changed, healthy),
+      failed: (host, err) => {
+        this.#options.stats?.inc(this.#prefix + 'error');
+        this.#log.warn({ host: host.addressText, err }, 'health check threw; counted as a failed check');
+      },
     };
   }
 
@@ -143,6 +147,8 @@ interface CheckHooks {
   readonly config: HealthCheckConfig;
   nextDelay(): number;
   recorded(host: Host, ok: boolean, timedOut: boolean, changed: boolean, healthy: boolean): void;
+  /** A check threw (a bug): logged and counted. */
+  failed(host: Host, err: unknown): void;
 }
 
 /** The checks of one host: a timer, at most one check in flight, and the consecutive counts. */
@@ -164,7 +170,13 @@ class HostCheck {
   }
 
   schedule(delayMs: number): void {
-    this.#timer = setTimeout(() => void this.#run(), delayMs);
+    this.#timer = setTimeout(() => {
+      this.#run().catch((e: unknown) => {
+        // recording or rescheduling threw: say so, and keep checking
+        this.#checker.failed(this.#host, e);
+        if (!this.#stopped) this.schedule(this.#checker.nextDelay());
+      });
+    }, delayMs);
     this.#timer.unref();
   }
 
@@ -189,7 +201,9 @@ class HostCheck {
     let ok: boolean;
     try {
       ok = await this.#session.check(controller.signal);
-    } catch {
+    } catch (e) {
+      // a check that throws (a bug, not a host answering badly) counts as a failure, said in the log
+      this.#checker.failed(this.#host, e);
       ok = false;
     }
     clearTimeout(deadline);

@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { SimpleHeaderMap, type IoBuffer, type XFrame, type XProtocolCodec } from '@mosn/stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Logger } from '@mosn/stream';
+import { Stats } from '../stats.js';
 import { HealthChecker } from './health-checker.js';
 import { fastCheck, localCluster, waitFor } from './testing.js';
 
@@ -163,5 +165,26 @@ describe('RPC heartbeat health check', () => {
     const { heartbeatTrigger: _, ...noHeartbeat } = tinyCodec;
     expect(new HealthChecker(cluster, fastCheck({ kind: 'rpc', protocol: 'tiny' }), { codecFor: () => noHeartbeat }).kind).toBe('tcp');
     expect(new HealthChecker(cluster, fastCheck({ kind: 'rpc', protocol: 'nope' }), { codecFor: () => undefined }).kind).toBe('tcp');
+  });
+
+  it('a codec whose heartbeat throws (a bug in a protocol package): each check logged, counted and failed; checks go on', async () => {
+    const { port } = await heartbeatServer();
+    const cluster = localCluster([port]);
+    const host = cluster.hosts[0]!;
+    const warnings: string[] = [];
+    const logger = {
+      trace() {}, debug() {}, info() {}, error() {},
+      warn(obj: unknown, msg?: string) { warnings.push(`${msg}: ${((obj as { err?: Error }).err)?.message}`); },
+      child() { return logger; },
+    };
+    const log = logger as unknown as Logger;
+    const buggy = { ...tinyCodec, heartbeatTrigger: (): TinyFrame => { throw new Error('heartbeat bug'); } };
+    const stats = new Stats();
+    const checker = new HealthChecker(cluster, fastCheck({ kind: 'rpc', protocol: 'tiny', unhealthyThreshold: 2 }), { codecFor: () => buggy, stats, logger: log });
+    cleanups.push(() => checker.stop());
+    checker.start();
+    await waitFor(() => !host.healthy, 'host unhealthy');
+    await waitFor(() => (stats.snapshot()['cluster.test.health_check.error'] ?? 0) >= 3, 'three failed checks counted (checking goes on)');
+    expect(warnings[0]).toBe('health check threw; counted as a failed check: heartbeat bug');
   });
 });
