@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 ensureTools();
+ensureZooKeeper();
 
 // Vitest strips types without checking them: type-check every test file first (tsc -b checks only the built sources).
 console.log('type-checking the tests (tsconfig.tests.json)');
@@ -56,4 +57,27 @@ function ensureTools() {
   const still = missing.filter((c) => !has(c));
   if (ok && still.length === 0) console.error('installed nghttp2-client');
   else console.error(`could not install nghttp2-client (${still.join(', ')} still missing): the nghttp2 tests will fail`);
+}
+
+/**
+ * The registry e2e tests run a real ZooKeeper (Debian's `zookeeper` package, on the Java already here). When its jar
+ * is missing and we are root with apt-get, install it (`--no-install-recommends`); otherwise say so, and those tests
+ * fail with the reason.
+ */
+function ensureZooKeeper() {
+  const jar = '/usr/share/java/zookeeper.jar';
+  const present = () => spawnSync('test', ['-f', jar]).status === 0;
+  if (present()) return;
+  const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !has('apt-get')) {
+    console.error(`${jar} not found and cannot be installed here (needs root and apt-get): the registry tests will fail`);
+    return;
+  }
+  console.error('installing zookeeper (for the registry tests): apt-get update && apt-get install -y --no-install-recommends zookeeper ...');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args) => spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env, timeout: 600_000 }).status === 0;
+  const ok = run(['update', '-qq']) && run(['install', '-y', '-qq', '--no-install-recommends', 'zookeeper']);
+  if (ok && present()) console.error('installed zookeeper');
+  else console.error('could not install zookeeper: the registry tests will fail');
 }

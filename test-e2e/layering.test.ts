@@ -6,9 +6,9 @@ import { REPO_ROOT } from './helpers.js';
 // The four layers, bottom to top; arrows point down only. A layer depends on the one directly below.
 const LAYERS = ['@mosn/net', '@mosn/protocol', '@mosn/stream', '@mosn/proxy', 'mosn'];
 const isProtocolPlugin = (name: string) => /^@mosn\/protocol-[a-z0-9-]+$/.test(name);
-// Config sources beside the layers (xDS): they depend on no workspace package and produce MOSN's JSON; only the
-// runtime uses them.
-const CONFIG_SOURCES = ['@mosn/xds'];
+// Config sources beside the layers (xDS, the ZooKeeper registry): they depend on no workspace package and produce
+// MOSN's JSON or plain values; only the runtime uses them.
+const CONFIG_SOURCES = ['@mosn/xds', '@mosn/registry-zookeeper'];
 
 interface Pkg {
   dir: string;

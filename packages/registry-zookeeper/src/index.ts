@@ -1,0 +1,13 @@
+export { ZkSession, type RegistryLogger, type ZkSessionOptions } from './zk-session.js';
+export {
+  LAYOUT_ROOT,
+  consumersPath,
+  dubboProviderUrl,
+  parseProvider,
+  providerMatches,
+  providerNode,
+  providersPath,
+  type Provider,
+  type ProviderFilter,
+  type RegistryLayout,
+} from './provider-url.js';

@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { ZkSession, dubboProviderUrl, parseProvider, providerNode } from '@mosn/registry-zookeeper';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanupAfterEach, waitUntil } from '../helpers.js';
+import { startZooKeeper, type ZooKeeper } from './zookeeper.js';
+
+// ZkSession against a real ZooKeeper: watches with full lists, own ephemeral nodes through expiry and restart,
+// and the watchdog. A second, independent client (node-zookeeper-client used directly) plays the other side.
+
+const require = createRequire(import.meta.url);
+const zk = require('node-zookeeper-client') as typeof import('node-zookeeper-client');
+
+let server: ZooKeeper;
+beforeAll(async () => {
+  server = await startZooKeeper();
+}, 30_000);
+afterAll(() => server?.close());
+const cleanups = cleanupAfterEach();
+
+function session(o: { watchdogMs?: number; sessionTimeoutMs?: number } = {}): ZkSession {
+  const s = new ZkSession({ address: server.address, sessionTimeoutMs: o.sessionTimeoutMs ?? 2000, watchdogMs: o.watchdogMs ?? 3000 });
+  s.start();
+  cleanups.push(() => s.close());
+  return s;
+}
+
+/** A plain client, for writing and reading nodes as another process would. */
+async function plainClient(): Promise<import('node-zookeeper-client').Client> {
+  const c = zk.createClient(server.address, { sessionTimeout: 2000 });
+  await new Promise<void>((resolve) => {
+    c.once('connected', () => resolve());
+    c.connect();
+  });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const call = <T>(fn: (cb: (err: unknown, v: T) => void) => void) =>
+  new Promise<T>((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
+
+describe('ZkSession against a real ZooKeeper', () => {
+  it('watches children with full lists: a missing path, nodes added and removed by another client', async () => {
+    const s = session();
+    const seen: string[][] = [];
+    s.watchChildren('/dubbo/a.B/providers', (c) => seen.push(c));
+    await waitUntil(() => seen.length === 1, 5000, 'the first (empty) list');
+    expect(seen[0]).toEqual([]);
+    const other = await plainClient();
+    const url = dubboProviderUrl({ host: '127.0.0.1', port: 20880, interface: 'a.B', version: '1.0.0' });
+    await call((cb) => other.mkdirp('/dubbo/a.B/providers', cb));
+    await call((cb) => other.create(`/dubbo/a.B/providers/${providerNode(url)}`, Buffer.alloc(0), zk.CreateMode.EPHEMERAL, cb));
+    await waitUntil(() => seen.at(-1)?.length === 1, 5000, 'the provider seen');
+    expect(parseProvider(seen.at(-1)![0]!)).toMatchObject({ host: '127.0.0.1', port: 20880, interface: 'a.B', version: '1.0.0', weight: 100 });
+    await call((cb) => other.remove(`/dubbo/a.B/providers/${providerNode(url)}`, (e) => cb(e, undefined)));
+    await waitUntil(() => seen.at(-1)?.length === 0, 5000, 'the provider gone');
+  });
+
+  it("own ephemeral nodes: made, removed by unregister and by close (another client sees each)", async () => {
+    const s = session();
+    await s.ready(5000);
+    await s.register('/sofa-rpc/x.Y/providers/n1');
+    const other = await plainClient();
+    expect(await call<string[]>((cb) => other.getChildren('/sofa-rpc/x.Y/providers', cb))).toEqual(['n1']);
+    await s.unregister('/sofa-rpc/x.Y/providers/n1');
+    expect(await call<string[]>((cb) => other.getChildren('/sofa-rpc/x.Y/providers', cb))).toEqual([]);
+    await s.register('/sofa-rpc/x.Y/providers/n2');
+    s.close();
+    await waitUntil(async () => (await call<string[]>((cb) => other.getChildren('/sofa-rpc/x.Y/providers', cb))).length === 0, 5000, 'n2 gone with the session');
+  });
+
+  it('ZooKeeper killed and restarted: the watch comes back, changes meanwhile are seen, own nodes are there again', async () => {
+    const s = session({ watchdogMs: 2000 });
+    const seen: string[][] = [];
+    s.watchChildren('/dubbo/r.S/providers', (c) => seen.push(c));
+    await s.register('/dubbo/r.S/providers/mine');
+    await waitUntil(() => seen.at(-1)?.includes('mine') === true, 5000, 'own node seen by its own watch');
+    await server.kill();
+    await waitUntil(() => !s.connected, 5000, 'disconnected');
+    await server.restart();
+    await s.ready(15_000);
+    const other = await plainClient();
+    await call((cb) => other.create('/dubbo/r.S/providers/theirs', Buffer.alloc(0), zk.CreateMode.EPHEMERAL, cb));
+    await waitUntil(() => seen.at(-1)?.includes('theirs') === true && seen.at(-1)?.includes('mine') === true, 10_000, 'both nodes seen after the restart', () => JSON.stringify(seen));
+  }, 40_000);
+});
