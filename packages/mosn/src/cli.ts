@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
 import { reloadCommand } from './reload-command.js';
+import { handleProcessErrors } from './process-policy.js';
 import { handleSignals } from './signals.js';
 import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs, type XdsFlags } from './xds/flags.js';
 
@@ -133,6 +134,15 @@ async function main(argv: string[]): Promise<number> {
   const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
   const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
   // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
+  handleProcessErrors({
+    logger,
+    stats: mosn.stats,
+    stop: () => mosn.stop(),
+    exit: (code) => {
+      flush();
+      process.exit(code);
+    },
+  });
   const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: reopen, stop: () => mosn.stop() });
   try {
     await mosn.start();
