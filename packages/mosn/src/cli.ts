@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
   // A -l given on the command line wins over the file's level, also after a reload.
   const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
   const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
-  // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
+  // An error nothing caught: logged and counted; an uncaught exception drains and exits 1 (docs/design.md).
   handleProcessErrors({
     logger,
     stats: mosn.stats,
@@ -143,6 +143,7 @@ async function main(argv: string[]): Promise<number> {
       process.exit(code);
     },
   });
+  // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
   const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: reopen, stop: () => mosn.stop() });
   try {
     await mosn.start();
