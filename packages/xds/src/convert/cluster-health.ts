@@ -2,7 +2,52 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { boolValue, isSet, numberValue, obj, objects } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
+
+/** What becomes of each field of a `HealthCheck` (a test checks them against the protos). */
+export const HEALTH_CHECK_RULES: FieldRules = {
+  timeout: 'converted',
+  interval: 'converted',
+  initial_jitter: 'converted',
+  interval_jitter: 'converted',
+  interval_jitter_percent: 'converted',
+  unhealthy_threshold: 'converted',
+  healthy_threshold: 'converted',
+  alt_port: 'converted',
+  reuse_connection: 'noop', // MOSN opens a connection per HTTP check; Envoy's default reuses one. The outcome is the same.
+  http_health_check: 'converted',
+  tcp_health_check: 'converted',
+  grpc_health_check: 'converted',
+  custom_health_check: 'converted',
+  no_traffic_interval: NOT_SUPPORTED,
+  no_traffic_healthy_interval: NOT_SUPPORTED,
+  unhealthy_interval: NOT_SUPPORTED,
+  unhealthy_edge_interval: NOT_SUPPORTED,
+  healthy_edge_interval: NOT_SUPPORTED,
+  event_log_path: NOT_SUPPORTED,
+  event_logger: NOT_SUPPORTED,
+  event_service: NOT_SUPPORTED,
+  always_log_health_check_failures: NOT_SUPPORTED,
+  always_log_health_check_success: NOT_SUPPORTED,
+  tls_options: NOT_SUPPORTED,
+  transport_socket_match_criteria: NOT_SUPPORTED,
+};
+
+/** What becomes of each field of a `HttpHealthCheck` (a test checks them against the protos). */
+export const HTTP_HEALTH_CHECK_RULES: FieldRules = {
+  host: 'converted',
+  path: 'converted',
+  send: 'converted',
+  receive: 'converted',
+  response_buffer_size: NOT_SUPPORTED,
+  request_headers_to_add: 'converted',
+  request_headers_to_remove: 'converted',
+  expected_statuses: 'converted',
+  retriable_statuses: NOT_SUPPORTED,
+  codec_client_type: 'converted',
+  service_name_matcher: NOT_SUPPORTED,
+  method: 'converted',
+};
 
 /**
  * `health_checks` → MOSN's `health_check` (one per cluster: the first; the others are warned about). HTTP checks
@@ -49,9 +94,7 @@ export function convertHealthChecks(checks: readonly Message[], clusterName: str
     default:
       at.error('no health checker (http_health_check, tcp_health_check, ...)');
   }
-  const handled = new Set(['timeout', 'interval', 'interval_jitter', 'healthy_threshold', 'unhealthy_threshold', 'initial_jitter', 'interval_jitter_percent', 'alt_port', 'http_health_check', 'tcp_health_check', 'grpc_health_check', 'custom_health_check', 'reuse_connection']);
-  // reuse_connection: MOSN opens a connection per HTTP check; Envoy's default reuses one. The outcome is the same.
-  warnUnhandled(h, 'envoy.config.core.v3.HealthCheck', handled, at);
+  checkFields(h, 'envoy.config.core.v3.HealthCheck', HEALTH_CHECK_RULES, at);
   return out;
 }
 
@@ -69,9 +112,38 @@ function httpCheck(hc: Message, ctx: ConvertContext, altPort: number | undefined
   if (objects(hc.request_headers_to_add).length > 0 || (Array.isArray(hc.request_headers_to_remove) && hc.request_headers_to_remove.length > 0)) {
     ctx.warn('request header changes of health checks are not supported by mosn-ts; ignored');
   }
-  warnUnhandled(hc, 'envoy.config.core.v3.HealthCheck.HttpHealthCheck', new Set(['path', 'host', 'method', 'expected_statuses', 'codec_client_type', 'send', 'receive', 'request_headers_to_add', 'request_headers_to_remove']), ctx);
+  checkFields(hc, 'envoy.config.core.v3.HealthCheck.HttpHealthCheck', HTTP_HEALTH_CHECK_RULES, ctx);
   return out;
 }
+
+/** What becomes of each field of a `OutlierDetection` (a test checks them against the protos). */
+export const OUTLIER_DETECTION_RULES: FieldRules = {
+  consecutive_5xx: 'converted',
+  interval: 'converted',
+  base_ejection_time: 'converted',
+  max_ejection_percent: 'converted',
+  enforcing_consecutive_5xx: 'converted',
+  enforcing_success_rate: 'converted',
+  success_rate_minimum_hosts: 'converted',
+  success_rate_request_volume: 'converted',
+  success_rate_stdev_factor: 'converted',
+  consecutive_gateway_failure: 'converted',
+  enforcing_consecutive_gateway_failure: 'converted',
+  split_external_local_origin_errors: 'converted',
+  consecutive_local_origin_failure: 'converted',
+  enforcing_consecutive_local_origin_failure: 'converted',
+  enforcing_local_origin_success_rate: 'converted',
+  failure_percentage_threshold: 'converted',
+  enforcing_failure_percentage: 'converted',
+  enforcing_failure_percentage_local_origin: 'converted',
+  failure_percentage_minimum_hosts: 'converted',
+  failure_percentage_request_volume: 'converted',
+  max_ejection_time: 'converted',
+  max_ejection_time_jitter: 'converted',
+  successful_active_health_check_uneject_host: 'converted',
+  monitors: 'converted',
+  always_eject_one_host: 'converted',
+};
 
 /** Outlier detection fields with the same name and meaning in mosn-ts (Envoy's). */
 const OUTLIER_COUNTS = ['consecutive_5xx', 'consecutive_gateway_failure', 'consecutive_local_origin_failure', 'max_ejection_percent', 'enforcing_consecutive_5xx', 'enforcing_consecutive_gateway_failure', 'enforcing_consecutive_local_origin_failure'];
@@ -106,7 +178,7 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
     ctx.warn('failure-percentage outlier detection is not supported by mosn-ts; ignored');
   }
   if (objects(o.monitors).length > 0) ctx.at('monitors').warn('outlier monitors are not supported by mosn-ts; ignored');
-  warnUnhandled(o, 'envoy.config.cluster.v3.OutlierDetection', new Set([...OUTLIER_COUNTS, ...OUTLIER_DURATIONS, ...OUTLIER_BOOLS, ...SUCCESS_RATE, ...FAILURE_PERCENTAGE, 'split_external_local_origin_errors', 'monitors']), ctx);
+  checkFields(o, 'envoy.config.cluster.v3.OutlierDetection', OUTLIER_DETECTION_RULES, ctx);
   return out;
 }
 
@@ -115,6 +187,18 @@ function msOf(d: unknown): number | undefined {
   const { seconds, nanos } = obj(d);
   return Number(seconds ?? 0) * 1000 + Number(nanos ?? 0) / 1e6;
 }
+
+/** What becomes of each field of a `Thresholds` (a test checks them against the protos). */
+export const THRESHOLD_RULES: FieldRules = {
+  priority: 'converted',
+  max_connections: 'converted',
+  max_pending_requests: 'converted',
+  max_requests: 'converted',
+  max_retries: 'converted',
+  retry_budget: 'converted',
+  track_remaining: NOT_SUPPORTED,
+  max_connection_pools: NOT_SUPPORTED,
+};
 
 /** Envoy's defaults for a threshold's unset fields (MOSN's own differ: 10000 pending, 100000 requests). */
 const ENVOY_THRESHOLDS = { max_connections: 1024, max_pending_requests: 1024, max_requests: 1024, max_retries: 3 };
@@ -138,7 +222,7 @@ export function convertCircuitBreakers(cb: Message, ctx: ConvertContext): MosnJs
       if (n !== undefined) threshold[k] = Math.min(n, MAX_THRESHOLD);
     }
     if (isSet(t.retry_budget)) at.at('retry_budget').warn('retry budgets are not supported by mosn-ts: max_retries limits retries');
-    warnUnhandled(t, 'envoy.config.cluster.v3.CircuitBreakers.Thresholds', new Set(['priority', ...Object.keys(ENVOY_THRESHOLDS), 'retry_budget']), at);
+    checkFields(t, 'envoy.config.cluster.v3.CircuitBreakers.Thresholds', THRESHOLD_RULES, at);
   }
   if (objects(cb.per_host_thresholds).length > 0) ctx.at('per_host_thresholds').warn('per-host circuit breakers are not supported by mosn-ts; ignored');
   return [threshold];

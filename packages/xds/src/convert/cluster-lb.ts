@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects, strings } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
 import { structStrings } from './struct.js';
 
 /** Envoy's `lb_policy` → MOSN's `lb_type`. ROUND_ROBIN is weighted in Envoy: MOSN's weighted round robin. */
@@ -30,12 +30,36 @@ const POLICY_CONFIG: Readonly<Record<string, string>> = {
   RING_HASH: 'ring_hash_lb_config',
 };
 
-/** The message type of each `lb_config` member a policy reads. */
-const LB_CONFIG_TYPES: Readonly<Record<string, string>> = {
-  round_robin_lb_config: 'envoy.config.cluster.v3.Cluster.RoundRobinLbConfig',
-  least_request_lb_config: 'envoy.config.cluster.v3.Cluster.LeastRequestLbConfig',
-  maglev_lb_config: 'envoy.config.cluster.v3.Cluster.MaglevLbConfig',
-  ring_hash_lb_config: 'envoy.config.cluster.v3.Cluster.RingHashLbConfig',
+/** What becomes of each field of a `RoundRobinLbConfig` (a test checks them against the protos). */
+export const ROUND_ROBIN_RULES: FieldRules = {
+  slow_start_config: 'converted',
+};
+
+/** What becomes of each field of a `LeastRequestLbConfig` (a test checks them against the protos). */
+export const LEAST_REQUEST_RULES: FieldRules = {
+  choice_count: 'converted',
+  active_request_bias: 'converted',
+  slow_start_config: 'converted',
+};
+
+/** What becomes of each field of a `MaglevLbConfig` (a test checks them against the protos). */
+export const MAGLEV_RULES: FieldRules = {
+  table_size: 'converted',
+};
+
+/** What becomes of each field of a `RingHashLbConfig` (a test checks them against the protos). */
+export const RING_HASH_RULES: FieldRules = {
+  minimum_ring_size: NOT_SUPPORTED, // RING_HASH itself is an error
+  hash_function: NOT_SUPPORTED,
+  maximum_ring_size: NOT_SUPPORTED,
+};
+
+/** The message type and rules of each `lb_config` member a policy reads. */
+const LB_CONFIGS: Readonly<Record<string, readonly [string, FieldRules]>> = {
+  round_robin_lb_config: ['envoy.config.cluster.v3.Cluster.RoundRobinLbConfig', ROUND_ROBIN_RULES],
+  least_request_lb_config: ['envoy.config.cluster.v3.Cluster.LeastRequestLbConfig', LEAST_REQUEST_RULES],
+  maglev_lb_config: ['envoy.config.cluster.v3.Cluster.MaglevLbConfig', MAGLEV_RULES],
+  ring_hash_lb_config: ['envoy.config.cluster.v3.Cluster.RingHashLbConfig', RING_HASH_RULES],
 };
 
 /** Envoy's subset fallback policies, in the order of MOSN's numbers (0, 1, 2). */
@@ -81,7 +105,8 @@ export function convertLb(c: Message, ctx: ConvertContext, originalDst: boolean,
     }
     if (policy === 'MAGLEV' && isSet(lc.table_size)) at.at('table_size').warn('not supported: MOSN\'s Maglev table has 65537 entries');
     if (isSet(lc.slow_start_config)) out.slow_start = slowStart(obj(lc.slow_start_config), at.at('slow_start_config'));
-    warnUnhandled(lc, LB_CONFIG_TYPES[configField]!, new Set(['choice_count', 'active_request_bias', 'slow_start_config', 'table_size']), at);
+    const [type, rules] = LB_CONFIGS[configField]!;
+    checkFields(lc, type, rules, at);
   }
   convertCommonLbConfig(obj(c.common_lb_config), ctx.at('common_lb_config'), lbconfig);
   if (Object.keys(lbconfig).length > 0) out.lbconfig = lbconfig;
@@ -123,12 +148,23 @@ function slowStart(s: Message, ctx: ConvertContext): MosnJson {
   return out;
 }
 
+/** What becomes of each field of a `CommonLbConfig` (a test checks them against the protos). */
+export const COMMON_LB_RULES: FieldRules = {
+  healthy_panic_threshold: 'converted',
+  zone_aware_lb_config: 'converted',
+  locality_weighted_lb_config: 'noop', // the endpoint converter weighs hosts by their locality's weight whenever one is given
+  update_merge_window: NOT_SUPPORTED,
+  ignore_new_hosts_until_first_hc: NOT_SUPPORTED,
+  close_connections_on_host_set_change: NOT_SUPPORTED,
+  consistent_hashing_lb_config: NOT_SUPPORTED,
+  override_host_status: NOT_SUPPORTED,
+};
+
 function convertCommonLbConfig(cl: Message, ctx: ConvertContext, lbconfig: MosnJson): void {
   const panic = numberValue(cl.healthy_panic_threshold);
   if (panic !== undefined) lbconfig.healthy_panic_threshold = panic;
   if (isSet(cl.zone_aware_lb_config)) ctx.at('zone_aware_lb_config').warn('zone-aware routing is not supported by mosn-ts; hosts of every zone are used');
-  // locality_weighted_lb_config: the endpoint converter weighs hosts by their locality's weight whenever one is given
-  warnUnhandled(cl, 'envoy.config.cluster.v3.Cluster.CommonLbConfig', new Set(['healthy_panic_threshold', 'zone_aware_lb_config', 'locality_weighted_lb_config', 'locality_config_specifier']), ctx);
+  checkFields(cl, 'envoy.config.cluster.v3.Cluster.CommonLbConfig', COMMON_LB_RULES, ctx);
 }
 
 /** `lb_subset_config` → MOSN's (`fall_back_policy` as a number, `default_subset`, `subset_selectors`). */

@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
 
 const HTTP_OPTIONS_TYPE = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 
@@ -35,6 +35,17 @@ export function convertProtocolOptions(c: Message, ctx: ConvertContext, out: Mos
   return { http2 };
 }
 
+/** What becomes of each field of a `HttpProtocolOptions` (a test checks them against the protos). */
+export const HTTP_OPTIONS_RULES: FieldRules = {
+  common_http_protocol_options: 'converted',
+  upstream_http_protocol_options: 'converted',
+  explicit_http_config: 'converted',
+  use_downstream_protocol_config: 'converted',
+  auto_config: 'converted',
+  http_filters: 'converted',
+  header_validation_config: NOT_SUPPORTED,
+};
+
 /** True when it asks for HTTP/2 upstream. */
 function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJson): boolean {
   let http2 = false;
@@ -58,9 +69,19 @@ function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJs
     default:
   }
   if (objects(o.http_filters).length > 0) ctx.at('http_filters').error('upstream HTTP filters are not supported by mosn-ts: the requests would go out unchanged by them');
-  warnUnhandled(o, HTTP_OPTIONS_TYPE, new Set(['common_http_protocol_options', 'upstream_http_protocol_options', 'explicit_http_config', 'use_downstream_protocol_config', 'auto_config', 'http_filters']), ctx);
+  checkFields(o, HTTP_OPTIONS_TYPE, HTTP_OPTIONS_RULES, ctx);
   return http2;
 }
+
+/** What becomes of each field of a `core.v3.HttpProtocolOptions` (of a cluster) (a test checks them against the protos). */
+export const CLUSTER_COMMON_OPTIONS_RULES: FieldRules = {
+  idle_timeout: 'converted',
+  max_connection_duration: NOT_SUPPORTED,
+  max_headers_count: NOT_SUPPORTED,
+  max_stream_duration: NOT_SUPPORTED,
+  headers_with_underscores_action: NOT_SUPPORTED,
+  max_requests_per_connection: 'converted',
+};
 
 /** `core.v3.HttpProtocolOptions`: `idle_timeout`, `max_requests_per_connection`. */
 function convertCommon(p: Message, ctx: ConvertContext, out: MosnJson): void {
@@ -68,12 +89,19 @@ function convertCommon(p: Message, ctx: ConvertContext, out: MosnJson): void {
   if (idle !== undefined) out.idle_timeout = idle;
   const max = numberValue(p.max_requests_per_connection);
   if (max !== undefined) out.max_request_per_conn = max;
-  warnUnhandled(p, 'envoy.config.core.v3.HttpProtocolOptions', new Set(['idle_timeout', 'max_requests_per_connection']), ctx);
+  checkFields(p, 'envoy.config.core.v3.HttpProtocolOptions', CLUSTER_COMMON_OPTIONS_RULES, ctx);
 }
+
+/** What becomes of each field of a `UpstreamHttpProtocolOptions` (a test checks them against the protos). */
+export const UPSTREAM_HTTP_OPTIONS_RULES: FieldRules = {
+  auto_sni: 'converted',
+  auto_san_validation: 'converted',
+  override_auto_sni_header: 'noop',
+};
 
 /** `auto_sni` and `auto_san_validation`: per-request TLS names that mosn-ts does not have. */
 function convertUpstream(u: Message, ctx: ConvertContext): void {
   if (u.auto_sni === true) ctx.at('auto_sni').error('SNI from each request\'s Host is not supported by mosn-ts: the cluster\'s fixed sni would be sent, so a TLS front routing by SNI could pick another backend');
   if (u.auto_san_validation === true) ctx.at('auto_san_validation').error('verifying the server certificate against each request\'s Host is not supported by mosn-ts');
-  warnUnhandled(u, 'envoy.config.core.v3.UpstreamHttpProtocolOptions', new Set(['auto_sni', 'auto_san_validation', 'override_auto_sni_header']), ctx);
+  checkFields(u, 'envoy.config.core.v3.UpstreamHttpProtocolOptions', UPSTREAM_HTTP_OPTIONS_RULES, ctx);
 }

@@ -1,7 +1,7 @@
 import type { AnyMessage, Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { boolValue, numberValue, obj } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 import { convertCommonTlsContextDetailed } from './tls-context.js';
 
 const UPSTREAM_TLS = 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
@@ -24,6 +24,15 @@ export function convertTransportSocket(ts: Message, ctx: ConvertContext): MosnJs
   return undefined;
 }
 
+/** What becomes of each field of a `UpstreamTlsContext` (a test checks them against the protos). */
+export const UPSTREAM_TLS_RULES: FieldRules = {
+  common_tls_context: 'converted',
+  sni: 'converted',
+  allow_renegotiation: 'converted',
+  max_session_keys: 'converted',
+  enforce_rsa_key_usage: 'converted',
+};
+
 /** `UpstreamTlsContext` → MOSN's `tls_context` (`status: true`, `server_name` from `sni`, and the common keys). */
 export function convertUpstreamTlsContext(u: Message, ctx: ConvertContext): MosnJson {
   const sni = typeof u.sni === 'string' ? u.sni : '';
@@ -38,6 +47,6 @@ export function convertUpstreamTlsContext(u: Message, ctx: ConvertContext): Mosn
   if (u.allow_renegotiation === true) ctx.at('allow_renegotiation').warn('not supported by mosn-ts: a server asking to renegotiate fails the connection');
   if (numberValue(u.max_session_keys) !== undefined) ctx.at('max_session_keys').warn('not supported by mosn-ts: Node\'s session cache is used');
   if (boolValue(u.enforce_rsa_key_usage) === true) ctx.at('enforce_rsa_key_usage').warn('not supported by mosn-ts; OpenSSL\'s default applies');
-  warnUnhandled(u, UPSTREAM_TLS, new Set(['sni', 'common_tls_context', 'allow_renegotiation', 'max_session_keys', 'enforce_rsa_key_usage']), ctx);
+  checkFields(u, UPSTREAM_TLS, UPSTREAM_TLS_RULES, ctx);
   return out;
 }

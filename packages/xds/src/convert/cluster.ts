@@ -3,7 +3,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
 import { isSet, numberValue, obj, objects } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, NOT_SUPPORTED, setFields, type FieldRules } from './field-rules.js';
 import { convertCircuitBreakers, convertHealthChecks, convertOutlierDetection } from './cluster-health.js';
 import { convertLb } from './cluster-lb.js';
 import { convertProtocolOptions } from './cluster-protocol.js';
@@ -33,17 +33,61 @@ const CLUSTER_TYPE = 'envoy.config.cluster.v3.Cluster';
 
 const DNS_FIELDS = ['dns_refresh_rate', 'dns_failure_refresh_rate', 'respect_dns_ttl', 'dns_lookup_family', 'dns_resolvers', 'use_tcp_for_dns_lookups', 'dns_resolution_config', 'typed_dns_resolver_config'];
 
-/** Every Cluster field this converter reads (the rest are warned about by `warnUnhandled`). */
-const HANDLED = new Set([
-  'name', 'type', 'cluster_type', 'eds_cluster_config', 'connect_timeout', 'per_connection_buffer_limit_bytes',
-  'lb_policy', 'load_balancing_policy', 'ring_hash_lb_config', 'maglev_lb_config', 'original_dst_lb_config', 'least_request_lb_config',
-  'round_robin_lb_config', 'common_lb_config', 'lb_subset_config', 'load_assignment', 'health_checks', 'max_requests_per_connection',
-  'circuit_breakers', 'outlier_detection', 'cleanup_interval', 'transport_socket', 'transport_socket_matches', 'filters',
-  'typed_extension_protocol_options', 'common_http_protocol_options', 'upstream_http_protocol_options', 'http_protocol_options',
-  'http2_protocol_options', 'protocol_selection', ...DNS_FIELDS,
-  // no effect: data for stats, tracing and other filters, which mosn-ts has none of (docs/xds-clusters.md)
-  'metadata',
-]);
+/** What becomes of each field of a `Cluster` (a test checks them against the protos). */
+export const CLUSTER_RULES: FieldRules = {
+  transport_socket_matches: 'converted',
+  name: 'converted',
+  alt_stat_name: NOT_SUPPORTED,
+  type: 'converted',
+  cluster_type: 'converted',
+  eds_cluster_config: 'converted',
+  connect_timeout: 'converted',
+  per_connection_buffer_limit_bytes: 'converted',
+  lb_policy: 'converted',
+  load_assignment: 'converted',
+  health_checks: 'converted',
+  max_requests_per_connection: 'converted',
+  circuit_breakers: 'converted',
+  upstream_http_protocol_options: 'converted',
+  common_http_protocol_options: 'converted',
+  http_protocol_options: 'converted',
+  http2_protocol_options: 'converted',
+  typed_extension_protocol_options: 'converted',
+  dns_refresh_rate: 'converted',
+  dns_failure_refresh_rate: 'converted',
+  respect_dns_ttl: 'converted',
+  dns_lookup_family: 'converted',
+  dns_resolvers: 'converted',
+  use_tcp_for_dns_lookups: 'converted',
+  dns_resolution_config: 'converted',
+  typed_dns_resolver_config: 'converted',
+  wait_for_warm_on_init: NOT_SUPPORTED,
+  outlier_detection: 'converted',
+  cleanup_interval: 'converted',
+  upstream_bind_config: NOT_SUPPORTED,
+  lb_subset_config: 'converted',
+  ring_hash_lb_config: 'converted',
+  maglev_lb_config: 'converted',
+  original_dst_lb_config: 'converted',
+  least_request_lb_config: 'converted',
+  round_robin_lb_config: 'converted',
+  common_lb_config: 'converted',
+  transport_socket: 'converted',
+  metadata: 'noop', // data for stats, tracing and other filters, which mosn-ts has none of (docs/xds-clusters.md)
+  protocol_selection: 'converted',
+  upstream_connection_options: NOT_SUPPORTED,
+  close_connections_on_host_health_failure: NOT_SUPPORTED,
+  ignore_health_on_host_removal: NOT_SUPPORTED,
+  filters: 'converted',
+  load_balancing_policy: 'converted',
+  lrs_server: NOT_SUPPORTED,
+  lrs_report_endpoint_metrics: NOT_SUPPORTED,
+  track_timeout_budgets: NOT_SUPPORTED,
+  upstream_config: NOT_SUPPORTED,
+  track_cluster_stats: NOT_SUPPORTED,
+  preconnect_policy: NOT_SUPPORTED,
+  connection_pool_per_downstream_connection: NOT_SUPPORTED,
+};
 
 /**
  * An Envoy `Cluster` (CDS) → MOSN's cluster JSON, as this repo's cluster reader takes it
@@ -119,11 +163,11 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   if (objects(c.filters).length > 0) ctx.at('filters').error('upstream network filters are not supported by mosn-ts: the bytes would go out unchanged by them');
 
   if (dns) convertDns(c, ctx, out);
-  else for (const f of DNS_FIELDS) if (isSet(c[f])) ctx.at(f).warn('used by DNS clusters only; ignored');
+  else for (const f of setFields(c, CLUSTER_TYPE)) if (DNS_FIELDS.includes(f)) ctx.at(f).warn('used by DNS clusters only; ignored');
   if (originalDst) convertOriginalDst(c, ctx, out);
   else if (isSet(c.cleanup_interval)) ctx.at('cleanup_interval').warn('used by ORIGINAL_DST clusters only; ignored');
 
-  warnUnhandled(c, CLUSTER_TYPE, HANDLED, ctx);
+  checkFields(c, CLUSTER_TYPE, CLUSTER_RULES, ctx);
   return { cluster: out, ...(eds ? { eds } : {}), ...(http2 ? { http2 } : {}) };
 }
 

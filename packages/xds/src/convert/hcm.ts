@@ -93,7 +93,7 @@ export const HCM_RULES: FieldRules = {
 };
 
 /** `common_http_protocol_options` (core.v3.HttpProtocolOptions): only `idle_timeout` has a MOSN key. */
-const COMMON_OPTIONS_RULES: FieldRules = {
+export const COMMON_OPTIONS_RULES: FieldRules = {
   idle_timeout: 'converted',
   max_connection_duration: { warn: 'a maximum connection duration is not supported by mosn-ts; ignored' },
   max_headers_count: { warn: 'not configurable in mosn-ts (HTTP/2: 128 header fields); ignored' },

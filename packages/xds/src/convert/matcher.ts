@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext } from './context.js';
 import { obj, str } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 
 /**
  * Envoy's matchers as the JavaScript regular expressions mosn-ts's readers take (`new RegExp(text)`, no flags,
@@ -260,11 +260,27 @@ function classChar(p: string, j: number): { text: string; code?: number; next: n
   return { text: c, code: c.charCodeAt(0), next: j + 1 };
 }
 
+/** What becomes of each field of a `RegexMatcher` (a test checks them against the protos). */
+export const REGEX_MATCHER_RULES: FieldRules = {
+  google_re2: 'noop', // max_program_size: JavaScript regexes have no program size limit
+  regex: 'converted',
+};
+
+/** What becomes of each field of a `StringMatcher` (a test checks them against the protos). */
+export const STRING_MATCHER_RULES: FieldRules = {
+  exact: 'converted',
+  prefix: 'converted',
+  suffix: 'converted',
+  safe_regex: 'converted',
+  contains: 'converted',
+  custom: 'converted',
+  ignore_case: 'converted',
+};
+
 /** A `RegexMatcher` (`{ regex, google_re2 }`) → a JavaScript regex source (not anchored), or undefined with an error. */
 export function convertRegexMatcher(rm: unknown, ctx: ConvertContext): string | undefined {
   const m = obj(rm);
-  // google_re2.max_program_size: JavaScript regexes have no program size limit
-  warnUnhandled(m, 'envoy.type.matcher.v3.RegexMatcher', ['regex', 'google_re2'], ctx);
+  checkFields(m, 'envoy.type.matcher.v3.RegexMatcher', REGEX_MATCHER_RULES, ctx);
   const text = str(m.regex);
   if (text === '') {
     ctx.at('regex').error('an empty regex (Envoy requires one)');
@@ -283,7 +299,7 @@ export function convertRegexMatcher(rm: unknown, ctx: ConvertContext): string | 
  * `prefix` at the start, `suffix` at the end, `safe_regex` whole). Undefined, with an error, when it cannot be.
  */
 export function convertStringMatcher(sm: Message, ctx: ConvertContext): { value: string } | { regex: string } | undefined {
-  warnUnhandled(sm, 'envoy.type.matcher.v3.StringMatcher', ['exact', 'prefix', 'suffix', 'safe_regex', 'contains', 'custom', 'ignore_case'], ctx);
+  checkFields(sm, 'envoy.type.matcher.v3.StringMatcher', STRING_MATCHER_RULES, ctx);
   const ignoreCase = sm.ignore_case === true;
   switch (sm.match_pattern) {
     case 'exact':

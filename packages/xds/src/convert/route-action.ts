@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import { durationString, type ConvertContext, type MosnJson } from './context.js';
 import { convertRegexMatcher } from './matcher.js';
 import { boolValue, hasEntries, isSet, numberValue, obj, objects, str } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 import { HEADER_CHANGE_FIELDS } from './route-headers.js';
 import { structToJson } from './struct.js';
 import type { RewriteBase } from './route-match.js';
@@ -13,21 +13,42 @@ export const ENVOY_ROUTE_TIMEOUT = '15s';
 /** The retry conditions mosn-ts knows (`@mosn/proxy`'s RETRY_CONDITIONS). */
 const RETRY_CONDITIONS = ['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-status-codes'];
 
-const WARNED_ACTION_FIELDS: Record<string, string> = {
-  idle_timeout: 'stream idle timeouts are not supported by mosn-ts; ignored',
-  early_data_policy: 'early data (0-RTT) is not supported by mosn-ts; ignored',
-  retry_policy_typed_config: 'retry policy extensions are not supported by mosn-ts; ignored',
-  request_mirror_policies: 'request mirroring is not supported by mosn-ts; ignored (requests go to the route\'s cluster only)',
-  rate_limits: 'rate limits are not supported by mosn-ts; ignored',
-  include_vh_rate_limits: 'rate limits are not supported by mosn-ts; ignored',
-  cors: 'CORS is not supported by mosn-ts; ignored',
-  max_grpc_timeout: 'grpc-timeout headers are not read by mosn-ts; ignored',
-  grpc_timeout_offset: 'grpc-timeout headers are not read by mosn-ts; ignored',
-  upgrade_configs: 'per-route upgrade settings are not supported by mosn-ts; ignored (mosn-ts passes upgrades on HTTP/1)',
-  hedge_policy: 'request hedging is not supported by mosn-ts; ignored',
-  max_stream_duration: 'stream duration limits are not supported by mosn-ts; ignored',
-  cluster_not_found_response_code: 'not supported by mosn-ts; ignored (mosn-ts answers a request whose cluster does not exist as it answers one no route matches)',
-  max_internal_redirects: 'internal redirects are not supported by mosn-ts; ignored',
+/** What becomes of each field of a `RouteAction` (a test checks them against the protos). */
+export const ROUTE_ACTION_RULES: FieldRules = {
+  cluster: 'converted',
+  cluster_header: 'converted',
+  weighted_clusters: 'converted',
+  cluster_specifier_plugin: 'converted',
+  inline_cluster_specifier_plugin: 'converted',
+  cluster_not_found_response_code: { warn: 'not supported by mosn-ts; ignored (mosn-ts answers a request whose cluster does not exist as it answers one no route matches)' },
+  metadata_match: 'converted',
+  prefix_rewrite: 'converted',
+  regex_rewrite: 'converted',
+  path_rewrite_policy: 'converted',
+  host_rewrite_literal: 'converted',
+  auto_host_rewrite: 'converted',
+  host_rewrite_header: 'converted',
+  host_rewrite_path_regex: 'converted',
+  append_x_forwarded_host: 'converted',
+  timeout: 'converted',
+  idle_timeout: { warn: 'stream idle timeouts are not supported by mosn-ts; ignored' },
+  early_data_policy: { warn: 'early data (0-RTT) is not supported by mosn-ts; ignored' },
+  retry_policy: 'converted',
+  retry_policy_typed_config: { warn: 'retry policy extensions are not supported by mosn-ts; ignored' },
+  request_mirror_policies: { warn: 'request mirroring is not supported by mosn-ts; ignored (requests go to the route\'s cluster only)' },
+  priority: 'converted',
+  rate_limits: { warn: 'rate limits are not supported by mosn-ts; ignored' },
+  include_vh_rate_limits: { warn: 'rate limits are not supported by mosn-ts; ignored' },
+  hash_policy: 'converted',
+  cors: { warn: 'CORS is not supported by mosn-ts; ignored' },
+  max_grpc_timeout: { warn: 'grpc-timeout headers are not read by mosn-ts; ignored' },
+  grpc_timeout_offset: { warn: 'grpc-timeout headers are not read by mosn-ts; ignored' },
+  upgrade_configs: { warn: 'per-route upgrade settings are not supported by mosn-ts; ignored (mosn-ts passes upgrades on HTTP/1)' },
+  internal_redirect_policy: 'converted',
+  internal_redirect_action: 'converted',
+  max_internal_redirects: { warn: 'internal redirects are not supported by mosn-ts; ignored' },
+  hedge_policy: { warn: 'request hedging is not supported by mosn-ts; ignored' },
+  max_stream_duration: { warn: 'stream duration limits are not supported by mosn-ts; ignored' },
 };
 
 /** What converting a route's action needs from its route and virtual host. */
@@ -44,7 +65,6 @@ export interface ActionContext {
  * `auto_host_rewrite`, `auto_host_rewrite_header`, `hash_policy`. The route's header changes are added by the caller.
  */
 export function convertRouteAction(ra: Message, ctx: ConvertContext, actx: ActionContext): MosnJson | undefined {
-  warnUnhandled(ra, 'envoy.config.route.v3.RouteAction', [...CLUSTER_SPECIFIERS, ...HOST_REWRITES, ...Object.keys(WARNED_ACTION_FIELDS), 'metadata_match', 'prefix_rewrite', 'regex_rewrite', 'path_rewrite_policy', 'append_x_forwarded_host', 'timeout', 'retry_policy', 'priority', 'hash_policy', 'internal_redirect_policy', 'internal_redirect_action'], ctx);
   let ok = true;
   const out: MosnJson = {};
   switch (ra.cluster_specifier) {
@@ -85,26 +105,41 @@ export function convertRouteAction(ra: Message, ctx: ConvertContext, actx: Actio
     ctx.at(field).error('internal redirects are not supported by mosn-ts (the client would get the upstream\'s redirect)');
     ok = false;
   }
-  for (const [field, message] of Object.entries(WARNED_ACTION_FIELDS)) {
-    const v = ra[field];
-    const set = field === 'cluster_not_found_response_code' ? isSet(v) && v !== 'SERVICE_UNAVAILABLE' : field === 'include_vh_rate_limits' ? boolValue(v) === true : isSet(v);
-    if (set) ctx.at(field).warn(message);
-  }
+  checkFields(ra, 'envoy.config.route.v3.RouteAction', ROUTE_ACTION_RULES, ctx);
   return ok ? out : undefined;
 }
 
-const CLUSTER_SPECIFIERS = ['cluster', 'cluster_header', 'weighted_clusters', 'cluster_specifier_plugin', 'inline_cluster_specifier_plugin'];
-const HOST_REWRITES = ['host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header', 'host_rewrite_path_regex'];
+/** What becomes of each field of a `WeightedCluster` (a test checks them against the protos). */
+export const WEIGHTED_CLUSTER_RULES: FieldRules = {
+  clusters: 'converted',
+  total_weight: 'converted',
+  runtime_key_prefix: 'converted',
+  header_name: 'converted',
+};
+
+/** What becomes of each field of a `WeightedCluster.ClusterWeight` (a test checks them against the protos). */
+export const CLUSTER_WEIGHT_RULES: FieldRules = {
+  name: 'converted',
+  cluster_header: 'converted',
+  weight: 'converted',
+  metadata_match: 'converted',
+  request_headers_to_add: 'converted',
+  request_headers_to_remove: 'converted',
+  response_headers_to_add: 'converted',
+  response_headers_to_remove: 'converted',
+  typed_per_filter_config: 'converted',
+  host_rewrite_literal: 'converted',
+};
 
 /** `weighted_clusters` → MOSN's `weighted_clusters: [{ cluster: { name, weight, metadata_match } }]` and `total_cluster_weight`. */
 function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson): boolean {
-  warnUnhandled(wc, 'envoy.config.route.v3.WeightedCluster', ['clusters', 'total_weight', 'runtime_key_prefix', 'header_name'], ctx);
+  checkFields(wc, 'envoy.config.route.v3.WeightedCluster', WEIGHTED_CLUSTER_RULES, ctx);
   let ok = true;
   const entries: MosnJson[] = [];
   let sum = 0;
   objects(wc.clusters).forEach((c, i) => {
     const at = ctx.at(`clusters[${i}]`);
-    warnUnhandled(c, 'envoy.config.route.v3.WeightedCluster.ClusterWeight', ['name', 'cluster_header', 'weight', 'metadata_match', ...HEADER_CHANGE_FIELDS, 'typed_per_filter_config', 'host_rewrite_literal'], at);
+    checkFields(c, 'envoy.config.route.v3.WeightedCluster.ClusterWeight', CLUSTER_WEIGHT_RULES, at);
     if (c.cluster_header !== undefined && c.cluster_header !== '') {
       at.at('cluster_header').error('choosing the cluster from a request header is not supported by mosn-ts');
       ok = false;
@@ -286,13 +321,10 @@ function convertHostRewrite(ra: Message, ctx: ConvertContext, out: MosnJson): bo
  * to be retried; null, with an error, when it cannot be converted.
  */
 export function convertRetryPolicy(rp: Message, ctx: ConvertContext): MosnJson | undefined | null {
-  warnUnhandled(rp, 'envoy.config.route.v3.RetryPolicy', ['retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes', 'retriable_request_headers', ...Object.keys(WARNED_RETRY_FIELDS)], ctx);
+  checkFields(rp, 'envoy.config.route.v3.RetryPolicy', RETRY_POLICY_RULES, ctx);
   if (objects(rp.retriable_request_headers).length > 0) {
     ctx.at('retriable_request_headers').error('not supported by mosn-ts: it would retry requests this policy does not allow to be retried');
     return null;
-  }
-  for (const [field, message] of Object.entries(WARNED_RETRY_FIELDS)) {
-    if (isSet(rp[field]) && rp[field] !== '0') ctx.at(field).warn(message);
   }
   const conditions = str(rp.retry_on).split(',').map((c) => c.trim()).filter((c) => c !== '');
   const known = conditions.filter((c) => RETRY_CONDITIONS.includes(c));
@@ -306,15 +338,21 @@ export function convertRetryPolicy(rp: Message, ctx: ConvertContext): MosnJson |
   return out;
 }
 
-const WARNED_RETRY_FIELDS: Record<string, string> = {
-  per_try_idle_timeout: 'per-try idle timeouts are not supported by mosn-ts; ignored',
-  retry_priority: 'retry priorities are not supported by mosn-ts; ignored',
-  retry_host_predicate: 'retry host predicates are not supported by mosn-ts; ignored (a retry may go to any host)',
-  retry_options_predicates: 'not supported by mosn-ts; ignored',
-  host_selection_retry_max_attempts: 'not supported by mosn-ts; ignored',
-  retry_back_off: 'retries are not backed off by mosn-ts; ignored',
-  rate_limited_retry_back_off: 'retries are not backed off by mosn-ts; ignored',
-  retriable_headers: 'retrying on response headers is not supported by mosn-ts; ignored',
+/** What becomes of each field of a `RetryPolicy` (a test checks them against the protos). */
+export const RETRY_POLICY_RULES: FieldRules = {
+  retry_on: 'converted',
+  num_retries: 'converted',
+  per_try_timeout: 'converted',
+  per_try_idle_timeout: { warn: 'per-try idle timeouts are not supported by mosn-ts; ignored' },
+  retry_priority: { warn: 'retry priorities are not supported by mosn-ts; ignored' },
+  retry_host_predicate: { warn: 'retry host predicates are not supported by mosn-ts; ignored (a retry may go to any host)' },
+  retry_options_predicates: { warn: 'not supported by mosn-ts; ignored' },
+  host_selection_retry_max_attempts: { warn: 'not supported by mosn-ts; ignored' },
+  retriable_status_codes: 'converted',
+  retry_back_off: { warn: 'retries are not backed off by mosn-ts; ignored' },
+  rate_limited_retry_back_off: { warn: 'retries are not backed off by mosn-ts; ignored' },
+  retriable_headers: { warn: 'retrying on response headers is not supported by mosn-ts; ignored' },
+  retriable_request_headers: 'converted',
 };
 
 /** `hash_policy` → MOSN's: `header` (`{ header: { key } }`), `cookie` (`{ http_cookie: { name } }`), `source_ip`. */

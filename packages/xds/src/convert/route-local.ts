@@ -1,10 +1,38 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { obj, str } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 
 /** Envoy's default `max_direct_response_body_size_bytes`. */
 export const ENVOY_MAX_DIRECT_BODY = 4096;
+
+/** What becomes of each field of a `RedirectAction` (a test checks them against the protos). */
+export const REDIRECT_RULES: FieldRules = {
+  https_redirect: 'converted',
+  scheme_redirect: 'converted',
+  host_redirect: 'converted',
+  port_redirect: 'converted',
+  path_redirect: 'converted',
+  prefix_rewrite: 'converted',
+  regex_rewrite: 'converted',
+  response_code: 'converted',
+  strip_query: 'converted',
+};
+
+/** What becomes of each field of a `DirectResponseAction` (a test checks them against the protos). */
+export const DIRECT_RESPONSE_RULES: FieldRules = {
+  status: 'converted',
+  body: 'converted',
+};
+
+/** What becomes of each field of a `DataSource` (a direct response's body) (a test checks them against the protos). */
+export const BODY_RULES: FieldRules = {
+  filename: 'converted',
+  inline_bytes: 'converted',
+  inline_string: 'converted',
+  environment_variable: 'converted',
+  watched_directory: 'converted',
+};
 
 const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 302, SEE_OTHER: 303, TEMPORARY_REDIRECT: 307, PERMANENT_REDIRECT: 308 };
 
@@ -13,7 +41,7 @@ const REDIRECT_CODES: Record<string, number> = { MOVED_PERMANENTLY: 301, FOUND: 
  * `host_redirect`, `path_redirect`. MOSN keeps the request's query and port rules as Envoy does by default.
  */
 export function convertRedirect(rd: Message, ctx: ConvertContext): MosnJson | undefined {
-  warnUnhandled(rd, 'envoy.config.route.v3.RedirectAction', ['https_redirect', 'scheme_redirect', 'host_redirect', 'port_redirect', 'path_redirect', 'prefix_rewrite', 'regex_rewrite', 'response_code', 'strip_query'], ctx);
+  checkFields(rd, 'envoy.config.route.v3.RedirectAction', REDIRECT_RULES, ctx);
   let ok = true;
   const out: MosnJson = { response_code: REDIRECT_CODES[str(rd.response_code) || 'MOVED_PERMANENTLY'] ?? 301 };
   if (rd.https_redirect === true) out.scheme_redirect = 'https';
@@ -47,7 +75,7 @@ export function convertRedirect(rd: Message, ctx: ConvertContext): MosnJson | un
  * `maxBody` bytes, as Envoy checks).
  */
 export function convertDirectResponse(dr: Message, ctx: ConvertContext, maxBody: number): MosnJson | undefined {
-  warnUnhandled(dr, 'envoy.config.route.v3.DirectResponseAction', ['status', 'body'], ctx);
+  checkFields(dr, 'envoy.config.route.v3.DirectResponseAction', DIRECT_RESPONSE_RULES, ctx);
   const status = typeof dr.status === 'number' ? dr.status : 0;
   if (status < 200 || status > 599) {
     ctx.at('status').error(`expected a status from 200 to 599, got ${status}`);
@@ -57,7 +85,7 @@ export function convertDirectResponse(dr: Message, ctx: ConvertContext, maxBody:
   if (dr.body === undefined) return out;
   const body = obj(dr.body);
   const at = ctx.at('body');
-  warnUnhandled(body, 'envoy.config.core.v3.DataSource', ['inline_string', 'inline_bytes', 'filename', 'environment_variable', 'watched_directory'], at);
+  checkFields(body, 'envoy.config.core.v3.DataSource', BODY_RULES, at);
   let text: string | undefined;
   if (typeof body.inline_string === 'string') text = body.inline_string;
   else if (body.inline_bytes instanceof Uint8Array) {

@@ -2,7 +2,7 @@ import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertRegexMatcher, convertStringMatcher, fullMatch, literalRegex } from './matcher.js';
 import { boolValue, obj, objects, str } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
+import { checkFields, type FieldRules } from './field-rules.js';
 
 /**
  * What Envoy's `prefix_rewrite` replaces on this route, for the action converter: MOSN's own prefix or path rule
@@ -15,6 +15,38 @@ export interface MatchResult {
   readonly match: MosnJson;
   readonly rewriteBase: RewriteBase;
 }
+
+/** What becomes of each field of a `RouteMatch` (a test checks them against the protos). */
+export const ROUTE_MATCH_RULES: FieldRules = {
+  prefix: 'converted',
+  path: 'converted',
+  safe_regex: 'converted',
+  connect_matcher: 'converted',
+  path_separated_prefix: 'converted',
+  path_match_policy: 'converted',
+  case_sensitive: 'converted',
+  runtime_fraction: 'converted',
+  headers: 'converted',
+  query_parameters: 'converted',
+  grpc: 'converted',
+  tls_context: 'converted',
+  dynamic_metadata: 'converted',
+};
+
+/** What becomes of each field of a `HeaderMatcher` (a test checks them against the protos). */
+export const HEADER_MATCHER_RULES: FieldRules = {
+  name: 'converted',
+  exact_match: 'converted',
+  safe_regex_match: 'converted',
+  range_match: 'converted',
+  present_match: 'converted',
+  prefix_match: 'converted',
+  suffix_match: 'converted',
+  contains_match: 'converted',
+  string_match: 'converted',
+  invert_match: 'converted',
+  treat_missing_header_as_empty: 'converted',
+};
 
 const DENOMINATORS: Record<string, number> = { HUNDRED: 100, TEN_THOUSAND: 10_000, MILLION: 1_000_000 };
 
@@ -33,7 +65,7 @@ export function convertRouteMatch(mv: unknown, ctx: ConvertContext): MatchResult
     return undefined;
   }
   const m = obj(mv);
-  warnUnhandled(m, 'envoy.config.route.v3.RouteMatch', [...PATH_SPECIFIERS, 'case_sensitive', 'runtime_fraction', 'headers', 'query_parameters', 'grpc', 'tls_context', 'dynamic_metadata'], ctx);
+  checkFields(m, 'envoy.config.route.v3.RouteMatch', ROUTE_MATCH_RULES, ctx);
   let ok = true;
   const caseSensitive = boolValue(m.case_sensitive) ?? true;
   const match: MosnJson = {};
@@ -132,7 +164,7 @@ function convertRuntimeFraction(rf: unknown): boolean {
  * regex. `:authority` is MOSN's `host`, `:method` MOSN's `method` (which MOSN matches against the method).
  */
 export function convertHeaderMatcher(h: Message, ctx: ConvertContext): MosnJson | undefined {
-  warnUnhandled(h, 'envoy.config.route.v3.HeaderMatcher', ['name', ...HEADER_SPECIFIERS, 'invert_match', 'treat_missing_header_as_empty'], ctx);
+  checkFields(h, 'envoy.config.route.v3.HeaderMatcher', HEADER_MATCHER_RULES, ctx);
   const envoyName = str(h.name);
   const name = headerName(envoyName, ctx.at('name'));
   let ok = name !== undefined;

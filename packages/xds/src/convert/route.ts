@@ -1,9 +1,9 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { convertRetryPolicy, convertRouteAction } from './route-action.js';
-import { hasEntries, isSet, numberValue, obj, objects, str, strings } from './fields.js';
-import { warnUnhandled } from './field-rules.js';
-import { convertHeaderChanges, HEADER_CHANGE_FIELDS, type TouchedHeaders } from './route-headers.js';
+import { numberValue, obj, objects, str, strings } from './fields.js';
+import { checkFields, type FieldRules } from './field-rules.js';
+import { convertHeaderChanges, type TouchedHeaders } from './route-headers.js';
 import { convertDirectResponse, convertRedirect, ENVOY_MAX_DIRECT_BODY } from './route-local.js';
 import { convertRouteMatch } from './route-match.js';
 
@@ -17,16 +17,11 @@ import { convertRouteMatch } from './route-match.js';
  * feature is lost. Undefined only when there is nothing to convert (no name).
  */
 export function convertRouteConfiguration(rc: Message, ctx: ConvertContext, options: RouteConfigOptions = {}): MosnJson | undefined {
-  warnUnhandled(rc, 'envoy.config.route.v3.RouteConfiguration', [...Object.keys(RC_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'virtual_hosts', 'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'validate_clusters', 'ignore_port_in_host_matching'], ctx);
+  checkFields(rc, 'envoy.config.route.v3.RouteConfiguration', ROUTE_CONFIGURATION_RULES, ctx);
   const name = options.name ?? str(rc.name);
   if (name === '') {
     ctx.at('name').error('a route configuration needs a name (MOSN\'s router_config_name)');
     return undefined;
-  }
-  for (const [field, problem] of Object.entries(RC_FIELDS)) {
-    if (!isSet(rc[field]) || rc[field] === false || (field === 'typed_per_filter_config' && !hasEntries(rc[field]))) continue;
-    if (problem.error) ctx.at(field).error(problem.error);
-    else ctx.at(field).warn(problem.warn!);
   }
   const out: MosnJson = { router_config_name: name };
   const touched = convertHeaderChanges(rc, ctx, out);
@@ -57,12 +52,23 @@ export interface Level {
   readonly mostSpecificWins: boolean;
 }
 
-const RC_FIELDS: Record<string, { error?: string; warn?: string }> = {
+/** What becomes of each field of a `RouteConfiguration` (a test checks them against the protos). */
+export const ROUTE_CONFIGURATION_RULES: FieldRules = {
+  name: 'converted',
+  virtual_hosts: 'converted',
   vhds: { error: 'on-demand virtual hosts (VHDS) are not supported by mosn-ts' },
   internal_only_headers: { error: 'mosn-ts does not tell internal from external requests, so it cannot strip these headers' },
-  ignore_path_parameters_in_path_matching: { error: 'not supported by mosn-ts: it matches paths with their parameters' },
+  response_headers_to_add: 'converted',
+  response_headers_to_remove: 'converted',
+  request_headers_to_add: 'converted',
+  request_headers_to_remove: 'converted',
+  most_specific_header_mutations_wins: 'converted',
+  validate_clusters: 'noop',
+  max_direct_response_body_size_bytes: 'converted',
   cluster_specifier_plugins: { warn: 'cluster specifier plugins are not supported by mosn-ts; ignored (a route that names one is an error)' },
   request_mirror_policies: { warn: 'request mirroring is not supported by mosn-ts; ignored (requests go to the route\'s cluster only)' },
+  ignore_port_in_host_matching: 'noop',
+  ignore_path_parameters_in_path_matching: { error: 'not supported by mosn-ts: it matches paths with their parameters' },
   typed_per_filter_config: { warn: 'per-route filter config is not supported by mosn-ts; ignored' },
   metadata: { warn: 'route metadata is not used by mosn-ts; ignored' },
 };
@@ -78,24 +84,34 @@ export function convertVirtualHosts(list: readonly Message[], ctx: ConvertContex
 
 const NO_LEVEL: Level = { touched: { request: new Set(), response: new Set() }, responseChanges: false, maxBody: ENVOY_MAX_DIRECT_BODY, mostSpecificWins: false };
 
-const VH_FIELDS: Record<string, { error?: string; warn?: string }> = {
+/** What becomes of each field of a `VirtualHost` (a test checks them against the protos). */
+export const VIRTUAL_HOST_RULES: FieldRules = {
+  name: 'converted',
+  domains: 'converted',
+  routes: 'converted',
   matcher: { error: 'a matcher tree instead of routes is not supported by mosn-ts' },
+  require_tls: 'converted',
   virtual_clusters: { warn: 'virtual cluster stats are not supported by mosn-ts; ignored' },
   rate_limits: { warn: 'rate limits are not supported by mosn-ts; ignored' },
+  request_headers_to_add: 'converted',
+  request_headers_to_remove: 'converted',
+  response_headers_to_add: 'converted',
+  response_headers_to_remove: 'converted',
   cors: { warn: 'CORS is not supported by mosn-ts; ignored' },
   typed_per_filter_config: { warn: 'per-route filter config is not supported by mosn-ts; ignored' },
   include_request_attempt_count: { warn: 'not supported by mosn-ts; ignored (no x-envoy-attempt-count header)' },
   include_attempt_count_in_response: { warn: 'not supported by mosn-ts; ignored (no x-envoy-attempt-count header)' },
-  include_is_timeout_retry_header: { warn: 'not supported by mosn-ts; ignored' },
+  retry_policy: 'converted',
   retry_policy_typed_config: { warn: 'retry policy extensions are not supported by mosn-ts; ignored' },
   hedge_policy: { warn: 'request hedging is not supported by mosn-ts; ignored' },
+  include_is_timeout_retry_header: { warn: 'not supported by mosn-ts; ignored' },
   per_request_buffer_limit_bytes: { warn: 'not supported by mosn-ts; ignored (the listener\'s buffer limit applies)' },
   request_mirror_policies: { warn: 'request mirroring is not supported by mosn-ts; ignored (requests go to the route\'s cluster only)' },
   metadata: { warn: 'virtual host metadata is not used by mosn-ts; ignored' },
 };
 
 function convertVirtualHost(vh: Message, ctx: ConvertContext, level: Level, index: number, seen: Map<string, number>): MosnJson {
-  warnUnhandled(vh, 'envoy.config.route.v3.VirtualHost', [...Object.keys(VH_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'domains', 'routes', 'require_tls', 'retry_policy'], ctx);
+  checkFields(vh, 'envoy.config.route.v3.VirtualHost', VIRTUAL_HOST_RULES, ctx);
   const name = str(vh.name);
   if (name === '') ctx.at('name').error('a virtual host needs a name (Envoy requires one)');
   const domains = strings(vh.domains);
@@ -108,12 +124,6 @@ function convertVirtualHost(vh: Message, ctx: ConvertContext, level: Level, inde
     else seen.set(lower, index);
     if (d !== '*' && d.indexOf('*', 1) >= 0) at.error(`"${d}": a wildcard other than a leading "*" (a prefix wildcard such as "foo.*") is not supported by mosn-ts`);
   });
-  for (const [field, problem] of Object.entries(VH_FIELDS)) {
-    const v = vh[field];
-    if (!isSet(v) || v === false || (field === 'typed_per_filter_config' && !hasEntries(v))) continue;
-    if (problem.error) ctx.at(field).error(problem.error);
-    else ctx.at(field).warn(problem.warn!);
-  }
   if (vh.require_tls !== undefined && vh.require_tls !== 'NONE') ctx.at('require_tls').error('redirecting plain-text requests to https is not supported by mosn-ts');
   const out: MosnJson = { name, domains };
   const touched = convertHeaderChanges(vh, ctx, out);
@@ -138,21 +148,30 @@ interface RouteLevel extends Level {
   readonly virtualHostTouched: TouchedHeaders;
 }
 
-const ROUTE_FIELDS: Record<string, string> = {
-  metadata: 'route metadata is not used by mosn-ts; ignored',
-  decorator: 'tracing is not supported by mosn-ts; ignored',
-  tracing: 'tracing is not supported by mosn-ts; ignored',
-  typed_per_filter_config: 'per-route filter config is not supported by mosn-ts; ignored',
-  per_request_buffer_limit_bytes: 'not supported by mosn-ts; ignored (the listener\'s buffer limit applies)',
-  stat_prefix: 'per-route stats are not supported by mosn-ts; ignored',
+/** What becomes of each field of a `Route` (a test checks them against the protos). */
+export const ROUTE_RULES: FieldRules = {
+  name: 'noop',
+  match: 'converted',
+  route: 'converted',
+  redirect: 'converted',
+  direct_response: 'converted',
+  filter_action: 'converted',
+  non_forwarding_action: 'converted',
+  metadata: { warn: 'route metadata is not used by mosn-ts; ignored' },
+  decorator: { warn: 'tracing is not supported by mosn-ts; ignored' },
+  typed_per_filter_config: { warn: 'per-route filter config is not supported by mosn-ts; ignored' },
+  request_headers_to_add: 'converted',
+  request_headers_to_remove: 'converted',
+  response_headers_to_add: 'converted',
+  response_headers_to_remove: 'converted',
+  tracing: { warn: 'tracing is not supported by mosn-ts; ignored' },
+  per_request_buffer_limit_bytes: { warn: 'not supported by mosn-ts; ignored (the listener\'s buffer limit applies)' },
+  stat_prefix: { warn: 'per-route stats are not supported by mosn-ts; ignored' },
 };
 
 /** One `Route` → MOSN's route (`match` and `route`, `redirect` or `direct_response`); `name` has no MOSN key. */
 function convertRoute(r: Message, ctx: ConvertContext, level: RouteLevel): MosnJson | undefined {
-  warnUnhandled(r, 'envoy.config.route.v3.Route', [...Object.keys(ROUTE_FIELDS), ...HEADER_CHANGE_FIELDS, 'name', 'match', 'route', 'redirect', 'direct_response', 'filter_action', 'non_forwarding_action'], ctx);
-  for (const [field, message] of Object.entries(ROUTE_FIELDS)) {
-    if (isSet(r[field]) && !(field === 'typed_per_filter_config' && !hasEntries(r[field])) && r[field] !== '') ctx.at(field).warn(message);
-  }
+  checkFields(r, 'envoy.config.route.v3.Route', ROUTE_RULES, ctx);
   const matched = convertRouteMatch(r.match, ctx.at('match'));
   const changes: MosnJson = {};
   const touched = convertHeaderChanges(r, ctx, changes);
