@@ -1,14 +1,16 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
-import { AdminServer } from './admin.js';
+import { AdminServer } from './admin/server.js';
+import type { LogControl } from './admin/types.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
 import { readConfig, type ReadConfigOptions } from './config/read-config.js';
 import type { MosnConfig } from './config/types.js';
 import { defaultExtensions, type Extensions } from './extensions.js';
-import { removeSection, setSectionHosts, upsertSection, withLayers, type MosnSection, type SectionKind, type SectionLayer } from './runtime/config-edit.js';
+import { removeSection, resolveLayer, setSectionHosts, upsertSection, withLayers, type LayerSource, type MosnSection, type SectionKind } from './runtime/config-edit.js';
 import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
+import { RegistrySource } from './registry/registry-source.js';
 import type { XdsFlags } from './xds/flags.js';
 import { XdsSource, xdsSettings } from './xds/xds-source.js';
 
@@ -23,6 +25,8 @@ export interface MosnOptions {
   read?: { config: MosnConfig | undefined; problems: ConfigProblems };
   /** Called when an applied config changes `default_log_level` (the CLI sets its pino logger's level). */
   setLogLevel?: (level: string) => void;
+  /** The runtime's logger as the admin API changes it (`update_loglevel`, ...): the CLI's pino logger. */
+  logs?: LogControl;
   /** Re-read the config file and apply it: offered by the admin API as `POST /api/v1/reload`. */
   reload?: () => Promise<ApplyResult>;
   /** Where relative file paths of the config (certificates) are found: the config file's folder (default: cwd). */
@@ -49,17 +53,20 @@ export class Mosn {
   #config: MosnConfig;
   /** The config as the file (or the in-process API) gives it, without the sections of dynamic sources. */
   #base: unknown;
-  /** Sections of dynamic sources (xDS), by source: merged over `#base` at each apply. */
-  #layers: ReadonlyMap<string, SectionLayer> = new Map();
+  /** Sections of dynamic sources (xDS, the registry), by source: merged over `#base` at each apply. */
+  #layers: ReadonlyMap<string, LayerSource> = new Map();
   #version = 0;
   #live: LiveState;
   #log: Logger;
   #setLogLevel: ((level: string) => void) | undefined;
   #reload: (() => Promise<ApplyResult>) | undefined;
+  #logs: LogControl | undefined;
   #baseDir: string | undefined;
   #xdsFlags: XdsFlags | undefined;
   /** The control plane's stream, when the config has an xDS bootstrap. */
   #xds: XdsSource | undefined;
+  /** The service registry (ZooKeeper), when the config's `extends` has one. */
+  #registry: RegistrySource | undefined;
   /** Certificate rotation: a changed certificate or key file applies the running config again (files re-read). */
   #certs = new CertWatcher(() => {
     if (this.#stage !== 'running') return;
@@ -76,6 +83,7 @@ export class Mosn {
     this.#log = options.logger;
     this.#setLogLevel = options.setLogLevel;
     this.#reload = options.reload;
+    this.#logs = options.logs;
     this.#baseDir = options.baseDir;
     this.#xdsFlags = options.xdsFlags;
     const { config, problems } = options.read ?? readConfig(options.config, this.extensions, this.#readOptions());
@@ -122,12 +130,13 @@ export class Mosn {
       if (this.#config.admin) {
         this.#admin = new AdminServer(
           {
-            configDump: () => (this.#xds ? { ...(this.#config.source as object), xds: this.#xds.status() } : this.#config.source),
+            config: () => this.#config.source,
+            statuses: () => ({ ...(this.#xds ? { xds: this.#xds.status() } : {}), ...(this.#registry ? { registry: this.#registry.status() } : {}) }),
             stats: () => this.stats.snapshot(),
-            state: () => this.#stage,
-            logLevel: () => this.#config.logLevel,
+            stage: () => this.#stage,
             version: () => this.#version,
-            ...(this.#reload ? { reload: this.#reload } : {}),
+            logs: this.#logs,
+            reload: this.#reload,
           },
           this.#log,
         );
@@ -146,6 +155,15 @@ export class Mosn {
       this.#xds = new XdsSource(xdsSettings(this.#config, this.#config.xds), this, this.#log);
       await this.#xds.start();
     }
+    if (this.#config.registry) {
+      this.#registry = new RegistrySource(this.#config.registry, this, this.#log);
+      await this.#registry.start();
+    }
+  }
+
+  /** The service registry, when the config has one (its API's address, its status). */
+  get registry(): RegistrySource | undefined {
+    return this.#registry;
   }
 
   /**
@@ -159,9 +177,10 @@ export class Mosn {
 
   /**
    * Set the sections a dynamic source adds (`xds`): they are merged over the file's config (a section of the same
-   * name replaces the file's), read and applied like any config; refused whole when the result has an error.
+   * name replaces the file's), read and applied like any config; refused whole when the result has an error. A
+   * function is called with the file's config at this apply and at each later one (a reload included).
    */
-  applyLayer(source: string, layer: SectionLayer, origin = source): Promise<ApplyResult> {
+  applyLayer(source: string, layer: LayerSource, origin = source): Promise<ApplyResult> {
     return this.#enqueue(() => ({ base: this.#base, layers: new Map(this.#layers).set(source, layer) }), origin);
   }
 
@@ -219,7 +238,8 @@ export class Mosn {
     try {
       proposed = next();
       const layers = proposed.layers ?? this.#layers;
-      raw = layers.size > 0 ? withLayers(proposed.base, layers.values()) : proposed.base;
+      const base = proposed.base;
+      raw = layers.size > 0 ? withLayers(base, [...layers.values()].map((l) => resolveLayer(l, base))) : base;
       read = readConfig(raw, this.extensions, this.#readOptions());
     } catch (e) {
       if (!(e instanceof MosnError)) throw e;
@@ -261,6 +281,7 @@ export class Mosn {
     if (!isDeepStrictEqual(section(raw, 'third_part_codec'), section(this.#config.source, 'third_part_codec'))) {
       problems.error('third_part_codec', 'changed: protocol packages are loaded once, at start; restart mosn to load others');
     }
+    if (!isDeepStrictEqual(section(raw, 'extends'), section(this.#config.source, 'extends'))) problems.warn('extends', 'changed: the registry extensions are read once, at start; restart mosn to use the new ones');
     for (const key of ['dynamic_resources', 'static_resources', 'node']) {
       if (!isDeepStrictEqual(section(raw, key), section(this.#config.source, key))) problems.warn(key, 'changed: the xDS bootstrap is read once, at start; restart mosn to use the new one');
     }
@@ -285,6 +306,8 @@ export class Mosn {
     if (this.#stage === 'stopped' || this.#stage === 'draining') return;
     await this.#queue;
     this.#stage = 'draining';
+    // What mosn published goes first (its registry session ends), so that consumers stop sending while it drains.
+    this.#registry?.close();
     this.#log.info({ gracefulTimeoutMs: timeoutMs }, 'graceful stop: no new connections; draining');
     const listeners = this.listeners;
     for (const l of listeners) l.stopAccepting();
@@ -305,6 +328,7 @@ export class Mosn {
 
   async #closeAll(): Promise<void> {
     this.#xds?.close();
+    this.#registry?.close();
     this.#certs.close();
     this.#live.closeAll();
     await this.#admin?.close();
@@ -314,7 +338,7 @@ export class Mosn {
 /** What an apply starts from: the file's config, and the dynamic sections when they change (else the current ones). */
 interface NextConfig {
   readonly base: unknown;
-  readonly layers?: ReadonlyMap<string, SectionLayer>;
+  readonly layers?: ReadonlyMap<string, LayerSource>;
 }
 
 /** The config without listeners that could not bind: the running config (and its dump) says what runs. */

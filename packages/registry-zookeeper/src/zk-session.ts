@@ -17,6 +17,8 @@ export interface ZkSessionOptions {
   /** A client that stays disconnected this long is closed and made again (a new session); default 10 s. */
   readonly watchdogMs?: number;
   readonly logger?: RegistryLogger;
+  /** Authentication sent on each connection (`{ scheme: 'digest', data: 'user:password' }`). */
+  readonly auth?: { readonly scheme: string; readonly data: string };
   /** Counted events: `connected`, `disconnected`, `expired`, `recreated`, `error`. */
   readonly count?: (event: 'connected' | 'disconnected' | 'expired' | 'recreated' | 'error') => void;
 }
@@ -46,6 +48,7 @@ export class ZkSession {
   readonly #watchdogMs: number;
   readonly #log: RegistryLogger;
   readonly #count: NonNullable<ZkSessionOptions['count']>;
+  readonly #auth: ZkSessionOptions['auth'];
   #client: Client | undefined;
   #connected = false;
   #disconnectedSince = Date.now();
@@ -62,6 +65,7 @@ export class ZkSession {
     this.#watchdogMs = options.watchdogMs ?? 10_000;
     this.#log = options.logger ?? silent;
     this.#count = options.count ?? (() => {});
+    this.#auth = options.auth;
   }
 
   get connected(): boolean {
@@ -174,6 +178,7 @@ export class ZkSession {
       this.#log.warn({ registry: this.address }, 'registry: zookeeper session expired; a new session is made');
       this.#recreate();
     });
+    if (this.#auth) client.addAuthInfo(this.#auth.scheme, Buffer.from(this.#auth.data));
     client.connect();
   }
 

@@ -25,10 +25,48 @@ describe('readThirdPartCodecs', () => {
 });
 
 describe('readExtends', () => {
-  it('refuses each extension by its type', () => {
-    expect(readSection({ extends: [{ type: 'dubbo_registry', config: {} }, {}] }, '', readExtends).errors).toEqual([
-      'extends[0].type: extension "dubbo_registry" is not supported by mosn-ts yet',
+  const read = (doc: Record<string, unknown>) => {
+    const { result, errors, warnings } = readSection(doc, '', readExtends);
+    return { errors, warnings, value: result };
+  };
+
+  it('refuses an extension of another type, and one without a type', () => {
+    expect(read({ extends: [{ type: 'gateway_plugin', config: {} }, {}] }).errors).toEqual([
+      'extends[0].type: extension "gateway_plugin" is not supported by mosn-ts (known: dubbo_registry, sofa_registry)',
       'extends[1].type: is required: expected a string',
     ]);
+  });
+
+  it("reads MOSN's dubbo_registry with the mosn-ts keys; the API on 127.0.0.1:22222 by default", () => {
+    const { errors, warnings, value } = read({ extends: [{ type: 'dubbo_registry', config: { enable: true, server_port: 20080, publish_ip: '10.0.0.7' } }] });
+    expect([errors, warnings]).toEqual([[], []]);
+    expect(value).toEqual({ dubbo: { serverPort: 20080, api: { host: '127.0.0.1', port: 22222 }, publishIp: '10.0.0.7', subscriptions: [] }, debounceMs: 50, sessionTimeoutMs: 30000 });
+  });
+
+  it('a dubbo_registry that is not enabled starts nothing (a warning); a bad subscription is an error with its path', () => {
+    expect(read({ extends: [{ type: 'dubbo_registry', config: { server_port: 20080 } }] })).toMatchObject({ errors: [], warnings: ['extends[0].config.enable: the dubbo registry is off (MOSN starts it only with "enable": true)'], value: undefined });
+    const bad = read({
+      extends: [{ type: 'dubbo_registry', config: { enable: true, server_port: 20080, api_port: 70000, subscriptions: [{ registry: { type: 'etcd', addr: 'zk' }, service: {} }] } }],
+    });
+    expect(bad.errors).toEqual([
+      'extends[0].config.api_port: expected a number from 0 to 65535, got 70000',
+      'extends[0].config.subscriptions[0].registry.type: "etcd" is not a registry mosn-ts speaks: only "zookeeper"',
+      'extends[0].config.subscriptions[0].registry.addr: expected "host:port" (several separated by commas), got "zk"',
+      'extends[0].config.subscriptions[0].service.interface: is required: expected a string',
+      'extends[0].config.subscriptions[0].service.methods: is required: expected an array of method names',
+    ]);
+  });
+
+  it('reads sofa_registry: services as Bolt names (interface:version), a router, the registry', () => {
+    const { errors, value } = read({
+      extends: [{ type: 'sofa_registry', config: { registry: { type: 'zookeeper', addr: '127.0.0.1:2181' }, router: 'bolt', subscriptions: [{ service: 'com.a.B:1.0' }, { service: 'nover' }] } }],
+    });
+    expect(errors).toEqual(['extends[0].config.subscriptions[1].service: expected the Bolt service name "interface:version" (sofa-rpc\'s service id), got "nover"']);
+    expect(value?.sofa).toEqual({
+      registry: { addr: '127.0.0.1:2181', username: '', password: '' },
+      root: '/sofa-rpc',
+      router: 'bolt',
+      subscriptions: [{ service: 'com.a.B:1.0', interface: 'com.a.B', version: '1.0', uniqueId: '', group: '' }],
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { REGISTRY_EXTENSIONS, readRegistryExtension, registryConfig, type RegistryConfig } from '../registry/config.js';
 import type { ConfigReader } from './config-reader.js';
 
 /** `third_part_codec.codecs[]`: loaded before the config is read (plugins.ts); here only their types are checked. */
@@ -16,12 +17,24 @@ export function readThirdPartCodecs(root: ConfigReader): void {
   tpc.finish();
 }
 
-/** `extends[]`: MOSN's configured extensions (`type`, `config`); none is supported yet. */
-export function readExtends(root: ConfigReader): void {
+/**
+ * `extends[]`: MOSN's configured extensions (`type`, `config`). The service registries are read (`dubbo_registry`,
+ * MOSN's; `sofa_registry`, mosn-ts's: ../registry/config.ts); any other type is refused.
+ */
+export function readExtends(root: ConfigReader): RegistryConfig | undefined {
+  const parts: Parameters<typeof registryConfig>[0] = {};
+  const seen = new Set<string>();
   for (const e of root.objects('extends')) {
     const type = e.str('type', { required: true });
-    if (type !== undefined) e.problems.error(e.at('type'), `extension "${type}" is not supported by mosn-ts yet`);
-    e.value('config');
+    const known = type !== undefined && (REGISTRY_EXTENSIONS as readonly string[]).includes(type);
+    if (type !== undefined && !known) e.problems.error(e.at('type'), `extension "${type}" is not supported by mosn-ts (known: ${REGISTRY_EXTENSIONS.join(', ')})`);
+    if (known && seen.has(type)) e.problems.error(e.at('type'), `a second "${type}": give one`);
+    if (known && !seen.has(type)) {
+      seen.add(type);
+      const c = e.obj('config', { required: true });
+      if (c) readRegistryExtension(type, c, parts);
+    } else e.value('config');
     e.finish();
   }
+  return registryConfig(parts);
 }

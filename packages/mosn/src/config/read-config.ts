@@ -87,7 +87,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
   const admin = readAdmin(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
   readThirdPartCodecs(root);
-  readExtends(root);
+  const serviceRegistry = readExtends(root);
   // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
   root.inert(['disable_upgrade', 'close_graceful']);
   root.inert(XDS_TOP);
@@ -105,6 +105,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
     listeners: server?.listeners ?? [],
     source: doc,
     ...(xds ? { xds } : {}),
+    ...(serviceRegistry ? { registry: serviceRegistry } : {}),
   };
   // Protocol entries and their codecs belong to the registry, shared with the running proxy.
   const registry = ext.protocols.entries().flatMap((e): object[] => (e.kind === 'xprotocol' ? [e, e.codec] : [e]));

@@ -1,4 +1,5 @@
 import type { XdsSections } from '@mosn/xds';
+import type { RegistryConfig } from '../registry/config.js';
 import type { XdsBootstrap } from '../xds/bootstrap.js';
 import type {
   Address,
@@ -35,6 +36,8 @@ export interface MosnConfig {
   readonly source: unknown;
   /** With `dynamic_resources`/`static_resources`: the control plane to follow, and the static resources converted. */
   readonly xds?: XdsConfig;
+  /** With `extends[]` of a registry type: the ZooKeeper registries to follow and the API to serve (docs/registry.md). */
+  readonly registry?: RegistryConfig;
 }
 
 /** MOSN's xDS bootstrap, read (with the CLI's node flags over it), and its static resources as MOSN sections. */

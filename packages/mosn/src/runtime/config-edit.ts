@@ -30,6 +30,25 @@ export function upsertSection(doc: unknown, kind: SectionKind, section: MosnSect
 /** Sections of each kind, as a dynamic source (xDS) adds them to the file's config. */
 export type SectionLayer = { readonly [K in SectionKind as `${K}s`]: readonly MosnSection[] };
 
+/**
+ * A dynamic source's sections, or a function that makes them from the base document (the file's config) of each
+ * apply: for a source whose sections extend the file's own (the registry adds routes to the file's `dubbo` router),
+ * so that a reload of the file is followed without the source having to watch it.
+ */
+export type LayerSource = SectionLayer | ((base: unknown) => SectionLayer);
+
+/** The layer's sections over `base`. */
+export function resolveLayer(layer: LayerSource, base: unknown): SectionLayer {
+  return typeof layer === 'function' ? layer(base) : layer;
+}
+
+/** The section of that kind and name in `doc` (a copy), or undefined. */
+export function findSection(doc: unknown, kind: SectionKind, name: string): MosnSection | undefined {
+  if (doc === null || typeof doc !== 'object') return undefined;
+  const found = listOf(doc as Doc, kind, false)?.find((e) => entryName(kind, e) === name);
+  return found !== null && typeof found === 'object' && !Array.isArray(found) ? (structuredClone(found) as MosnSection) : undefined;
+}
+
 /** `doc` with every section of the layers added, or in place of the entry of the same name (later layers win). */
 export function withLayers(doc: unknown, layers: Iterable<SectionLayer>): Doc {
   const out = clone(doc);
