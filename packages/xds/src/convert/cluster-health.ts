@@ -8,9 +8,10 @@ import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
 export const HEALTH_CHECK_RULES: FieldRules = {
   timeout: 'converted',
   interval: 'converted',
-  initial_jitter: 'converted',
+  // Envoy checks a host at once; MOSN's first check comes after initial_delay_seconds (1s, the least it takes)
+  initial_jitter: { warn: 'not supported by mosn-ts: the first check starts after 1s (MOSN\'s initial_delay_seconds)' },
   interval_jitter: 'converted',
-  interval_jitter_percent: 'converted',
+  interval_jitter_percent: { warn: 'not supported by mosn-ts: only interval_jitter is added' },
   unhealthy_threshold: 'converted',
   healthy_threshold: 'converted',
   alt_port: 'converted',
@@ -68,9 +69,6 @@ export function convertHealthChecks(checks: readonly Message[], clusterName: str
     const n = numberValue(h[key]);
     if (n !== undefined) out[key] = n;
   }
-  // Envoy checks a host at once; MOSN's first check comes after initial_delay_seconds (1s, the least it takes)
-  if (isSet(h.initial_jitter)) at.at('initial_jitter').warn('not supported by mosn-ts: the first check starts after 1s (MOSN\'s initial_delay_seconds)');
-  if (typeof h.interval_jitter_percent === 'number' && h.interval_jitter_percent > 0) at.at('interval_jitter_percent').warn('not supported by mosn-ts: only interval_jitter is added');
   const altPort = numberValue(h.alt_port);
   switch (h.health_checker) {
     case 'http_health_check': {
@@ -141,7 +139,7 @@ export const OUTLIER_DETECTION_RULES: FieldRules = {
   max_ejection_time: 'converted',
   max_ejection_time_jitter: 'converted',
   successful_active_health_check_uneject_host: 'converted',
-  monitors: 'converted',
+  monitors: { warn: 'outlier monitors are not supported by mosn-ts; ignored' },
   always_eject_one_host: 'converted',
 };
 
@@ -177,7 +175,6 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
   if ((numberValue(o.enforcing_failure_percentage) ?? 0) > 0 || (numberValue(o.enforcing_failure_percentage_local_origin) ?? 0) > 0) {
     ctx.warn('failure-percentage outlier detection is not supported by mosn-ts; ignored');
   }
-  if (objects(o.monitors).length > 0) ctx.at('monitors').warn('outlier monitors are not supported by mosn-ts; ignored');
   checkFields(o, 'envoy.config.cluster.v3.OutlierDetection', OUTLIER_DETECTION_RULES, ctx);
   return out;
 }
@@ -195,7 +192,7 @@ export const THRESHOLD_RULES: FieldRules = {
   max_pending_requests: 'converted',
   max_requests: 'converted',
   max_retries: 'converted',
-  retry_budget: 'converted',
+  retry_budget: { warn: 'retry budgets are not supported by mosn-ts: max_retries limits retries' },
   track_remaining: NOT_SUPPORTED,
   max_connection_pools: NOT_SUPPORTED,
 };
@@ -221,7 +218,6 @@ export function convertCircuitBreakers(cb: Message, ctx: ConvertContext): MosnJs
       const n = numberValue(t[k]);
       if (n !== undefined) threshold[k] = Math.min(n, MAX_THRESHOLD);
     }
-    if (isSet(t.retry_budget)) at.at('retry_budget').warn('retry budgets are not supported by mosn-ts: max_retries limits retries');
     checkFields(t, 'envoy.config.cluster.v3.CircuitBreakers.Thresholds', THRESHOLD_RULES, at);
   }
   if (objects(cb.per_host_thresholds).length > 0) ctx.at('per_host_thresholds').warn('per-host circuit breakers are not supported by mosn-ts; ignored');

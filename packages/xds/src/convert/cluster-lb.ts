@@ -151,7 +151,7 @@ function slowStart(s: Message, ctx: ConvertContext): MosnJson {
 /** What becomes of each field of a `CommonLbConfig` (a test checks them against the protos). */
 export const COMMON_LB_RULES: FieldRules = {
   healthy_panic_threshold: 'converted',
-  zone_aware_lb_config: 'converted',
+  zone_aware_lb_config: { warn: 'zone-aware routing is not supported by mosn-ts; hosts of every zone are used' },
   locality_weighted_lb_config: 'noop', // the endpoint converter weighs hosts by their locality's weight whenever one is given
   update_merge_window: NOT_SUPPORTED,
   ignore_new_hosts_until_first_hc: NOT_SUPPORTED,
@@ -163,7 +163,6 @@ export const COMMON_LB_RULES: FieldRules = {
 function convertCommonLbConfig(cl: Message, ctx: ConvertContext, lbconfig: MosnJson): void {
   const panic = numberValue(cl.healthy_panic_threshold);
   if (panic !== undefined) lbconfig.healthy_panic_threshold = panic;
-  if (isSet(cl.zone_aware_lb_config)) ctx.at('zone_aware_lb_config').warn('zone-aware routing is not supported by mosn-ts; hosts of every zone are used');
   checkFields(cl, 'envoy.config.cluster.v3.Cluster.CommonLbConfig', COMMON_LB_RULES, ctx);
 }
 

@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
-import { isSet, numberValue, obj, objects } from './fields.js';
+import { isSet, numberValue, obj } from './fields.js';
 import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
 
 const HTTP_OPTIONS_TYPE = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -42,7 +42,7 @@ export const HTTP_OPTIONS_RULES: FieldRules = {
   explicit_http_config: 'converted',
   use_downstream_protocol_config: 'converted',
   auto_config: 'converted',
-  http_filters: 'converted',
+  http_filters: { error: 'upstream HTTP filters are not supported by mosn-ts: the requests would go out unchanged by them' },
   header_validation_config: NOT_SUPPORTED,
 };
 
@@ -68,7 +68,6 @@ function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJs
       break;
     default:
   }
-  if (objects(o.http_filters).length > 0) ctx.at('http_filters').error('upstream HTTP filters are not supported by mosn-ts: the requests would go out unchanged by them');
   checkFields(o, HTTP_OPTIONS_TYPE, HTTP_OPTIONS_RULES, ctx);
   return http2;
 }

@@ -1,6 +1,6 @@
 import type { AnyMessage, Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { boolValue, numberValue, obj } from './fields.js';
+import { numberValue, obj } from './fields.js';
 import { checkFields, type FieldRules } from './field-rules.js';
 import { convertCommonTlsContextDetailed } from './tls-context.js';
 
@@ -28,9 +28,9 @@ export function convertTransportSocket(ts: Message, ctx: ConvertContext): MosnJs
 export const UPSTREAM_TLS_RULES: FieldRules = {
   common_tls_context: 'converted',
   sni: 'converted',
-  allow_renegotiation: 'converted',
+  allow_renegotiation: { warn: 'not supported by mosn-ts: a server asking to renegotiate fails the connection' },
   max_session_keys: 'converted',
-  enforce_rsa_key_usage: 'converted',
+  enforce_rsa_key_usage: { warn: 'not supported by mosn-ts; OpenSSL\'s default applies' },
 };
 
 /** `UpstreamTlsContext` → MOSN's `tls_context` (`status: true`, `server_name` from `sni`, and the common keys). */
@@ -44,9 +44,7 @@ export function convertUpstreamTlsContext(u: Message, ctx: ConvertContext): Mosn
       ? `the server's certificate must be valid for sni ${JSON.stringify(sni)} (MOSN checks server_name); Envoy checks names only with match_typed_subject_alt_names`
       : 'the server\'s certificate must be valid for the host\'s address (mosn-ts checks it without sni); Envoy checks names only with match_typed_subject_alt_names');
   }
-  if (u.allow_renegotiation === true) ctx.at('allow_renegotiation').warn('not supported by mosn-ts: a server asking to renegotiate fails the connection');
   if (numberValue(u.max_session_keys) !== undefined) ctx.at('max_session_keys').warn('not supported by mosn-ts: Node\'s session cache is used');
-  if (boolValue(u.enforce_rsa_key_usage) === true) ctx.at('enforce_rsa_key_usage').warn('not supported by mosn-ts; OpenSSL\'s default applies');
   checkFields(u, UPSTREAM_TLS, UPSTREAM_TLS_RULES, ctx);
   return out;
 }

@@ -35,7 +35,7 @@ const DNS_FIELDS = ['dns_refresh_rate', 'dns_failure_refresh_rate', 'respect_dns
 
 /** What becomes of each field of a `Cluster` (a test checks them against the protos). */
 export const CLUSTER_RULES: FieldRules = {
-  transport_socket_matches: 'converted',
+  transport_socket_matches: { error: 'per-endpoint transport sockets are not supported by mosn-ts: some hosts would get TLS, or plaintext, other than configured' },
   name: 'converted',
   alt_stat_name: NOT_SUPPORTED,
   type: 'converted',
@@ -78,7 +78,7 @@ export const CLUSTER_RULES: FieldRules = {
   upstream_connection_options: NOT_SUPPORTED,
   close_connections_on_host_health_failure: NOT_SUPPORTED,
   ignore_health_on_host_removal: NOT_SUPPORTED,
-  filters: 'converted',
+  filters: { error: 'upstream network filters are not supported by mosn-ts: the bytes would go out unchanged by them' },
   load_balancing_policy: 'converted',
   lrs_server: NOT_SUPPORTED,
   lrs_report_endpoint_metrics: NOT_SUPPORTED,
@@ -157,10 +157,6 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
     const tls = convertTransportSocket(obj(c.transport_socket), ctx.at('transport_socket'));
     if (tls) out.tls_context = tls;
   }
-  if (objects(c.transport_socket_matches).length > 0) {
-    ctx.at('transport_socket_matches').error('per-endpoint transport sockets are not supported by mosn-ts: some hosts would get TLS, or plaintext, other than configured');
-  }
-  if (objects(c.filters).length > 0) ctx.at('filters').error('upstream network filters are not supported by mosn-ts: the bytes would go out unchanged by them');
 
   if (dns) convertDns(c, ctx, out);
   else for (const f of setFields(c, CLUSTER_TYPE)) if (DNS_FIELDS.includes(f)) ctx.at(f).warn('used by DNS clusters only; ignored');

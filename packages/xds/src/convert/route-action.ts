@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import { durationString, type ConvertContext, type MosnJson } from './context.js';
 import { convertRegexMatcher } from './matcher.js';
-import { boolValue, hasEntries, isSet, numberValue, obj, objects, str } from './fields.js';
+import { boolValue, isSet, numberValue, obj, objects, str } from './fields.js';
 import { checkFields, type FieldRules } from './field-rules.js';
 import { HEADER_CHANGE_FIELDS } from './route-headers.js';
 import { structToJson } from './struct.js';
@@ -29,7 +29,7 @@ export const ROUTE_ACTION_RULES: FieldRules = {
   auto_host_rewrite: 'converted',
   host_rewrite_header: 'converted',
   host_rewrite_path_regex: 'converted',
-  append_x_forwarded_host: 'converted',
+  append_x_forwarded_host: { warn: 'not supported by mosn-ts; ignored (no x-forwarded-host is added)' },
   timeout: 'converted',
   idle_timeout: { warn: 'stream idle timeouts are not supported by mosn-ts; ignored' },
   early_data_policy: { warn: 'early data (0-RTT) is not supported by mosn-ts; ignored' },
@@ -93,7 +93,6 @@ export function convertRouteAction(ra: Message, ctx: ConvertContext, actx: Actio
   out.timeout = ra.timeout === undefined ? ENVOY_ROUTE_TIMEOUT : durationString(ra.timeout);
   ok = convertPathRewrite(ra, ctx, actx.rewriteBase, out) && ok;
   ok = convertHostRewrite(ra, ctx, out) && ok;
-  if (ra.append_x_forwarded_host === true) ctx.at('append_x_forwarded_host').warn('not supported by mosn-ts; ignored (no x-forwarded-host is added)');
   const retry = ra.retry_policy !== undefined ? convertRetryPolicy(obj(ra.retry_policy), ctx.at('retry_policy')) : actx.virtualHostRetry;
   if (retry === null) ok = false;
   else if (retry) out.retry_policy = retry;
@@ -113,7 +112,7 @@ export function convertRouteAction(ra: Message, ctx: ConvertContext, actx: Actio
 export const WEIGHTED_CLUSTER_RULES: FieldRules = {
   clusters: 'converted',
   total_weight: 'converted',
-  runtime_key_prefix: 'converted',
+  runtime_key_prefix: { warn: 'mosn-ts has no runtime; the configured weights are used' },
   header_name: 'converted',
 };
 
@@ -127,7 +126,7 @@ export const CLUSTER_WEIGHT_RULES: FieldRules = {
   request_headers_to_remove: 'converted',
   response_headers_to_add: 'converted',
   response_headers_to_remove: 'converted',
-  typed_per_filter_config: 'converted',
+  typed_per_filter_config: { warn: 'per-route filter config is not supported by mosn-ts; ignored' },
   host_rewrite_literal: 'converted',
 };
 
@@ -154,7 +153,6 @@ function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson
       at.at('host_rewrite_literal').error('a host rewrite per weighted cluster is not supported by mosn-ts (MOSN has it per route)');
       ok = false;
     }
-    if (hasEntries(c.typed_per_filter_config)) at.at('typed_per_filter_config').warn('per-route filter config is not supported by mosn-ts; ignored');
     const name = str(c.name);
     if (name === '' && c.cluster_header === undefined) {
       at.at('name').error('a cluster name is required');
@@ -181,7 +179,6 @@ function convertWeightedClusters(wc: Message, ctx: ConvertContext, out: MosnJson
     ctx.at('total_weight').error(`the weights add up to ${sum}, not ${total} (Envoy refuses it)`);
     ok = false;
   }
-  if (wc.runtime_key_prefix !== undefined && wc.runtime_key_prefix !== '') ctx.at('runtime_key_prefix').warn('mosn-ts has no runtime; the configured weights are used');
   if (wc.header_name !== undefined) {
     ctx.at('header_name').error('choosing a weighted cluster by a request header is not supported by mosn-ts (it picks at random)');
     ok = false;
