@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { durationString } from './context.js';
-import { boolValue, isSet, numberValue, obj, objects } from './fields.js';
+import { durationMs, durationString } from './context.js';
+import { boolValue, isSet, numberValue, obj, objects, str } from './fields.js';
 import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
 
 /** What becomes of each field of a `HealthCheck` (a test checks them against the protos). */
@@ -98,9 +98,10 @@ export function convertHealthChecks(checks: readonly Message[], clusterName: str
 
 function httpCheck(hc: Message, ctx: ConvertContext, altPort: number | undefined): MosnJson {
   const out: MosnJson = {};
-  if (typeof hc.path === 'string' && hc.path !== '') out.path = hc.path;
-  if (typeof hc.host === 'string' && hc.host !== '') out.domain = hc.host;
-  if (typeof hc.method === 'string' && hc.method !== 'METHOD_UNSPECIFIED') out.method = hc.method;
+  if (str(hc.path) !== '') out.path = hc.path;
+  if (str(hc.host) !== '') out.domain = hc.host;
+  const method = str(hc.method) || 'METHOD_UNSPECIFIED';
+  if (method !== 'METHOD_UNSPECIFIED') out.method = method;
   if (altPort) out.port = altPort;
   // Envoy's ranges are [start, end); MOSN's are inclusive. Envoy's default: 200 only, as MOSN's empty list.
   const codes = objects(hc.expected_statuses).map((r) => ({ start: Number(r.start ?? 0), end: Number(r.end ?? 0) - 1 }));
@@ -166,8 +167,8 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
     if (b !== undefined) out[k] = b;
   }
   if (o.split_external_local_origin_errors === true) out.split_external_local_origin_errors = true;
-  const base = msOf(o.base_ejection_time);
-  const max = msOf(o.max_ejection_time);
+  const base = durationMs(o.base_ejection_time);
+  const max = durationMs(o.max_ejection_time);
   if (base !== undefined && max !== undefined && max < base) ctx.at('max_ejection_time').error('must not be less than base_ejection_time');
   // Envoy's success-rate detection is on by default (enforcing_success_rate 100); failure percentage is off (0)
   const successRate = numberValue(o.enforcing_success_rate) ?? 100;
@@ -177,12 +178,6 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
   }
   checkFields(o, 'envoy.config.cluster.v3.OutlierDetection', OUTLIER_DETECTION_RULES, ctx);
   return out;
-}
-
-function msOf(d: unknown): number | undefined {
-  if (!isSet(d)) return undefined;
-  const { seconds, nanos } = obj(d);
-  return Number(seconds ?? 0) * 1000 + Number(nanos ?? 0) / 1e6;
 }
 
 /** What becomes of each field of a `Thresholds` (a test checks them against the protos). */

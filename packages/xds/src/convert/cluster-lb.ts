@@ -1,7 +1,7 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
 import { durationString } from './context.js';
-import { isSet, numberValue, obj, objects, strings } from './fields.js';
+import { isSet, numberValue, obj, objects, str, strings } from './fields.js';
 import { checkFields, NOT_SUPPORTED, type FieldRules } from './field-rules.js';
 import { structStrings } from './struct.js';
 
@@ -71,7 +71,7 @@ const SUBSET_FALLBACK = ['NO_FALLBACK', 'ANY_ENDPOINT', 'DEFAULT_SUBSET'];
  * LB_ORIGINAL_DST (`original_dst_lb_config` is converted by the caller).
  */
 export function convertLb(c: Message, ctx: ConvertContext, originalDst: boolean, out: MosnJson): void {
-  const policy = typeof c.lb_policy === 'string' ? c.lb_policy : 'ROUND_ROBIN';
+  const policy = str(c.lb_policy) || 'ROUND_ROBIN';
   const lbconfig: MosnJson = {};
   let lbType: string | undefined;
   if (policy === 'LOAD_BALANCING_POLICY_CONFIG') lbType = policyExtension(obj(c.load_balancing_policy), ctx.at('load_balancing_policy'));
@@ -89,7 +89,7 @@ export function convertLb(c: Message, ctx: ConvertContext, originalDst: boolean,
     ctx.at('lb_policy').error('CLUSTER_PROVIDED is for ORIGINAL_DST clusters only in mosn-ts');
   } else if (lbType !== undefined) out.lb_type = lbType;
 
-  const configField = typeof c.lb_config === 'string' ? c.lb_config : undefined;
+  const configField = str(c.lb_config) || undefined;
   if (configField !== undefined && configField !== 'original_dst_lb_config' && configField !== POLICY_CONFIG[policy]) {
     ctx.at(configField).warn(`ignored: lb_policy is ${policy}`);
   }
@@ -122,7 +122,7 @@ function policyExtension(p: Message, ctx: ConvertContext): string | undefined {
   for (const [i, policy] of objects(p.policies).entries()) {
     const ext = obj(policy.typed_extension_config);
     const any = obj(ext.typed_config);
-    const typeUrl = typeof any.type_url === 'string' ? any.type_url : '';
+    const typeUrl = str(any.type_url);
     const type = typeUrl.slice(typeUrl.lastIndexOf('/') + 1);
     const lbType = POLICY_EXTENSIONS[type];
     if (lbType !== undefined) {
@@ -168,14 +168,14 @@ function convertCommonLbConfig(cl: Message, ctx: ConvertContext, lbconfig: MosnJ
 
 /** `lb_subset_config` → MOSN's (`fall_back_policy` as a number, `default_subset`, `subset_selectors`). */
 function convertSubset(s: Message, ctx: ConvertContext): MosnJson | undefined {
-  const fallback = typeof s.fallback_policy === 'string' ? s.fallback_policy : 'NO_FALLBACK';
+  const fallback = str(s.fallback_policy) || 'NO_FALLBACK';
   const out: MosnJson = { fall_back_policy: Math.max(0, SUBSET_FALLBACK.indexOf(fallback)) };
   const defaults = structStrings(s.default_subset, ctx.at('default_subset'));
   if (defaults) out.default_subset = defaults;
   const selectors: string[][] = [];
   for (const [i, sel] of objects(s.subset_selectors).entries()) {
     const at = ctx.at(`subset_selectors[${i}]`);
-    const policy = typeof sel.fallback_policy === 'string' ? sel.fallback_policy : 'NOT_DEFINED';
+    const policy = str(sel.fallback_policy) || 'NOT_DEFINED';
     if (policy !== 'NOT_DEFINED') at.at('fallback_policy').error(`a selector's own fallback policy (${policy}) is not supported by mosn-ts: requests would fall back elsewhere`);
     if (sel.single_host_per_subset === true) at.at('single_host_per_subset').warn('not supported by mosn-ts; ignored (an optimisation in Envoy)');
     if (strings(sel.fallback_keys_subset).length > 0 && policy === 'NOT_DEFINED') at.at('fallback_keys_subset').warn('ignored without fallback_policy KEYS_SUBSET');
@@ -197,6 +197,6 @@ function convertSubset(s: Message, ctx: ConvertContext): MosnJson | undefined {
 function runtimeDouble(v: unknown, ctx: ConvertContext): number | undefined {
   if (!isSet(v)) return undefined;
   const r = obj(v);
-  if (typeof r.runtime_key === 'string' && r.runtime_key !== '') ctx.warn(`runtime key ${JSON.stringify(r.runtime_key)} ignored (mosn-ts has no runtime): default_value is used`);
+  if (str(r.runtime_key) !== '') ctx.warn(`runtime key ${JSON.stringify(r.runtime_key)} ignored (mosn-ts has no runtime): default_value is used`);
   return typeof r.default_value === 'number' ? r.default_value : 0;
 }

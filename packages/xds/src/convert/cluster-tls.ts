@@ -1,6 +1,6 @@
 import type { AnyMessage, Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { numberValue, obj } from './fields.js';
+import { numberValue, obj, str } from './fields.js';
 import { checkFields, type FieldRules } from './field-rules.js';
 import { convertCommonTlsContextDetailed } from './tls-context.js';
 
@@ -12,7 +12,7 @@ const RAW_BUFFER = ['envoy.transport_sockets.raw_buffer', 'raw_buffer'];
  * transport socket is an error: the bytes would go out differently than configured.
  */
 export function convertTransportSocket(ts: Message, ctx: ConvertContext): MosnJson | undefined {
-  const name = typeof ts.name === 'string' ? ts.name : '';
+  const name = str(ts.name);
   const any = ts.typed_config as AnyMessage | undefined;
   const typeUrl = any?.type_url ?? '';
   if (typeUrl.endsWith(`/${UPSTREAM_TLS}`)) {
@@ -35,7 +35,7 @@ export const UPSTREAM_TLS_RULES: FieldRules = {
 
 /** `UpstreamTlsContext` → MOSN's `tls_context` (`status: true`, `server_name` from `sni`, and the common keys). */
 export function convertUpstreamTlsContext(u: Message, ctx: ConvertContext): MosnJson {
-  const sni = typeof u.sni === 'string' ? u.sni : '';
+  const sni = str(u.sni);
   const { json, verifyPeer, sanMatchers } = convertCommonTlsContextDetailed(obj(u.common_tls_context), ctx.at('common_tls_context'), { side: 'upstream', sni });
   const out: MosnJson = { status: true, ...(sni !== '' ? { server_name: sni } : {}), ...json };
   if (verifyPeer && !sanMatchers) {

@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { durationString } from './context.js';
-import { isSet, numberValue, obj, objects } from './fields.js';
+import { durationMs, durationString } from './context.js';
+import { isSet, numberValue, obj, objects, str } from './fields.js';
 import { checkFields, NOT_SUPPORTED, setFields, type FieldRules } from './field-rules.js';
 import { convertCircuitBreakers, convertHealthChecks, convertOutlierDetection } from './cluster-health.js';
 import { convertLb } from './cluster-lb.js';
@@ -96,7 +96,7 @@ export const CLUSTER_RULES: FieldRules = {
  * docs/xds-clusters.md.
  */
 export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluster | undefined {
-  const name = typeof c.name === 'string' ? c.name : '';
+  const name = str(c.name);
   if (name === '') {
     ctx.at('name').error('missing cluster name');
     return undefined;
@@ -106,7 +106,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
     ctx.at('cluster_type').error(`custom cluster type ${JSON.stringify(custom.name ?? '')} is not supported by mosn-ts: supported are STATIC, STRICT_DNS, LOGICAL_DNS, EDS and ORIGINAL_DST`);
     return undefined;
   }
-  const type = typeof c.type === 'string' ? c.type : 'STATIC';
+  const type = str(c.type) || 'STATIC';
   const dns = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
   const originalDst = type === 'ORIGINAL_DST';
   const out: MosnJson = { name, type: dns ? 'STRICT_DNS' : originalDst ? 'ORIGINAL_DST' : 'SIMPLE' };
@@ -121,7 +121,7 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
   let eds: ConvertedCluster['eds'];
   if (type === 'EDS') {
     const e = obj(c.eds_cluster_config);
-    const serviceName = typeof e.service_name === 'string' && e.service_name !== '' ? e.service_name : name;
+    const serviceName = str(e.service_name) || name;
     eds = { serviceName };
     const source = obj(e.eds_config).config_source_specifier;
     if (source !== undefined && source !== 'ads' && source !== 'self') ctx.at('eds_cluster_config.eds_config').warn(`${String(source)} is not supported: the ClusterLoadAssignment is asked for on the ADS stream`);
@@ -171,12 +171,12 @@ export function convertCluster(c: Message, ctx: ConvertContext): ConvertedCluste
 function convertDns(c: Message, ctx: ConvertContext, out: MosnJson): void {
   const rate = durationString(c.dns_refresh_rate);
   if (rate !== undefined) {
-    const ms = Number(obj(c.dns_refresh_rate).seconds ?? 0) * 1000 + Number(obj(c.dns_refresh_rate).nanos ?? 0) / 1e6;
+    const ms = durationMs(c.dns_refresh_rate) ?? 0;
     if (ms < MIN_DNS_REFRESH_MS) ctx.at('dns_refresh_rate').warn(`${rate} is below MOSN's least (${MIN_DNS_REFRESH_MS}ms): ${MIN_DNS_REFRESH_MS}ms is used`);
     out.dns_refresh_rate = ms < MIN_DNS_REFRESH_MS ? `${MIN_DNS_REFRESH_MS}ms` : rate;
   }
   if (c.respect_dns_ttl === true) out.respect_dns_ttl = true;
-  out.dns_lookup_family = typeof c.dns_lookup_family === 'string' ? c.dns_lookup_family : 'AUTO';
+  out.dns_lookup_family = str(c.dns_lookup_family) || 'AUTO';
   const resolution = obj(c.dns_resolution_config);
   const resolvers = [...objects(c.dns_resolvers).map((a, i) => [a, ctx.at(`dns_resolvers[${i}]`)] as const),
     ...objects(resolution.resolvers).map((a, i) => [a, ctx.at(`dns_resolution_config.resolvers[${i}]`)] as const)];
@@ -184,7 +184,7 @@ function convertDns(c: Message, ctx: ConvertContext, out: MosnJson): void {
   let port: number | undefined;
   for (const [a, at] of resolvers) {
     const s = obj(a.socket_address);
-    const ip = typeof s.address === 'string' ? s.address : '';
+    const ip = str(s.address);
     if (a.address !== 'socket_address' || isIP(ip) === 0) {
       at.error('a DNS resolver must be an IP address and port');
       continue;
@@ -209,9 +209,9 @@ function convertOriginalDst(c: Message, ctx: ConvertContext, out: MosnJson): voi
   const o = obj(c.original_dst_lb_config);
   const at = ctx.at('original_dst_lb_config');
   if (o.use_http_header === true) {
-    const header = typeof o.http_header_name === 'string' && o.http_header_name !== '' ? o.http_header_name : ORIGINAL_DST_HEADER;
+    const header = str(o.http_header_name) || ORIGINAL_DST_HEADER;
     out.original_dst_lb_config = { use_header: true, header_name: header };
-  } else if (typeof o.http_header_name === 'string' && o.http_header_name !== '') at.at('http_header_name').warn('ignored without use_http_header');
+  } else if (str(o.http_header_name) !== '') at.at('http_header_name').warn('ignored without use_http_header');
   if (isSet(o.upstream_port_override)) at.at('upstream_port_override').error('not supported by mosn-ts: requests would go to the original port');
   if (isSet(o.metadata_key)) at.at('metadata_key').error('a destination from metadata is not supported by mosn-ts');
 }

@@ -61,10 +61,17 @@ export class ConvertContext {
 /** MOSN's JSON for one config section (a cluster, a router, a listener, a host): what the runtime's readers take. */
 export type MosnJson = Record<string, unknown>;
 
-/** A protobuf Duration as decoded (`{ seconds: "5", nanos: 0 }`) → MOSN's duration string (`"5s"`, `"1.5s"`, `"250ms"`). */
-export function durationString(d: unknown): string | undefined {
+/** A protobuf Duration as decoded (`{ seconds: "5", nanos: 0 }`; `{}` is 0s) → milliseconds, undefined when absent. */
+export function durationMs(d: unknown): number | undefined {
   if (d === null || typeof d !== 'object') return undefined;
   const { seconds, nanos } = d as { seconds?: string | number; nanos?: number };
-  const ms = Number(seconds ?? 0) * 1000 + Math.round(Number(nanos ?? 0) / 1e6);
+  return Number(seconds ?? 0) * 1000 + Number(nanos ?? 0) / 1e6;
+}
+
+/** A protobuf Duration as decoded → MOSN's duration string (`"5s"`, `"1.5s"`, `"250ms"`), to the millisecond. */
+export function durationString(d: unknown): string | undefined {
+  const exact = durationMs(d);
+  if (exact === undefined) return undefined;
+  const ms = Math.round(exact);
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }

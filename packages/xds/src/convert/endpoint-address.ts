@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import type { ConvertContext } from './context.js';
-import { obj } from './fields.js';
+import { obj, str } from './fields.js';
 
 /** What an endpoint address may be: an IP (STATIC, EDS) or a DNS name (STRICT_DNS, LOGICAL_DNS) to resolve. */
 export type AddressKind = 'ip' | 'dns';
@@ -19,7 +19,7 @@ export function endpointAddress(address: unknown, kind: AddressKind, ctx: Conver
       at.at('protocol').error('UDP endpoints are not supported by mosn-ts');
       return undefined;
     }
-    if (typeof s.resolver_name === 'string' && s.resolver_name !== '') {
+    if (str(s.resolver_name) !== '') {
       at.at('resolver_name').error(`custom resolver ${JSON.stringify(s.resolver_name)} is not supported by mosn-ts`);
       return undefined;
     }
@@ -27,7 +27,7 @@ export function endpointAddress(address: unknown, kind: AddressKind, ctx: Conver
       at.at('named_port').error('named ports are not supported (Envoy does not support them on endpoints either)');
       return undefined;
     }
-    const host = typeof s.address === 'string' ? s.address : '';
+    const host = str(s.address);
     const port = typeof s.port_value === 'number' ? s.port_value : 0;
     if (host === '') {
       at.at('address').error('missing address');

@@ -1,6 +1,6 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { isSet, numberValue, obj, objects } from './fields.js';
+import { isSet, numberValue, obj, objects, str } from './fields.js';
 import { endpointAddress, type AddressKind } from './endpoint-address.js';
 import { structStrings } from './struct.js';
 import { integerWeights } from './endpoint-weights.js';
@@ -96,9 +96,9 @@ function convertEndpoint(e: Message, ctx: ConvertContext, kind: AddressKind, unu
   // other filter_metadata and typed_filter_metadata: no effect (data for filters mosn-ts does not have)
   const weight = isSet(e.load_balancing_weight) ? (numberValue(e.load_balancing_weight) ?? 1) : 1;
   if (weight < 1) ctx.at('load_balancing_weight').error('must be at least 1');
-  const status = typeof e.health_status === 'string' ? e.health_status : 'UNKNOWN';
+  const status = str(e.health_status) || 'UNKNOWN';
   if (address === undefined || weight < 1) return undefined;
-  const hostname = typeof endpoint.hostname === 'string' && endpoint.hostname !== '' ? endpoint.hostname : undefined;
+  const hostname = str(endpoint.hostname) || undefined;
   const host: MosnJson = {
     address,
     ...(hostname !== undefined ? { hostname } : {}),

@@ -45,8 +45,8 @@ export function convertRedirect(rd: Message, ctx: ConvertContext): MosnJson | un
   let ok = true;
   const out: MosnJson = { response_code: REDIRECT_CODES[str(rd.response_code) || 'MOVED_PERMANENTLY'] ?? 301 };
   if (rd.https_redirect === true) out.scheme_redirect = 'https';
-  else if (typeof rd.scheme_redirect === 'string' && rd.scheme_redirect !== '') out.scheme_redirect = rd.scheme_redirect.toLowerCase();
-  if (typeof rd.host_redirect === 'string' && rd.host_redirect !== '') out.host_redirect = rd.host_redirect;
+  else if (str(rd.scheme_redirect) !== '') out.scheme_redirect = str(rd.scheme_redirect).toLowerCase();
+  if (str(rd.host_redirect) !== '') out.host_redirect = rd.host_redirect;
   if (typeof rd.port_redirect === 'number' && rd.port_redirect !== 0) {
     ctx.at('port_redirect').error('redirecting to another port is not supported by mosn-ts');
     ok = false;

@@ -1,6 +1,6 @@
 import type { Message } from '../proto.js';
 import type { ConvertContext, MosnJson } from './context.js';
-import { boolValue, obj, objects, strings } from './fields.js';
+import { boolValue, obj, objects, str, strings } from './fields.js';
 
 /** How `convertCommonTlsContext` is called: which side, and the sni upstream. */
 export interface CommonTlsOptions {
@@ -201,7 +201,7 @@ function convertValidationContext(v: Message, ctx: ConvertContext, side: 'upstre
  * type) is kept by that check. Anything else is an error: ignoring it would accept any certificate the CA signed.
  */
 function convertSanMatchers(v: Message, ctx: ConvertContext, side: 'upstream' | 'downstream', sni: string, verify: boolean): void {
-  const typed = objects(v.match_typed_subject_alt_names).map((m) => ({ type: typeof m.san_type === 'string' ? m.san_type : '', matcher: obj(m.matcher) }));
+  const typed = objects(v.match_typed_subject_alt_names).map((m) => ({ type: str(m.san_type), matcher: obj(m.matcher) }));
   const untyped = objects(v.match_subject_alt_names).map((m) => ({ type: '', matcher: m }));
   for (const [field, list] of [['match_typed_subject_alt_names', typed], ['match_subject_alt_names', untyped]] as const) {
     if (list.length === 0) continue;
