@@ -3,6 +3,7 @@ import {
   linkFlow,
   spliceTunnel,
   type ClientStream,
+  type Connection,
   type HttpRequestHead,
   type HttpResponseHead,
   type InternalStatus,
@@ -21,6 +22,7 @@ import type { LbContext } from './load-balancer.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
 import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route, type RouterHandle } from './router.js';
+import type { StreamFilterPhase } from './stream-filter/api.js';
 import type { StreamFilterChain, StreamFilterChainFactory, StreamFilterOwner } from './stream-filter/chain.js';
 import { sendHttpFilterReply } from './stream-filter/local-reply.js';
 import { variableGetter, type RequestVars } from './variables.js';
@@ -65,7 +67,7 @@ export interface ProxyContext {
  * Every failure becomes a local reply in the downstream protocol (404 no route, 502 no healthy upstream
  * or upstream failure, 503 overflow, 504 timeout for HTTP).
  */
-export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead> {
+export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead>, StreamFilterOwner {
   #ctx: ProxyContext;
   #counters: HttpCounters;
   #down: ServerStream;
@@ -116,37 +118,30 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#counters = counters;
     counters.total.inc();
     this.#upstreamReceiver = this.#receiver(0);
-    if (ctx.streamFilters) this.#filters = ctx.streamFilters.create(this.#filterOwner());
+    if (ctx.streamFilters) this.#filters = ctx.streamFilters.create(this);
   }
 
-  /** What this request's stream filters see of it, and how they answer or resume it. */
-  #filterOwner(): StreamFilterOwner {
-    // getters: the filters read the request's state as it is when they look
-    const req = this;
-    return {
-      get protocol() {
-        return req.#down.protocol;
-      },
-      get requestHeaders() {
-        return req.#head!.headers;
-      },
-      get connection() {
-        return req.#down.connection;
-      },
-      get route() {
-        return req.#route;
-      },
-      get clusterName() {
-        return req.#target?.name;
-      },
-      get upstreamHost() {
-        return req.#host?.addressText;
-      },
-      variable: (name) => (req.#head ? variableGetter(name)?.(req.#vars()) : undefined),
-      filtersContinued: (phase) => req.#filtersContinued(phase),
-      filterReply: (status, message) => req.#filterReply(status, message),
-      filterFailed: (message) => req.#filterFailed(message),
-    };
+  // StreamFilterOwner: what this request's stream filters see of it, and how they resume, answer or fail it
+  get protocol(): string {
+    return this.#down.protocol;
+  }
+  get requestHeaders(): HttpHeaders {
+    return this.#head!.headers;
+  }
+  get connection(): Connection {
+    return this.#down.connection;
+  }
+  get route(): Route | undefined {
+    return this.#route;
+  }
+  get clusterName(): string | undefined {
+    return this.#target?.name;
+  }
+  get upstreamHost(): string | undefined {
+    return this.#host?.addressText;
+  }
+  variable(name: string): string | undefined {
+    return this.#head ? variableGetter(name)?.(this.#vars()) : undefined;
   }
 
   /** The receiver of one upstream attempt: once a retry started, the earlier attempt's events are dropped. */
@@ -185,7 +180,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   }
 
   /** A paused filter resumed the request: go on from the phase it paused, then with the body held meanwhile. */
-  #filtersContinued(phase: 'before_route' | 'after_route'): void {
+  filtersContinued(phase: StreamFilterPhase): void {
     if (phase === 'before_route') this.#routeRequest();
     else this.#forward();
     const held = this.#held;
@@ -518,7 +513,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   }
 
   /** A filter answered the request (an HTTP status; gRPC gets its grpc-status): nothing more goes upstream. */
-  #filterReply(status: number, message: string | undefined): void {
+  filterReply(status: number, message: string | undefined): void {
     if (this.#done) return;
     this.#abandonUpstream('local_reset');
     this.#finish();
@@ -527,7 +522,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   }
 
   /** A filter threw: this request gets an internal error (500), logged (rate-limited) like other failures. */
-  #filterFailed(message: string): void {
+  filterFailed(message: string): void {
     if (this.#done) return;
     this.#abandonUpstream('local_reset');
     this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_internal_error');

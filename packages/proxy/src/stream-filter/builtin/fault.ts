@@ -25,8 +25,15 @@ export function faultFilterFactory(config: FaultConfig, random: () => number = M
     name: 'fault',
     phase: 'after_route',
     config,
-    createFilter: (c) => new FaultFilter(c, random),
+    // a config that can neither delay nor abort (a route turning the filter off) needs no filter of its own
+    createFilter: (c) => (canInject(c) ? new FaultFilter(c, random) : NO_FAULT),
   };
+}
+
+const NO_FAULT: StreamFilter = {};
+
+function canInject(c: FaultConfig): boolean {
+  return (c.delay !== undefined && c.delay.delayMs > 0 && c.delay.percent > 0) || (c.abort !== undefined && c.abort.percent > 0);
 }
 
 class FaultFilter implements StreamFilter {

@@ -28,6 +28,7 @@ export function ipAccessFilterFactory(config: IpAccessConfig): StreamFilterFacto
   const lists = config.rules.map((r) => ({ deny: r.action === 'deny', list: blockListOf(r.addrs) }));
   const filter: StreamFilter = {
     onRequestHeaders(h: StreamFilterHandler, headers: HeaderMap): StreamFilterStatus {
+      if (lists.length === 0) return config.defaultAllow ? 'continue' : reject(h);
       const address = clientAddress(config.header, headers, h.downstreamAddress);
       const family = address === undefined ? 0 : isIP(address);
       if (address !== undefined && family !== 0) {

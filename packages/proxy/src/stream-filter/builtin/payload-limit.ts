@@ -22,9 +22,12 @@ export function payloadLimitFilterFactory(config: PayloadLimitConfig): StreamFil
     name: 'payload_limit',
     phase: 'after_route',
     config,
-    createFilter: (c) => new PayloadLimitFilter(c),
+    createFilter: (c) => (c.maxEntitySize > 0 ? new PayloadLimitFilter(c) : NO_LIMIT),
   };
 }
+
+/** `max_entity_size` 0: no limit, nothing to count. */
+const NO_LIMIT: StreamFilter = {};
 
 class PayloadLimitFilter implements StreamFilter {
   #config: PayloadLimitConfig;
