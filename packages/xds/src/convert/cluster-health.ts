@@ -115,7 +115,7 @@ function httpCheck(hc: Message, ctx: ConvertContext, altPort: number | undefined
   return out;
 }
 
-/** What becomes of each field of a `OutlierDetection` (a test checks them against the protos). */
+/** What becomes of each field of an `OutlierDetection` (a test checks them against the protos). */
 export const OUTLIER_DETECTION_RULES: FieldRules = {
   consecutive_5xx: 'converted',
   interval: 'converted',
@@ -180,7 +180,7 @@ export function convertOutlierDetection(o: Message, ctx: ConvertContext): MosnJs
   return out;
 }
 
-/** What becomes of each field of a `Thresholds` (a test checks them against the protos). */
+/** What becomes of each field of a circuit breaker's `Thresholds` (a test checks them against the protos). */
 export const THRESHOLD_RULES: FieldRules = {
   priority: 'converted',
   max_connections: 'converted',

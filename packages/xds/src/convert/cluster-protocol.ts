@@ -35,7 +35,7 @@ export function convertProtocolOptions(c: Message, ctx: ConvertContext, out: Mos
   return { http2 };
 }
 
-/** What becomes of each field of a `HttpProtocolOptions` (a test checks them against the protos). */
+/** What becomes of each field of an `upstreams.http.v3.HttpProtocolOptions` (a test checks them against the protos). */
 export const HTTP_OPTIONS_RULES: FieldRules = {
   common_http_protocol_options: 'converted',
   upstream_http_protocol_options: 'converted',
@@ -72,7 +72,7 @@ function convertHttpProtocolOptions(o: Message, ctx: ConvertContext, out: MosnJs
   return http2;
 }
 
-/** What becomes of each field of a `core.v3.HttpProtocolOptions` (of a cluster) (a test checks them against the protos). */
+/** What becomes of each field of a cluster's `core.v3.HttpProtocolOptions` (a test checks them against the protos). */
 export const CLUSTER_COMMON_OPTIONS_RULES: FieldRules = {
   idle_timeout: 'converted',
   max_connection_duration: NOT_SUPPORTED,
@@ -91,7 +91,7 @@ function convertCommon(p: Message, ctx: ConvertContext, out: MosnJson): void {
   checkFields(p, 'envoy.config.core.v3.HttpProtocolOptions', CLUSTER_COMMON_OPTIONS_RULES, ctx);
 }
 
-/** What becomes of each field of a `UpstreamHttpProtocolOptions` (a test checks them against the protos). */
+/** What becomes of each field of an `UpstreamHttpProtocolOptions` (a test checks them against the protos). */
 export const UPSTREAM_HTTP_OPTIONS_RULES: FieldRules = {
   auto_sni: 'converted',
   auto_san_validation: 'converted',

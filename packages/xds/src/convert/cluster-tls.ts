@@ -24,7 +24,7 @@ export function convertTransportSocket(ts: Message, ctx: ConvertContext): MosnJs
   return undefined;
 }
 
-/** What becomes of each field of a `UpstreamTlsContext` (a test checks them against the protos). */
+/** What becomes of each field of an `UpstreamTlsContext` (a test checks them against the protos). */
 export const UPSTREAM_TLS_RULES: FieldRules = {
   common_tls_context: 'converted',
   sni: 'converted',

@@ -25,7 +25,7 @@ export const DIRECT_RESPONSE_RULES: FieldRules = {
   body: 'converted',
 };
 
-/** What becomes of each field of a `DataSource` (a direct response's body) (a test checks them against the protos). */
+/** What becomes of each field of a direct response's body (`DataSource`) (a test checks them against the protos). */
 export const BODY_RULES: FieldRules = {
   filename: 'converted',
   inline_bytes: 'converted',
