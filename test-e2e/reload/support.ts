@@ -222,8 +222,9 @@ export async function startMosnProcess(config: Record<string, unknown>, cleanups
   const adminSaysRunning = async () => {
     if (!adminPort) return false;
     try {
+      // MOSN's answer: pid=<pid>&state=<number>&...; 6 is Running
       const r = await fetch(`http://127.0.0.1:${adminPort}/api/v1/states`);
-      return ((await r.json()) as { state?: string }).state === 'running';
+      return /(^|&)state=6(&|\n|$)/.test(await r.text());
     } catch {
       return false;
     }

@@ -122,7 +122,7 @@ async function main(argv: string[]): Promise<number> {
   const xdsFlags = xdsFlagsFromArgs(values, process.env);
   // The logger first (from the two log keys alone), so that the config is built once, with it.
   const settings = logSettings(raw);
-  const { logger, flush, reopen, setLevel } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
+  const { logger, flush, reopen, setLevel, control } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
   const { config, problems, extensions } = await checkConfig(raw, file, xdsFlags);
   if (!config) {
     printProblems(file, problems);
@@ -132,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // A -l given on the command line wins over the file's level, also after a reload.
   const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
-  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
+  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, logs: control, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
   // An error nothing caught: logged and counted; an uncaught exception drains and exits 1 (docs/design.md).
   handleProcessErrors({
     logger,
@@ -148,9 +148,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     await mosn.start();
   } catch (e) {
-    logger.fatal({ err: e }, 'start failed');
+    // a known failure (a port in use, ...) is its code and message, without a stack; anything else is a bug: logged whole
+    if (e instanceof MosnError) logger.fatal({ code: e.code }, `start failed: ${e.message}`);
+    else logger.fatal({ err: e }, 'start failed');
     flush();
-    process.stderr.write(`mosn: ${(e as Error).message}\n`);
+    process.stderr.write(`mosn: ${e instanceof MosnError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
     return 1;
   }
   const pidFile = writePidFile(raw, logger);

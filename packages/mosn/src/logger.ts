@@ -1,5 +1,6 @@
 import pino from 'pino';
 import type { Logger } from '@mosn/proxy';
+import type { LogControl } from './admin/types.js';
 
 /** MOSN's level names to pino's. */
 const LEVELS: Record<string, pino.Level> = {
@@ -19,7 +20,12 @@ export interface RuntimeLogger {
   reopen(): void;
   /** Change the level (a MOSN level name), as a reloaded config's `default_log_level` asks. */
   setLevel(level: string): void;
+  /** The same logger for the admin API (`get_loglevel`, `update_loglevel`, `enable_log`, `disable_log`). */
+  control: LogControl;
 }
+
+/** pino's level names to MOSN's. */
+const MOSN_NAMES: Record<string, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
 
 /** A pino logger writing to `stdout`, `stderr` or a file, at a MOSN level name. */
 export function createLogger(path: string, level: string): RuntimeLogger {
@@ -29,15 +35,31 @@ export function createLogger(path: string, level: string): RuntimeLogger {
       : path === 'stderr'
         ? pino.destination({ dest: 2, sync: true })
         : pino.destination({ dest: path, mkdir: true, sync: false });
-  const logger = pino({ level: LEVELS[level.toUpperCase()] ?? 'info', base: { pid: process.pid } }, dest);
+  // the level, and whether the logger is on (`disable_log` makes it silent; the level is kept for `enable_log`)
+  let current: pino.Level = LEVELS[level.toUpperCase()] ?? 'info';
+  let on = true;
+  const logger = pino({ level: current, base: { pid: process.pid } }, dest);
   const toFile = !(path === 'stdout' || path === '' || path === 'stderr');
+  // child loggers made before a change follow it: they take the level from the parent's prototype
+  const setLevel = (l: string) => {
+    current = LEVELS[l.toUpperCase()] ?? 'info';
+    logger.level = on ? current : 'silent';
+  };
   return {
     logger,
     reopen: () => {
       if (toFile) dest.reopen();
     },
-    setLevel: (l: string) => {
-      logger.level = LEVELS[l.toUpperCase()] ?? 'info';
+    setLevel,
+    control: {
+      path: path === '' ? 'stdout' : path,
+      level: () => MOSN_NAMES[current] ?? 'INFO',
+      setLevel,
+      enabled: () => on,
+      setEnabled: (enable: boolean) => {
+        on = enable;
+        logger.level = on ? current : 'silent';
+      },
     },
     flush: () => {
       try {

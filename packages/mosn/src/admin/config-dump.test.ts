@@ -1,6 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '@mosn/proxy';
-import { AdminServer, REDACTED, redactPrivateKeys, type AdminSource } from './admin.js';
+import { configDump, mosnConfigOnly, REDACTED, redactPrivateKeys } from './config-dump.js';
+import { AdminServer } from './server.js';
+import type { AdminRequest, AdminSource } from './types.js';
+
+function request(method: string, query = '', body = ''): AdminRequest {
+  return { method, query: new URLSearchParams(query), body: () => Promise.resolve(body) };
+}
+
+function fakeSource(o: Partial<AdminSource> = {}): AdminSource {
+  return { config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1, ...o };
+}
 
 const KEY = '-----BEGIN EC PRIVATE KEY-----\nMHc...\n-----END EC PRIVATE KEY-----\n';
 
@@ -12,6 +22,32 @@ function doc(): any {
     cluster_manager: { tls_context: { ...tls }, clusters: [{ name: 'c', tls_context: { ...tls, PRIVATE_KEY: KEY } }] },
   };
 }
+
+/** A config with two of each section, the `tracing` key, a second server and `extends`. */
+function sections(): any {
+  return {
+    servers: [
+      {
+        default_log_path: 'stderr',
+        routers: [{ router_config_name: 'r2', virtual_hosts: [] }, { router_config_name: 'r1', virtual_hosts: [] }],
+        listeners: [
+          { name: 'l1', address: '127.0.0.1:1', filter_chains: [{ tls_context: { private_key: KEY } }] },
+          { name: '0.0.0.0_80', address: '0.0.0.0:80' },
+        ],
+      },
+      { default_log_path: 'other' },
+    ],
+    cluster_manager: { tls_context: { private_key: 'k.pem' }, clusters: [{ name: 'b', hosts: [{ address: '127.0.0.1:8080' }] }, { name: 'a' }] },
+    tracing: { enable: true },
+    extends: [{ type: 'x', config: {} }],
+    admin: { address: { socket_address: { address: '127.0.0.1', port_value: 34901 } } },
+  };
+}
+
+const dump = (query: string, method = 'GET', statuses = {}) => {
+  const r = configDump(request(method, query), fakeSource({ config: () => Object.freeze(sections()), statuses: () => statuses }));
+  return { status: r.status, body: r.status === 200 ? JSON.parse(r.body) : r.body };
+};
 
 describe('redactPrivateKeys', () => {
   it('replaces every non-empty private_key, at any depth and in any case; the input is not changed', () => {
@@ -30,13 +66,58 @@ describe('redactPrivateKeys', () => {
   });
 });
 
-describe('GET /api/v1/config_dump', () => {
+describe('config_dump query options (MOSN`s)', () => {
+  it('no parameter: the whole running config, redacted, with the dynamic sources` statuses beside it', () => {
+    const plain = dump('');
+    expect(plain.status).toBe(200);
+    expect(plain.body.servers[0].listeners[0].filter_chains[0].tls_context.private_key).toBe(REDACTED);
+    expect(plain.body).not.toHaveProperty('xds');
+    expect(dump('', 'GET', { xds: { versions: { CDS: '1' } } }).body.xds).toEqual({ versions: { CDS: '1' } });
+  });
+
+  it('?allrouters, ?allclusters, ?alllisteners: each kind by name, keys sorted (a Go map), redacted', () => {
+    expect(Object.keys(dump('allrouters').body)).toEqual(['r1', 'r2']);
+    expect(Object.keys(dump('allclusters').body)).toEqual(['a', 'b']);
+    const listeners = dump('alllisteners').body;
+    expect(Object.keys(listeners)).toEqual(['0.0.0.0_80', 'l1']);
+    expect(listeners.l1.filter_chains[0].tls_context.private_key).toBe(REDACTED);
+  });
+
+  it('?router=, ?cluster=, ?listener=: that section; a name nobody has: an empty section and 200, as MOSN', () => {
+    expect(dump('router=r1')).toEqual({ status: 200, body: { router_config_name: 'r1', virtual_hosts: [] } });
+    expect(dump('cluster=b').body.hosts).toEqual([{ address: '127.0.0.1:8080' }]);
+    expect(dump('listener=0.0.0.0_80').body.address).toBe('0.0.0.0:80');
+    expect(dump('listener=l1').body.filter_chains[0].tls_context.private_key).toBe(REDACTED);
+    expect(dump('cluster=nope')).toEqual({ status: 200, body: {} });
+    expect(dump('router')).toEqual({ status: 200, body: {} });
+    // the same parameter twice is one parameter: the first value counts
+    expect(dump('cluster=a&cluster=b').body).toEqual({ name: 'a' });
+  });
+
+  it('?mosnconfig: the first server without listeners and routers, cluster_manager`s tls_context alone, no extends', () => {
+    const m = dump('mosnconfig').body;
+    expect(m.servers).toEqual([{ default_log_path: 'stderr' }]);
+    expect(m.cluster_manager).toEqual({ tls_context: { private_key: REDACTED } });
+    expect(m.tracing).toEqual({ enable: true });
+    expect(m.admin).toEqual(sections().admin);
+    expect(m).not.toHaveProperty('extends');
+    expect(mosnConfigOnly({})).toEqual({ servers: [{}], cluster_manager: {} });
+  });
+
+  it('two parameters: 400 `only support one parameter`; an unknown one: 500 MOSN`s `internal error`; not GET: 405', () => {
+    expect(dump('mosnconfig&router')).toEqual({ status: 400, body: 'only support one parameter' });
+    expect(dump('invalid')).toEqual({ status: 500, body: '{\n\t"error": "internal error"\n}\n' });
+    expect(dump('__proto__')).toEqual({ status: 500, body: '{\n\t"error": "internal error"\n}\n' });
+    expect(dump('', 'POST')).toEqual({ status: 405, body: '' });
+  });
+});
+
+describe('GET /api/v1/config_dump over a socket', () => {
   let admin: AdminServer | undefined;
   afterEach(() => admin?.close());
 
   it('shows the config without its private keys', async () => {
-    const source: AdminSource = { configDump: () => Object.freeze(doc()), stats: () => ({}), state: () => 'running', logLevel: () => 'INFO', version: () => 1 };
-    admin = new AdminServer(source, silentLogger);
+    admin = new AdminServer(fakeSource({ config: () => Object.freeze(doc()) }), silentLogger);
     const bound = await admin.start({ host: '127.0.0.1', port: 0 });
     if (!('port' in bound)) throw new Error('expected a TCP address');
     const res = await fetch(`http://127.0.0.1:${bound.port}/api/v1/config_dump`);

@@ -1,0 +1,120 @@
+import http from 'node:http';
+import { MosnError, formatAddress, type Address, type Logger } from '@mosn/proxy';
+import { configDump } from './config-dump.js';
+import { env, features, plugin, version } from './info.js';
+import { getLogLevel, toggleLog, updateLogLevel } from './log-level.js';
+import { reloadHandler } from './reload.js';
+import { mosnError, text } from './reply.js';
+import { ready, states } from './states.js';
+import { statsDump, statsGlob } from './stats.js';
+import type { AdminHandler, AdminRequest, AdminSource, Reply } from './types.js';
+
+/** A request body larger than this is refused (MOSN's bodies are a JSON object or a path). */
+const MAX_BODY = 64 * 1024;
+
+/**
+ * MOSN's admin API (pkg/admin/server), on `admin.address`: the same paths, methods, parameters, answers and status
+ * codes, plus `POST /api/v1/reload` and Envoy's `/ready`. Any other path gets MOSN's help: the list of paths.
+ * Off the hot path, so plain node:http. See docs/operations.md.
+ */
+export class AdminServer {
+  #server: http.Server | undefined;
+  readonly #source: AdminSource;
+  readonly #log: Logger;
+  readonly #routes: ReadonlyMap<string, AdminHandler>;
+
+  constructor(source: AdminSource, logger: Logger) {
+    this.#source = source;
+    this.#log = logger.child({ component: 'admin' });
+    this.#routes = new Map<string, AdminHandler>([
+      ['/api/v1/version', version],
+      ['/api/v1/config_dump', configDump],
+      ['/api/v1/stats', statsDump],
+      ['/api/v1/stats_glob', statsGlob],
+      ['/api/v1/update_loglevel', updateLogLevel],
+      ['/api/v1/get_loglevel', getLogLevel],
+      ['/api/v1/enable_log', toggleLog(true)],
+      ['/api/v1/disable_log', toggleLog(false)],
+      ['/api/v1/states', states],
+      ['/api/v1/plugin', plugin],
+      ['/api/v1/features', features],
+      ['/api/v1/env', env],
+      ['/api/v1/reload', reloadHandler(this.#log)],
+      ['/ready', ready],
+    ]);
+  }
+
+  /** The paths served, sorted (MOSN's help page). */
+  get paths(): string[] {
+    return [...this.#routes.keys()].sort();
+  }
+
+  /** Listen on `address`; a port in use (or any other bind error) is MOSN_ERR_ADMIN_LISTEN, naming the admin API. */
+  start(address: Address): Promise<Address> {
+    const server = http.createServer((req, res) => this.#handle(req, res));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(new MosnError('MOSN_ERR_ADMIN_LISTEN', `admin API cannot listen on ${formatAddress(address)}: ${err.code ?? err.message}`, { cause: err })),
+      );
+      const ready = () => {
+        server.on('error', (err) => this.#log.error({ err }, 'admin API error'));
+        const a = server.address();
+        const bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : address;
+        this.#log.info({ address: formatAddress(bound) }, 'admin API listening');
+        resolve(bound);
+      };
+      if ('path' in address) server.listen(address.path, ready);
+      else server.listen(address.port, address.host, ready);
+    });
+  }
+
+  close(): Promise<void> {
+    const s = this.#server;
+    if (!s) return Promise.resolve();
+    return new Promise((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  }
+
+  #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const url = { pathname: q < 0 ? target : target.slice(0, q), search: q < 0 ? '' : target.slice(q + 1) };
+    const method = req.method ?? 'GET';
+    const handler = this.#routes.get(url.pathname);
+    const request: AdminRequest = { method, query: new URLSearchParams(url.search), body: () => readBody(req) };
+    const answer = (reply: Reply) => {
+      // state changes at info (as MOSN logs them), reads at debug
+      const line = { method, path: url.pathname, status: reply.status };
+      if (method === 'GET' || method === 'HEAD') this.#log.debug(line, 'admin request');
+      else this.#log.info(line, 'admin request');
+      res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+      res.end(method === 'HEAD' ? undefined : reply.body);
+    };
+    if (!handler) return answer(text(200, `supported APIs:\n${this.paths.map((p) => `${p}\n`).join('')}`));
+    Promise.resolve()
+      .then(() => handler(request, this.#source))
+      .then(answer, (e: unknown) => {
+        this.#log.error({ err: e, path: url.pathname }, 'admin request failed');
+        answer(mosnError(e instanceof BodyError ? 400 : 500, e instanceof BodyError ? 'read body error' : 'internal error'));
+      });
+  }
+}
+
+class BodyError extends Error {}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+      else reject(new BodyError(`request body over ${MAX_BODY} bytes`)); // the rest is read and dropped
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
+    req.on('error', (e) => reject(new BodyError(e.message)));
+  });
+}
