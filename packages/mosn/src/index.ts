@@ -14,4 +14,5 @@ export type { ProxyFilterSpec } from './filters/proxy.js';
 export { loadConfigFile } from './config/load.js';
 export { codecFor, defaultExtensions, type Extensions, type FilterBuildContext, type FilterReadContext, type NetworkFilterExtension } from './extensions.js';
 export { createLogger } from './logger.js';
+export type { LogControl } from './admin/types.js';
 export { loadThirdPartCodecs } from './plugins.js';
