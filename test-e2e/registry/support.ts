@@ -148,3 +148,32 @@ export async function registryMosnConfig(o: { egress: number; admin: number; api
 export async function mosnPorts(): Promise<{ egress: number; admin: number; api: number; ingress: number }> {
   return { egress: await freePort(), admin: await freePort(), api: await freePort(), ingress: await freePort() };
 }
+
+const DUBBO_CONSUMER = fileURLToPath(new URL('./dubbo-consumer.mjs', import.meta.url));
+
+export interface RegistryConsumer {
+  /** The results so far: who answered (`res`), or the error. */
+  readonly results: { res: unknown; err: string | null }[];
+  output(): string;
+}
+
+/** dubbo2.js's ZooKeeper consumer of DemoService 1.0.0 in a process of its own, calling `whoami` every 100 ms. */
+export function registryConsumer(zk: ZooKeeper, cleanups: Array<() => unknown>): RegistryConsumer {
+  const child = spawn(process.execPath, [DUBBO_CONSUMER, zk.address, DEMO, VERSION], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const results: { res: unknown; err: string | null }[] = [];
+  let out = '';
+  let rest = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    const lines = (rest + d.toString()).split('\n');
+    rest = lines.pop()!;
+    for (const l of lines) if (l.startsWith('{')) results.push(JSON.parse(l) as { res: unknown; err: string | null });
+  });
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  cleanups.push(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  return { results, output: () => out.slice(-3000) };
+}
