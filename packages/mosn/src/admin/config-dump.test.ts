@@ -90,6 +90,8 @@ describe('config_dump query options (MOSN`s)', () => {
     expect(dump('listener=l1').body.filter_chains[0].tls_context.private_key).toBe(REDACTED);
     expect(dump('cluster=nope')).toEqual({ status: 200, body: {} });
     expect(dump('router')).toEqual({ status: 200, body: {} });
+    expect(dump('router=constructor')).toEqual({ status: 200, body: {} });
+    expect(dump('cluster=__proto__')).toEqual({ status: 200, body: {} });
     // the same parameter twice is one parameter: the first value counts
     expect(dump('cluster=a&cluster=b').body).toEqual({ name: 'a' });
   });

@@ -35,6 +35,9 @@ function byName(sections: unknown[], nameKey: string): Doc {
 
 const server0 = (doc: unknown): Doc | undefined => obj(list(obj(doc)?.['servers'])[0]);
 
+/** The section of that name, or `{}` (`constructor` and `__proto__` are names like any other). */
+const named = (sections: Doc, name: string): unknown => (Object.hasOwn(sections, name) ? sections[name] : {});
+
 const routers = (doc: unknown): Doc => byName(list(server0(doc)?.['routers']), 'router_config_name');
 const clusters = (doc: unknown): Doc => byName(list(obj(obj(doc)?.['cluster_manager'])?.['clusters']), 'name');
 const listeners = (doc: unknown): Doc => byName(list(server0(doc)?.['listeners']), 'name');
@@ -48,9 +51,9 @@ const VIEWS: Readonly<Record<string, (doc: unknown, value: string) => unknown>> 
   allrouters: routers,
   allclusters: clusters,
   alllisteners: listeners,
-  router: (doc, name) => routers(doc)[name] ?? {},
-  cluster: (doc, name) => clusters(doc)[name] ?? {},
-  listener: (doc, name) => listeners(doc)[name] ?? {},
+  router: (doc, name) => named(routers(doc), name),
+  cluster: (doc, name) => named(clusters(doc), name),
+  listener: (doc, name) => named(listeners(doc), name),
 };
 
 /**
