@@ -62,7 +62,8 @@ mosn_config() {
     "listeners": [
       { "name": "hop", "address": "127.0.0.1:$hop", "bind_port": true,
         "filter_chains": [{ "filters": [{ "type": "proxy",
-          "config": { "downstream_protocol": "$PROTOCOL", "router_config_name": "to_server" } }] }] }$edge_listener
+          "config": { "downstream_protocol": "$PROTOCOL", "router_config_name": "to_server" } }] }],
+        "stream_filters": ${STREAM_FILTERS:-[]} }$edge_listener
     ]
   }],
   "cluster_manager": { "clusters": [

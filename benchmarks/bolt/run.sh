@@ -6,5 +6,5 @@
 #   DURATION=5 ROUNDS=1 PROFILE=1 benchmarks/bolt/run.sh
 #
 # Knobs: DURATION, WARMUP, ROUNDS, CONNS (4), DEPTH (64), BODY (1024), RATE (2000), TARGET (0.6), PROFILE,
-# PROFILE_OUT, KEEP_TMP. Needs haproxy (installed with apt-get when missing) and a built mosn (npx tsc -b).
+# PROFILE_OUT, KEEP_TMP, STREAM_FILTERS (a JSON array: the one-hop listener's stream_filters, default []). Needs haproxy (installed with apt-get when missing) and a built mosn (npx tsc -b).
 exec "$(dirname "$0")/rpc-bench.sh" bolt "$(dirname "$0")" "${TARGET:-0.6}"
