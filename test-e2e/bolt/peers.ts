@@ -138,11 +138,21 @@ export function testMethods(name: string): Methods {
 /**
  * A sofa-rpc-node RpcServer on 127.0.0.1 (`port`, default 0: any free port; a fixed one to restart a killed
  * server where it was) publishing `services` (default: TestService and OtherService, both with
- * `testMethods(name)`), no registry.
+ * `testMethods(name)`); with `registry` (a sofa-rpc-node registry, e.g. its ZookeeperRegistry) each service is
+ * published as `publishAddress` (default 127.0.0.1) and `port`, and unpublished first by `close()`.
  */
-export async function startRpcServer(name = 'server', opts: { services?: string[]; methods?: Methods; port?: number } = {}): Promise<TestServer> {
+export async function startRpcServer(
+  name = 'server',
+  opts: { services?: string[]; methods?: Methods; port?: number; registry?: unknown; publishAddress?: string } = {},
+): Promise<TestServer> {
   const logger = quietLogger();
-  const server = new LocalRpcServer({ appName: name, port: opts.port ?? 0, logger, connectionClass: CountingConnection });
+  const server = new LocalRpcServer({
+    appName: name,
+    port: opts.port ?? 0,
+    logger,
+    connectionClass: CountingConnection,
+    ...(opts.registry ? { registry: opts.registry, publishAddress: opts.publishAddress ?? '127.0.0.1' } : {}),
+  });
   const t: TestServer = {
     name,
     host: '',
@@ -185,6 +195,8 @@ export async function startRpcServer(name = 'server', opts: { services?: string[
     server.addService({ interfaceName: interfaceOf(service), version: service.slice(service.lastIndexOf(':') + 1) }, methods);
   }
   await server.start();
+  // with a registry (a fixed `port`: the server publishes the port it was given), publish every service
+  if (opts.registry) await server.publish();
   const bound = (server._servers as net.Server[])[0]!.address() as net.AddressInfo;
   t.host = bound.address;
   t.port = bound.port;

@@ -3,6 +3,7 @@ import type { Extensions } from '../extensions.js';
 import { readAdmin } from './admin-section.js';
 import { readClusterManager } from './cluster.js';
 import { ConfigProblems, ConfigReader } from './config-reader.js';
+import { addRegistryRouters, registryRouterNames } from '../registry/layer.js';
 import { readExtends, readThirdPartCodecs } from './extensions-section.js';
 import { deepFreeze } from './freeze.js';
 import { readListener } from './listener.js';
@@ -78,6 +79,9 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
   if (!isMosn) problems.error('servers', `is required: this file has none of MOSN's top-level keys (${MOSN_TOP.join(', ')}); is it a MOSN config?`);
   // With xDS, MOSN takes its listeners from the control plane: servers may be absent, and routes may name
   // clusters that arrive later.
+  // The registry extensions first: their routers (MOSN's `dubbo`) exist before any listener names them.
+  const serviceRegistry = readExtends(root);
+  if (serviceRegistry) addRegistryRouters(doc, registryRouterNames(serviceRegistry));
   const withXds = root.has('dynamic_resources') || root.has('static_resources');
   const servers = isMosn ? root.objects('servers', { required: !withXds, nonEmpty: !withXds }) : [];
   if (servers.length > 1) problems.error('servers', 'mosn-ts runs one server; put every listener in servers[0]');
@@ -87,7 +91,6 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
   const admin = readAdmin(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
   readThirdPartCodecs(root);
-  const serviceRegistry = readExtends(root);
   // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
   root.inert(['disable_upgrade', 'close_graceful']);
   root.inert(XDS_TOP);

@@ -1,5 +1,9 @@
 import type { Provider } from '@mosn/registry-zookeeper';
 import { findSection, type MosnSection, type SectionLayer } from '../runtime/config-edit.js';
+import type { RegistryConfig } from './config.js';
+
+/** MOSN dubbod's router: its routes `service == <interface>` are added here. */
+export const DUBBO_ROUTER = 'dubbo';
 
 /**
  * The registry's layer of Mosn's config, made from the file's config (`base`) at each apply:
@@ -17,6 +21,32 @@ export interface RegistryClusterPlan {
   readonly providers: readonly Provider[];
   /** The route to add: `service == service` → this cluster, in router `router`. */
   readonly route?: { readonly router: string; readonly service: string };
+}
+
+/** MOSN's router for registry routes: one virtual host for every domain, no route yet (dubbod's initRouterManager). */
+export function emptyRouter(name: string): MosnSection {
+  return { router_config_name: name, virtual_hosts: [{ name, domains: ['*'], routers: [] }] };
+}
+
+/** The routers the registry adds routes to: `dubbo` for dubbo_registry (as MOSN), sofa_registry's `router`. */
+export function registryRouterNames(config: RegistryConfig): string[] {
+  return [...(config.dubbo ? [DUBBO_ROUTER] : []), ...(config.sofa?.router !== undefined ? [config.sofa.router] : [])];
+}
+
+/**
+ * Add the registry's routers that the document lacks to `servers[0].routers`, in place, as MOSN's dubbod adds its
+ * `dubbo` router when its config is parsed: listeners may name them before any service is subscribed.
+ */
+export function addRegistryRouters(doc: unknown, names: readonly string[]): void {
+  const servers = (doc as { servers?: unknown } | null)?.servers;
+  const server = Array.isArray(servers) ? (servers[0] as Record<string, unknown> | undefined) : undefined;
+  if (server === null || typeof server !== 'object' || Array.isArray(server)) return;
+  for (const name of names) {
+    if (findSection(doc, 'router', name)) continue;
+    const key = Object.keys(server).find((k) => k.toLowerCase() === 'routers') ?? 'routers';
+    if (!Array.isArray(server[key])) server[key] = [];
+    (server[key] as unknown[]).push(emptyRouter(name));
+  }
 }
 
 /** MOSN dubbod's cluster for a discovered interface (notify.go). */
@@ -52,7 +82,7 @@ export function registryLayer(base: unknown, clusters: readonly RegistryClusterP
   const routerNames = new Set(routers);
   for (const c of clusters) if (c.route) routerNames.add(c.route.router);
   const outRouters = [...routerNames].sort().map((name) => {
-    const router = findSection(base, 'router', name) ?? { router_config_name: name, virtual_hosts: [{ name, domains: ['*'], routers: [] }] };
+    const router = findSection(base, 'router', name) ?? emptyRouter(name);
     const vhosts = (Array.isArray(router['virtual_hosts']) ? router['virtual_hosts'] : (router['virtual_hosts'] = [{ name, domains: ['*'], routers: [] }])) as MosnSection[];
     if (vhosts.length === 0) vhosts.push({ name, domains: ['*'], routers: [] });
     const vhost = vhosts.find((v) => Array.isArray(v['domains']) && (v['domains'] as unknown[]).includes('*')) ?? vhosts[0]!;

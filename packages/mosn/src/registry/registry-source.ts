@@ -13,10 +13,8 @@ import type { ApplyResult } from '../mosn.js';
 import type { LayerSource } from '../runtime/config-edit.js';
 import { RegistryApi } from './api.js';
 import type { DubboPublication, DubboSubscription, RegistryAddress, RegistryConfig, SofaSubscription } from './config.js';
-import { registryLayer, type RegistryClusterPlan } from './layer.js';
+import { DUBBO_ROUTER, registryLayer, registryRouterNames, type RegistryClusterPlan } from './layer.js';
 
-/** MOSN dubbod's router: its routes `service == <interface>` are added here. */
-export const DUBBO_ROUTER = 'dubbo';
 /** How long `/sub` and `/pub` wait for a registry they have not reached yet (MOSN's registry timeout: 5 s). */
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -67,7 +65,7 @@ export class RegistrySource {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** The layer: a function of the file's config, evaluated at each apply (so a reload keeps the registry's routes). */
-  readonly #layer: LayerSource = (base) => registryLayer(base, this.#plans(), this.#config.dubbo ? [DUBBO_ROUTER] : []);
+  readonly #layer: LayerSource = (base) => registryLayer(base, this.#plans(), registryRouterNames(this.#config));
 
   constructor(config: RegistryConfig, target: RegistryTarget, logger: Logger) {
     this.#config = config;
