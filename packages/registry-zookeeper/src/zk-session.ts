@@ -145,7 +145,7 @@ export class ZkSession {
     this.#closed = true;
     clearInterval(this.#watchdog);
     this.#watches.clear();
-    this.#client?.close();
+    closeQuietly(this.#client);
     this.#client = undefined;
     this.#connected = false;
   }
@@ -185,7 +185,7 @@ export class ZkSession {
   #recreate(): void {
     const old = this.#client;
     this.#client = undefined;
-    old?.close();
+    closeQuietly(old);
     this.#count('recreated');
     this.#newClient();
   }
@@ -281,6 +281,15 @@ export class ZkSession {
   #failed(e: unknown, msg: string): void {
     this.#count('error');
     this.#log.warn({ registry: this.address, err: e }, msg);
+  }
+}
+
+/** node-zookeeper-client's close() throws when its socket is not open yet (still connecting). */
+function closeQuietly(client: Client | undefined): void {
+  try {
+    client?.close();
+  } catch {
+    // not connected: nothing to close on the server; its reconnect loop stops with the state set by close()
   }
 }
 
