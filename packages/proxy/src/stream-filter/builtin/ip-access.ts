@@ -26,25 +26,39 @@ export interface IpAccessConfig {
  */
 export function ipAccessFilterFactory(config: IpAccessConfig): StreamFilterFactory<IpAccessConfig> {
   const lists = config.rules.map((r) => ({ deny: r.action === 'deny', list: blockListOf(r.addrs) }));
+  /** Decisions by address: BlockList.check of a string costs microseconds, a lookup here nanoseconds. */
+  const decided = new Map<string, boolean>();
+  const allows = (address: string | undefined): boolean => {
+    if (address === undefined) return config.defaultAllow;
+    let allowed = decided.get(address);
+    if (allowed === undefined) {
+      allowed = decide(lists, address, config.defaultAllow);
+      // bounded: a flood of distinct forwarded-for values only makes the cache start over
+      if (decided.size >= MAX_DECISIONS) decided.clear();
+      decided.set(address, allowed);
+    }
+    return allowed;
+  };
   const filter: StreamFilter = {
     onRequestHeaders(h: StreamFilterHandler, headers: HeaderMap): StreamFilterStatus {
       if (lists.length === 0) return config.defaultAllow ? 'continue' : reject(h);
-      const address = clientAddress(config.header, headers, h.downstreamAddress);
-      const family = address === undefined ? 0 : isIP(address);
-      if (address !== undefined && family !== 0) {
-        const type = family === 6 ? 'ipv6' : 'ipv4';
-        for (const { deny, list } of lists) {
-          const held = list.check(address, type);
-          if (held && !deny) return 'continue';
-          if (held && deny) return reject(h);
-        }
-      }
-      // an address that cannot be read is decided by no rule (MOSN logs it and goes on)
-      return config.defaultAllow ? 'continue' : reject(h);
+      return allows(clientAddress(config.header, headers, h.downstreamAddress)) ? 'continue' : reject(h);
     },
   };
   // the filter keeps no state of a request: one object serves them all
   return { name: 'ip_access', phase: 'before_route', config, createFilter: () => filter };
+}
+
+const MAX_DECISIONS = 4096;
+
+/** The first list that holds the address decides; an address no list holds (or that cannot be read) gets the default. */
+function decide(lists: ReadonlyArray<{ deny: boolean; list: BlockList }>, address: string, defaultAllow: boolean): boolean {
+  const family = isIP(address);
+  // an address that cannot be read is decided by no rule (MOSN logs it and goes on)
+  if (family === 0) return defaultAllow;
+  const type = family === 6 ? 'ipv6' : 'ipv4';
+  for (const { deny, list } of lists) if (list.check(address, type)) return !deny;
+  return defaultAllow;
 }
 
 function reject(h: StreamFilterHandler): 'stop' {
