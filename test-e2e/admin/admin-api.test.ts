@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach, closedPort, cluster, httpBackend } from '../helpers.js';
-import { mosnJson, pathRouter, probeHttp, proxyListener, runCli, startMosnProcess, type MosnProcess } from '../reload/support.js';
+import { KeepAliveClient, heldBackend, mosnJson, pathRouter, probeHttp, proxyListener, runCli, startMosnProcess, waitUntil, type MosnProcess } from '../reload/support.js';
 
 /*
  * MOSN's admin API on mosn as its own process (logs to stderr at INFO, admin on 127.0.0.1): every endpoint's
@@ -127,6 +127,33 @@ describe('admin API (MOSN`s), mosn as its own process', () => {
     await mosn.waitLog((l) => l.msg === 'admin request' && l['path'] === '/api/v1/enable_log', mark, 5000, 'the logger on again');
     expect(mosn.logs(mark).map((l) => `${l.msg} ${String(l['path'] ?? '')}`)).toEqual(['admin request /api/v1/enable_log']);
     expect(await mosn.admin('GET', '/api/v1/enable_log')).toEqual({ status: 405, body: '' });
+  });
+
+  it('graceful stop: /ready is 503 DRAINING and states says GracefulStopping (8) while a request is in flight', async () => {
+    const held = await heldBackend('H');
+    cleanups.push(held.close);
+    const port = await closedPort();
+    const mosn = await startMosnProcess(mosnJson({ admin: await closedPort(), listeners: [proxyListener('l1', port, 'Http1', 'r1')], routers: [pathRouter('r1', 'c1')], clusters: [cluster('c1', [held.address])] }), cleanups);
+    const client = new KeepAliveClient(port);
+    cleanups.push(() => client.destroy());
+    const inFlight = client.get('/hold');
+    await waitUntil(() => held.held() === 1, 5000, 'the request held by the backend');
+    mosn.child.kill('SIGTERM');
+    let last: unknown;
+    await waitUntil(
+      async () => {
+        last = await mosn.admin('GET', '/ready');
+        return (last as { status: number }).status === 503;
+      },
+      5000,
+      '/ready says 503 once mosn drains',
+      () => JSON.stringify(last),
+    );
+    expect(last).toEqual({ status: 503, body: 'DRAINING\n' });
+    expect((await mosn.admin('GET', '/api/v1/states')).body).toBe(`pid=${mosn.pid}&state=8&state_name=GracefulStopping&config_version=1\n`);
+    held.release();
+    expect(await inFlight).toBe('H /hold');
+    expect(await mosn.exited).toBe(0);
   });
 
   it('a busy admin port: `mosn start` fails with MOSN_ERR_ADMIN_LISTEN naming the admin API, no stack, exit 1', async () => {
