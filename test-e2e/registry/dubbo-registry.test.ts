@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEMO, dubboConsumer, java } from '../dubbo/peers.js';
+import { DEMO, ORDER, dubboConsumer, java } from '../dubbo/peers.js';
 import { cleanupAfterEach, waitUntil } from '../helpers.js';
 import { runLoad, startMosnProcess, type MosnProcess } from '../reload/support.js';
 import { clusterHosts, mosnPorts, providersSeen, registeredProvider, registryApi, registryMosnConfig, serviceBody } from './support.js';
@@ -61,6 +61,26 @@ describe('dubbo_registry: providers from ZooKeeper', () => {
     expect(routes).toEqual([{ match: { headers: [{ name: 'service', value: DEMO }] }, route: { cluster_name: DEMO } }]);
     const stats = await mosn.stats();
     expect(stats[`registry.subscription.${DEMO}.providers`]).toBe(2);
+  });
+
+  it("a reload of the file keeps the registry's cluster and routes, and takes the file's new routes in router dubbo", async () => {
+    const p1 = await registeredProvider('p1', zk, cleanups);
+    const { mosn, ports } = await mosnSubscribed();
+    await waitUntil(async () => (await clusterHosts(mosn))?.length === 1, 5000, 'mosn has p1');
+    const config = await registryMosnConfig(ports);
+    // the file's dubbo router gets a route of its own: OrderService to a static cluster of p1
+    (config as any).servers[0].routers[0].virtual_hosts[0].routers.push({ match: { headers: [{ name: 'service', value: ORDER }] }, route: { cluster_name: 'orders' } });
+    (config as any).cluster_manager.clusters.push({ name: 'orders', type: 'SIMPLE', hosts: [{ address: p1.address }] });
+    mosn.write(config);
+    const { mark } = mosn.hup();
+    await mosn.waitLog((l) => /config version \d+ applied/.test(l.msg) && l.origin === 'SIGHUP', mark, 5000, 'the reload applied');
+    const dump = (await mosn.configDump()) as any;
+    const routes = dump.servers[0].routers.find((r: any) => r.router_config_name === 'dubbo').virtual_hosts[0].routers;
+    expect(routes.map((r: any) => r.route.cluster_name)).toEqual(['orders', DEMO]);
+    expect(await clusterHosts(mosn)).toEqual([p1.address]);
+    const c = consumer(ports.egress);
+    expect(await whoami(c)).toBe('p1');
+    expect((await c.call('whoami', [], { service: ORDER })).res).toBe('p1');
   });
 
   it('a provider stops gracefully, one is killed, one joins: no call goes to a gone one once its node is gone; calls in flight are answered', async () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dubboProviderUrl, providerNode, providersPath } from '@mosn/registry-zookeeper';
-import { DEMO, VERSION, startProvider, testMethods, type TestProvider } from '../dubbo/peers.js';
+import { DEMO, ORDER, VERSION, startProvider, testMethods, type TestProvider } from '../dubbo/peers.js';
 import { waitUntil } from '../helpers.js';
 import type { MosnProcess } from '../reload/support.js';
 import { freePort, type ZooKeeper } from './zookeeper.js';
@@ -56,9 +56,9 @@ export interface RegisteredProvider {
   kill(): Promise<void>;
 }
 
-/** An apache-dubbo-service provider of DemoService 1.0.0 (methods `testMethods(name)`), registered in ZooKeeper. */
+/** An apache-dubbo-service provider of DemoService and OrderService 1.0.0 (methods `testMethods(name)`), registered in ZooKeeper as a provider of DemoService. */
 export async function registeredProvider(name: string, zk: ZooKeeper, cleanups: Array<() => unknown>): Promise<RegisteredProvider> {
-  const provider = await startProvider(name, { services: [{ interface: DEMO, version: VERSION }] });
+  const provider = await startProvider(name, { services: [{ interface: DEMO, version: VERSION }, { interface: ORDER, version: VERSION }] });
   cleanups.push(() => provider.close());
   const reg = await registrar(zk, [dubboProviderPath(provider)], cleanups);
   return {

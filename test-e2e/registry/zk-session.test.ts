@@ -82,4 +82,22 @@ describe('ZkSession against a real ZooKeeper', () => {
     await call((cb) => other.create('/dubbo/r.S/providers/theirs', Buffer.alloc(0), zk.CreateMode.EPHEMERAL, cb));
     await waitUntil(() => seen.at(-1)?.includes('theirs') === true && seen.at(-1)?.includes('mine') === true, 10_000, 'both nodes seen after the restart', () => JSON.stringify(seen));
   }, 40_000);
+
+  it('a session ZooKeeper no longer knows (a wiped server) expires: a new session sets the watches again and makes the own nodes again', async () => {
+    const events: string[] = [];
+    const s = new ZkSession({ address: server.address, sessionTimeoutMs: 2000, watchdogMs: 3000, count: (e) => events.push(e) });
+    s.start();
+    cleanups.push(() => s.close());
+    const seen: string[][] = [];
+    s.watchChildren('/dubbo/e.X/providers', (c) => seen.push(c));
+    await s.register('/dubbo/e.X/providers/mine');
+    await waitUntil(() => seen.at(-1)?.includes('mine') === true, 5000, 'own node seen');
+    await server.restart({ wipe: true });
+    await waitUntil(() => events.includes('expired') || events.includes('recreated'), 15_000, 'the old session expired', () => events.join(','));
+    const other = await plainClient();
+    const children = () => call<string[]>((cb) => other.getChildren('/dubbo/e.X/providers', cb)).catch(() => [] as string[]);
+    await waitUntil(async () => (await children()).includes('mine'), 15_000, 'own node made again on the new server', () => events.join(','));
+    await call((cb) => other.create('/dubbo/e.X/providers/theirs', Buffer.alloc(0), zk.CreateMode.EPHEMERAL, cb));
+    await waitUntil(() => seen.at(-1)?.includes('theirs') === true, 5000, 'the watch of the new session follows changes');
+  }, 40_000);
 });

@@ -23,8 +23,11 @@ export interface ZooKeeper {
   stop(): Promise<void>;
   /** SIGKILL, and wait for the exit. */
   kill(): Promise<void>;
-  /** Start again on the same port and dataDir (after stop or kill). */
-  restart(): Promise<void>;
+  /**
+   * Start again on the same port (after stop or kill). Same dataDir: sessions go on (until they expire). `wipe`: an
+   * empty dataDir, as a replaced server: every session is unknown to it (clients are told theirs expired).
+   */
+  restart(o?: { wipe?: boolean }): Promise<void>;
   /** Stop and remove the dataDir. */
   close(): Promise<void>;
   /** What the server wrote (its log, for failure messages). */
@@ -107,8 +110,12 @@ export async function startZooKeeper(opts: { minSessionTimeoutMs?: number; maxSe
     running: alive,
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
-    restart: async () => {
+    restart: async (o = {}) => {
       await end('SIGTERM');
+      if (o.wipe) {
+        rmSync(dataDir, { recursive: true, force: true });
+        mkdirSync(dataDir);
+      }
       await launch();
     },
     close: async () => {
