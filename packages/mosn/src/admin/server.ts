@@ -97,8 +97,12 @@ export class AdminServer {
     Promise.resolve()
       .then(() => handler(request, this.#source))
       .then(answer, (e: unknown) => {
+        if (e instanceof BodyError) {
+          this.#log.warn({ path: url.pathname, reason: e.message }, 'admin request body refused');
+          return answer(mosnError(400, 'read body error'));
+        }
         this.#log.error({ err: e, path: url.pathname }, 'admin request failed');
-        answer(mosnError(e instanceof BodyError ? 400 : 500, e instanceof BodyError ? 'read body error' : 'internal error'));
+        answer(mosnError(500, 'internal error'));
       });
   }
 }
