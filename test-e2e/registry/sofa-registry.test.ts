@@ -84,4 +84,80 @@ describe('sofa_registry: SOFARPC providers from ZooKeeper', () => {
     expect(stats[`registry.subscription.${SERVICE}.providers`]).toBe(2);
     void s3;
   }, 40_000);
+
+  it("SOFA's mesh registry API: the app publishes through mosn (a registry consumer reaches it) and subscribes (its calls go out through mosn)", async () => {
+    const app = await startRpcServer('app', { services: [SERVICE] });
+    cleanups.push(() => app.close());
+    const [egress, ingress, admin, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const bolt = (name: string, address: string, router: string) => ({
+      name,
+      address,
+      bind_port: true,
+      filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'bolt', upstream_protocol: 'bolt', router_config_name: router } }] }],
+    });
+    await startMosnProcess(
+      {
+        servers: [
+          {
+            default_log_path: 'stderr',
+            default_log_level: 'INFO',
+            routers: [{ router_config_name: 'ingress', virtual_hosts: [{ name: 'app', domains: ['*'], routers: [{ match: { headers: [{ name: 'service', value: '.*', regex: true }] }, route: { cluster_name: 'app' } }] }] }],
+            listeners: [bolt('egress', `127.0.0.1:${egress}`, 'bolt'), bolt('ingress', `127.0.0.1:${ingress}`, 'ingress')],
+          },
+        ],
+        cluster_manager: { clusters: [{ name: 'app', type: 'SIMPLE', hosts: [{ address: app.address }] }] },
+        admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
+        extends: [
+          {
+            type: 'sofa_registry',
+            config: { registry: { type: 'zookeeper', addr: zk.address }, router: 'bolt', api_port: api, server_port: ingress, publish_ip: '127.0.0.1', session_timeout: '2s' },
+          },
+        ],
+      },
+      cleanups,
+    );
+    const post = async (path: string, body: unknown) => {
+      const r = await fetch(`http://127.0.0.1:${api}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+    };
+    await waitUntil(async () => (await fetch(`http://127.0.0.1:${api}/`).catch(() => undefined)) !== undefined, 5000, 'the mesh API listens');
+
+    // the app, as SOFARPC Java's MeshRegistry does: its application, then its service
+    expect(await post('/configs/application', { appName: 'app', 'rpc.some.param': 'x' })).toEqual({ status: 200, body: { success: true } });
+    const published = await post('/services/publish', {
+      serviceName: SERVICE,
+      protocolType: 'bolt',
+      providerMetaInfo: { protocol: 'bolt', version: '4.0', serializeType: 'hessian2', appName: 'app', properties: {} },
+      onlyPublishInCloud: false,
+    });
+    expect(published).toEqual({ status: 200, body: { success: true } });
+
+    // an unmodified registry consumer (sofa-rpc-node with its ZookeeperRegistry) reaches the app through mosn's ingress
+    const registry = new ZookeeperRegistry({ logger: quietLogger(), address: zk.address });
+    cleanups.push(() => registry.close());
+    const sofaRpc = require('sofa-rpc-node') as { client: { RpcClient: new (o: object) => any } };
+    const client = new sofaRpc.client.RpcClient({ logger: quietLogger(), registry });
+    client.on('error', () => {});
+    cleanups.push(() => client.close());
+    const consumer = client.createConsumer({ interfaceName: SERVICE.split(':')[0], version: '1.0' });
+    await consumer.ready();
+    expect(await consumer.invoke('whoami', [])).toBe('app');
+
+    // the app subscribes: the providers known (mosn's own publication), and its calls go out through mosn's egress
+    const sub = await post('/services/subscribe', { serviceName: SERVICE, protocolType: 'bolt', vipEnforce: false, vipOnly: false, localCloudFirst: false });
+    expect(sub.body).toMatchObject({ success: true, serviceName: SERVICE, datas: [expect.stringMatching(new RegExp(`^bolt://127\\.0\\.0\\.1:${ingress}\\?`))] });
+    const out = rpcClient(`127.0.0.1:${egress}`);
+    cleanups.push(() => out.close());
+    await waitUntil(async () => (await out.invoke<string>('whoami', []).catch(() => '')) === 'app', 5000, 'the app calls out through mosn');
+
+    // bad bodies, unpublish, unsubscribe
+    expect((await post('/services/subscribe', { serviceName: 'no-version' })).body).toEqual({
+      success: false,
+      errorMessage: 'serviceName: expected the SOFARPC service name "interface:version" (or "interface:version:uniqueId"), got "no-version"',
+    });
+    expect((await post('/configs/application', {})).body).toEqual({ success: false, errorMessage: 'appName: is required: expected a string' });
+    expect((await post('/services/unpublish', { serviceName: SERVICE, protocolType: 'bolt' })).body).toEqual({ success: true });
+    expect((await post('/services/unpublish', { serviceName: SERVICE, protocolType: 'bolt' })).body).toEqual({ success: false, errorMessage: `${SERVICE} is not published` });
+    expect((await post('/services/unsubscribe', { serviceName: SERVICE, protocolType: 'bolt' })).body).toEqual({ success: true });
+  }, 40_000);
 });

@@ -7,6 +7,7 @@ export {
   providerMatches,
   providerNode,
   providersPath,
+  sofaProviderUrl,
   type Provider,
   type ProviderFilter,
   type RegistryLayout,

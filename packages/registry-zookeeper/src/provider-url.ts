@@ -132,6 +132,25 @@ export function dubboProviderUrl(o: { host: string; port: number; interface: str
   return `dubbo://${host}:${o.port}/${o.interface}?${params.toString()}`;
 }
 
+/** A SOFARPC provider URL as sofa-rpc-node's server publishes it (`bolt://ip:port?...`, no path). */
+export function sofaProviderUrl(o: { host: string; port: number; interface: string; version: string; uniqueId?: string; group?: string; protocol?: string; serialization?: string; appName?: string; weight?: number }): string {
+  const params = new URLSearchParams({
+    startTime: String(Date.now()),
+    pid: String(process.pid),
+    uniqueId: o.uniqueId ?? '',
+    dynamic: 'true',
+    appName: o.appName ?? '',
+    serialization: o.serialization ?? 'hessian2',
+    weight: String(o.weight ?? 100),
+    protocol: o.protocol ?? 'bolt',
+    interface: o.interface,
+    version: o.version,
+    group: o.group ?? 'SOFA',
+  });
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  return `${o.protocol ?? 'bolt'}://${host}:${o.port}?${params.toString()}`;
+}
+
 /** A provider node's name: the URL, encoded as the clients encode it. */
 export function providerNode(url: string): string {
   return encodeURIComponent(url);

@@ -13,7 +13,7 @@ export interface RegistryApiTarget {
 }
 
 /** The largest request body read (the bodies are a few hundred bytes). */
-const MAX_BODY = 64 * 1024;
+export const MAX_BODY = 64 * 1024;
 
 /**
  * MOSN dubbod's HTTP API for the app beside mosn: `POST /sub`, `/unsub`, `/pub`, `/unpub` with JSON bodies,
@@ -105,7 +105,8 @@ const OPS = {
   '/unpub': { method: 'unpublish', kind: 'pub', success: 'unpub success', failPrefix: '', doFailPrefix: 'unpub fail, err: ' },
 } as const;
 
-function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
+/** The request's body, or undefined when it is over MAX_BODY (the rest is read and dropped). */
+export function readBody(req: http.IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -56,6 +56,8 @@ export interface SofaRegistryConfig {
   /** A router to add the routes `service == <service>` to (made when the file has none); none: the file routes. */
   readonly router?: string;
   readonly subscriptions: readonly SofaSubscription[];
+  /** SOFA's mesh registry API for the app (`api_port` set): where it listens, and what `/services/publish` publishes. */
+  readonly api?: { readonly host: string; readonly port: number; readonly serverPort: number | undefined; readonly publishIp: string };
 }
 
 export interface SofaSubscription {
@@ -103,6 +105,10 @@ export function readRegistryExtension(type: string, c: ConfigReader, into: { dub
   }
   const registry = readRegistryAddress(c, 'registry', true);
   const root = c.str('root', { nonEmpty: true }) ?? '/sofa-rpc';
+  const apiPort = c.num('api_port', { min: 1, max: 65535 });
+  const apiHost = c.str('api_address', { nonEmpty: true }) ?? '127.0.0.1';
+  const serverPort = c.num('server_port', { min: 1, max: 65535 });
+  const sofaPublishIp = c.str('publish_ip', { nonEmpty: true });
   const router = c.str('router', { nonEmpty: true });
   const subscriptions: SofaSubscription[] = [];
   for (const s of c.objects('subscriptions')) {
@@ -110,16 +116,24 @@ export function readRegistryExtension(type: string, c: ConfigReader, into: { dub
     const group = s.str('group') ?? '';
     s.finish();
     if (service === undefined) continue;
-    const [iface = '', version = '', uniqueId = ''] = service.split(':');
-    if (iface === '' || version === '') {
+    const sub = sofaService(service, group);
+    if (!sub) {
       s.problems.error(s.at('service'), `expected the Bolt service name "interface:version" (sofa-rpc's service id), got "${service}"`);
       continue;
     }
-    subscriptions.push({ service, interface: iface, version, uniqueId, group });
+    subscriptions.push(sub);
   }
   c.finish();
   if (!enable || !registry) return;
-  into.sofa = { registry, root: root.replace(/\/+$/, ''), ...(router !== undefined ? { router } : {}), subscriptions };
+  const api = apiPort === undefined ? undefined : { host: apiHost, port: apiPort, serverPort, publishIp: sofaPublishIp ?? machineIp() };
+  into.sofa = { registry, root: root.replace(/\/+$/, ''), ...(router !== undefined ? { router } : {}), subscriptions, ...(api ? { api } : {}) };
+}
+
+/** A SOFARPC service name (`interface:version[:uniqueId]`, sofa-rpc's unique name) read; undefined when it is not one. */
+export function sofaService(service: string, group: string): SofaSubscription | undefined {
+  const [iface = '', version = '', uniqueId = '', ...more] = service.split(':');
+  if (iface === '' || version === '' || more.length > 0) return undefined;
+  return { service, interface: iface, version, uniqueId, group };
 }
 
 /** Fill in the defaults. */

@@ -7,12 +7,14 @@ import {
   providerMatches,
   providerNode,
   providersPath,
+  sofaProviderUrl,
   type Provider,
 } from '@mosn/registry-zookeeper';
 import type { ApplyResult } from '../mosn.js';
 import type { LayerSource } from '../runtime/config-edit.js';
 import { RegistryApi } from './api.js';
 import type { DubboPublication, DubboSubscription, RegistryAddress, RegistryConfig, SofaSubscription } from './config.js';
+import { SofaMeshApi, type SofaPublication } from './sofa-api.js';
 import { DUBBO_ROUTER, registryLayer, registryRouterNames, type RegistryClusterPlan } from './layer.js';
 
 /** How long `/sub` and `/pub` wait for a registry they have not reached yet (MOSN's registry timeout: 5 s). */
@@ -33,6 +35,8 @@ interface Subscription {
   readonly route?: { router: string; service: string };
   readonly describe: Record<string, string>;
   providers: Provider[];
+  /** The first list has been read. */
+  loaded: boolean;
   unwatch: () => void;
   /** Our consumer node (Dubbo `/sub` registers one, as dubbo-go does). */
   consumerNode?: string;
@@ -41,6 +45,8 @@ interface Subscription {
 /** What `/api/v1/config_dump` shows under `registry`. */
 export interface RegistryStatus {
   api?: string;
+  sofa_api?: string;
+  app_name?: string;
   sessions: { address: string; connected: boolean }[];
   subscriptions: { cluster: string; registry: string; path: string; providers: string[]; [k: string]: unknown }[];
   publications: { registry: string; url: string }[];
@@ -62,6 +68,9 @@ export class RegistrySource {
   /** Published provider nodes, by registry, interface, group and version. */
   readonly #pubs = new Map<string, { registry: string; path: string; url: string }>();
   #api: RegistryApi | undefined;
+  #sofaApi: SofaMeshApi | undefined;
+  /** The app's name, from SOFA's `/configs/application`. */
+  #appName = '';
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   /** The layer: a function of the file's config, evaluated at each apply (so a reload keeps the registry's routes). */
@@ -84,6 +93,10 @@ export class RegistrySource {
       this.#api = new RegistryApi(this, this.#log);
       await this.#api.listen(this.#config.dubbo.api);
     }
+    if (sofa?.api) {
+      this.#sofaApi = new SofaMeshApi(this, this.#log);
+      await this.#sofaApi.listen(sofa.api);
+    }
   }
 
   close(): void {
@@ -92,17 +105,25 @@ export class RegistrySource {
     for (const s of this.#sessions.values()) s.close(); // our ephemeral nodes (publications, consumers) go with the sessions
     this.#sessions.clear();
     void this.#api?.close();
+    void this.#sofaApi?.close();
   }
 
-  /** The API's bound address. */
+  /** The Dubbo API's bound address. */
   get apiAddress(): { host: string; port: number } | undefined {
     return this.#api?.address;
   }
 
+  /** SOFA's mesh API's bound address. */
+  get sofaApiAddress(): { host: string; port: number } | undefined {
+    return this.#sofaApi?.address;
+  }
+
   status(): RegistryStatus {
     const api = this.#api?.address;
+    const sofaApi = this.#sofaApi?.address;
     return {
       ...(api ? { api: `${api.host}:${api.port}` } : {}),
+      ...(sofaApi ? { sofa_api: `${sofaApi.host}:${sofaApi.port}`, app_name: this.#appName } : {}),
       sessions: [...this.#sessions.values()].map((s) => ({ address: s.address, connected: s.connected })),
       subscriptions: [...this.#subs.values()].map((s) => ({
         cluster: s.cluster,
@@ -150,7 +171,7 @@ export class RegistrySource {
     this.#log.info({ registry: pub.registry.addr, url }, 'registry: published');
   }
 
-  /** `/unpub`: remove what `/pub` published for that interface, group and version. */
+  /** `/unpub`: remove what `/pub` published for that registry, interface, group and version. */
   async unpublish(pub: DubboPublication): Promise<void> {
     const key = pubKey(pub);
     const p = this.#pubs.get(key);
@@ -161,6 +182,78 @@ export class RegistrySource {
     this.#pubs.delete(key);
     this.#target.stats.set('registry.publications', this.#pubs.size);
     this.#log.info({ registry: pub.registry.addr, url: p.url }, 'registry: unpublished');
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+  // SOFARPC: SOFA's mesh registry API (SOFARPC Java's MeshRegistry client)
+
+  /** `/configs/application`: the app's name (published with its services). */
+  sofaApplication(appName: string): void {
+    this.#appName = appName;
+  }
+
+  /** `/services/subscribe`: follow the service as cluster `<service>`; the provider URLs known now. */
+  async sofaSubscribe(sub: SofaSubscription): Promise<string[]> {
+    const sofa = this.#config.sofa!;
+    await this.#session(sofa.registry).ready(CONNECT_TIMEOUT_MS);
+    const old = this.#subs.get(sub.service);
+    if (old) this.#drop(old);
+    const s = this.#subscribeSofa(sofa.registry, sofa.root, sofa.router, sub);
+    const end = Date.now() + CONNECT_TIMEOUT_MS;
+    while (!s.loaded && Date.now() < end && !this.#closed) await new Promise((r) => setTimeout(r, 10));
+    this.#schedule(0);
+    return s.providers.map((p) => p.url);
+  }
+
+  /** `/services/unsubscribe`: stop following; the cluster and its route go. */
+  async sofaUnsubscribe(service: string): Promise<void> {
+    const s = this.#subs.get(service);
+    if (!s) throw new Error(`${service} is not subscribed`);
+    this.#drop(s);
+    this.#schedule(0);
+  }
+
+  /** `/services/publish`: publish mosn's ingress (`publish_ip`:`server_port`) as a provider of the service. */
+  async sofaPublish(pub: SofaPublication): Promise<void> {
+    const sofa = this.#config.sofa!;
+    const api = sofa.api!;
+    if (api.serverPort === undefined) throw new Error('sofa_registry has no server_port: there is no ingress to publish');
+    const session = this.#session(sofa.registry);
+    await session.ready(CONNECT_TIMEOUT_MS);
+    const s = pub.service;
+    const url = sofaProviderUrl({
+      host: api.publishIp,
+      port: api.serverPort,
+      interface: s.interface,
+      version: s.version,
+      uniqueId: s.uniqueId,
+      ...(s.group ? { group: s.group } : {}),
+      protocol: pub.protocol,
+      serialization: pub.serialization,
+      appName: pub.appName || this.#appName,
+    });
+    const key = `sofa|${s.service}|${s.group}`;
+    const old = this.#pubs.get(key);
+    const path = `${providersPath('sofa', s.interface, sofa.root)}/${providerNode(url)}`;
+    await session.register(path);
+    this.#pubs.set(key, { registry: sofa.registry.addr, path, url });
+    if (old) await session.unregister(old.path);
+    this.#target.stats.set('registry.publications', this.#pubs.size);
+    this.#log.info({ registry: sofa.registry.addr, url }, 'registry: published');
+  }
+
+  /** `/services/unpublish`. */
+  async sofaUnpublish(service: string, group: string): Promise<void> {
+    const sofa = this.#config.sofa!;
+    const key = `sofa|${service}|${group}`;
+    const p = this.#pubs.get(key);
+    if (!p) throw new Error(`${service} is not published`);
+    const session = this.#session(sofa.registry);
+    await session.ready(CONNECT_TIMEOUT_MS);
+    await session.unregister(p.path);
+    this.#pubs.delete(key);
+    this.#target.stats.set('registry.publications', this.#pubs.size);
+    this.#log.info({ registry: sofa.registry.addr, url: p.url }, 'registry: unpublished');
   }
 
   #subscribeDubbo(sub: DubboSubscription): void {
@@ -185,9 +278,9 @@ export class RegistrySource {
     this.#session(sub.registry).register(node).catch((e: unknown) => this.#log.warn({ err: e, node }, 'registry: could not register the consumer node'));
   }
 
-  #subscribeSofa(registry: RegistryAddress, root: string, router: string | undefined, sub: SofaSubscription): void {
+  #subscribeSofa(registry: RegistryAddress, root: string, router: string | undefined, sub: SofaSubscription): Subscription {
     const filter = { interface: sub.interface, version: sub.version, group: sub.group };
-    this.#follow({
+    return this.#follow({
       cluster: sub.service,
       registry,
       path: providersPath('sofa', sub.interface, root),
@@ -197,13 +290,14 @@ export class RegistrySource {
     });
   }
 
-  #follow(o: Omit<Subscription, 'providers' | 'unwatch'>): Subscription {
-    const s: Subscription = { ...o, providers: [], unwatch: () => {} };
+  #follow(o: Omit<Subscription, 'providers' | 'loaded' | 'unwatch'>): Subscription {
+    const s: Subscription = { ...o, providers: [], loaded: false, unwatch: () => {} };
     this.#subs.set(s.cluster, s);
     const stat = `registry.subscription.${s.cluster}`;
     this.#target.stats.set(`${stat}.providers`, 0);
     s.unwatch = this.#session(s.registry).watchChildren(s.path, (nodes) => {
       if (this.#subs.get(s.cluster) !== s) return;
+      s.loaded = true;
       const providers = nodes.flatMap((n) => {
         const p = parseProvider(n);
         return p && s.matches(p) ? [p] : [];
