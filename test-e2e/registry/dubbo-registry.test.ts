@@ -96,7 +96,7 @@ describe('dubbo_registry: providers from ZooKeeper', () => {
 
     // graceful: the node goes first; the provider closes once mosn has dropped it
     const before1 = p1.provider.requests.length;
-    await p1.stop(() => waitUntil(async () => !(await clusterHosts(mosn))!.includes(p1.address), 2000, 'mosn drops p1 within 1 s of its node going'));
+    await p1.stop(() => waitUntil(async () => !(await clusterHosts(mosn))!.includes(p1.address), 2000, 'mosn drops p1 once its node is gone'));
     const droppedAt = Date.now();
     // every request p1 got came before mosn dropped it (the ones sent just before may still arrive: give them 200 ms)
     const afterDrop = p1.provider.requests.length;
@@ -129,7 +129,7 @@ describe('dubbo_registry: providers from ZooKeeper', () => {
     // a new provider joins and gets traffic
     const p4 = await registeredProvider('p4', zk, cleanups);
     const joinedAt = Date.now();
-    await waitUntil(() => load.samples.some((s) => s.who === 'p4' && s.sentAt > joinedAt), 5000, 'p4 gets traffic within 2 s');
+    await waitUntil(() => load.samples.some((s) => s.who === 'p4' && s.sentAt > joinedAt), 5000, 'p4 gets traffic');
     await load.stop();
     // Calls failed only from the kill until mosn dropped p3 (in flight there, or sent to it before its session
     // expired: MOSN's dubbod cluster has no health check; a cluster of the interface's name in the file can add
