@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO, ORDER, dubboConsumer, java } from '../dubbo/peers.js';
 import { cleanupAfterEach, waitUntil } from '../helpers.js';
 import { runLoad, startMosnProcess, type MosnProcess } from '../reload/support.js';
-import { clusterHosts, mosnPorts, providersSeen, registeredProvider, registryApi, registryMosnConfig, serviceBody } from './support.js';
+import { clusterHosts, dubboProviderPath, mosnPorts, providersSeen, registeredProvider, registrar, registryApi, registryMosnConfig, serviceBody } from './support.js';
 import { startZooKeeper, type ZooKeeper } from './zookeeper.js';
 
 // MOSN's dubbo_registry through mosn as its own process, against a real ZooKeeper: apache-dubbo-service providers
@@ -61,6 +61,23 @@ describe('dubbo_registry: providers from ZooKeeper', () => {
     expect(routes).toEqual([{ match: { headers: [{ name: 'service', value: DEMO }] }, route: { cluster_name: DEMO } }]);
     const stats = await mosn.stats();
     expect(stats[`registry.subscription.${DEMO}.providers`]).toBe(2);
+  });
+
+  it('a burst of providers registering at once is one apply (debounce)', async () => {
+    const ports = await mosnPorts();
+    const mosn = await startMosnProcess(await registryMosnConfig({ ...ports, debounce: '1s' }), cleanups);
+    await mosn.waitLog((l) => l.msg.startsWith('registry api: listening'), 0, 5000, 'the registry API listens');
+    expect((await registryApi(ports.api, '/sub', serviceBody(zk))).body.err_no).toBe(0);
+    await waitUntil(async () => (await clusterHosts(mosn)) !== undefined, 5000, 'the cluster is there');
+    const before = (await mosn.stats())['config.version']!;
+    // six providers in one go, as when a deployment restarts them all (one session: the nodes come within milliseconds)
+    const addresses = Array.from({ length: 6 }, (_, i) => ({ host: '127.0.0.1', port: 40001 + i }));
+    await registrar(zk, addresses.map((a) => dubboProviderPath(a)), cleanups);
+    await waitUntil(async () => (await clusterHosts(mosn))?.length === 6, 5000, 'mosn has the six hosts');
+    const stats = await mosn.stats();
+    const applied = () => JSON.stringify(mosn.logs().filter((l) => l.msg.includes('applied')).map((l) => [l.origin, l.changes]));
+    expect(stats['config.version']! - before, applied()).toBe(1);
+    expect(stats[`registry.subscription.${DEMO}.providers`]).toBe(6);
   });
 
   it("a reload of the file keeps the registry's cluster and routes, and takes the file's new routes in router dubbo", async () => {

@@ -32,7 +32,8 @@ export async function registrar(zk: ZooKeeper, paths: readonly string[], cleanup
     child.kill(signal);
     await exited;
   };
-  cleanups.push(() => end('SIGKILL'));
+  // graceful at cleanup: the session closes and its nodes go now (a killed one's would linger into the next test)
+  cleanups.push(() => end('SIGTERM'));
   await waitUntil(() => out.includes('registered') || child.exitCode !== null, 10_000, 'the registrar registered', () => out);
   if (!out.includes('registered')) throw new Error(`registrar failed: ${out}`);
   return { child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') };
@@ -119,7 +120,7 @@ export async function clusterHosts(mosn: MosnProcess, name = DEMO): Promise<stri
 }
 
 /** A mosn config: a Dubbo listener `egress` (router `dubbo`, made by the registry) and MOSN's `dubbo_registry`. */
-export async function registryMosnConfig(o: { egress: number; admin: number; api: number; serverPort?: number; extraListeners?: unknown[]; clusters?: unknown[]; routers?: unknown[] }): Promise<Record<string, unknown>> {
+export async function registryMosnConfig(o: { egress: number; admin: number; api: number; serverPort?: number; extraListeners?: unknown[]; clusters?: unknown[]; routers?: unknown[]; debounce?: string }): Promise<Record<string, unknown>> {
   return {
     servers: [
       {
@@ -140,7 +141,7 @@ export async function registryMosnConfig(o: { egress: number; admin: number; api
     ],
     cluster_manager: { clusters: o.clusters ?? [] },
     admin: { address: { socket_address: { address: '127.0.0.1', port_value: o.admin } } },
-    extends: [{ type: 'dubbo_registry', config: { enable: true, server_port: o.serverPort ?? o.egress, api_port: o.api, publish_ip: '127.0.0.1', session_timeout: '2s' } }],
+    extends: [{ type: 'dubbo_registry', config: { enable: true, server_port: o.serverPort ?? o.egress, api_port: o.api, publish_ip: '127.0.0.1', session_timeout: '2s', ...(o.debounce ? { debounce: o.debounce } : {}) } }],
   };
 }
 

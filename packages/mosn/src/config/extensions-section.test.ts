@@ -69,4 +69,18 @@ describe('readExtends', () => {
       subscriptions: [{ service: 'com.a.B:1.0', interface: 'com.a.B', version: '1.0', uniqueId: '', group: '' }],
     });
   });
+
+  it("reads sofa_registry's mesh API keys; the API only with api_port", () => {
+    const { errors, warnings, value } = read({
+      extends: [{ type: 'sofa_registry', config: { registry: { type: 'zookeeper', addr: '127.0.0.1:2181' }, api_port: 13330, server_port: 12200, publish_ip: '10.0.0.7', debounce: '200ms' } }],
+    });
+    expect([errors, warnings]).toEqual([[], []]);
+    expect(value).toMatchObject({ debounceMs: 200, sofa: { api: { host: '127.0.0.1', port: 13330, serverPort: 12200, publishIp: '10.0.0.7' } } });
+    expect(read({ extends: [{ type: 'sofa_registry', config: { registry: { type: 'zookeeper', addr: '127.0.0.1:2181' } } }] }).value?.sofa?.api).toBeUndefined();
+  });
+
+  it('refuses a registry type given twice', () => {
+    const cfg = { type: 'sofa_registry', config: { registry: { type: 'zookeeper', addr: '127.0.0.1:2181' } } };
+    expect(read({ extends: [cfg, cfg] }).errors).toEqual(['extends[1].type: a second "sofa_registry": give one']);
+  });
 });

@@ -158,30 +158,13 @@ export class RegistrySource {
   /** `/pub`: publish mosn's ingress (`publish_ip`:`server_port`) as a provider of the interface. */
   async publish(pub: DubboPublication): Promise<void> {
     const dubbo = this.#config.dubbo!;
-    const session = this.#session(pub.registry);
-    await session.ready(CONNECT_TIMEOUT_MS);
-    const key = pubKey(pub);
-    const old = this.#pubs.get(key);
     const url = dubboProviderUrl({ host: dubbo.publishIp, port: dubbo.serverPort, interface: pub.interface, version: pub.version, group: pub.group, methods: pub.methods });
-    const path = `${providersPath('dubbo', pub.interface)}/${providerNode(url)}`;
-    await session.register(path);
-    this.#pubs.set(key, { registry: pub.registry.addr, path, url });
-    if (old) await session.unregister(old.path);
-    this.#target.stats.set('registry.publications', this.#pubs.size);
-    this.#log.info({ registry: pub.registry.addr, url }, 'registry: published');
+    await this.#publish(pub.registry, pubKey(pub), `${providersPath('dubbo', pub.interface)}/${providerNode(url)}`, url);
   }
 
   /** `/unpub`: remove what `/pub` published for that registry, interface, group and version. */
   async unpublish(pub: DubboPublication): Promise<void> {
-    const key = pubKey(pub);
-    const p = this.#pubs.get(key);
-    if (!p) throw new Error(`${pub.interface} (group "${pub.group}", version "${pub.version}") is not published on ${pub.registry.addr}`);
-    const session = this.#session(pub.registry);
-    await session.ready(CONNECT_TIMEOUT_MS);
-    await session.unregister(p.path);
-    this.#pubs.delete(key);
-    this.#target.stats.set('registry.publications', this.#pubs.size);
-    this.#log.info({ registry: pub.registry.addr, url: p.url }, 'registry: unpublished');
+    await this.#unpublish(pub.registry, pubKey(pub), `${pub.interface} (group "${pub.group}", version "${pub.version}") is not published on ${pub.registry.addr}`);
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -218,8 +201,6 @@ export class RegistrySource {
     const sofa = this.#config.sofa!;
     const api = sofa.api!;
     if (api.serverPort === undefined) throw new Error('sofa_registry has no server_port: there is no ingress to publish');
-    const session = this.#session(sofa.registry);
-    await session.ready(CONNECT_TIMEOUT_MS);
     const s = pub.service;
     const url = sofaProviderUrl({
       host: api.publishIp,
@@ -232,28 +213,35 @@ export class RegistrySource {
       serialization: pub.serialization,
       appName: pub.appName || this.#appName,
     });
-    const key = `sofa|${s.service}|${s.group}`;
-    const old = this.#pubs.get(key);
-    const path = `${providersPath('sofa', s.interface, sofa.root)}/${providerNode(url)}`;
-    await session.register(path);
-    this.#pubs.set(key, { registry: sofa.registry.addr, path, url });
-    if (old) await session.unregister(old.path);
-    this.#target.stats.set('registry.publications', this.#pubs.size);
-    this.#log.info({ registry: sofa.registry.addr, url }, 'registry: published');
+    await this.#publish(sofa.registry, `sofa|${s.service}|${s.group}`, `${providersPath('sofa', s.interface, sofa.root)}/${providerNode(url)}`, url);
   }
 
   /** `/services/unpublish`. */
   async sofaUnpublish(service: string, group: string): Promise<void> {
-    const sofa = this.#config.sofa!;
-    const key = `sofa|${service}|${group}`;
+    await this.#unpublish(this.#config.sofa!.registry, `sofa|${service}|${group}`, `${service} is not published`);
+  }
+
+  /** Make an own provider node (replacing the one published before under `key`). */
+  async #publish(registry: RegistryAddress, key: string, path: string, url: string): Promise<void> {
+    const session = this.#session(registry);
+    await session.ready(CONNECT_TIMEOUT_MS);
+    const old = this.#pubs.get(key);
+    await session.register(path);
+    this.#pubs.set(key, { registry: registry.addr, path, url });
+    if (old && old.path !== path) await session.unregister(old.path);
+    this.#target.stats.set('registry.publications', this.#pubs.size);
+    this.#log.info({ registry: registry.addr, url }, 'registry: published');
+  }
+
+  async #unpublish(registry: RegistryAddress, key: string, notPublished: string): Promise<void> {
     const p = this.#pubs.get(key);
-    if (!p) throw new Error(`${service} is not published`);
-    const session = this.#session(sofa.registry);
+    if (!p) throw new Error(notPublished);
+    const session = this.#session(registry);
     await session.ready(CONNECT_TIMEOUT_MS);
     await session.unregister(p.path);
     this.#pubs.delete(key);
     this.#target.stats.set('registry.publications', this.#pubs.size);
-    this.#log.info({ registry: sofa.registry.addr, url: p.url }, 'registry: unpublished');
+    this.#log.info({ registry: registry.addr, url: p.url }, 'registry: unpublished');
   }
 
   #subscribeDubbo(sub: DubboSubscription): void {
