@@ -183,6 +183,24 @@ describe('ip_access', () => {
 });
 
 describe('HTTP/2 and gRPC', () => {
+  it('a stream reset by the client during a delay never goes upstream', async () => {
+    const b = await backend();
+    const { mosn, p } = await mosnWith([{ type: 'fault', config: { delay: { fixed_delay: '300ms', percentage: 100 } } }], b.address, { downstreamProtocol: 'Http2' });
+    const client = http2.connect(`http://127.0.0.1:${p}`);
+    cleanups.push(() => client.close());
+    const req = client.request({ ':path': '/cancelled' });
+    req.on('error', () => {});
+    await waitUntil(() => (mosn.stats.snapshot()['listener.l.downstream_rq_total'] ?? 0) === 1, 3000, 'the request reached mosn');
+    req.close(http2.constants.NGHTTP2_CANCEL);
+    await waitUntil(() => (mosn.stats.snapshot()['listener.l.downstream_rq_reset'] ?? 0) === 1, 3000, 'mosn saw the stream reset');
+    await sleep(600);
+    expect(b.requests()).toBe(0);
+    // the connection serves the next request (after its own delay)
+    const next = client.request({ ':path': '/next' });
+    const status = await new Promise((resolve) => next.on('response', (h) => (next.resume(), resolve(h[':status']))));
+    expect(status).toBe(200);
+  });
+
   it('a filter reply is an HTTP/2 status, and a gRPC request gets grpc-status', async () => {
     const b = await backend();
     const { p } = await mosnWith([{ type: 'ip_access', config: { default_action: 'deny', ips: [{ action: 'allow', addrs: ['10.0.0.0/8'] }] } }], b.address, {
