@@ -67,6 +67,7 @@ export class Http1ServerConnection {
   #headTimer: NodeJS.Timeout | undefined;
   /** A request head has started (bytes fed with no message in progress) and is not complete yet. */
   #headTiming = false;
+  #parserClosed = false;
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http1ServerOptions = {}) {
     this.connection = connection;
@@ -75,7 +76,13 @@ export class Http1ServerConnection {
     this.#headersTimeoutMs = options.requestHeadersTimeoutMs ?? DEFAULT_REQUEST_HEADERS_TIMEOUT_MS;
     this.#parser = createParser('request', options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE, {
       onHeadersComplete: (vMaj, vMin, headers, method, url, _s, _m, upgrade, keepAlive) => {
+        if (this.#closed) return 0; // refused below: nothing more of this read is a request
         this.#headTiming = false;
+        if (vMaj !== 1) {
+          // llhttp takes a request line without a version as HTTP/0.9 (and `HTTP/2.0` in one); mosn speaks 1.x only
+          this.#protocolError(Object.assign(new Error(`HTTP/${vMaj}.${vMin}`), { code: 'HPE_INVALID_VERSION', reason: `HTTP/${vMaj}.${vMin} is not supported` }));
+          return 0;
+        }
         const head: HttpRequestHead = {
           method: METHODS[method ?? 0] ?? 'GET',
           path: url ?? '/',
@@ -275,13 +282,17 @@ export class Http1ServerConnection {
       this.#headTimer = undefined;
     }
     this.#headTiming = false;
+    if (!this.#parserClosed) {
+      // also after a refused request (#closed already set): an unclosed parser is never freed
+      this.#parserClosed = true;
+      const parser = this.#parser;
+      queueMicrotask(() => parser.close()); // never under a running execute()
+    }
     if (this.#closed && !this.#active) return;
     this.#closed = true;
     const active = this.#active;
     this.#active = undefined;
     this.#queue.length = 0;
-    const parser = this.#parser;
-    queueMicrotask(() => parser.close()); // never under a running execute()
     active?.connectionClosed();
   }
 }
