@@ -2,11 +2,23 @@
 // The long fuzz runs (decoder level): node fuzz/run.mjs [target...] [--count N] [--time SECONDS] [--seed N]
 //   targets: bolt dubbo example http1 (default: all); --count default 10,000,000 per target.
 //   --replay INPUT_SEED runs one input again (the seed a crash report printed) and prints its hex and error.
+//   --e2e [N] runs the end-to-end fuzzers instead, N inputs per listener (default 10,000; needs `npx tsc -b`).
 // Uses the built packages (`npx tsc -b`) and builds fuzz/ itself (tsc -p fuzz). End to end: docs/reliability.md.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+// --e2e [N]: the end-to-end fuzzers (test-e2e/fuzz/e2e.test.ts: mosn as its own process before real backends), N inputs per listener
+const e2eAt = process.argv.indexOf('--e2e');
+if (e2eAt >= 0) {
+  const n = Number(process.argv[e2eAt + 1] ?? 10_000) || 10_000;
+  const seedAt = process.argv.indexOf('--seed');
+  const env = { ...process.env, FUZZ_E2E_INPUTS: String(n), ...(seedAt >= 0 ? { FUZZ_SEED: process.argv[seedAt + 1] } : {}) };
+  const r = spawnSync(process.execPath, [`${root}node_modules/vitest/vitest.mjs`, 'run', 'test-e2e/fuzz/e2e.test.ts'], { cwd: root, stdio: 'inherit', env });
+  process.exit(r.status ?? 1);
+}
+
 const tsc = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-p', `${root}fuzz/tsconfig.json`], { stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(2);
 

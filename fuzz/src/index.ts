@@ -8,3 +8,5 @@ export { boltTarget, type BoltDeps } from './bolt.js';
 export { dubboTarget, type DubboDeps, type DubboFrameLike } from './dubbo.js';
 export { exampleTarget, type ExampleDeps } from './example.js';
 export { http1Target, type Http1Deps } from './http1.js';
+export { http2Structure, h2frame } from './http2.js';
+export { tlsStructure } from './tls.js';

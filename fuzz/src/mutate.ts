@@ -107,7 +107,7 @@ export function mutateOnce(rng: Rng, s: Structure, input: Buffer, other: () => B
  * the time, then cut into up to 4 reads (as a connection receives them).
  */
 export function makeInput(rng: Rng, s: Structure): { bytes: Buffer; cuts: number[] } {
-  const base = (): Buffer => (s.generate && rng.chance(0.4) ? s.generate(rng) : rng.pick(s.seeds));
+  const base = (): Buffer => (s.generate && (s.seeds.length === 0 || rng.chance(0.4)) ? s.generate(rng) : rng.pick(s.seeds));
   let input = base();
   const rounds = rng.chance(0.05) ? 0 : 1 + rng.int(4);
   for (let i = 0; i < rounds; i++) input = mutateOnce(rng, s, input, base);

@@ -1,5 +1,8 @@
+import net from 'node:net';
+import tls from 'node:tls';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { generateTestCerts } from '@mosn/net/testing';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach, httpProxyConfig, rawExchange, startMosnWithCleanup } from '../helpers.js';
 import { targets } from './targets.js';
@@ -52,5 +55,30 @@ describe('fuzz crashes, fixed', () => {
     const base = await run(2000);
     const after = await run(20_000);
     expect((after - base) / 1048576).toBeLessThan(8); // with the leak: about 35 MiB
+  });
+
+  it('a client that ends its side during the TLS handshake is closed at once, not after the handshake timeout', async () => {
+    const certs = generateTestCerts();
+    cleanups.push(() => certs.remove());
+    const config = httpProxyConfig({ routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: 'ok' } }], listener: { inspector: true } }) as {
+      servers: Array<{ listeners: Array<{ filter_chains: Array<Record<string, unknown>> }> }>;
+    };
+    config.servers[0]!.listeners[0]!.filter_chains[0]!.tls_context = { status: true, cert_chain: certs.server.certPath, private_key: certs.server.keyPath };
+    const { p } = await startMosnWithCleanup(config, cleanups);
+    // a real ClientHello, captured
+    const hello = await new Promise<Buffer>((resolve) => {
+      const srv = net.createServer((s) => s.once('data', (c: Buffer) => (resolve(c), s.destroy(), srv.close())));
+      srv.listen(0, '127.0.0.1', () => tls.connect({ port: (srv.address() as net.AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false }).on('error', () => {}));
+    });
+    for (const bytes of [hello.subarray(0, 40), hello]) {
+      const t0 = Date.now();
+      await new Promise<void>((resolve) => {
+        const s = net.connect(p, '127.0.0.1', () => s.end(bytes));
+        s.on('error', () => {});
+        s.on('close', () => resolve());
+        s.resume();
+      });
+      expect(Date.now() - t0).toBeLessThan(3000); // was the 10 s handshake timeout
+    }
   });
 });

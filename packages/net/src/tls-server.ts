@@ -114,13 +114,14 @@ export class ServerHandshake {
     this.#socket = socket;
     const onError = (err: NodeJS.ErrnoException) => this.#fail(err.code ?? 'ERR_TLS', sslReason(err.message));
     const onClose = () => this.#fail('ECONNRESET', 'closed by the peer during the handshake');
-    socket.on('error', onError).once('close', onClose);
+    // a FIN mid-handshake ends it (node:tls would otherwise hold the socket until the handshake timeout)
+    socket.on('error', onError).once('close', onClose).once('end', onClose);
     socket.once('secure', () => {
       if (this.#settled) return;
       const refusal = this.#authorize(socket);
       if (refusal) return this.#fail(refusal[0], refusal[1]);
       if (!this.#settle()) return;
-      socket.off('error', onError).off('close', onClose);
+      socket.off('error', onError).off('close', onClose).off('end', onClose);
       // as node:tls's server marks its sockets (node:http2 waits for 'secureConnect' while this is true)
       (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
       this.#ready(socket);
