@@ -99,7 +99,9 @@ export class RegistrySource {
     }
   }
 
+  /** End every session (their ephemeral nodes go), stop the APIs. Idempotent. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#timer);
     for (const s of this.#sessions.values()) s.close(); // our ephemeral nodes (publications, consumers) go with the sessions
