@@ -63,6 +63,36 @@ describe('dubbo_registry: providers from ZooKeeper', () => {
     expect(stats[`registry.subscription.${DEMO}.providers`]).toBe(2);
   });
 
+  it("providers' versions are subset labels: a file cluster of the interface's name with lb_subset_config, a file route with metadata_match", async () => {
+    const v1 = await registeredProvider('v1', zk, cleanups);
+    const v2 = await registeredProvider('v2', zk, cleanups, { version: '2.0.0' });
+    const ports = await mosnPorts();
+    const config = await registryMosnConfig({
+      ...ports,
+      clusters: [{ name: DEMO, type: 'SIMPLE', lb_type: 'LB_ROUNDROBIN', lb_subset_config: { fall_back_policy: 0, subset_selectors: [['version']] }, hosts: [] }],
+    });
+    // the file routes DemoService itself, to the 2.0.0 providers only
+    (config as any).servers[0].routers[0].virtual_hosts[0].routers.push({
+      match: { headers: [{ name: 'service', value: DEMO }] },
+      route: { cluster_name: DEMO, metadata_match: { filter_metadata: { 'mosn.lb': { version: '2.0.0' } } } },
+    });
+    const mosn = await startMosnProcess(config, cleanups);
+    await mosn.waitLog((l) => l.msg.startsWith('registry api: listening'), 0, 5000, 'the registry API listens');
+    expect((await registryApi(ports.api, '/sub', serviceBody(zk, { version: '*' }))).body.err_no).toBe(0);
+    await waitUntil(async () => (await clusterHosts(mosn))?.length === 2, 5000, 'both versions are hosts');
+    const dump = (await mosn.configDump()) as any;
+    const cluster = dump.cluster_manager.clusters.find((c: any) => c.name === DEMO);
+    expect(cluster.lb_subset_config.subset_selectors).toEqual([['version']]);
+    expect(cluster.hosts.find((h: any) => h.address === v2.address).metadata).toEqual({ filter_metadata: { 'mosn.lb': { protocol: 'dubbo', version: '2.0.0' } } });
+    // the registry adds no route of its own: the file's serves
+    expect(dump.servers[0].routers.find((r: any) => r.router_config_name === 'dubbo').virtual_hosts[0].routers).toHaveLength(1);
+    const c = consumer(ports.egress);
+    const who = new Set<string>();
+    for (let i = 0; i < 20; i++) who.add(await whoami(c));
+    expect([...who]).toEqual(['v2']);
+    void v1;
+  });
+
   it('a burst of providers registering at once is one apply (debounce)', async () => {
     const ports = await mosnPorts();
     const mosn = await startMosnProcess(await registryMosnConfig({ ...ports, debounce: '1s' }), cleanups);

@@ -58,10 +58,11 @@ export interface RegisteredProvider {
 }
 
 /** An apache-dubbo-service provider of DemoService and OrderService 1.0.0 (methods `testMethods(name)`), registered in ZooKeeper as a provider of DemoService. */
-export async function registeredProvider(name: string, zk: ZooKeeper, cleanups: Array<() => unknown>): Promise<RegisteredProvider> {
+export async function registeredProvider(name: string, zk: ZooKeeper, cleanups: Array<() => unknown>, o: { version?: string } = {}): Promise<RegisteredProvider> {
   const provider = await startProvider(name, { services: [{ interface: DEMO, version: VERSION }, { interface: ORDER, version: VERSION }] });
   cleanups.push(() => provider.close());
-  const reg = await registrar(zk, [dubboProviderPath(provider)], cleanups);
+  // `version`: what its node says (the provider itself serves 1.0.0: mosn does not look into the calls' versions)
+  const reg = await registrar(zk, [dubboProviderPath(provider, DEMO, { version: o.version ?? VERSION })], cleanups);
   return {
     name,
     provider,
