@@ -81,4 +81,44 @@ describe('fuzz crashes, fixed', () => {
       expect(Date.now() - t0).toBeLessThan(3000); // was the 10 s handshake timeout
     }
   });
+
+  /**
+   * inputSeed 2069743425 of the long HTTP/1 run: a declined h2c upgrade, then a request whose head overflows
+   * over several reads. Node's parser then reports the error as a negative byte count; the server drained it,
+   * which grew the buffer's length without end (a spin, then a TypeError out of IoBuffer).
+   */
+  const h2cThenOverflow = () => {
+    const text =
+      'GET / HTTP/1.1\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n' +
+      `GET /${'a'.repeat(8884)} HTTP/1.1\r\nHost: a\r\n\r\n`;
+    const bytes = Buffer.from(text, 'latin1');
+    return { bytes, reads: [bytes.subarray(0, 4065), bytes.subarray(4065, 5860), bytes.subarray(5860, 8982), bytes.subarray(8982)] };
+  };
+
+  it('http1: a declined h2c upgrade, then a head that overflows across reads (inputSeed 2069743425)', () => {
+    const { bytes, reads } = h2cThenOverflow();
+    expect(() => targets.http1.check(reads, bytes)).not.toThrow();
+  });
+
+  it('the same through mosn: the upgrade request is answered, the bad one refused, the connection closed', async () => {
+    const { p } = await startMosnWithCleanup(httpProxyConfig({ routes: [{ match: { prefix: '/' }, direct_response: { status: 200, body: 'ok' } }] }), cleanups);
+    const { reads } = h2cThenOverflow();
+    const r = await new Promise<{ text: string; closed: boolean }>((resolve) => {
+      const s = net.connect(p, '127.0.0.1');
+      let text = '';
+      const timer = setTimeout(() => (s.destroy(), resolve({ text, closed: false })), 3000);
+      s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      s.on('error', () => {});
+      s.on('close', () => (clearTimeout(timer), resolve({ text, closed: true })));
+      void (async () => {
+        for (const piece of reads) {
+          s.write(piece);
+          await new Promise((w) => setTimeout(w, 20)); // separate reads on mosn's side
+        }
+      })();
+    });
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
+    expect(r.text).toMatch(/HTTP\/1\.1 4\d\d /);
+    expect(r.closed).toBe(true);
+  });
 });

@@ -166,6 +166,12 @@ export class Http1ServerConnection {
           buffer.drain(chunk.length);
           return this.#protocolError(r);
         }
+        if (r < 0 || r > chunk.length) {
+          // Node reports a parse error as a byte count once a request asked for an upgrade (a declined h2c one
+          // included): error position minus this chunk, negative when the error began in an earlier read
+          buffer.clear();
+          return this.#protocolError(Object.assign(new Error('parse error after an upgrade request'), { code: 'HPE_INVALID_AFTER_UPGRADE', reason: 'malformed request after an upgrade request' }));
+        }
         // Less than the chunk only after an upgrade request: the rest stays for the tunnel (or, for a
         // declined h2c upgrade, is parsed next).
         buffer.drain(r);
