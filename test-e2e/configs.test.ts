@@ -9,7 +9,8 @@ const cleanups = cleanupAfterEach();
 
 // Every example in configs/ is loaded here; the ones with a topology are also run by their own tests
 // (mosn_config.json: default-config.test.ts, tcp_proxy.json: tcp-proxy.test.ts, mosn_xds_config.json:
-// xds/bootstrap-file.test.ts).
+// xds/bootstrap-file.test.ts, mosn_dubbo_registry.json: registry/dubbo-publish.test.ts, mosn_sofa_registry.json:
+// registry/sofa-registry.test.ts).
 describe('configs/', () => {
   const files = readdirSync(`${REPO_ROOT}configs`).filter((f) => /\.(json|ya?ml)$/.test(f));
 

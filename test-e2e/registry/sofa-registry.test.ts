@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE, quietLogger, rpcClient, startRpcServer, type TestServer } from '../bolt/peers.js';
-import { cleanupAfterEach, waitUntil } from '../helpers.js';
+import { loadConfigFile } from 'mosn';
+import { REPO_ROOT, cleanupAfterEach, waitUntil } from '../helpers.js';
 import { runLoad, startMosnProcess } from '../reload/support.js';
 import { clusterHosts } from './support.js';
 import { freePort, startZooKeeper, type ZooKeeper } from './zookeeper.js';
@@ -85,37 +86,22 @@ describe('sofa_registry: SOFARPC providers from ZooKeeper', () => {
     void s3;
   }, 40_000);
 
-  it("SOFA's mesh registry API: the app publishes through mosn (a registry consumer reaches it) and subscribes (its calls go out through mosn)", async () => {
+  it("SOFA's mesh registry API (configs/mosn_sofa_registry.json): the app publishes through mosn (a registry consumer reaches it) and subscribes (its calls go out through mosn)", async () => {
     const app = await startRpcServer('app', { services: [SERVICE] });
     cleanups.push(() => app.close());
     const [egress, ingress, admin, api] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    const bolt = (name: string, address: string, router: string) => ({
-      name,
-      address,
-      bind_port: true,
-      filter_chains: [{ filters: [{ type: 'proxy', config: { downstream_protocol: 'bolt', upstream_protocol: 'bolt', router_config_name: router } }] }],
-    });
-    await startMosnProcess(
-      {
-        servers: [
-          {
-            default_log_path: 'stderr',
-            default_log_level: 'INFO',
-            routers: [{ router_config_name: 'ingress', virtual_hosts: [{ name: 'app', domains: ['*'], routers: [{ match: { headers: [{ name: 'service', value: '.*', regex: true }] }, route: { cluster_name: 'app' } }] }] }],
-            listeners: [bolt('egress', `127.0.0.1:${egress}`, 'bolt'), bolt('ingress', `127.0.0.1:${ingress}`, 'ingress')],
-          },
-        ],
-        cluster_manager: { clusters: [{ name: 'app', type: 'SIMPLE', hosts: [{ address: app.address }] }] },
-        admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } },
-        extends: [
-          {
-            type: 'sofa_registry',
-            config: { registry: { type: 'zookeeper', addr: zk.address }, router: 'bolt', api_port: api, server_port: ingress, publish_ip: '127.0.0.1', session_timeout: '2s' },
-          },
-        ],
-      },
-      cleanups,
-    );
+    // the SOFARPC registry example of configs/, on this test's ports, ZooKeeper and app
+    const config = loadConfigFile(`${REPO_ROOT}configs/mosn_sofa_registry.json`) as any;
+    const server = config.servers[0];
+    server.default_log_path = 'stderr';
+    server.listeners.find((l: any) => l.name === 'egress').address = `127.0.0.1:${egress}`;
+    server.listeners.find((l: any) => l.name === 'ingress').address = `127.0.0.1:${ingress}`;
+    config.cluster_manager.clusters.find((c: any) => c.name === 'local_app').hosts = [{ address: app.address }];
+    config.admin.address.socket_address.port_value = admin;
+    const registryConfig = config.extends[0].config;
+    Object.assign(registryConfig, { api_port: api, server_port: ingress, session_timeout: '2s', subscriptions: [] });
+    registryConfig.registry.addr = zk.address;
+    await startMosnProcess(config, cleanups);
     const post = async (path: string, body: unknown) => {
       const r = await fetch(`http://127.0.0.1:${api}${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify(body) });
       return { status: r.status, body: (await r.json()) as Record<string, unknown> };
