@@ -56,6 +56,8 @@ export class ZkSession {
   #closed = false;
   /** Watched paths: each with its listeners and its single zookeeper watcher (one function per path: not piled up). */
   readonly #watches = new Map<string, { listeners: Set<(children: string[]) => void>; last: string[] | undefined }>();
+  /** The one zookeeper watcher function of each watched path (the library keeps a function once per path). */
+  readonly #watchers = new Map<string, (e: Event) => void>();
   /** Own ephemeral nodes: path → data. */
   readonly #ephemerals = new Map<string, Buffer>();
 
@@ -110,7 +112,10 @@ export class ZkSession {
       const e = this.#watches.get(path);
       if (!e) return;
       e.listeners.delete(fn);
-      if (e.listeners.size === 0) this.#watches.delete(path);
+      if (e.listeners.size > 0) return;
+      // the zookeeper watch may still fire once: its watcher then finds no entry and reads nothing
+      this.#watches.delete(path);
+      this.#watchers.delete(path);
     };
   }
 
@@ -220,8 +225,6 @@ export class ZkSession {
       this.#deliver(path, children);
     });
   }
-
-  #watchers = new Map<string, (e: Event) => void>();
 
   #watcherFor(path: string): (e: Event) => void {
     let w = this.#watchers.get(path);
