@@ -30,6 +30,8 @@ export interface BufferLike {
 }
 
 export interface CodecLike<F extends FrameLike = FrameLike> {
+  /** The Auto listener's protocol detection on a connection's first bytes. */
+  match?(buffer: BufferLike): string;
   decode(buffer: BufferLike, options: { maxFrameSize: number }): F | undefined | object;
   encode(frame: F): Buffer[];
   withRequestId(frame: F, requestId: number): F;
@@ -83,6 +85,13 @@ export function xprotocolCheck<F extends FrameLike>(o: XCheckOptions<F>): (reads
   let exclusive = false;
   return (reads) => {
     exclusive = !exclusive; // alternate: frames decoded from a connection's own reads may be patched in place
+    if (o.codec.match) {
+      // what an Auto listener asks of the first read(s)
+      const first = o.newBuffer(false);
+      for (const r of reads) first.append(r);
+      const m = o.codec.match(first);
+      assert(m === 'match' || m === 'again' || m === 'no', `match answered ${m}`);
+    }
     const buffer = o.newBuffer(exclusive);
     for (const read of reads) {
       // a connection's reads are its own copies
