@@ -100,4 +100,30 @@ describe('ZkSession against a real ZooKeeper', () => {
     await call((cb) => other.create('/dubbo/e.X/providers/theirs', Buffer.alloc(0), zk.CreateMode.EPHEMERAL, cb));
     await waitUntil(() => seen.at(-1)?.includes('theirs') === true, 5000, 'the watch of the new session follows changes');
   }, 40_000);
+
+  it('the watchdog: a client disconnected longer than watchdogMs is replaced by a new session, which takes its own node over', async () => {
+    const events: string[] = [];
+    const s = new ZkSession({ address: server.address, sessionTimeoutMs: 3000, watchdogMs: 500, count: (e) => events.push(e) });
+    s.start();
+    cleanups.push(() => s.close());
+    await s.register('/dubbo/w.D/providers/mine');
+    await s.ready(5000);
+    await server.kill();
+    await waitUntil(() => events.includes('recreated'), 10_000, 'the watchdog made a new client', () => events.join(','));
+    await server.restart();
+    await s.ready(15_000);
+    const other = await plainClient();
+    // the node is there, owned by the session connected now (the old session's node was taken over)
+    await waitUntil(
+      async () => {
+        const stat = await call<{ ephemeralOwner: Buffer } | null>((cb) => other.exists('/dubbo/w.D/providers/mine', cb)).catch(() => null);
+        return stat !== null && stat.ephemeralOwner.toString('hex') !== '0000000000000000';
+      },
+      10_000,
+      'own node present',
+    );
+    const seen: string[][] = [];
+    s.watchChildren('/dubbo/w.D/providers', (c) => seen.push(c));
+    await waitUntil(() => seen.at(-1)?.includes('mine') === true, 5000, 'the new session watches');
+  }, 40_000);
 });

@@ -157,6 +157,7 @@ export class ZkSession {
 
   #newClient(): void {
     const client = zookeeper.createClient(this.address, { sessionTimeout: this.#sessionTimeoutMs, spinDelay: 200, retries: 0 });
+    harden(client, (e) => this.#failed(e, 'registry: unreadable data from zookeeper; reconnecting'));
     this.#client = client;
     this.#disconnectedSince = Date.now();
     const mine = () => this.#client === client && !this.#closed;
@@ -285,6 +286,41 @@ export class ZkSession {
     this.#count('error');
     this.#log.warn({ registry: this.address, err: e }, msg);
   }
+}
+
+/** The part of node-zookeeper-client's ConnectionManager `harden` patches. */
+interface ConnectionManagerInternals {
+  pendingBuffer: Buffer | null;
+  socket: { destroy(): void } | undefined;
+  onSocketData(this: ConnectionManagerInternals, buffer: Buffer): void;
+  onSocketClosed(this: ConnectionManagerInternals, hadError: boolean): void;
+}
+
+/**
+ * Guards for node-zookeeper-client 1.1.3, whose socket 'data' handler runs outside any callback of ours: it keeps a
+ * partial frame of a closed socket and parses the next socket's bytes after it (found in tests: a ZooKeeper killed
+ * and restarted), and then throws from the socket's event ("Unknown code"), which would end the process. Here the
+ * partial frame goes with its socket, and a frame that cannot be read closes the socket (the client reconnects).
+ */
+function harden(client: Client, onError: (e: unknown) => void): void {
+  const cm = (client as unknown as { connectionManager?: ConnectionManagerInternals }).connectionManager;
+  if (!cm || typeof cm.onSocketData !== 'function' || typeof cm.onSocketClosed !== 'function') return;
+  const onData = cm.onSocketData;
+  const onClosed = cm.onSocketClosed;
+  // instance properties: the library binds `this.onSocketData` when it makes each socket
+  cm.onSocketData = function (buffer) {
+    try {
+      onData.call(this, buffer);
+    } catch (e) {
+      this.pendingBuffer = null;
+      this.socket?.destroy();
+      onError(e);
+    }
+  };
+  cm.onSocketClosed = function (hadError) {
+    this.pendingBuffer = null;
+    onClosed.call(this, hadError);
+  };
 }
 
 /** node-zookeeper-client's close() throws when its socket is not open yet (still connecting). */
