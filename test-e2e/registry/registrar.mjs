@@ -5,6 +5,23 @@ import zookeeper from 'node-zookeeper-client';
 
 const [address, ...paths] = process.argv.slice(2);
 const client = zookeeper.createClient(address, { sessionTimeout: 2000, spinDelay: 200 });
+// node-zookeeper-client 1.1.3 parses a new socket's bytes after a stale partial frame of the old one and throws from
+// the socket event: the same guard as @mosn/registry-zookeeper's ZkSession (a ZooKeeper restart must not end us)
+const cm = client.connectionManager;
+const onData = cm.onSocketData;
+const onClosed = cm.onSocketClosed;
+cm.onSocketData = function (buffer) {
+  try {
+    onData.call(this, buffer);
+  } catch {
+    this.pendingBuffer = null;
+    this.socket?.destroy();
+  }
+};
+cm.onSocketClosed = function (hadError) {
+  this.pendingBuffer = null;
+  onClosed.call(this, hadError);
+};
 const call = (fn) => new Promise((resolve, reject) => fn((err, v) => (err ? reject(err) : resolve(v))));
 let done = false;
 client.on('connected', async () => {
