@@ -144,7 +144,11 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
-  const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: reopen, stop: () => mosn.stop() });
+  const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: () => {
+      reopen();
+      mosn.reopenAccessLogs();
+    },
+    stop: () => mosn.stop() });
   try {
     await mosn.start();
   } catch (e) {

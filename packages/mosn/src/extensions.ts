@@ -14,6 +14,7 @@ import {
   type Stats,
   type StreamFilterChainFactory,
   type XProtocolCodec,
+  type AccessLog,
 } from '@mosn/proxy';
 import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
@@ -45,6 +46,8 @@ export interface FilterBuildContext {
   readonly logger: Logger;
   /** The listener's stream filters (undefined: none), made once per listener config: the `proxy` filter runs them. */
   readonly streamFilters?: StreamFilterChainFactory | undefined;
+  /** The listener's access logs (undefined: none), made once per listener config: `proxy` and `tcp_proxy` write them. */
+  readonly accessLogs?: readonly AccessLog[] | undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
+import { AccessLogFiles } from './access-log/writer.js';
 import { AdminServer } from './admin/server.js';
 import type { LogControl } from './admin/types.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
@@ -49,6 +50,8 @@ export type ApplyResult =
 export class Mosn {
   readonly extensions: Extensions;
   readonly stats = new Stats();
+  /** The access log files of every listener, one writer per path (SIGUSR1 reopens them: `reopenAccessLogs`). */
+  readonly #accessLogs: AccessLogFiles;
   readonly warnings: ConfigProblem[];
   #config: MosnConfig;
   /** The config as the file (or the in-process API) gives it, without the sections of dynamic sources. */
@@ -91,7 +94,9 @@ export class Mosn {
     problems.throwIfAny();
     this.#config = config!;
     this.#base = this.#config.source;
-    this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger });
+    const dropped = this.stats.counter('access_log.dropped_lines');
+    this.#accessLogs = new AccessLogFiles({ logger: options.logger.child({ component: 'access_log' }), onDrop: (n) => dropped.inc(n) });
+    this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger, accessLogSink: (path) => this.#accessLogs.get(path) });
   }
 
   get stage(): Stage {
@@ -322,6 +327,11 @@ export class Mosn {
     this.#log.info('mosn stopped');
   }
 
+  /** Open every access log file again (SIGUSR1, after log rotation moved them away). */
+  reopenAccessLogs(): void {
+    this.#accessLogs.reopen();
+  }
+
   #readOptions(): ReadConfigOptions {
     return { ...(this.#baseDir !== undefined ? { baseDir: this.#baseDir } : {}), ...(this.#xdsFlags ? { xdsFlags: this.#xdsFlags } : {}) };
   }
@@ -332,6 +342,7 @@ export class Mosn {
     this.#certs.close();
     this.#live.closeAll();
     await this.#admin?.close();
+    await this.#accessLogs.close();
   }
 }
 

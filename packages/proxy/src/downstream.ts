@@ -12,7 +12,9 @@ import {
   type ServerStream,
   type StreamReceiver,
   type StreamResetReason,
+  INTERNAL_STATUS_HTTP,
 } from '@mosn/stream';
+import { RequestLog, type AccessLog } from './access-log/request-log.js';
 import { BudgetHold } from './circuit-breaker.js';
 import { Deadline, Deadlines } from './deadlines.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
@@ -60,6 +62,8 @@ export interface ProxyContext {
   readonly statPrefix: string;
   /** The listener's stream filters; undefined when it has none (its requests make no chain). */
   readonly streamFilters?: StreamFilterChainFactory | undefined;
+  /** The listener's access logs; undefined when it has none (its requests record nothing). */
+  readonly accessLogs?: readonly AccessLog[] | undefined;
 }
 
 /**
@@ -110,6 +114,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** Hosts whose connect failed for this request. */
   #tried: Host[] | undefined;
   #upstreamReceiver: StreamReceiver<HttpResponseHead>;
+  /** What the access logs print (none when the listener has no access log). */
+  #log: RequestLog | undefined;
 
   constructor(ctx: ProxyContext, down: ServerStream, counters: HttpCounters = httpCounters(ctx)) {
     super();
@@ -119,6 +125,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     counters.total.inc();
     this.#upstreamReceiver = this.#receiver(0);
     if (ctx.streamFilters) this.#filters = ctx.streamFilters.create(this);
+    if (ctx.accessLogs) this.#log = new RequestLog(ctx.accessLogs, down.connection, down.protocol);
   }
 
   // StreamFilterOwner: what this request's stream filters see of it, and how they resume, answer or fail it
@@ -168,6 +175,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   onHeaders(head: HttpRequestHead, endStream: boolean): void {
     this.#head = head;
     this.#requestEnded = endStream;
+    if (this.#log) {
+      this.#log.http = head;
+      this.#log.requestHeaders = head.headers;
+    }
     // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
     if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
     if (this.#filters && !this.#filters.runRequestHeaders('before_route', endStream)) return this.#whileFiltering();
@@ -210,6 +221,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     const route = this.#route!;
     const action = route.action;
     if (action.kind === 'direct') {
+      this.#log?.reply(action.status, undefined, action.body === undefined ? 0 : Buffer.byteLength(action.body));
       this.#finish();
       const headers = action.redirect ? new HttpHeaders(['location', redirectLocation(action.redirect, head, 'http')]) : undefined;
       this.#down.sendResponse(action.status, action.body, headers);
@@ -272,6 +284,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     this.#host = host;
     this.#startedAt = host.requestStarted();
+    if (this.#log) {
+      this.#log.upstreamHost = host.addressText;
+      this.#log.upstreamCluster = this.#cluster?.name;
+    }
     if (this.#action!.hostRewrite) rewriteHost(this.#action!.hostRewrite, this.#head!, host.addressText);
     if (this.#tryTimeoutMs > 0) this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#tryTimeoutMs);
     const attempt = this.#attempt;
@@ -287,6 +303,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
 
   onData(chunk: Buffer, endStream: boolean): void {
     if (this.#done) return;
+    if (this.#log) this.#log.bytesReceived += chunk.length;
     if (this.#filters) {
       if (this.#filters.paused) return this.#hold(chunk, endStream);
       if (!this.#filters.runRequestData(chunk, endStream)) return;
@@ -332,6 +349,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   onReset(_reason: StreamResetReason): void {
     if (this.#done) return;
     this.#counters.resets.inc();
+    if (this.#log) this.#log.flags ??= 'downstream_reset';
     this.#finish();
     this.#poolHandle?.cancel();
     this.#up?.reset('local_reset');
@@ -359,6 +377,13 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     this.#up = up;
     const head = this.#head!;
+    const log = this.#log;
+    if (log) {
+      log.requestSentAt = performance.now();
+      const c = up.connection;
+      log.upstreamConnectionId = c.id;
+      if (c.localAddress !== undefined) log.upstreamLocalAddress = c.localAddress.includes(':') ? `[${c.localAddress}]:${c.localPort ?? 0}` : `${c.localAddress}:${c.localPort ?? 0}`;
+    }
     // The request has somewhere to go: a client waiting on `Expect: 100-continue` may send its body now.
     // (Retries resend the body from mosn's copy: the upstream is never asked, and its own 100 never forwarded.)
     this.#down.sendContinue?.();
@@ -490,6 +515,12 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#clearTryTimer();
     if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
     if (this.#filters && !this.#filters.runResponseHeaders(head.headers, head.status, endStream)) return;
+    const log = this.#log;
+    if (log) {
+      log.responseReceivedAt = performance.now();
+      log.responseCode = head.status;
+      log.responseHeaders = head.headers;
+    }
     this.#down.sendHeaders(head, endStream);
     if (endStream) this.#responseDone();
   }
@@ -501,6 +532,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       if (out === undefined) return;
       chunk = out;
     }
+    if (this.#log) this.#log.bytesSent += chunk.length;
     this.#down.sendData(chunk, endStream);
     if (endStream) this.#responseDone();
   }
@@ -516,6 +548,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   filterReply(status: number, message: string | undefined): void {
     if (this.#done) return;
     this.#abandonUpstream('local_reset');
+    this.#log?.reply(status, 'filter_reply', message === undefined ? 0 : message.length + 1);
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else sendHttpFilterReply(this.#down, this.#head!.headers, status, message);
@@ -552,6 +585,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#outlier('success');
     if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
     this.#up = undefined;
+    this.#log?.reply(101, undefined, 0);
     this.#finish();
     const upEnd = up?.tunnel?.();
     const downEnd = upEnd && this.#down.switchProtocols?.(head);
@@ -570,6 +604,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** A request mosn-ts cannot carry: answered here (the connection is closed after it for CONNECT/upgrade). */
   #refuse(status: number, message: string): void {
     this.#logFailure('unsupported', message, undefined);
+    this.#log?.reply(status, 'unsupported', message.length + 1);
     this.#finish();
     this.#down.sendResponse(status, message + '\n');
   }
@@ -583,6 +618,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#retry?.onReset && !this.#down.responseStarted && this.#retryAttempt()) return;
     if (this.#down.responseStarted) {
       this.#logFailure('upstream_reset', `upstream reset after the response started (${reason}); the downstream request is reset`, undefined);
+      if (this.#log) this.#log.flags ??= 'upstream_reset';
       this.#finish();
       this.#down.reset('remote_reset');
     } else {
@@ -625,6 +661,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #localReply(status: InternalStatus, message: string, cluster?: string, hint?: string, detail?: string): void {
     if (this.#done) return;
     this.#logFailure(status, detail ? `${message}: ${detail}` : message, cluster, hint);
+    if (this.#log) {
+      if (this.#down.responseStarted) this.#log.flags ??= status;
+      else this.#log.reply(INTERNAL_STATUS_HTTP[status], status, message.length + 1);
+    }
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else this.#down.sendLocalReply(status, message);
@@ -672,5 +712,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     for (const u of this.#unpipe) u();
     this.#unpipe.length = 0;
     this.#resumeDownstream();
+    const log = this.#log;
+    if (log) {
+      this.#log = undefined;
+      log.end();
+    }
   }
 }

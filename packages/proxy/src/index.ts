@@ -81,3 +81,4 @@ export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type Cir
 export * from './health/index.js';
 export { logRateLimited } from './failure-log.js';
 export * from './stream-filter/index.js';
+export * from './access-log/index.js';

@@ -1,4 +1,5 @@
-import type { InternalStatus, RpcCallHandle, RpcResponseReceiver, StreamResetReason, XConnectionPool, XFrame, XServerConnection } from '@mosn/stream';
+import { INTERNAL_STATUS_HTTP, type InternalStatus, type RpcCallHandle, type RpcResponseReceiver, type StreamResetReason, type XConnectionPool, type XFrame, type XServerConnection } from '@mosn/stream';
+import { RequestLog, type AccessLog } from './access-log/request-log.js';
 import type { Limit } from './circuit-breaker.js';
 import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
 import { Deadline, Deadlines } from './deadlines.js';
@@ -54,18 +55,19 @@ export class RpcProxy {
    */
   onRequest(server: XServerConnection, request: XFrame): void {
     this.total.inc();
-    if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request).start();
-    const route = this.route(server, request);
-    if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined);
+    const log = this.ctx.accessLogs ? rpcLog(this.ctx.accessLogs, server, request) : undefined;
+    if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request, log).start();
+    const route = this.route(server, request, log);
+    if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined, log);
   }
 
   /** Answer a request with an error in its protocol, counted and logged (rate-limited). */
-  fail(server: XServerConnection, request: XFrame, status: InternalStatus, message: string, route?: Route, cluster?: string): void {
-    fail(this.ctx, server, request, status, message, route, cluster);
+  fail(server: XServerConnection, request: XFrame, status: InternalStatus, message: string, route: Route | undefined, cluster: string | undefined, log: RequestLog | undefined): void {
+    fail(this.ctx, server, request, status, message, route, cluster, undefined, log);
   }
 
   /** The route of a request, or undefined when none matched (the request is answered). */
-  route(server: XServerConnection, request: XFrame): Route | undefined {
+  route(server: XServerConnection, request: XFrame, log: RequestLog | undefined): Route | undefined {
     const routeRequest = this.#route;
     routeRequest.headers = request.header;
     let route;
@@ -76,7 +78,7 @@ export class RpcProxy {
     }
     if (!route) {
       const unreadable = request.routingError;
-      fail(this.ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched');
+      fail(this.ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched', undefined, undefined, undefined, log);
     }
     return route;
   }
@@ -85,32 +87,45 @@ export class RpcProxy {
    * Send a routed request to a host of the route's `target` cluster: the call waiting for its answer (its response
    * runs through `filters`), or undefined when it was answered here (an error, or a one-way request).
    */
-  forward(server: XServerConnection, request: XFrame, route: Route, target: ClusterTarget | undefined, filters: StreamFilterChain | undefined): RpcCall | undefined {
+  forward(
+    server: XServerConnection,
+    request: XFrame,
+    route: Route,
+    target: ClusterTarget | undefined,
+    filters: StreamFilterChain | undefined,
+    log: RequestLog | undefined,
+  ): RpcCall | undefined {
     const ctx = this.ctx;
     const action = route.action;
-    if (action.kind === 'direct' || !target) return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request', route);
+    if (action.kind === 'direct' || !target) return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request', route, undefined, undefined, log);
     const up = action.upstreamProtocol;
     if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
       // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
-      return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`, route);
+      return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`, route, undefined, undefined, log);
     }
     const clusterName = target.name;
     const cluster = ctx.clusters.get(clusterName);
-    if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`, route, clusterName);
+    if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`, route, clusterName, undefined, log);
     if (!cluster.resources.requests.tryAcquire()) {
-      return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`, route, clusterName);
+      return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`, route, clusterName, undefined, log);
     }
-    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch, filters);
+    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch, filters, log);
     const host = cluster.lb.chooseHost(call);
     const pool = host?.pool(server.protocol);
     if (!host || pool?.kind !== 'rpc') {
       cluster.resources.requests.release();
-      if (!host) return fail(ctx, server, request, 'no_healthy_upstream', `no healthy upstream in cluster ${clusterName}`, route, clusterName);
-      return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`, route, clusterName, host.addressText);
+      if (!host) return fail(ctx, server, request, 'no_healthy_upstream', `no healthy upstream in cluster ${clusterName}`, route, clusterName, undefined, log);
+      return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`, route, clusterName, host.addressText, log);
     }
     if (request.isOneWay()) {
       cluster.resources.requests.release();
       pool.send(request, IGNORE);
+      if (log) {
+        log.upstreamHost = host.addressText;
+        log.upstreamCluster = clusterName;
+        log.requestSentAt = performance.now();
+        log.end();
+      }
       return undefined;
     }
     const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
@@ -130,9 +145,15 @@ function fail(
   route?: Route,
   cluster?: string,
   host?: string,
+  log?: RequestLog,
 ): undefined {
   ctx.stats.inc(`${ctx.statPrefix}downstream_rq_${status}`);
   logRequestFailure(server.connection, { protocol: server.protocol, reason: status, message, request, route: route?.match, cluster, host });
+  if (log) {
+    log.upstreamCluster = cluster;
+    log.reply(INTERNAL_STATUS_HTTP[status], status, 0);
+    log.end();
+  }
   server.localReply(request, status, message);
   return undefined;
 }
@@ -160,6 +181,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   #tried: Host[] | undefined;
   /** The request's stream filters: their response phase runs on the answer. */
   #filters: StreamFilterChain | undefined;
+  #log: RequestLog | undefined;
 
   constructor(
     proxy: RpcProxy,
@@ -169,9 +191,11 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     route: Route,
     metadataMatch: MetadataMatch | undefined,
     filters: StreamFilterChain | undefined,
+    log: RequestLog | undefined,
   ) {
     super();
     this.#filters = filters;
+    this.#log = log;
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
@@ -209,6 +233,12 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   send(host: Host, pool: XConnectionPool): void {
     this.#host = host;
     this.#startedAt = host.requestStarted();
+    const log = this.#log;
+    if (log) {
+      log.upstreamHost = host.addressText;
+      log.upstreamCluster = this.#cluster.name;
+      log.requestSentAt = performance.now();
+    }
     this.#handle = pool.send(this.#request, this);
   }
 
@@ -218,6 +248,13 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     this.#outlier(outlierResultOfStatus(status));
     const filters = this.#filters;
     if (filters && !this.#filterResponse(filters, response, status)) return;
+    const log = this.#log;
+    if (log) {
+      log.responseReceivedAt = performance.now();
+      log.responseCode = status;
+      log.responseHeaders = response.header;
+      log.bytesSent += response.body.length;
+    }
     this.#finish();
     this.#server.respond(this.#request, response);
   }
@@ -231,6 +268,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   /** A filter answered while the call waits (or in its response phase): the upstream answer is dropped. */
   filterReply(status: InternalStatus, message: string | undefined): void {
     if (this.done) return;
+    this.#log?.reply(INTERNAL_STATUS_HTTP[status], 'filter_reply', 0);
     this.#finish();
     this.#handle?.cancel();
     this.#server.localReply(this.#request, status, message);
@@ -263,6 +301,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
           : `upstream reset: ${reason}`;
     // the why (a TLS verification error, say) goes to the log only, not to the client
     this.#logFailure(status, detail ? `${message}: ${detail}` : message);
+    this.#log?.reply(INTERNAL_STATUS_HTTP[status], status, 0);
     this.#finish();
     this.#proxy.resets.inc();
     this.#server.localReply(this.#request, status, `upstream: ${reason}`);
@@ -273,6 +312,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     if (this.done) return;
     this.#outlier('gateway_error');
     this.#logFailure('timeout', 'upstream request timeout');
+    this.#log?.reply(INTERNAL_STATUS_HTTP.timeout, 'timeout', 0);
     this.#finish();
     this.#handle?.cancel();
     this.#proxy.timeouts.inc();
@@ -332,5 +372,19 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     this.#host?.requestEnded(this.#startedAt);
     this.#host = undefined;
     this.cancelDeadline();
+    const log = this.#log;
+    if (log) {
+      this.#log = undefined;
+      log.end();
+    }
   }
+}
+
+/** The access log record of one RPC request (made only when the listener has access logs). */
+function rpcLog(logs: readonly AccessLog[], server: XServerConnection, request: XFrame): RequestLog {
+  const log = new RequestLog(logs, server.connection, server.protocol);
+  log.requestHeaders = request.header;
+  log.bytesReceived = request.body.length;
+  log.streamId = String(request.requestId);
+  return log;
 }

@@ -7,6 +7,7 @@ import {
   type NetworkFilterFactory,
   type ReadFilter,
 } from '@mosn/stream';
+import { RequestLog, type AccessLog } from './access-log/request-log.js';
 import { hostTls, type Cluster, type ClusterManager } from './cluster.js';
 import { logRequestFailure } from './failure-log.js';
 import type { Stats } from './stats.js';
@@ -81,9 +82,12 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
   #stats: Stats;
   #routes: CompiledRoute[];
   #default: CompiledRoute | undefined;
+  /** The listener's access logs: one line per connection, when it closes. */
+  readonly accessLogs: readonly AccessLog[] | undefined;
 
-  constructor(config: TcpProxyConfig, clusters: ClusterManager, stats: Stats) {
+  constructor(config: TcpProxyConfig, clusters: ClusterManager, stats: Stats, accessLogs?: readonly AccessLog[]) {
     this.config = config;
+    this.accessLogs = accessLogs && accessLogs.length > 0 ? accessLogs : undefined;
     this.#clusters = clusters;
     this.#stats = stats;
     this.#routes = config.routes.map((r) => ({
@@ -128,6 +132,7 @@ class TcpProxyFilter implements ReadFilter {
   #cluster: Cluster | undefined;
   /** The matched route (for a failure's log line). */
   #route: CompiledRoute | undefined;
+  #log: RequestLog | undefined;
 
   constructor(factory: TcpProxyFilterFactory, down: Connection) {
     this.#factory = factory;
@@ -135,9 +140,11 @@ class TcpProxyFilter implements ReadFilter {
   }
 
   onNewConnection(): FilterStatus {
+    if (this.#factory.accessLogs) this.#startLog(this.#factory.accessLogs);
     const route = this.#factory.routeFor(this.#down);
     this.#route = route;
     this.#cluster = route && this.#factory.cluster(route.cluster);
+    if (this.#log) this.#log.upstreamCluster = route?.cluster;
     if (!this.#cluster) {
       this.#factory.count('no_route');
       this.#fail('no_route', route ? `cluster ${route.cluster} not found; closing the connection` : 'no route for the connection; closing it', route?.cluster);
@@ -173,6 +180,7 @@ class TcpProxyFilter implements ReadFilter {
       return;
     }
     this.#attempts++;
+    if (this.#log) this.#log.upstreamHost = host.addressText;
     const tls = hostTls(host, cluster.config);
     const up = Connection.dial(host.address, {
       connectTimeoutMs: cluster.config.connectTimeoutMs,
@@ -203,6 +211,7 @@ class TcpProxyFilter implements ReadFilter {
 
   /** The connection's one failure line (rate-limited, shared with the proxy filter's requests). */
   #fail(reason: string, message: string, cluster: string | undefined, host?: string): void {
+    if (this.#log) this.#log.flags ??= reason;
     logRequestFailure(this.#down, { protocol: 'TCP', reason, message, route: this.#route?.text, cluster, host });
   }
 
@@ -213,6 +222,12 @@ class TcpProxyFilter implements ReadFilter {
     }
     this.#connected = true;
     this.#factory.count('upstream_cx_total');
+    const log = this.#log;
+    if (log) {
+      log.requestSentAt = performance.now();
+      log.upstreamConnectionId = up.id;
+      if (up.localAddress !== undefined) log.upstreamLocalAddress = up.localAddress.includes(':') ? `[${up.localAddress}]:${up.localPort ?? 0}` : `${up.localAddress}:${up.localPort ?? 0}`;
+    }
     up.addReadFilter({
       onData: (buffer, endStream) => {
         if (buffer.length > 0) this.#down.write(...buffer.chunks());
@@ -225,5 +240,17 @@ class TcpProxyFilter implements ReadFilter {
     pipeWithBackpressure(up, this.#down);
     up.initializeReadFilters();
     this.#down.readDisable(false);
+  }
+
+  /** One access log line per connection, written when the downstream connection closes. */
+  #startLog(logs: readonly AccessLog[]): void {
+    const down = this.#down;
+    const log = (this.#log = new RequestLog(logs, down, 'TCP'));
+    down.on('event', (ev) => {
+      if ((ev !== 'local_close' && ev !== 'remote_close') || log.endedAt !== 0) return;
+      log.bytesReceived = down.bytesRead;
+      log.bytesSent = down.bytesWritten;
+      log.end();
+    });
   }
 }

@@ -54,8 +54,21 @@ describe('readListener', () => {
     expect(errors).toEqual([]);
     expect(warnings).toEqual([
       `${L}.stream_filters[0].type: "healthcheck" is a stream filter MOSN retired; mosn-ts treats it as a no-op`,
-      `${L}.access_logs: access logs are not supported by mosn-ts yet; ignored`,
       `${L}.log_level: MOSN does not use this key either; ignored`,
     ]);
+  });
+
+  it('reads access_logs: the path, the format compiled (errors and unknown variables with their paths)', () => {
+    const ok = read({ address: '127.0.0.1:1', access_logs: [{ log_path: '/tmp/a' }, { log_path: 'stdout', log_format: '%start_time% %request_header_x-id%' }], ...tcp });
+    expect(ok.errors).toEqual([]);
+    expect(ok.warnings).toEqual([]);
+    expect(ok.result?.accessLogs).toEqual([{ path: '/tmp/a', format: '' }, { path: 'stdout', format: '%start_time% %request_header_x-id%' }]);
+    const bad = read({ address: '127.0.0.1:1', access_logs: [{ log_format: '%a' }, { log_path: 'x', log_format: '%%' }, { log_path: 'y', log_format: '%nope% %trace_id%' }], ...tcp });
+    expect(bad.errors).toEqual([
+      `${L}.access_logs[0].log_path: is required: expected a string`,
+      `${L}.access_logs[0].log_format: unclosed variable at offset 0`,
+      `${L}.access_logs[1].log_format: empty variable "%%" at offset 0`,
+    ]);
+    expect(bad.warnings).toEqual([expect.stringContaining(`${L}.access_logs[2].log_format: variables mosn-ts does not know print "-": %nope%`)]);
   });
 });

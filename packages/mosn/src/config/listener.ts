@@ -3,13 +3,14 @@ import type { FilterReadContext } from '../extensions.js';
 import type { ConfigReader } from './config-reader.js';
 import { NOT_USED_BY_MOSN, readFilterChains } from './filter-chain.js';
 import { readStreamFilters } from '../stream-filters/read.js';
+import { readAccessLogs } from './access-logs.js';
 import type { TlsReadOptions } from './tls-context.js';
 import type { ListenerSpec, ListenerTlsSpec } from './types.js';
 
 /**
  * One listener of `servers[0].listeners[]`: `network` (tcp, unix), `address`, `name` (its address when absent,
  * as MOSN), buffer limit and idle timeout, its filter chain, and the stream and listener filters, refused but
- * for MOSN's retired ones; its TLS (certificate files read with `tls`) and `inspector`. `ctx` has the config's
+ * for MOSN's retired ones; its TLS (certificate files read with `tls`) and `inspector`; its `access_logs`. `ctx` has the config's
  * clusters and routers (read before listeners).
  */
 export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'listenerName'>, tls: TlsReadOptions): ListenerSpec | undefined {
@@ -39,17 +40,20 @@ export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'list
     l.problems.warn(l.at('stream_filters'), 'run only on requests of a "proxy" filter, and this listener has none; ignored');
   }
   readListenerFilters(l);
+  const accessLogs = readAccessLogs(l);
+  if (accessLogs.length > 0 && !chain.filters.some((f) => f.type === 'proxy' || f.type === 'tcp_proxy')) {
+    l.problems.warn(l.at('access_logs'), 'are written by a "proxy" or "tcp_proxy" filter, and this listener has neither; ignored');
+  }
   l.refuse(
     ['use_original_dst'],
     'original-destination listeners are not supported by mosn-ts: "redirect" needs the SO_ORIGINAL_DST socket option and "tproxy" needs IP_TRANSPARENT, neither of which Node can use without native code. An ORIGINAL_DST cluster reads the connection\'s local address without it (see docs/original-dst.md)',
   );
-  l.ignore(['access_logs'], 'access logs are not supported by mosn-ts yet; ignored');
   l.ignore(['log_path', 'log_level'], NOT_USED_BY_MOSN);
   l.ignore(['type', 'reuseport', 'default_read_buffer_size', 'handoff_restoreddestination_connections', 'addr', 'bind_to_port']);
   l.finish();
   if (!address) return undefined;
   const tlsSpec: ListenerTlsSpec | undefined = chain.tls.length > 0 ? { contexts: chain.tls, inspector } : undefined;
-  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters: chain.filters, streamFilters, ...(tlsSpec ? { tls: tlsSpec } : {}) };
+  return { name, source: l.raw, address, bufferLimit, idleTimeoutMs, filters: chain.filters, streamFilters, ...(accessLogs.length > 0 ? { accessLogs } : {}), ...(tlsSpec ? { tls: tlsSpec } : {}) };
 }
 
 /** `listener_filters`: none supported yet. */

@@ -87,8 +87,16 @@ export interface ListenerSpec {
   readonly filters: readonly NetworkFilterSpec[];
   /** `stream_filters`, in order: every request of its `proxy` filter runs through them. */
   readonly streamFilters?: readonly StreamFilterSpec[];
+  /** `access_logs`, in order: one line per request (per connection for tcp_proxy) in each. */
+  readonly accessLogs?: readonly AccessLogSpec[];
   /** TLS of its filter chain (`tls_context` or `tls_context_set`), and the listener's `inspector`. */
   readonly tls?: ListenerTlsSpec;
+}
+
+/** One `access_logs[]` entry: where lines go (a file path, `stdout`, `stderr`) and MOSN's format ('' is the default). */
+export interface AccessLogSpec {
+  readonly path: string;
+  readonly format: string;
 }
 
 /** A listener's TLS: its certificates (one per `tls_context_set` entry) and whether plaintext is served too. */

@@ -122,6 +122,7 @@ export const proxyFilter: NetworkFilterExtension<ProxyFilterSpec> = {
       stats: ctx.stats,
       statPrefix: `listener.${ctx.listenerName}.`,
       streamFilters: ctx.streamFilters,
+      accessLogs: ctx.accessLogs,
     });
   },
 

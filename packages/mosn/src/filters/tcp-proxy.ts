@@ -49,7 +49,7 @@ export const tcpProxyFilter: NetworkFilterExtension<TcpProxyConfig> = {
   },
 
   build(config, ctx) {
-    return new TcpProxyFilterFactory(config, ctx.clusters, ctx.stats);
+    return new TcpProxyFilterFactory(config, ctx.clusters, ctx.stats, ctx.accessLogs);
   },
 
   references(config) {

@@ -7,8 +7,11 @@ import {
   OutlierDetector,
   RouterConfig,
   StrictDnsSource,
+  compileAccessLogFormat,
   originalDstLb,
   roundRobin,
+  type AccessLog,
+  type AccessLogSink,
   type Address,
   type Logger,
   type NetworkFilterFactory,
@@ -23,6 +26,8 @@ export interface BuildDeps {
   readonly ext: Extensions;
   readonly stats: Stats;
   readonly logger: Logger;
+  /** The sink of an access log path (the runtime's writers, one per path). */
+  readonly accessLogSink?: (path: string) => AccessLogSink;
 }
 
 /**
@@ -63,17 +68,29 @@ export function buildRouter(spec: RouterSpec): RouterConfig {
  * The network filter factories of a listener, from its filters' config values, over the live clusters and routers;
  * its stream filter factories are made here too, once per listener config, for its `proxy` filter.
  */
-export function buildFilterChain(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters'>): NetworkFilterFactory[] {
+export function buildFilterChain(
+  spec: ListenerSpec,
+  ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters' | 'accessLogs'>,
+  accessLogSink?: (path: string) => AccessLogSink,
+): NetworkFilterFactory[] {
   const streamFilters = buildStreamFilters(spec, ctx);
+  const accessLogs = accessLogSink ? buildAccessLogs(spec, accessLogSink) : undefined;
   return spec.filters.map((f) => {
     const extension = ctx.extensions.networkFilters.get(f.type);
     if (!extension) throw new Error(`network filter "${f.type}" is not registered (the config reader accepted it: a bug)`);
-    return extension.build(f.config, { ...ctx, listenerName: spec.name, streamFilters });
+    return extension.build(f.config, { ...ctx, listenerName: spec.name, streamFilters, accessLogs });
   });
 }
 
+/** A listener's access logs, each format compiled once (undefined when it has none: its requests record nothing). */
+function buildAccessLogs(spec: ListenerSpec, sink: (path: string) => AccessLogSink): AccessLog[] | undefined {
+  const specs = spec.accessLogs ?? [];
+  if (specs.length === 0) return undefined;
+  return specs.map((a) => ({ format: compileAccessLogFormat(a.format), sink: sink(a.path) }));
+}
+
 /** A listener's stream filter factories (undefined when it has none: its requests then make no filter chain). */
-function buildStreamFilters(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters'>): StreamFilterChainFactory | undefined {
+function buildStreamFilters(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters' | 'accessLogs'>): StreamFilterChainFactory | undefined {
   const factories = (spec.streamFilters ?? []).map((f) => {
     const extension = ctx.extensions.streamFilters.get(f.type);
     if (!extension) throw new Error(`stream filter "${f.type}" is not registered (the config reader accepted it: a bug)`);

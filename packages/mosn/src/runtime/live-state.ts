@@ -123,7 +123,11 @@ export class LiveState {
       return undefined;
     }
     if (!spec) throw new Error(`listener ${name} is not in the new config (a bug in the plan)`);
-    const filterChain = buildFilterChain(spec, { clusters: this.clusters, routers: this.routers, extensions: this.#deps.ext, stats: this.#deps.stats, logger: this.#deps.logger });
+    const filterChain = buildFilterChain(
+      spec,
+      { clusters: this.clusters, routers: this.routers, extensions: this.#deps.ext, stats: this.#deps.stats, logger: this.#deps.logger },
+      this.#deps.accessLogSink,
+    );
     const stats = this.#deps.stats;
     // new handshakes use new certificates (a rotation); connections already open keep theirs
     const tls = spec.tls ? serverTls(spec, spec.tls, { stats, logger: this.#deps.logger }) : undefined;

@@ -1,4 +1,5 @@
 import type { Connection, HeaderMap, XFrame, XServerConnection } from '@mosn/stream';
+import type { RequestLog } from '../access-log/request-log.js';
 import { pickTarget, type ClusterTarget, type Route } from '../router.js';
 import type { RpcCall, RpcProxy } from '../rpc-request.js';
 import type { StreamFilterPhase } from './api.js';
@@ -21,8 +22,10 @@ export class RpcFilteredRequest implements StreamFilterOwner {
   #route: Route | undefined;
   #target: ClusterTarget | undefined;
   #call: RpcCall | undefined;
+  #log: RequestLog | undefined;
 
-  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame) {
+  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame, log: RequestLog | undefined) {
+    this.#log = log;
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
@@ -79,6 +82,10 @@ export class RpcFilteredRequest implements StreamFilterOwner {
     this.#unwatch();
     if (this.#call) return this.#call.filterReply(internalStatusOfHttp(status), message);
     this.#chain.destroy();
+    if (this.#log) {
+      this.#log.reply(status, 'filter_reply', 0);
+      this.#log.end();
+    }
     this.#server.localReply(this.#request, internalStatusOfHttp(status), message);
   }
 
@@ -86,11 +93,11 @@ export class RpcFilteredRequest implements StreamFilterOwner {
     this.#unwatch();
     if (this.#call) return this.#call.filterFailed(message);
     this.#chain.destroy();
-    this.#proxy.fail(this.#server, this.#request, 'internal_error', message, this.#route, this.#target?.name);
+    this.#proxy.fail(this.#server, this.#request, 'internal_error', message, this.#route, this.#target?.name, this.#log);
   }
 
   #routeRequest(): void {
-    const route = this.#proxy.route(this.#server, this.#request);
+    const route = this.#proxy.route(this.#server, this.#request, this.#log);
     if (!route) return this.#chain.destroy();
     this.#route = route;
     if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);
@@ -101,7 +108,7 @@ export class RpcFilteredRequest implements StreamFilterOwner {
   #forward(): void {
     const body = this.#request.body;
     if (body.length > 0 && !this.#chain.runRequestData(body, true)) return;
-    this.#call = this.#proxy.forward(this.#server, this.#request, this.#route!, this.#target, this.#chain);
+    this.#call = this.#proxy.forward(this.#server, this.#request, this.#route!, this.#target, this.#chain, this.#log);
     if (!this.#call) this.#chain.destroy();
   }
 
@@ -114,7 +121,13 @@ export class RpcFilteredRequest implements StreamFilterOwner {
       pausedByConnection.set(this.#server, set);
       this.#server.connection.on('event', (ev) => {
         if (ev !== 'local_close' && ev !== 'remote_close') return;
-        for (const r of set) r.#chain.destroy();
+        for (const r of set) {
+          r.#chain.destroy();
+          if (r.#log) {
+            r.#log.flags ??= 'downstream_reset';
+            r.#log.end();
+          }
+        }
         set.clear();
       });
     }
