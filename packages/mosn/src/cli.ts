@@ -36,7 +36,7 @@ Signals (MOSN's meanings):
                     config with errors changes nothing (the errors are logged)
   SIGTERM, SIGINT   stop accepting, let requests in flight finish (up to graceful_timeout,
                     default 30s), exit 0
-  SIGUSR1           reopen the log file (after log rotation)
+  SIGUSR1           reopen the log file and access logs (after log rotation)
   SIGUSR2           hot upgrade: not built yet; logged and ignored
 Docs: docs/config.md (reload), docs/errors.md (error codes).
 `;

@@ -33,19 +33,34 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
+/** The local-time text of the last second formatted (`2006/01/02 15:04:05`): lines of one second share it. */
+let cachedSecond = -1;
+let cachedText = '';
+
 /** Go's `2006/01/02 15:04:05.000` in local time, as MOSN's start_time. */
 export function formatStartTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  return (
-    `${d.getFullYear()}/${pad(d.getMonth() + 1, 2)}/${pad(d.getDate(), 2)} ` +
-    `${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}.${pad(d.getMilliseconds(), 3)}`
-  );
+  const second = Math.floor(epochMs / 1000);
+  if (second !== cachedSecond) {
+    const d = new Date(second * 1000);
+    cachedText =
+      `${d.getFullYear()}/${pad(d.getMonth() + 1, 2)}/${pad(d.getDate(), 2)} ` +
+      `${pad(d.getHours(), 2)}:${pad(d.getMinutes(), 2)}:${pad(d.getSeconds(), 2)}`;
+    cachedSecond = second;
+  }
+  const ms = epochMs - second * 1000;
+  return cachedText + (ms < 10 ? '.00' : ms < 100 ? '.0' : '.') + ms;
 }
 
 function fraction(v: number, digits: number): string {
   // v < 10^digits: the fraction digits without trailing zeros (Go's fmtFrac)
-  const s = pad(v, digits).replace(/0+$/, '');
-  return s === '' ? '' : '.' + s;
+  if (v === 0) return '';
+  let end = digits;
+  while (v % 10 === 0) {
+    v /= 10;
+    end--;
+  }
+  const s = String(v);
+  return '.' + (s.length < end ? '0'.repeat(end - s.length) + s : s);
 }
 
 /** Go's time.Duration.String() of a duration in milliseconds (`1.234567ms`, `850µs`, `2.5s`, `1m0.5s`, `0s`). */
