@@ -5,6 +5,7 @@
 #   benchmarks/http1/run.sh     # 3 rounds x 3 targets x (2 s warm-up + 10 s), 50 connections, 2 wrk threads
 #   DURATION=5 WARMUP=1 ROUNDS=1 CONNECTIONS=100 THREADS=1 benchmarks/http1/run.sh
 #   STREAM_FILTERS='[{"type":"ip_access","config":{}}]' benchmarks/http1/run.sh   # mosn's listener with these stream_filters
+#   ACCESS_LOGS='[{"log_path":"/tmp/access.log"}]' benchmarks/http1/run.sh          # ... and these access_logs
 #
 # Needs nginx and wrk (installed with apt-get when missing) and a built mosn (npx tsc -b).
 source "$(dirname "$0")/../lib/common.sh"
@@ -35,7 +36,8 @@ cat >"$TMP_DIR/mosn.json" <<EOF
       "name": "bench_http1", "address": "127.0.0.1:$MOSN_PORT", "bind_port": true,
       "filter_chains": [{ "filters": [{ "type": "proxy",
         "config": { "downstream_protocol": "Http1", "router_config_name": "bench_router" } }] }],
-      "stream_filters": ${STREAM_FILTERS:-[]}
+      "stream_filters": ${STREAM_FILTERS:-[]},
+      "access_logs": ${ACCESS_LOGS:-[]}
     }]
   }],
   "cluster_manager": { "clusters": [{

@@ -3,12 +3,18 @@ import type { AccessLogSink, Logger } from '@mosn/proxy';
 
 /** Lines held in memory while the file is slow, before new lines are dropped (and counted). */
 export const DEFAULT_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+/** How long a line may wait for others to share its write. */
+export const DEFAULT_FLUSH_INTERVAL_MS = 50;
+/** Held bytes that make a write start without waiting for the interval. */
+const FLUSH_BYTES = 64 * 1024;
 
 export interface AccessLogWriterOptions {
   /** Bytes of lines held while a write is in flight; past it, lines are dropped. */
   readonly maxBufferedBytes?: number;
   /** Lines that were dropped (the file too slow, or a write that failed). */
   readonly onDrop?: (lines: number) => void;
+  /** How long a line may wait for others to share its write (default 50 ms; 64 KiB of lines start one at once). */
+  readonly flushIntervalMs?: number;
   readonly logger?: Logger;
 }
 
@@ -16,8 +22,8 @@ export interface AccessLogWriterOptions {
 const STD_FDS: Record<string, number> = { stdout: 1, stderr: 2 };
 
 /**
- * An access log file (or stdout/stderr): `write` only appends the line to memory and returns; the lines gathered in
- * one turn of the event loop go out as one `fs.write` on libuv's thread pool, one write in flight at a time. A file
+ * An access log file (or stdout/stderr): `write` only appends the line to memory and returns; the lines of up to
+ * 50 ms (or 64 KiB) go out together as one `fs.write` on libuv's thread pool, one write in flight at a time. A file
  * slower than the traffic (a full disk, a stalled NFS mount, a pipe nobody reads) never blocks the event loop: the
  * lines wait in memory up to `maxBufferedBytes`, and then new lines are dropped and counted (`onDrop`).
  * `reopen()` (SIGUSR1, after the file was moved away) opens the path again once the write in flight is done.
@@ -25,6 +31,9 @@ const STD_FDS: Record<string, number> = { stdout: 1, stderr: 2 };
 export class AccessLogWriter implements AccessLogSink {
   readonly path: string;
   #max: number;
+  #intervalMs: number;
+  #flushBytes: number;
+  #timer: NodeJS.Timeout | undefined;
   #onDrop: ((lines: number) => void) | undefined;
   #log: Logger | undefined;
   #pending: string[] = [];
@@ -42,12 +51,15 @@ export class AccessLogWriter implements AccessLogSink {
   #idle: Array<() => void> = [];
   readonly #flush = () => {
     this.#scheduled = false;
+    this.#timer = undefined;
     this.#next();
   };
 
   constructor(path: string, options: AccessLogWriterOptions = {}) {
     this.path = path;
     this.#max = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#intervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.#flushBytes = Math.min(FLUSH_BYTES, this.#max / 4);
     this.#onDrop = options.onDrop;
     this.#log = options.logger;
     const std = STD_FDS[path];
@@ -71,9 +83,13 @@ export class AccessLogWriter implements AccessLogSink {
     this.#dropping = false;
     this.#pending.push(line);
     this.#pendingBytes += line.length;
-    if (!this.#busy && !this.#scheduled) {
+    if (this.#busy) return; // the write in flight takes what is held when it is done
+    if (this.#pendingBytes >= this.#flushBytes) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#flush();
+    } else if (!this.#scheduled) {
       this.#scheduled = true;
-      setImmediate(this.#flush);
+      this.#timer = setTimeout(this.#flush, this.#intervalMs);
     }
   }
 
@@ -88,6 +104,9 @@ export class AccessLogWriter implements AccessLogSink {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#scheduled = false;
     if (this.#pending.length > 0 && !this.#busy) this.#next();
     await this.#whenIdle();
     const fd = this.#fd;
@@ -169,7 +188,13 @@ export class AccessLogWriter implements AccessLogSink {
       if (n < buf.length) return this.#writeAll(fd, buf.subarray(n), lines);
       this.#written += lines;
       this.#busy = false;
-      this.#next();
+      // what came meanwhile waits for more lines (or the interval), unless it is already a write's worth
+      if (this.#pendingBytes >= this.#flushBytes || this.#closed || this.#reopen) return this.#next();
+      if (this.#pending.length === 0) return this.#settle();
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#timer = setTimeout(this.#flush, this.#intervalMs);
+      }
     });
   }
 

@@ -26,7 +26,7 @@ const MOSN_MAX_HEADER_SIZE = 1024 * 1024;
 
 const CODECS: Readonly<Record<string, string>> = { AUTO: 'Http1,Http2', HTTP1: 'Http1', HTTP2: 'Http2' };
 
-const ACCESS_LOG = { warn: 'access logs are not supported by mosn-ts yet; ignored' } as const;
+const ACCESS_LOG = { warn: "Envoy's access logs are not converted (mosn-ts writes MOSN's access_logs: docs/access-log.md); ignored" } as const;
 const REQUEST_ID = { warn: 'mosn-ts does not generate or change x-request-id; ignored' } as const;
 const PATH_AS_SENT = 'mosn-ts does not normalize request paths: routes match, and the upstream gets, the path as sent (Envoy would first remove dot segments / merge slashes)';
 const PATH_NORMALIZATION = 'mosn-ts does not normalize request paths: ignoring this would match routes (and send requests) on the path as sent, which may reach a route Envoy would not';

@@ -53,7 +53,7 @@ export const LISTENER_RULES: FieldRules = {
   api_listener: { error: 'an API listener is not a data-plane listener: mosn-ts has none' },
   internal_listener: { error: 'internal listeners are not supported by mosn-ts' },
   connection_balance_config: { warn: 'mosn-ts accepts on one thread; ignored' },
-  access_log: { warn: 'access logs are not supported by mosn-ts yet; ignored' },
+  access_log: { warn: "Envoy's access logs are not converted (mosn-ts writes MOSN's access_logs: docs/access-log.md); ignored" },
   tcp_backlog_size: { warn: 'mosn-ts uses Node\'s listen backlog; ignored' },
   max_connections_to_accept_per_socket_event: { warn: 'mosn-ts accepts as Node does; ignored' },
   enable_mptcp: { warn: 'MPTCP is not supported by mosn-ts; it listens on plain TCP' },

@@ -8,7 +8,7 @@ export const TCP_PROXY_TYPE = 'envoy.extensions.filters.network.tcp_proxy.v3.Tcp
 /** mosn-ts's `tcp_proxy.max_connect_attempts` range. */
 const MAX_CONNECT_ATTEMPTS = 100;
 
-const ACCESS_LOG = { warn: 'access logs are not supported by mosn-ts yet; ignored' } as const;
+const ACCESS_LOG = { warn: "Envoy's access logs are not converted (mosn-ts writes MOSN's access_logs: docs/access-log.md); ignored" } as const;
 
 /** What becomes of each TcpProxy field (docs/xds-listeners.md). */
 export const TCP_PROXY_RULES: FieldRules = {
