@@ -102,12 +102,15 @@ describe('dubbo_registry: providers from ZooKeeper', () => {
     const before = (await mosn.stats())['config.version']!;
     // six providers in one go, as when a deployment restarts them all (one session: the nodes come within milliseconds)
     const addresses = Array.from({ length: 6 }, (_, i) => ({ host: '127.0.0.1', port: 40001 + i }));
-    await registrar(zk, addresses.map((a) => dubboProviderPath(a)), cleanups);
+    // and one node that is no provider URL (a registry error of this subscription: left out, counted)
+    const junk = dubboProviderPath(addresses[0]!).replace(/\/[^/]*$/, '/not-a-provider-url');
+    await registrar(zk, [...addresses.map((a) => dubboProviderPath(a)), junk], cleanups);
     await waitUntil(async () => (await clusterHosts(mosn))?.length === 6, 5000, 'mosn has the six hosts');
     const stats = await mosn.stats();
     const applied = () => JSON.stringify(mosn.logs().filter((l) => l.msg.includes('applied')).map((l) => [l.origin, l.changes]));
     expect(stats['config.version']! - before, applied()).toBe(1);
     expect(stats[`registry.subscription.${DEMO}.providers`]).toBe(6);
+    expect(stats[`registry.subscription.${DEMO}.invalid_providers`]).toBe(1);
   });
 
   it("a reload of the file keeps the registry's cluster and routes, and takes the file's new routes in router dubbo", async () => {

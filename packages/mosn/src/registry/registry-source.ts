@@ -288,10 +288,15 @@ export class RegistrySource {
     s.unwatch = this.#session(s.registry).watchChildren(s.path, (nodes) => {
       if (this.#subs.get(s.cluster) !== s) return;
       s.loaded = true;
+      let invalid = 0;
       const providers = nodes.flatMap((n) => {
         const p = parseProvider(n);
+        if (!p) invalid++;
         return p && s.matches(p) ? [p] : [];
       });
+      // a node that is no provider URL is a registry error of this subscription: counted, said once per list
+      this.#target.stats.set(`${stat}.invalid_providers`, invalid);
+      if (invalid > 0) this.#log.warn({ cluster: s.cluster, path: s.path, invalid }, 'registry: provider nodes that are no provider URL; left out');
       const before = s.providers.map((p) => `${p.host}:${p.port}|${p.weight}|${p.version}|${p.group}`).join(',');
       s.providers = providers;
       this.#target.stats.set(`${stat}.providers`, providers.length);
