@@ -41,7 +41,8 @@ export function readListener(l: ConfigReader, ctx: Omit<FilterReadContext, 'list
   }
   readListenerFilters(l);
   const accessLogs = readAccessLogs(l);
-  if (accessLogs.length > 0 && !chain.filters.some((f) => f.type === 'proxy' || f.type === 'tcp_proxy')) {
+  // (a filter with errors is not in chain.filters: no warning then, the errors say enough)
+  if (accessLogs.length > 0 && chain.filters.length > 0 && !chain.filters.some((f) => f.type === 'proxy' || f.type === 'tcp_proxy')) {
     l.problems.warn(l.at('access_logs'), 'are written by a "proxy" or "tcp_proxy" filter, and this listener has neither; ignored');
   }
   l.refuse(
