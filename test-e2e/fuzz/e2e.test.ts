@@ -41,6 +41,7 @@ let sampler: NodeJS.Timeout | undefined;
 const closers: Array<() => unknown> = [];
 let tlsSeeds: Buffer[] = [];
 const figures: string[] = [];
+const h1History = new Map<net.Socket, string[]>();
 let bolt: TestServer;
 
 function rssKiB(pid: number): number {
@@ -142,8 +143,15 @@ function config(b: Record<'h1' | 'h2' | 'example', number> & { bolt: string; dub
 beforeAll(async () => {
   certs = generateTestCerts();
   const h1 = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end(`h1 ${req.url}`));
+    // what each upstream connection carried, to explain an answer that reached the wrong client
+    const history = (h1History.get(req.socket) ?? h1History.set(req.socket, []).get(req.socket))!;
+    let body = 0;
+    req.on('data', (c: Buffer) => (body += c.length));
+    req.on('end', () => {
+      history.push(`${req.method} ${req.url} ${JSON.stringify(req.rawHeaders)} body ${body}`);
+      if (history.length > 20) history.shift();
+      res.end(`h1 ${req.url}`);
+    });
     req.on('error', () => {});
   });
   const h2 = http2.createServer();
@@ -443,7 +451,9 @@ async function fuzzWhileServed(kind: Kind, structure: Structure): Promise<void> 
   );
   expect(served).toBeGreaterThan(resets);
   if (resets > 0) expect(bolt.connections, 'upstream resets, yet the backend closed no connection').toBeGreaterThan(1);
-  expect(failures, `the well-behaved ${kind} client: ${JSON.stringify(failures.slice(0, 5))}`).toEqual([]);
+  const wrong = failures.map((f) => /probe\/\d+/.exec(f)?.[0]).filter((x) => x !== undefined);
+  const histories = [...h1History.values()].filter((h) => h.some((r) => wrong.some((w) => r.includes(`/${w} `)))).map((h) => h.join('\n    '));
+  expect(failures, `the well-behaved ${kind} client: ${JSON.stringify(failures.slice(0, 5))}\n  upstream connections:\n    ${histories.join('\n  --\n    ')}`).toEqual([]);
   expect(o.hung, `${kind}: connections neither answered nor closed by mosn`).toBe(0);
   expect(growth).toBeLessThan(RSS_BOUND_MIB);
 }
