@@ -4,7 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { generateTestCerts } from '@mosn/net/testing';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, httpProxyConfig, rawExchange, startMosnWithCleanup } from '../helpers.js';
+import { cleanupAfterEach, cluster, get, httpBackend, httpProxyConfig, rawExchange, startMosnWithCleanup } from '../helpers.js';
 import { targets } from './targets.js';
 
 /** Every crash the fuzzers found, with its input: the input as the fuzzer made it, and the bug end to end. */
@@ -120,5 +120,29 @@ describe('fuzz crashes, fixed', () => {
     expect(r.text).toMatch(/^HTTP\/1\.1 200 /);
     expect(r.text).toMatch(/HTTP\/1\.1 4\d\d /);
     expect(r.closed).toBe(true);
+  });
+
+  /**
+   * The end-to-end HTTP/1 fuzzer's good client got another client's answer: a fuzzed `Expect` value mosn does not
+   * answer itself (`100-continue / HTTP/1.1`) went upstream, node:http answered `100 Continue` first, and mosn's
+   * upstream side took the interim response's end for the end of the response: the connection went back to the
+   * pool with the real answer still to come, and the next request on it got that answer.
+   */
+  it('an upstream interim 100 response does not end the response: the next request on the connection gets its own answer', async () => {
+    const b = await httpBackend((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url === '/first') res.writeContinue();
+        setTimeout(() => res.end(`h1 ${req.url}`), 30);
+      });
+    });
+    cleanups.push(() => b.close());
+    const { p } = await startMosnWithCleanup(httpProxyConfig({ routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c' } }], clusters: [cluster('c', [b.address])] }), cleanups);
+    expect((await get(p, '/first')).body).toBe('h1 /first');
+    expect((await get(p, '/second')).body).toBe('h1 /second');
+    // the fuzzer's input: an Expect value node:http reads as 100-continue
+    const r = await rawExchange(p, 'PUT /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue / HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc');
+    expect(r.text).toMatch(/^HTTP\/1\.1 200 [^]*h1 \/e$/);
+    expect((await get(p, '/third')).body).toBe('h1 /third');
   });
 });

@@ -22,6 +22,8 @@ export class Http1ClientConnection {
   #onIdle: (c: Http1ClientConnection) => void;
   /** The upstream answered 101: the parser stopped; what follows is the tunnel's. */
   #held = false;
+  /** The message being parsed is an interim (1xx) response. */
+  #interim = false;
   #tunnel: ((buffer: IoBuffer, endStream: boolean) => void) | undefined;
 
   constructor(connection: Connection, onIdle: (c: Http1ClientConnection) => void) {
@@ -32,8 +34,12 @@ export class Http1ClientConnection {
         const s = this.#stream;
         if (!s) return 0;
         const code = status ?? 502;
-        // Interim responses are not forwarded (this hop answers `Expect: 100-continue` itself).
-        if (code >= 100 && code < 200 && code !== 101) return 0;
+        // Interim responses are not forwarded (this hop answers `Expect: 100-continue` itself); llhttp ends each as
+        // a message, which must not end the stream's response (its real one follows on this connection)
+        if (code >= 100 && code < 200 && code !== 101) {
+          this.#interim = true;
+          return 0;
+        }
         if (!keepAlive) this.#reusable = false;
         const head: HttpResponseHead = { status: code, headers: new HttpHeaders(headers ?? []) };
         if (statusMessage) head.statusMessage = statusMessage;
@@ -50,6 +56,10 @@ export class Http1ClientConnection {
       },
       onBody: (chunk) => this.#stream?.responseData(chunk, false),
       onMessageComplete: (trailers) => {
+        if (this.#interim) {
+          this.#interim = false;
+          return;
+        }
         if (trailers) this.#stream?.responseTrailers(new HttpHeaders(trailers));
         else this.#stream?.responseData(EMPTY, true);
       },
