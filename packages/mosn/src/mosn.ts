@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AccessLogFiles } from './access-log/writer.js';
 import { AdminServer } from './admin/server.js';
+import { PrometheusSink } from './metrics/sink.js';
 import type { LogControl } from './admin/types.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
 import { readConfig, type ReadConfigOptions } from './config/read-config.js';
@@ -76,6 +77,7 @@ export class Mosn {
     this.#enqueue(() => ({ base: this.#base }), 'certificate rotation').catch((e: unknown) => this.#log.error({ err: e }, 'certificate rotation failed'));
   });
   #admin: AdminServer | undefined;
+  #metrics: PrometheusSink | undefined;
   #stage: Stage = 'init';
   /** Applies run one after another, each on the config the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -126,7 +128,7 @@ export class Mosn {
     return [...this.#live.listeners.values()];
   }
 
-  /** Bind every listener (and the admin API). If one cannot bind, the others are closed again. */
+  /** Bind every listener (and the admin API, the metrics sink). If one cannot bind, the others are closed again. */
   async start(): Promise<void> {
     this.#stage = 'starting';
     for (const w of this.warnings) this.#log.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
@@ -146,6 +148,11 @@ export class Mosn {
           this.#log,
         );
         await this.#admin.start(this.#config.admin);
+      }
+      const metrics = this.#config.metrics;
+      if (metrics?.prometheus) {
+        this.#metrics = new PrometheusSink(metrics, () => this.stats.snapshot(), this.#log);
+        await this.#metrics.start({ host: metrics.prometheus.host, port: metrics.prometheus.port });
       }
     } catch (e) {
       await this.#closeAll();
@@ -293,6 +300,7 @@ export class Mosn {
     if (!next) return;
     const now = this.#config.admin ? formatAddress(this.#config.admin) : undefined;
     if ((next.admin ? formatAddress(next.admin) : undefined) !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
+    if (!isDeepStrictEqual(next.metrics, this.#config.metrics)) problems.warn('metrics', 'changed: the metrics sink keeps its settings until mosn restarts');
     if (next.logPath !== this.#config.logPath) problems.warn('servers[0].default_log_path', `the log stays at ${this.#config.logPath} until mosn restarts`);
   }
 
@@ -342,6 +350,7 @@ export class Mosn {
     this.#certs.close();
     this.#live.closeAll();
     await this.#admin?.close();
+    await this.#metrics?.close();
     await this.#accessLogs.close();
   }
 }

@@ -1,5 +1,6 @@
 import type { XdsSections } from '@mosn/xds';
 import type { RegistryConfig } from '../registry/config.js';
+import type { MetricsConfig } from './metrics-section.js';
 import type { XdsBootstrap } from '../xds/bootstrap.js';
 import type {
   Address,
@@ -38,6 +39,8 @@ export interface MosnConfig {
   readonly xds?: XdsConfig;
   /** With `extends[]` of a registry type: the ZooKeeper registries to follow and the API to serve (docs/registry.md). */
   readonly registry?: RegistryConfig;
+  /** With `metrics`: the Prometheus sink and stats_matcher (docs/operations.md, "Metrics"). */
+  readonly metrics?: MetricsConfig;
 }
 
 /** MOSN's xDS bootstrap, read (with the CLI's node flags over it), and its static resources as MOSN sections. */
