@@ -75,7 +75,7 @@ describe('prometheus metrics sink, mosn as its own process', () => {
     expect((await fetch(`http://127.0.0.1:${metrics}/other`)).status).toBe(404);
   });
 
-  it('stats_matcher: exclusion_labels and exclusion_keys leave metrics out', async () => {
+  it('stats_matcher: exclusion_labels and exclusion_keys leave metrics out; a reload changing metrics is warned, the sink unchanged', async () => {
     const backend = await httpBackend((req, res) => req.resume().on('end', () => res.end('ok')));
     cleanups.push(backend.close);
     const [admin, port, metrics] = [await closedPort(), await closedPort(), await closedPort()];
@@ -83,12 +83,19 @@ describe('prometheus metrics sink, mosn as its own process', () => {
       ...mosnJson({ admin, listeners: [proxyListener('ingress', port, 'Http1', 'r1')], routers: [router('r1', [toCluster('/', 'app')])], clusters: [cluster('app', [backend.address])] }),
       ...metricsTop(metrics, { stats_matcher: { exclusion_labels: ['cluster'], exclusion_keys: ['request_total'] } }),
     };
-    await startMosnProcess(config, cleanups);
+    const mosn = await startMosnProcess(config, cleanups);
     expect((await get(port, '/')).status).toBe(200);
-    const families = parsePrometheusTextFormat(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text());
+    const scrape = async () => parsePrometheusTextFormat(await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text());
+    const families = await scrape();
     expect(sample(families, 'downstream_request_total', { listener: 'ingress' })).toBeUndefined();
     expect(sample(families, 'downstream_connection_total', { listener: 'ingress' })).toBe(1);
     expect(families.filter((f) => f.metrics.some((m) => m.labels?.cluster !== undefined))).toEqual([]);
+
+    // a reload that changes `metrics` is warned about; the sink keeps its settings until a restart
+    mosn.write({ ...config, ...metricsTop(metrics) });
+    const { mark } = mosn.hup();
+    await mosn.waitLog((l) => l.msg.includes('metrics') && l.msg.includes('until mosn restarts'), mark, 5000, 'the metrics warning');
+    expect(sample(await scrape(), 'downstream_request_total', { listener: 'ingress' })).toBeUndefined();
   });
 
   it('a busy metrics port: `mosn start` fails with MOSN_ERR_METRICS_LISTEN naming the sink, no stack, exit 1', async () => {
