@@ -353,10 +353,12 @@ interface Outcome {
   answered: number;
   /** Neither an answer nor a close within 5 s of our FIN. */
   hung: number;
+  /** The hung inputs: index, own seed, bytes (latin1, cut). */
+  hungInputs: string[];
 }
 
 /** One input on its own connection: its reads written, then wait for mosn to close or to go quiet; then FIN. */
-function sendOne(port: number, reads: Buffer[], o: Outcome): Promise<void> {
+function sendOne(port: number, reads: Buffer[], o: Outcome, what: () => string): Promise<void> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let got = false;
@@ -377,6 +379,7 @@ function sendOne(port: number, reads: Buffer[], o: Outcome): Promise<void> {
         s.end();
         hang = setTimeout(() => {
           o.hung++;
+          if (o.hungInputs.length < 5) o.hungInputs.push(what());
           s.destroy();
           finish();
         }, 5000);
@@ -404,14 +407,14 @@ function sendOne(port: number, reads: Buffer[], o: Outcome): Promise<void> {
 }
 
 async function fuzzThrough(kind: Kind, structure: Structure): Promise<Outcome> {
-  const o: Outcome = { inputs: 0, closedByMosn: 0, answered: 0, hung: 0 };
+  const o: Outcome = { inputs: 0, closedByMosn: 0, answered: 0, hung: 0, hungInputs: [] };
   let next = 0;
   const worker = async () => {
     while (next < INPUTS) {
       const i = next++;
       const { bytes, cuts } = makeInput(new Rng(inputSeed(SEED, i)), structure);
       o.inputs++;
-      await sendOne(mosn.ports[kind], pieces(bytes, cuts), o);
+      await sendOne(mosn.ports[kind], pieces(bytes, cuts), o, () => `index ${i} inputSeed ${inputSeed(SEED, i)} cuts [${cuts.join(',')}]: ${JSON.stringify(bytes.toString('latin1').slice(0, 600))}`);
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
@@ -454,7 +457,7 @@ async function fuzzWhileServed(kind: Kind, structure: Structure): Promise<void> 
   const wrong = failures.map((f) => /probe\/\d+/.exec(f)?.[0]).filter((x) => x !== undefined);
   const histories = [...h1History.values()].filter((h) => h.some((r) => wrong.some((w) => r.includes(`/${w} `)))).map((h) => h.join('\n    '));
   expect(failures, `the well-behaved ${kind} client: ${JSON.stringify(failures.slice(0, 5))}\n  upstream connections:\n    ${histories.join('\n  --\n    ')}`).toEqual([]);
-  expect(o.hung, `${kind}: connections neither answered nor closed by mosn`).toBe(0);
+  expect(o.hung, `${kind}: connections neither answered nor closed by mosn:\n  ${o.hungInputs.join('\n  ')}`).toBe(0);
   expect(growth).toBeLessThan(RSS_BOUND_MIB);
 }
 
