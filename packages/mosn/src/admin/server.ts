@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { MosnError, formatAddress, type Address, type Logger } from '@mosn/proxy';
+import { formatAddress, type Address, type Logger } from '@mosn/proxy';
+import { LocalHttpServer } from '../local-http-server.js';
 import { configDump } from './config-dump.js';
 import { env, features, plugin, version } from './info.js';
 import { getLogLevel, toggleLog, updateLogLevel } from './log-level.js';
@@ -18,7 +19,7 @@ const MAX_BODY = 64 * 1024;
  * Off the hot path, so plain node:http. See docs/operations.md.
  */
 export class AdminServer {
-  #server: http.Server | undefined;
+  #server: LocalHttpServer | undefined;
   readonly #source: AdminSource;
   readonly #log: Logger;
   readonly #routes: ReadonlyMap<string, AdminHandler>;
@@ -50,32 +51,16 @@ export class AdminServer {
   }
 
   /** Listen on `address`; a port in use (or any other bind error) is MOSN_ERR_ADMIN_LISTEN, naming the admin API. */
-  start(address: Address): Promise<Address> {
-    const server = http.createServer((req, res) => this.#handle(req, res));
+  async start(address: Address): Promise<Address> {
+    const server = new LocalHttpServer('admin API', 'MOSN_ERR_ADMIN_LISTEN', (req, res) => this.#handle(req, res), this.#log);
     this.#server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MosnError('MOSN_ERR_ADMIN_LISTEN', `admin API cannot listen on ${formatAddress(address)}: ${err.code ?? err.message}`, { cause: err })),
-      );
-      const ready = () => {
-        server.on('error', (err) => this.#log.error({ err }, 'admin API error'));
-        const a = server.address();
-        const bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : address;
-        this.#log.info({ address: formatAddress(bound) }, 'admin API listening');
-        resolve(bound);
-      };
-      if ('path' in address) server.listen(address.path, ready);
-      else server.listen(address.port, address.host, ready);
-    });
+    const bound = await server.listen(address);
+    this.#log.info({ address: formatAddress(bound) }, 'admin API listening');
+    return bound;
   }
 
   close(): Promise<void> {
-    const s = this.#server;
-    if (!s) return Promise.resolve();
-    return new Promise((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+    return this.#server?.close() ?? Promise.resolve();
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {

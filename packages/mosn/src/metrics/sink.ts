@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { MosnError, formatAddress, type Address, type Logger } from '@mosn/proxy';
+import { formatAddress, type Address, type Logger } from '@mosn/proxy';
+import { LocalHttpServer } from '../local-http-server.js';
 import type { MetricsConfig } from '../config/metrics-section.js';
 import { renderPrometheus } from './render.js';
 
@@ -12,7 +13,7 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
  * stay plain numbers). Any other path is 404. Off the hot path, so plain node:http.
  */
 export class PrometheusSink {
-  #server: http.Server | undefined;
+  #server: LocalHttpServer | undefined;
   readonly #config: MetricsConfig;
   readonly #endpoint: string;
   readonly #snapshot: () => Readonly<Record<string, number>>;
@@ -26,32 +27,16 @@ export class PrometheusSink {
   }
 
   /** Listen on `address`; a port in use (or any other bind error) is MOSN_ERR_METRICS_LISTEN, naming the sink. */
-  start(address: Address): Promise<Address> {
-    const server = http.createServer((req, res) => this.#handle(req, res));
+  async start(address: Address): Promise<Address> {
+    const server = new LocalHttpServer('metrics sink (prometheus)', 'MOSN_ERR_METRICS_LISTEN', (req, res) => this.#handle(req, res), this.#log);
     this.#server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new MosnError('MOSN_ERR_METRICS_LISTEN', `metrics sink (prometheus) cannot listen on ${formatAddress(address)}: ${err.code ?? err.message}`, { cause: err })),
-      );
-      const ready = () => {
-        server.on('error', (err) => this.#log.error({ err }, 'metrics sink error'));
-        const a = server.address();
-        const bound = a && typeof a === 'object' ? { host: a.address, port: a.port } : address;
-        this.#log.info({ address: formatAddress(bound), endpoint: this.#endpoint }, 'prometheus metrics sink listening');
-        resolve(bound);
-      };
-      if ('path' in address) server.listen(address.path, ready);
-      else server.listen(address.port, address.host, ready);
-    });
+    const bound = await server.listen(address);
+    this.#log.info({ address: formatAddress(bound), endpoint: this.#endpoint }, 'prometheus metrics sink listening');
+    return bound;
   }
 
   close(): Promise<void> {
-    const s = this.#server;
-    if (!s) return Promise.resolve();
-    return new Promise((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
+    return this.#server?.close() ?? Promise.resolve();
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -1,6 +1,6 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Logger } from '@mosn/proxy';
+import { formatAddress, type Logger } from '@mosn/proxy';
+import { LocalHttpServer } from '../local-http-server.js';
 import { ConfigProblems, ConfigReader } from '../config/config-reader.js';
 import { MAX_BODY, readBody } from './api.js';
 import { sofaService, type SofaSubscription } from './config.js';
@@ -34,41 +34,30 @@ type Answer = Record<string, unknown>;
 export class SofaMeshApi {
   readonly #target: SofaMeshApiTarget;
   readonly #log: Logger;
-  readonly #server: http.Server;
+  readonly #server: LocalHttpServer;
 
   constructor(target: SofaMeshApiTarget, logger: Logger) {
     this.#target = target;
     this.#log = logger;
-    this.#server = http.createServer((req, res) => {
+    this.#server = new LocalHttpServer('SOFA mesh registry API', 'MOSN_ERR_REGISTRY_LISTEN', (req, res) => {
       this.#handle(req, res).catch((e: unknown) => {
         this.#log.error({ err: e }, 'sofa mesh api: request failed');
         if (!res.headersSent) res.writeHead(500).end();
       });
-    });
+    }, logger);
   }
 
   async listen(at: { host: string; port: number }): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(at.port, at.host, () => {
-        this.#server.off('error', reject);
-        resolve();
-      });
-    });
-    const a = this.address!;
-    this.#log.info({ address: `${a.host}:${a.port}` }, 'sofa mesh api: listening (/configs/application, /services/publish, /services/unpublish, /services/subscribe, /services/unsubscribe)');
+    const a = await this.#server.listen(at);
+    this.#log.info({ address: formatAddress(a) }, 'sofa mesh api: listening (/configs/application, /services/publish, /services/unpublish, /services/subscribe, /services/unsubscribe)');
   }
 
   get address(): { host: string; port: number } | undefined {
-    const a = this.#server.address() as AddressInfo | null;
-    return a ? { host: a.address, port: a.port } : undefined;
+    return this.#server.address;
   }
 
   close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
+    return this.#server.close();
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -1,0 +1,51 @@
+import http from 'node:http';
+import { MosnError, formatAddress, type Address, type Logger } from '@mosn/proxy';
+
+/**
+ * One of the runtime's own small HTTP servers (the admin API, the metrics sink, the registry APIs): it listens
+ * with an error that names it and carries its `MOSN_ERR_` code (a port in use, ...), logs later server errors,
+ * and closes with its connections.
+ */
+export class LocalHttpServer {
+  readonly #server: http.Server;
+  readonly #name: string;
+  readonly #code: string;
+  readonly #log: Logger;
+
+  /** `name` says what it is in messages (`admin API`); `code` is the MosnError code of a failed listen. */
+  constructor(name: string, code: string, handler: http.RequestListener, logger: Logger) {
+    this.#name = name;
+    this.#code = code;
+    this.#log = logger;
+    this.#server = http.createServer(handler);
+  }
+
+  /** Listen on `address`; resolves with the bound address (its real port when 0 was asked for). */
+  listen(address: Address): Promise<Address> {
+    const server = this.#server;
+    return new Promise((resolve, reject) => {
+      const failed = (err: NodeJS.ErrnoException) => reject(new MosnError(this.#code, `${this.#name} cannot listen on ${formatAddress(address)}: ${err.code ?? err.message}`, { cause: err }));
+      server.once('error', failed);
+      const ready = () => {
+        server.off('error', failed);
+        server.on('error', (err) => this.#log.error({ err }, `${this.#name} error`));
+        resolve(this.address ?? address);
+      };
+      if ('path' in address) server.listen(address.path, ready);
+      else server.listen(address.port, address.host, ready);
+    });
+  }
+
+  /** The bound address, while listening on a host and port. */
+  get address(): { host: string; port: number } | undefined {
+    const a = this.#server.address();
+    return a && typeof a === 'object' ? { host: a.address, port: a.port } : undefined;
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+}
