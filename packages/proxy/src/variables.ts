@@ -12,17 +12,20 @@ export interface RequestVars {
 
 export type VariableGetter = (v: RequestVars) => string | undefined;
 
-function hostPort(ip: string | undefined, port: number | undefined): string | undefined {
+/** `ip:port`, `[ipv6]:port`; undefined without an address. */
+export function hostPort(ip: string | undefined, port: number | undefined): string | undefined {
   if (ip === undefined) return undefined;
   return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
 }
 
-function pathOf(target: string): string {
+/** A request target's path (before `?`). */
+export function pathOf(target: string): string {
   const q = target.indexOf('?');
   return q < 0 ? target : target.slice(0, q);
 }
 
-function queryOf(target: string): string {
+/** A request target's query string (after `?`; empty without one). */
+export function queryOf(target: string): string {
   const q = target.indexOf('?');
   return q < 0 ? '' : target.slice(q + 1);
 }

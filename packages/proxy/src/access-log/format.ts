@@ -1,4 +1,5 @@
 import type { HeaderMap } from '@mosn/stream';
+import { hostPort, pathOf, queryOf } from '../variables.js';
 import type { RequestLog } from './request-log.js';
 
 /** MOSN's default access log format (pkg/types/accesslog.go), used when `log_format` is empty. */
@@ -24,10 +25,6 @@ export class AccessLogFormatError extends Error {
   override readonly name = 'AccessLogFormatError';
 }
 
-function hostPort(ip: string | undefined, port: number | undefined): string | undefined {
-  if (ip === undefined) return undefined;
-  return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
-}
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
@@ -116,15 +113,7 @@ const FIXED: Record<string, LogVariable> = {
   'x-mosn-querystring': (r) => (r.http ? queryOf(r.http.path) : undefined),
 };
 
-function pathOf(target: string): string {
-  const q = target.indexOf('?');
-  return q < 0 ? target : target.slice(0, q);
-}
 
-function queryOf(target: string): string {
-  const q = target.indexOf('?');
-  return q < 0 ? '' : target.slice(q + 1);
-}
 
 /** `<Protocol>_request_<x>` (MOSN's pkg/protocol/http and http2 variables). */
 const HTTP_VARS: Record<string, LogVariable> = {
