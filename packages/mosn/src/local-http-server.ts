@@ -49,3 +49,25 @@ export class LocalHttpServer {
     });
   }
 }
+
+/** The largest request body the runtime's own servers read (their bodies are a few hundred bytes). */
+export const MAX_BODY = 64 * 1024;
+
+/** A request's body, or undefined when it is over `max` bytes (the rest is read and dropped). */
+export function readBody(req: http.IncomingMessage, max = MAX_BODY): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= max) chunks.push(c);
+      else if (!over) {
+        over = true;
+        resolve(undefined);
+      }
+    });
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { formatAddress, type Address, type Logger } from '@mosn/proxy';
-import { LocalHttpServer } from '../local-http-server.js';
+import { LocalHttpServer, MAX_BODY, readBody } from '../local-http-server.js';
 import { configDump } from './config-dump.js';
 import { env, features, plugin, version } from './info.js';
 import { getLogLevel, toggleLog, updateLogLevel } from './log-level.js';
@@ -11,7 +11,6 @@ import { statsDump, statsGlob } from './stats.js';
 import type { AdminHandler, AdminRequest, AdminSource, Reply } from './types.js';
 
 /** A request body larger than this is refused (MOSN's bodies are a JSON object or a path). */
-const MAX_BODY = 64 * 1024;
 
 /**
  * MOSN's admin API (pkg/admin/server), on `admin.address`: the same paths, methods, parameters, answers and status
@@ -69,7 +68,7 @@ export class AdminServer {
     const url = { pathname: q < 0 ? target : target.slice(0, q), search: q < 0 ? '' : target.slice(q + 1) };
     const method = req.method ?? 'GET';
     const handler = this.#routes.get(url.pathname);
-    const request: AdminRequest = { method, query: new URLSearchParams(url.search), body: () => readBody(req) };
+    const request: AdminRequest = { method, query: new URLSearchParams(url.search), body: () => readText(req) };
     const answer = (reply: Reply) => {
       // state changes at info (as MOSN logs them), reads at debug
       const line = { method, path: url.pathname, status: reply.status };
@@ -94,16 +93,14 @@ export class AdminServer {
 
 class BodyError extends Error {}
 
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_BODY) chunks.push(c);
-      else reject(new BodyError(`request body over ${MAX_BODY} bytes`)); // the rest is read and dropped
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    req.on('error', (e) => reject(new BodyError(e.message)));
-  });
+/** The body as text; a body over MAX_BODY, or one that breaks off, is a BodyError (answered 400). */
+async function readText(req: http.IncomingMessage): Promise<string> {
+  let body: Buffer | undefined;
+  try {
+    body = await readBody(req);
+  } catch (e) {
+    throw new BodyError((e as Error).message);
+  }
+  if (body === undefined) throw new BodyError(`request body over ${MAX_BODY} bytes`);
+  return body.toString();
 }

@@ -1,9 +1,7 @@
-import http from 'node:http';
-import { formatAddress, type Logger } from '@mosn/proxy';
-import { LocalHttpServer } from '../local-http-server.js';
-import { ConfigProblems, ConfigReader } from '../config/config-reader.js';
-import { MAX_BODY, readBody } from './api.js';
+import type { Logger } from '@mosn/proxy';
+import type { ConfigReader } from '../config/config-reader.js';
 import { sofaService, type SofaSubscription } from './config.js';
+import { JsonPostApi, type JsonBody } from './json-post-api.js';
 
 /** A `/services/publish` body, read. */
 export interface SofaPublication {
@@ -31,69 +29,23 @@ type Answer = Record<string, unknown>;
  * `{"success": false, "errorMessage": "..."}` (`/services/subscribe` adds `serviceName` and `datas`, the provider
  * URLs known). Bound to `api_address` (127.0.0.1 by default).
  */
-export class SofaMeshApi {
-  readonly #target: SofaMeshApiTarget;
-  readonly #log: Logger;
-  readonly #server: LocalHttpServer;
-
+export class SofaMeshApi extends JsonPostApi {
   constructor(target: SofaMeshApiTarget, logger: Logger) {
-    this.#target = target;
-    this.#log = logger;
-    this.#server = new LocalHttpServer('SOFA mesh registry API', 'MOSN_ERR_REGISTRY_LISTEN', (req, res) => {
-      this.#handle(req, res).catch((e: unknown) => {
-        this.#log.error({ err: e }, 'sofa mesh api: request failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    }, logger);
+    super({ name: 'sofa mesh api', describe: Object.keys(OPS).join(', '), paths: new Set(Object.keys(OPS)), answer: (path, body) => answer(target, logger, path, body) }, logger);
   }
+}
 
-  async listen(at: { host: string; port: number }): Promise<void> {
-    const a = await this.#server.listen(at);
-    this.#log.info({ address: formatAddress(a) }, 'sofa mesh api: listening (/configs/application, /services/publish, /services/unpublish, /services/subscribe, /services/unsubscribe)');
-  }
-
-  get address(): { host: string; port: number } | undefined {
-    return this.#server.address;
-  }
-
-  close(): Promise<void> {
-    return this.#server.close();
-  }
-
-  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
-    const op = OPS[path];
-    if (!op) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
-      return;
-    }
-    if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST' }).end();
-      return;
-    }
-    const send = (answer: Answer): void => {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-    };
-    const body = await readBody(req);
-    if (body === undefined) return send({ success: false, errorMessage: `request body over ${MAX_BODY} bytes` });
-    let doc: unknown;
-    try {
-      doc = JSON.parse(body.toString('utf8') || 'null');
-    } catch (e) {
-      return send({ success: false, errorMessage: `the body is not JSON: ${(e as Error).message}` });
-    }
-    const problems = new ConfigProblems();
-    const r = ConfigReader.of(doc, '', problems);
-    const run = r ? op(r, this.#target) : undefined;
-    if (!run || problems.errors.length > 0) return send({ success: false, errorMessage: problems.errors.map((p) => `${p.path}: ${p.message}`).join('; ') });
-    try {
-      const answer = await run();
-      this.#log.info({ op: path }, `sofa mesh api: ${path} done`);
-      send({ success: true, ...answer });
-    } catch (e) {
-      this.#log.warn({ err: e, op: path }, `sofa mesh api: ${path} failed`);
-      send({ success: false, errorMessage: (e as Error).message });
-    }
+async function answer(target: SofaMeshApiTarget, log: Logger, path: string, body: JsonBody): Promise<Answer> {
+  if ('error' in body) return { success: false, errorMessage: body.error };
+  const run = body.reader ? OPS[path]!(body.reader, target) : undefined;
+  if (!run || body.problems.errors.length > 0) return { success: false, errorMessage: body.problems.errors.map((p) => `${p.path}: ${p.message}`).join('; ') };
+  try {
+    const answer = await run();
+    log.info({ op: path }, `sofa mesh api: ${path} done`);
+    return { success: true, ...answer };
+  } catch (e) {
+    log.warn({ err: e, op: path }, `sofa mesh api: ${path} failed`);
+    return { success: false, errorMessage: (e as Error).message };
   }
 }
 
