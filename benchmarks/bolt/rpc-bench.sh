@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The driver shared by bolt/run.sh and dubbo/run.sh (see bolt/README.md):
 #   rpc-bench.sh <protocol: bolt|dubbo> <folder with server.mjs and loadgen.mjs> <one-hop/haproxy target>
+# Ends with RESULT lines (see ../README.md, "Running them all"): requests/s ratio and added p99 at RATE.
 # Closed-loop load (CONNS connections x DEPTH in flight, BODY-byte bodies) against the echo server directly,
 # through mosn one hop, through mosn two hops (two chained listeners in one mosn) and through haproxy
 # (mode tcp, nbthread 1); ROUNDS interleaved rounds of WARMUP + DURATION seconds, medians. Then an open-loop
@@ -20,6 +21,7 @@ BODY="${BODY:-1024}"    # request and response body bytes
 RATE="${RATE:-2000}"    # requests/s of the open-loop run (0 skips it)
 CLOSED_LOOP="${CLOSED_LOOP:-1}" # 0 skips the closed-loop runs
 PROFILE="${PROFILE:-0}"
+LATENCY_TARGET="${LATENCY_TARGET:-0.2}" # ms one hop may add at p99 at RATE, at most
 QUIET_WAIT="${QUIET_WAIT:-30}" # before each run, wait up to this many seconds for the machine to be quiet
 [ "$DURATION" -le 600 ] || die "DURATION is at most 600 s"
 
@@ -136,6 +138,8 @@ load() {
       const r = JSON.parse(line), wall = t1 - t0;
       r.proxyCpuPct = proxied ? Math.round((100 * (p1 - p0)) / hz / wall) : null;
       r.serverCpuPct = Math.round((100 * (s1 - s0)) / hz / wall);
+      // CPU us per request, approximately: the proxy CPU of the whole run (warm-up included) / (requests/s x wall)
+      r.proxyCpuUs = proxied && r.rps > 0 ? Math.round((10 * 1e6 * (p1 - p0)) / hz / (r.rps * wall)) / 10 : null;
       console.log(JSON.stringify(r));
       console.error(`  ${r.rps} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, ${r.errors} errors; CPU: proxy ${r.proxyCpuPct ?? "-"}%, server ${r.serverCpuPct}%`);
     ' "$out" "$p0" "$(proc_cpu "$proxy")" "$s0" "$(proc_cpu "$SERVER_PID")" "$t0" "$(date +%s.%N)" "$(getconf CLK_TCK)" "$proxy")"
@@ -164,6 +168,7 @@ fi
 check_alive mosn "$MOSN_PID" || true
 check_alive server "$SERVER_PID" || true
 check_alive haproxy "$HAPROXY_PID" || true
+mark_run_end
 
 PROFILE_REPORT=""
 if [ "$PROFILE" = 1 ]; then
@@ -191,10 +196,18 @@ echo "== $PROTOCOL: mosn one hop / two hops vs haproxy (mode tcp, nbthread 1) vs
 echo "$(mosn_revision); $(haproxy -v 2>/dev/null | head -n1 | cut -d' ' -f1-3); node $(node -v); $(nproc) cores;" \
   "$(date -u +%Y-%m-%dT%H:%MZ); load average before: $LOAD_BEFORE"
 echo "loadgen: $CONNS connections, ${BODY}-byte bodies, ${WARMUP} s warm-up + ${DURATION} s measured per run; echo server: $HERE/server.mjs"
-node "$BOLT_DIR/rpc-report.mjs" "$RESULTS" "$PROTOCOL" "$TARGET" "$RATE"
+case "$PROTOCOL" in dubbo) USUAL_US="$USUAL_HAPROXY_DUBBO_US" ;; *) USUAL_US="$USUAL_HAPROXY_BOLT_US" ;; esac
+RUN_QUIET="$(run_quiet)" USUAL_US="$USUAL_US" CANARY_FACTOR="$CANARY_FACTOR" RPC_SUMMARY="$TMP_DIR/summary.json" \
+  node "$BOLT_DIR/rpc-report.mjs" "$RESULTS" "$PROTOCOL" "$TARGET" "$RATE" "$LATENCY_TARGET"
 other_cpu_report
 mosn_report mosn "$MOSN_PID"
 if [ -n "$PROFILE_REPORT" ]; then
   echo "-- mosn CPU profile (one hop, closed loop, ${DURATION} s; separate run, not in the figures above)"
   echo "$PROFILE_REPORT"
 fi
+# summary key: the figure from rpc-report.mjs's summary, to 2 decimals ("" when missing).
+summary() { node -e 'const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]];
+  console.log(Number.isFinite(v) ? v.toFixed(2) : "")' "$TMP_DIR/summary.json" "$1" 2>/dev/null || true; }
+base=(baseline=haproxy-tcp "baseline_cpu_us=$(summary baselineCpuUs)" "baseline_usual_us=$USUAL_US")
+result_line "$PROTOCOL" rps_ratio "$(summary rpsRatio)" ">=$TARGET" "cpu_ratio=$(summary cpuRatio)" "${base[@]}"
+[ "$RATE" = 0 ] || result_line "$PROTOCOL-p99@$RATE" added_p99_ms "$(summary addedP99Ms)" "<=$LATENCY_TARGET" cpu_ratio= "${base[@]}"

@@ -89,6 +89,7 @@ h2load_rounds "direct http://127.0.0.1:$BACKEND_PORT$URL_PATH $BACKEND_PID" \
   "mosn http://127.0.0.1:$MOSN_PORT$URL_PATH $MOSN_PID" \
   "nginx-grpc http://127.0.0.1:$NGINX_PORT$URL_PATH $(child_of "$NGINX_PID")" -- "${GRPC_ARGS[@]}"
 check_alive mosn "$MOSN_PID" || true
+mark_run_end
 backend_stats="$(nghttp "http://127.0.0.1:$BACKEND_PORT/stats" 2>&1 || echo '?')"
 
 echo
@@ -97,8 +98,12 @@ echo "== gRPC unary proxy: h2load -c$H2_CLIENTS -m$H2_STREAMS -t$H2_THREADS -D${
 h2_machine_line
 print_h2load_table direct mosn nginx-grpc
 echo "backend calls answered (all runs, warm-ups and sanity checks included): $backend_stats   (bad must be 0; connections: how many the proxies opened)"
-echo "mosn/nginx-grpc requests/s ratio: $(ratio "${H_RPS[mosn]}" "${H_RPS[nginx-grpc]}")"
+r_grpc="$(ratio "${H_RPS[mosn]}" "${H_RPS[nginx-grpc]}")"
+c_grpc="$(ratio "${H_CPU[mosn]}" "${H_CPU[nginx-grpc]}")"
+echo "mosn/nginx-grpc requests/s ratio: $r_grpc"
 echo "mosn/direct     requests/s ratio: $(ratio "${H_RPS[mosn]}" "${H_RPS[direct]}")"
-echo "CPU per request mosn/nginx-grpc: $(ratio "${H_CPU[mosn]}" "${H_CPU[nginx-grpc]}")x   (the proxy process alone)"
+echo "CPU per request mosn/nginx-grpc: ${c_grpc}x   (the proxy process alone)"
 mosn_report mosn "$MOSN_PID"
 other_cpu_report
+result_line grpc rps_ratio "$r_grpc" none "cpu_ratio=$c_grpc" baseline=nginx-grpc "baseline_cpu_us=${H_CPU[nginx-grpc]}" \
+  "baseline_usual_us=$USUAL_NGINX_GRPC_US"

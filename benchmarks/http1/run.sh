@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP/1.1 proxy throughput and latency: wrk against (a) an nginx backend directly, (b) mosn's Http1 proxy in
-# front of it, (c) nginx as a keep-alive reverse proxy in front of it. Target: mosn >= 0.6x the nginx proxy.
+# front of it, (c) nginx as a keep-alive reverse proxy in front of it. Targets: mosn >= 0.7x the nginx proxy's
+# requests/s, at <= 1.5x its CPU per request. Ends with RESULT lines (see ../README.md, "Running them all").
 #
 #   benchmarks/http1/run.sh     # 3 rounds x 3 targets x (2 s warm-up + 10 s), 50 connections, 2 wrk threads
 #   DURATION=5 WARMUP=1 ROUNDS=1 CONNECTIONS=100 THREADS=1 benchmarks/http1/run.sh
@@ -10,7 +11,8 @@
 # Needs nginx and wrk (installed with apt-get when missing) and a built mosn (npx tsc -b).
 source "$(dirname "$0")/../lib/common.sh"
 
-TARGET="${TARGET:-0.6}"
+TARGET="${TARGET:-0.7}"
+CPU_TARGET="${CPU_TARGET:-1.5}" # mosn/nginx-proxy CPU per request, at most
 
 ensure_tools nginx wrk
 ensure_mosn_built
@@ -79,6 +81,7 @@ wrk_rounds "direct http://127.0.0.1:$BACKEND_PORT/ $(child_of "$BACKEND_PID")" \
   "mosn http://127.0.0.1:$MOSN_PORT/ $MOSN_PID" \
   "nginx-proxy http://127.0.0.1:$NGINX_PROXY_PORT/ $(child_of "$NGINX_PROXY_PID")"
 check_alive mosn "$MOSN_PID" || true
+mark_run_end
 
 echo
 echo "== HTTP/1.1 proxy: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (warm-up ${WARMUP}s), median of $ROUNDS rounds," \
@@ -88,8 +91,14 @@ print_wrk_table direct mosn nginx-proxy
 r_direct="$(ratio "${W_RPS[mosn]}" "${W_RPS[direct]}")"
 r_nginx="$(ratio "${W_RPS[mosn]}" "${W_RPS[nginx-proxy]}")"
 echo "mosn/direct       requests/s ratio: $r_direct"
-echo "mosn/nginx-proxy  requests/s ratio: $r_nginx   (target >= $TARGET: $(verdict "$r_nginx" "$TARGET"))"
+r_cpu="$(ratio "${W_CPU[mosn]}" "${W_CPU[nginx-proxy]}")"
+canary=("${W_CPU[nginx-proxy]}" "$USUAL_NGINX_PROXY_H1_US")
+echo "mosn/nginx-proxy  requests/s ratio: $r_nginx   (target >= $TARGET: $(verdict "$r_nginx" "$TARGET" "${canary[@]}"))"
 echo "p99 latency      mosn/nginx-proxy: $(ratio "${W_P99[mosn]}" "${W_P99[nginx-proxy]}")x"
-echo "CPU per request  mosn/nginx-proxy: $(ratio "${W_CPU[mosn]}" "${W_CPU[nginx-proxy]}")x   (the proxy process alone)"
+echo "CPU per request  mosn/nginx-proxy: ${r_cpu}x   (the proxy process alone; target <= $CPU_TARGET: $(verdict "$r_cpu" "<=$CPU_TARGET" "${canary[@]}"))"
+echo "canary: nginx-proxy ${W_CPU[nginx-proxy]:-?} us/req, usual on this VM ~$USUAL_NGINX_PROXY_H1_US (no verdict above ${CANARY_FACTOR}x)"
 mosn_report mosn "$MOSN_PID"
 other_cpu_report
+base=(baseline=nginx-proxy "baseline_cpu_us=${W_CPU[nginx-proxy]}" "baseline_usual_us=$USUAL_NGINX_PROXY_H1_US")
+result_line http1 rps_ratio "$r_nginx" ">=$TARGET" "cpu_ratio=$r_cpu" "${base[@]}"
+result_line http1 cpu_ratio "$r_cpu" "<=$CPU_TARGET" "cpu_ratio=$r_cpu" "${base[@]}"

@@ -16,6 +16,9 @@ THREADS="${THREADS:-2}"          # wrk -t
 ROUNDS="${ROUNDS:-3}"            # measured runs per target, interleaved across targets; medians are reported
 BODY_BYTES=128                   # the backend's fixed response body
 
+QUIET_MAX_PCT="${QUIET_MAX_PCT:-5}" # other processes above this % of the machine during a run: no verdict
+source "$BENCH_ROOT/lib/usual-costs.sh"
+
 PIDS=()
 
 # Other work on the machine skews every figure (2 cores shared with whatever else runs). cpu_busy: the machine's
@@ -45,16 +48,42 @@ cpu_mark() {
   LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 cpu_mark
-other_cpu_report() {
+# other_cpu_figures: "wall cores ours_s other_s softirq_s steal_s" since cpu_mark (or as frozen by mark_run_end).
+other_cpu_figures() {
+  if [ -n "${RUN_END_FIGURES:-}" ]; then echo "$RUN_END_FIGURES"; return; fi
   local busy softirq steal ours hz wall
   read -r busy softirq steal <<<"$(cpu_busy)"
   ours="$(our_cpu)"; hz="$(getconf CLK_TCK)"; wall="$(awk -v a="$WALL0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')"
   awk -v b="$((busy - CPU_BUSY0))" -v si="$((softirq - CPU_SOFTIRQ0))" -v s="$((steal - CPU_STEAL0))" \
     -v o="$((ours - OUR_CPU0))" -v hz="$hz" -v w="$wall" -v n="$(nproc)" 'BEGIN {
     other = (b - o) / hz; if (other < 0) other = 0
-    printf "machine during the run: %.0f s wall on %d cores; this benchmark used %.0f CPU-s, other processes %.0f CPU-s (%.0f%%), softirq %.0f CPU-s, steal %.0f CPU-s%s\n",
-      w, n, o / hz, other, 100 * other / (w * n), si / hz, s / hz, (other > 0.05 * w * n ? "  <- NOT QUIET: figures are low and noisy" : "") }'
+    printf "%.3f %d %.3f %.3f %.3f %.3f\n", w, n, o / hz, other, si / hz, s / hz }'
 }
+# mark_run_end: freeze the figures above at the end of the measured part, so the verdicts, the RESULT lines and
+# the last line of the output all judge the same span (the report's own work is not counted).
+mark_run_end() { RUN_END_FIGURES=""; RUN_END_FIGURES="$(other_cpu_figures)"; }
+other_cpu_report() {
+  local w n o other si s
+  read -r w n o other si s <<<"$(other_cpu_figures)"
+  awk -v w="$w" -v n="$n" -v o="$o" -v other="$other" -v si="$si" -v s="$s" -v q="$QUIET_MAX_PCT" 'BEGIN {
+    printf "machine during the run: %.0f s wall on %d cores; this benchmark used %.0f CPU-s, other processes %.0f CPU-s (%.0f%%), softirq %.0f CPU-s, steal %.0f CPU-s%s\n",
+      w, n, o, other, 100 * other / (w * n), si, s, (other > q / 100 * w * n ? "  <- NOT QUIET: figures are low and noisy, no verdict" : "") }'
+}
+# other_cpu_pct: the share of the whole machine (all cores) other processes took during the run, in %.
+other_cpu_pct() {
+  local w n o other _
+  read -r w n o other _ <<<"$(other_cpu_figures)"
+  awk -v w="$w" -v n="$n" -v other="$other" 'BEGIN { printf "%.1f", (w > 0 ? 100 * other / (w * n) : 0) }'
+}
+# run_quiet: "yes" when other processes took at most QUIET_MAX_PCT% of the machine during the run, else "no".
+run_quiet() { awk -v p="$(other_cpu_pct)" -v q="$QUIET_MAX_PCT" 'BEGIN { print (p + 0 <= q + 0 ? "yes" : "no") }'; }
+# baseline_slow cpu usual: "yes" when the baseline's CPU per request (cpu) was over CANARY_FACTOR x its usual cost
+# on this machine (lib/usual-costs.sh): the machine slowed the baseline, its ratios flatter mosn. "" when unknown.
+baseline_slow() {
+  awk -v c="${1:-}" -v u="${2:-}" -v f="$CANARY_FACTOR" 'BEGIN {
+    if (c == "" || u == "" || u + 0 == 0) print ""; else print (c + 0 > f * u ? "yes" : "no") }'
+}
+
 # wait_quiet: with QUIET_WAIT=N (seconds), wait up to N s for a 5 s window in which other processes use < 10% of
 # the machine, so a run does not start in the middle of someone's test suite. QUIET_WAIT=0 (default): no wait.
 wait_quiet() {
@@ -284,8 +313,36 @@ wrk_rounds() {
 # ratio a b: a/b to two decimals ("n/a" when b is 0 or empty).
 ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 
-# verdict ratio target: MET / MISSED.
-verdict() { awk -v r="$1" -v t="$2" 'BEGIN { if (r == "n/a") print "n/a"; else if (r + 0 >= t + 0) print "MET"; else print "MISSED" }'; }
+# verdict value target [baseline_cpu usual_cpu]: MET / MISSED, or "no verdict (not quiet)" when other processes
+# took more than QUIET_MAX_PCT% of the machine during the run, or "no verdict (baseline slow)" when the baseline's
+# CPU per request was over CANARY_FACTOR x its usual cost (lib/usual-costs.sh). target: "0.7" or ">=0.7" (at
+# least), "<=1.5" (at most); "" or "none": "-". "n/a" when the value is missing.
+verdict() {
+  local v="$1" t="${2:-}" op=">="
+  case "$t" in "" | none) echo "-"; return ;; "<="*) op="<="; t="${t#<=}" ;; ">="*) t="${t#>=}" ;; esac
+  if [ -z "$v" ] || [ "$v" = n/a ]; then echo "n/a"; return; fi
+  if [ "$(run_quiet)" != yes ]; then echo "no verdict (not quiet)"; return; fi
+  if [ "$(baseline_slow "${3:-}" "${4:-}")" = yes ]; then echo "no verdict (baseline slow)"; return; fi
+  awk -v r="$v" -v t="$t" -v op="$op" 'BEGIN { ok = (op == "<=" ? r + 0 <= t + 0 : r + 0 >= t + 0); print (ok ? "MET" : "MISSED") }'
+}
+
+# result_line path metric value target [key=value...]: one machine-readable line for run-all.sh (on stdout):
+#   RESULT path=http1 metric=rps_ratio value=0.62 target=>=0.7 cpu_ratio=2.10 baseline=nginx-proxy
+#     baseline_cpu_us=16.3 baseline_usual_us=15 other_cpu_pct=1.2 quiet=yes verdict=MISSED
+# Every field is key=value without spaces, in this order, except verdict, last, which runs to the end of the line
+# (MET, MISSED, no verdict (not quiet), no verdict (baseline slow), n/a, or - when there is no target). Give the
+# extra keys baseline_cpu_us= and baseline_usual_us= for the canary; a missing figure is written "-".
+result_line() {
+  local path="$1" metric="$2" value="${3:-}" target="${4:-}" kv extra="" bcpu="" busual=""
+  shift 4 || true
+  for kv in "$@"; do
+    case "$kv" in baseline_cpu_us=*) bcpu="${kv#*=}" ;; baseline_usual_us=*) busual="${kv#*=}" ;; esac
+    extra="$extra ${kv%%=*}=${kv#*=}"
+    [ -n "${kv#*=}" ] || extra="$extra-"
+  done
+  printf 'RESULT path=%s metric=%s value=%s target=%s%s other_cpu_pct=%s quiet=%s verdict=%s\n' "$path" "$metric" \
+    "${value:--}" "${target:-none}" "$extra" "$(other_cpu_pct)" "$(run_quiet)" "$(verdict "$value" "$target" "$bcpu" "$busual")"
+}
 
 # print_wrk_table label...: one line per label (medians over the rounds).
 print_wrk_table() {

@@ -2,7 +2,7 @@
 # TCP proxy: mosn's tcp_proxy against haproxy (mode tcp, nbthread 1) and no proxy at all, two ways:
 #   1. wrk through each proxy to an nginx backend: requests/s over 50 keep-alive connections (small messages);
 #   2. bulk transfer (bulk.mjs -> bulk-backend.mjs): MiB/s pushed up and pulled down through each proxy.
-# Target: mosn >= 0.9x haproxy.
+# Target: mosn >= 0.9x haproxy (requests/s and bulk MiB/s each way). Ends with RESULT lines (../README.md).
 #
 #   benchmarks/tcp/run.sh       # wrk: 3 rounds x 3 targets x (2 s warm-up + 10 s); bulk: 3 rounds x 1 GiB each way
 #   DURATION=5 ROUNDS=1 BULK_MIB=512 BULK_STREAMS=4 benchmarks/tcp/run.sh
@@ -112,6 +112,7 @@ for dir in up down; do
     BULK[${t% *}-$dir]="$(median ${BULK_ALL[${t% *}-$dir]})"
   done
 done
+mark_run_end
 
 echo
 echo "== TCP proxy: mosn tcp_proxy vs haproxy (mode tcp, nbthread 1) vs direct"
@@ -120,9 +121,12 @@ echo "-- wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s (warm-up ${WARMUP}s), medi
   "${BODY_BYTES}-byte HTTP responses from nginx (1 worker)"
 print_wrk_table direct mosn-tcp haproxy-tcp
 r_wrk="$(ratio "${W_RPS[mosn-tcp]}" "${W_RPS[haproxy-tcp]}")"
+r_cpu="$(ratio "${W_CPU[mosn-tcp]}" "${W_CPU[haproxy-tcp]}")"
+canary=("${W_CPU[haproxy-tcp]}" "$USUAL_HAPROXY_TCP_US")
 echo "mosn/direct   requests/s ratio: $(ratio "${W_RPS[mosn-tcp]}" "${W_RPS[direct]}")"
-echo "mosn/haproxy  requests/s ratio: $r_wrk   (target >= $TARGET: $(verdict "$r_wrk" "$TARGET"))"
-echo "mosn/haproxy  CPU per request: $(ratio "${W_CPU[mosn-tcp]}" "${W_CPU[haproxy-tcp]}")x   (the proxy process alone)"
+echo "mosn/haproxy  requests/s ratio: $r_wrk   (target >= $TARGET: $(verdict "$r_wrk" "$TARGET" "${canary[@]}"))"
+echo "mosn/haproxy  CPU per request: ${r_cpu}x   (the proxy process alone)"
+echo "canary: haproxy-tcp ${W_CPU[haproxy-tcp]:-?} us/req, usual on this VM ~$USUAL_HAPROXY_TCP_US (no verdict above ${CANARY_FACTOR}x)"
 echo "-- bulk: ${BULK_MIB} MiB per stream, $BULK_STREAMS stream(s), MiB/s, median of $ROUNDS rounds" \
   "(up = client->backend, down = backend->client; all rounds in brackets)"
 printf '%-14s %10s %-24s %10s %-24s\n' target 'up MiB/s' '' 'down MiB/s' ''
@@ -131,7 +135,13 @@ for l in direct mosn-tcp haproxy-tcp; do
 done
 for dir in up down; do
   r="$(ratio "${BULK[mosn-tcp-$dir]}" "${BULK[haproxy-tcp-$dir]}")"
-  echo "mosn/haproxy  bulk $dir ratio: $r   (target >= $TARGET: $(verdict "$r" "$TARGET"))"
+  echo "mosn/haproxy  bulk $dir ratio: $r   (target >= $TARGET: $(verdict "$r" "$TARGET" "${canary[@]}"))"
 done
 mosn_report mosn "$MOSN_PID"
 other_cpu_report
+# The bulk runs have no CPU figure of their own: their canary is haproxy's CPU per request in the wrk part.
+base=(baseline=haproxy-tcp "baseline_cpu_us=${W_CPU[haproxy-tcp]}" "baseline_usual_us=$USUAL_HAPROXY_TCP_US")
+result_line tcp rps_ratio "$r_wrk" ">=$TARGET" "cpu_ratio=$r_cpu" "${base[@]}"
+for dir in up down; do
+  result_line "tcp-bulk-$dir" mibps_ratio "$(ratio "${BULK[mosn-tcp-$dir]}" "${BULK[haproxy-tcp-$dir]}")" ">=$TARGET" cpu_ratio= "${base[@]}"
+done

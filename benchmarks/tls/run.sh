@@ -3,7 +3,8 @@
 # same plaintext backend (wrk, https://127.0.0.1); (2) full TLS handshakes per second against the same two
 # listeners (openssl s_time -new, handshake only); (3) Bolt through two mosn processes with mTLS between them vs
 # the same two hops in plaintext. Targets: (1) mosn >= 0.6x nginx requests/s, (2) mosn >= 0.8x nginx handshakes per
-# CPU-second of the server process. Nothing fails on a missed target. See README.md next to this script.
+# CPU-second of the server process. Nothing fails on a missed target. See README.md next to this script. Ends with
+# RESULT lines (see ../README.md, "Running them all").
 #
 #   benchmarks/tls/run.sh                          # ROUNDS=2, DURATION=5, WARMUP=2: about 2 minutes
 #   KEY_TYPE=ec ROUNDS=3 DURATION=10 benchmarks/tls/run.sh
@@ -23,16 +24,15 @@ HS_NODE_REF="${HS_NODE_REF:-1}"             # 1: also a bare node:tls server (tl
 CONNS="${CONNS:-4}" DEPTH="${DEPTH:-64}" BODY="${BODY:-1024}" # Bolt loadgen (as in ../bolt)
 TARGET_KEEPALIVE="${TARGET_KEEPALIVE:-0.6}"
 TARGET_HANDSHAKE="${TARGET_HANDSHAKE:-0.8}"
-# The canary: nginx's CPU per request / per handshake as measured on the quiet 2-core VM (README.md). When a run's
-# nginx needs much more, the machine was busy (other load, CPU frequency, noisy neighbours): every figure of that
-# run, ratios included, is suspect.
-NGINX_USUAL_US="${NGINX_USUAL_US:-21}"        # nginx TLS keep-alive, CPU µs per request
+# The canary: nginx's CPU per request / per handshake as measured on the quiet 2-core VM (../lib/usual-costs.sh).
+# When a run's nginx needs over CANARY_FACTOR (1.3) x that, the machine was busy (other load, CPU frequency, noisy
+# neighbours): every figure of that run, ratios included, is suspect, and the verdicts say "no verdict".
+NGINX_USUAL_US="${NGINX_USUAL_US:-$USUAL_NGINX_TLS_US}" # nginx TLS keep-alive, CPU µs per request
 NGINX_USUAL_HS_US="${NGINX_USUAL_HS_US:-}"    # nginx, CPU µs per full handshake (default per KEY_TYPE below)
-CANARY_FACTOR="${CANARY_FACTOR:-1.5}"
 [ "$DURATION" -le 600 ] || die "DURATION is at most 600 s"
 case "$KEY_TYPE" in
-  rsa) NEWKEY=(-newkey rsa:2048); : "${NGINX_USUAL_HS_US:=1040}" ;;
-  ec) NEWKEY=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); : "${NGINX_USUAL_HS_US:=450}" ;;
+  rsa) NEWKEY=(-newkey rsa:2048); : "${NGINX_USUAL_HS_US:=$USUAL_NGINX_TLS_HS_RSA_US}" ;;
+  ec) NEWKEY=(-newkey ec -pkeyopt ec_paramgen_curve:P-256); : "${NGINX_USUAL_HS_US:=$USUAL_NGINX_TLS_HS_EC_US}" ;;
   *) die "KEY_TYPE is rsa or ec" ;;
 esac
 has_part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -346,6 +346,7 @@ fi
 
 # ------------------------------------------------------------------------------------------------------- report
 [ -z "${MOSN_HTTPS_PID:-}" ] || check_alive mosn-https "$MOSN_HTTPS_PID" || true
+mark_run_end
 per_round() { # array-name a-label b-label: the ratio a/b of each round's figures, e.g. "0.80 0.45"
   local -n arr="$1"; local r out=""
   for r in $(seq 1 "$ROUNDS"); do out="$out${out:+ }$(ratio "${arr[$2.$r]:-}" "${arr[$3.$r]:-}")"; done
@@ -373,7 +374,7 @@ if has_part keepalive; then
   print_wrk_table "${labels[@]}"
   if [ "$SKIP_MOSN" != 1 ]; then
     r="$(ratio "${W_RPS[mosn-tls]}" "${W_RPS[nginx-tls]}")"
-    echo "mosn/nginx requests/s:      $r   (target >= $TARGET_KEEPALIVE: $(verdict "$r" "$TARGET_KEEPALIVE"));  round by round: $(per_round W_RPS mosn-tls nginx-tls)"
+    echo "mosn/nginx requests/s:      $r   (target >= $TARGET_KEEPALIVE: $(verdict "$r" "$TARGET_KEEPALIVE" "${W_CPU[nginx-tls]}" "$NGINX_USUAL_US"));  round by round: $(per_round W_RPS mosn-tls nginx-tls)"
     echo "mosn/nginx CPU per request: $(ratio "${W_CPU[mosn-tls]}" "${W_CPU[nginx-tls]}")x;  round by round: $(per_round W_CPU mosn-tls nginx-tls)"
     echo "mosn/nginx p99 latency:     $(ratio "${W_P99[mosn-tls]}" "${W_P99[nginx-tls]}")x"
   fi
@@ -392,7 +393,7 @@ if has_part handshake; then
   if [ "$SKIP_MOSN" != 1 ]; then
     r="$(ratio "${HS_RATE[mosn-tls]}" "${HS_RATE[nginx-tls]}")"
     rc="$(ratio "${HS_CPU[nginx-tls]}" "${HS_CPU[mosn-tls]}")"
-    echo "mosn/nginx handshakes per CPU-second of the server (1/CPU per handshake): $rc   (target >= $TARGET_HANDSHAKE: $(verdict "$rc" "$TARGET_HANDSHAKE"));  round by round: $(per_round HS_CPU nginx-tls mosn-tls)"
+    echo "mosn/nginx handshakes per CPU-second of the server (1/CPU per handshake): $rc   (target >= $TARGET_HANDSHAKE: $(verdict "$rc" "$TARGET_HANDSHAKE" "${HS_CPU[nginx-tls]}" "$NGINX_USUAL_HS_US"));  round by round: $(per_round HS_CPU nginx-tls mosn-tls)"
     echo "mosn/nginx handshakes/s as measured: $r   (not the target's measure: see below)"
     echo "  (the s_time clients need about as much CPU per handshake as the server, and all share 2 cores: the measured"
     echo "   rate is bounded by the clients as much as by the server. The server process's CPU per handshake is the"
@@ -421,3 +422,16 @@ echo
 [ -z "${MOSN_B_PID:-}" ] || mosn_report mosn-b "$MOSN_B_PID"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 other_cpu_report
+if [ "$SKIP_MOSN" != 1 ]; then
+  if has_part keepalive; then
+    result_line tls-keepalive rps_ratio "$(ratio "${W_RPS[mosn-tls]}" "${W_RPS[nginx-tls]}")" ">=$TARGET_KEEPALIVE" \
+      "cpu_ratio=$(ratio "${W_CPU[mosn-tls]}" "${W_CPU[nginx-tls]}")" baseline=nginx-tls "baseline_cpu_us=${W_CPU[nginx-tls]}" \
+      "baseline_usual_us=$NGINX_USUAL_US"
+  fi
+  if has_part handshake; then
+    # The target's measure is handshakes per CPU-second of the server (nginx's CPU per handshake / mosn's).
+    result_line tls-handshake hs_per_cpu_ratio "$(ratio "${HS_CPU[nginx-tls]}" "${HS_CPU[mosn-tls]}")" ">=$TARGET_HANDSHAKE" \
+      "cpu_ratio=$(ratio "${HS_CPU[mosn-tls]}" "${HS_CPU[nginx-tls]}")" baseline=nginx-tls "baseline_cpu_us=${HS_CPU[nginx-tls]}" \
+      "baseline_usual_us=$NGINX_USUAL_HS_US"
+  fi
+fi
