@@ -5,6 +5,10 @@ import { IoBuffer } from './buffer.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ClientTlsOptions, ConnectionTls } from './tls.js';
 import { connectionTls, connectTls } from './tls-client.js';
+import { HandleTransport } from './transport/handle-transport.js';
+import { adoptableHandle } from './transport/libuv-binding.js';
+import { SocketTransport } from './transport/socket-transport.js';
+import type { Transport, TransportSink } from './transport/types.js';
 import type {
   Address,
   CloseReason,
@@ -56,7 +60,9 @@ let nextConnectionId = 1;
  */
 export class Connection extends EventEmitter<Events> {
   readonly id = nextConnectionId++;
-  readonly socket: net.Socket;
+  /** The bytes' way in and out: the socket's handle driven directly, or the socket (TLS; while connecting). */
+  #t: Transport;
+  readonly #sink: TransportSink;
   /** The socket's reads, not yet consumed; its chunks are its own (`exclusive`). */
   readonly readBuffer = new IoBuffer({ exclusive: true });
   /**
@@ -88,7 +94,6 @@ export class Connection extends EventEmitter<Events> {
 
   constructor(socket: net.Socket, options: ConnectionOptions = {}, connecting = false) {
     super();
-    this.socket = socket;
     this.#state = connecting ? 'connecting' : 'open';
     // Node emits 'drain' only after a write went over the socket's own high-water mark, so a limit below
     // it could never report 'low_watermark': the effective limit is at least that mark (16 KiB).
@@ -97,17 +102,46 @@ export class Connection extends EventEmitter<Events> {
     this.#baseLogger = options.logger ?? silentLogger;
     // a listener hands over TLS sockets with the handshake done
     if (!connecting && socket instanceof tls.TLSSocket) this.#tls = connectionTls(socket);
-    this.setIdleTimeout(options.idleTimeoutMs ?? 0);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#onSocketData(chunk));
-    socket.on('end', () => this.#onSocketEnd());
-    socket.on('drain', () => this.#onDrain());
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      this.log.debug({ err: { code: err.code, message: err.message } }, 'socket error');
-    });
-    socket.on('close', () => this.#onSocketClose());
+    this.#sink = {
+      data: (chunk) => this.#onSocketData(chunk),
+      end: () => this.#onSocketEnd(),
+      drain: () => this.#onDrain(),
+      error: (err) => this.log.debug({ err: { code: err.code, message: err.message } }, 'socket error'),
+      close: () => this.#onSocketClose(),
+      timeout: () => {
+        this.log.debug({ idleTimeoutMs: this.#t.idleTimeoutMs }, 'connection idle timeout');
+        this.close('now', 'idle_timeout');
+      },
+    };
+    this.#t = this.#transportFor(socket, connecting);
+    this.#t.start(this.#sink);
     // Reading starts once the filter chain is in place (initializeReadFilters).
-    socket.pause();
+    this.setIdleTimeout(options.idleTimeoutMs ?? 0);
+  }
+
+  /** A plaintext socket's handle is driven directly once connected; TLS sockets (and dials until then) as sockets. */
+  #transportFor(socket: net.Socket, connecting: boolean): Transport {
+    const handle = connecting ? undefined : adoptableHandle(socket);
+    if (handle) return HandleTransport.adopt(socket, handle);
+    socket.setNoDelay(true);
+    return new SocketTransport(socket);
+  }
+
+  /**
+   * The connection's socket, for code that needs a `net.Socket` (node:http2). A connection that drives its handle
+   * directly hands the handle to a new, paused socket and goes through that socket from then on.
+   */
+  get socket(): net.Socket {
+    const t = this.#t;
+    if (t instanceof SocketTransport) return t.socket;
+    const idleMs = t.idleTimeoutMs;
+    const socket = t.toSocket();
+    const next = new SocketTransport(socket);
+    next.start(this.#sink);
+    this.#t = next;
+    if (idleMs > 0) next.setIdleTimeout(idleMs);
+    this.#resumeIfEnabled();
+    return socket;
   }
 
   /**
@@ -129,6 +163,7 @@ export class Connection extends EventEmitter<Events> {
       if (conn.#state !== 'connecting') return;
       conn.#state = 'open';
       if (t) conn.#tls = connectionTls(socket as tls.TLSSocket, t.servername || undefined);
+      else conn.#adoptConnected(socket);
       conn.emit('event', 'connected');
       conn.#resumeIfEnabled();
     });
@@ -142,16 +177,23 @@ export class Connection extends EventEmitter<Events> {
     return conn;
   }
 
+  /** A dial connected: drive the socket's handle directly from now on, when it can be. */
+  #adoptConnected(socket: net.Socket): void {
+    const handle = adoptableHandle(socket);
+    if (!handle) return;
+    const idleMs = this.#t.idleTimeoutMs;
+    this.#t.setIdleTimeout(0);
+    // the socket's own listeners go with it (its 'close' must not close this connection)
+    socket.removeAllListeners();
+    socket.on('error', () => {});
+    this.#t = HandleTransport.adopt(socket, handle);
+    this.#t.start(this.#sink);
+    if (idleMs > 0) this.#t.setIdleTimeout(idleMs);
+  }
+
   /** Close the connection after `ms` with no bytes read or written; 0 disables. */
   setIdleTimeout(ms: number): void {
-    const s = this.socket;
-    s.setTimeout(ms);
-    if (ms > 0 && s.listenerCount('timeout') === 0) {
-      s.on('timeout', () => {
-        this.log.debug({ idleTimeoutMs: s.timeout }, 'connection idle timeout');
-        this.close('now', 'idle_timeout');
-      });
-    }
+    this.#t.setIdleTimeout(ms);
   }
 
   /** A child logger with this connection's id, made on first use (idle connections never pay for it). */
@@ -177,22 +219,26 @@ export class Connection extends EventEmitter<Events> {
     return this.#closeReason;
   }
   get bytesRead(): number {
-    return this.socket.bytesRead;
+    return this.#t.bytesRead;
   }
   get bytesWritten(): number {
-    return this.socket.bytesWritten + this.#pendingBytes;
+    return this.#t.bytesWritten + this.#pendingBytes;
   }
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    return this.#t.remoteAddress;
   }
   get remotePort(): number | undefined {
-    return this.socket.remotePort;
+    return this.#t.remotePort;
   }
   get localAddress(): string | undefined {
-    return this.socket.localAddress;
+    return this.#t.localAddress;
   }
   get localPort(): number | undefined {
-    return this.socket.localPort;
+    return this.#t.localPort;
+  }
+  /** 'handle' when the connection drives its socket's handle directly, 'socket' through a net.Socket. */
+  get transport(): 'handle' | 'socket' {
+    return this.#t.kind;
   }
   get bufferLimit(): number {
     return this.#bufferLimit;
@@ -243,7 +289,7 @@ export class Connection extends EventEmitter<Events> {
 
   /** `write` with the chunks in an array, which the connection may change (write filters get it). */
   writeAll(chunks: Buffer[]): boolean {
-    if (this.#state === 'closed' || this.socket.writableEnded) return false;
+    if (this.#state === 'closed' || this.#t.writableEnded) return false;
     for (let i = this.#writeFilters.length - 1; i >= 0; i--) {
       if (this.#writeFilters[i]!.onWrite(chunks) === 'stop') return !this.#aboveHigh;
     }
@@ -253,7 +299,7 @@ export class Connection extends EventEmitter<Events> {
 
   /** Hold writes until the loop's I/O callbacks are done, so that they leave in one system call. */
   corkUntilNextTick(): void {
-    if (this.#flushScheduled || this.socket.destroyed) return;
+    if (this.#flushScheduled || this.#t.destroyed) return;
     this.#flushScheduled = true;
     setImmediate(this.#flushNow);
   }
@@ -301,14 +347,9 @@ export class Connection extends EventEmitter<Events> {
     if (this.#joined > 0) this.#materializeLast();
     this.#pending = [];
     this.#pendingBytes = 0;
-    const s = this.socket;
-    if (s.destroyed) return;
-    if (pending.length === 1) s.write(pending[0]!);
-    else {
-      s.cork();
-      for (let i = 0; i < pending.length; i++) s.write(pending[i]!);
-      s.uncork();
-    }
+    const t = this.#t;
+    if (t.destroyed) return;
+    t.write(pending);
     // The socket may have taken it all at once: then it never emits 'drain' for what was counted pending.
     if (this.#aboveHigh) this.#onDrain();
   }
@@ -317,9 +358,9 @@ export class Connection extends EventEmitter<Events> {
 
   /** Half-close: send FIN after what is buffered; reading goes on. */
   closeWrite(): void {
-    if (this.#state === 'closed' || this.socket.writableEnded) return;
+    if (this.#state === 'closed' || this.#t.writableEnded) return;
     this.#flush();
-    this.socket.end();
+    this.#t.end();
     if (this.#endReceived) this.close('flush', 'requested');
   }
 
@@ -335,7 +376,7 @@ export class Connection extends EventEmitter<Events> {
     if (mode === 'flush' && !wasConnecting) this.#flushAndDestroy();
     else {
       this.#dropPending();
-      this.socket.destroy();
+      this.#t.destroy();
     }
     this.emit('event', 'local_close', reason);
   }
@@ -345,7 +386,7 @@ export class Connection extends EventEmitter<Events> {
    */
   readDisable(disable: boolean): void {
     if (disable) {
-      if (this.#readDisable++ === 0) this.socket.pause();
+      if (this.#readDisable++ === 0) this.#t.pause();
     } else if (this.#readDisable > 0 && --this.#readDisable === 0) {
       this.#resumeIfEnabled();
       // Bytes that arrived while reading was off and were left for later get their turn now, outside the
@@ -363,14 +404,14 @@ export class Connection extends EventEmitter<Events> {
   }
 
   #resumeIfEnabled(): void {
-    if (this.#readDisable === 0 && this.#state === 'open' && this.#readFilters.length > 0) this.socket.resume();
+    if (this.#readDisable === 0 && this.#state === 'open' && this.#readFilters.length > 0) this.#t.resume();
   }
 
   #connectEnded(event: 'connect_failed' | 'connect_timeout'): void {
     if (this.#state !== 'connecting') return;
     this.#state = 'closed';
     this.#dropPending();
-    this.socket.destroy();
+    this.#t.destroy();
     this.emit('event', event);
   }
 
@@ -385,7 +426,7 @@ export class Connection extends EventEmitter<Events> {
     this.#endReceived = true;
     this.#runReadFilters(0);
     if (this.#state !== 'open') return;
-    if (!this.#halfClose || this.socket.writableEnded) {
+    if (!this.#halfClose || this.#t.writableEnded) {
       this.#state = 'closed';
       this.#flushAndDestroy();
       this.emit('event', 'remote_close');
@@ -393,16 +434,9 @@ export class Connection extends EventEmitter<Events> {
   }
 
   #flushAndDestroy(): void {
-    const s = this.socket;
-    if (s.destroyed) return;
+    if (this.#t.destroyed) return;
     this.#flush();
-    s.end();
-    if (s.writableFinished) s.destroy();
-    else {
-      s.once('finish', () => s.destroy());
-      // A peer that never reads must not keep the socket forever.
-      s.setTimeout(DEFAULT_IDLE_TIMEOUT_MS, () => s.destroy());
-    }
+    this.#t.endAndDestroy(DEFAULT_IDLE_TIMEOUT_MS);
   }
 
   #runReadFilters(from: number): void {
@@ -428,7 +462,7 @@ export class Connection extends EventEmitter<Events> {
   }
 
   #checkHigh(): boolean {
-    if (this.socket.writableLength + this.#pendingBytes > this.#bufferLimit) {
+    if (this.#t.writableLength + this.#pendingBytes > this.#bufferLimit) {
       if (!this.#aboveHigh) {
         this.#aboveHigh = true;
         this.emit('high_watermark');
@@ -439,7 +473,7 @@ export class Connection extends EventEmitter<Events> {
   }
 
   #onDrain(): void {
-    if (this.#aboveHigh && this.socket.writableLength + this.#pendingBytes <= this.#bufferLimit) {
+    if (this.#aboveHigh && this.#t.writableLength + this.#pendingBytes <= this.#bufferLimit) {
       this.#aboveHigh = false;
       this.emit('low_watermark');
     }

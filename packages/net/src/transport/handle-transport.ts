@@ -1,0 +1,304 @@
+import net from 'node:net';
+import { libuv, now, uvError, type LibuvBinding, type StreamHandle, type WriteRequest } from './libuv-binding.js';
+import type { Transport, TransportSink } from './types.js';
+
+const OWNER = Symbol('mosn.transport');
+type OwnedHandle = StreamHandle & { [OWNER]?: HandleTransport | undefined };
+type Peer = { address?: string; port?: number; family?: string };
+const ignoreRead = (): void => {};
+
+/**
+ * A transport that drives a connected socket's libuv handle itself: one `readStart`, a callback per read with the
+ * bytes, one `writeBuffer`/`writev` per write. This is what `net.Socket` does underneath, without a Duplex
+ * stream's per-chunk work (push, 'data' events, write queues, nextTick callbacks, timer refreshes).
+ *
+ * The handle is taken from a connected `net.Socket` (accepted by a `net.Server`, or dialled by `net.connect`, so
+ * addresses, connect errors and listening stay Node's), which is then released without closing it.
+ */
+export class HandleTransport implements Transport {
+  readonly kind = 'handle';
+  readonly #b: LibuvBinding;
+  #h: OwnedHandle;
+  #sink: TransportSink | undefined;
+  #reading = false;
+  #destroyed = false;
+  #ended = false;
+  #finished = false;
+  #destroyWhenFinished = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
+  /** Writes the kernel did not take at once (libuv holds them until the socket is writable). */
+  #asyncWrites = 0;
+  /** A write request whose write completed at once: free for the next write. */
+  #spare: WriteRequest | undefined;
+  #idleMs = 0;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #lastActive = 0;
+  #bytesRead = 0;
+  #bytesWritten = 0;
+  #peer: Peer | undefined;
+  #local: Peer | undefined;
+  #socket: net.Socket | undefined;
+
+  /** Take over a connected socket's handle; undefined when it cannot be (see `adoptableHandle`). */
+  static adopt(socket: net.Socket, handle: StreamHandle): HandleTransport {
+    const t = new HandleTransport(handle);
+    // The socket lets go of the handle without closing it, and is done (a server counts it as closed).
+    handle.readStop();
+    (socket as unknown as { _handle: unknown })._handle = null;
+    socket.destroy();
+    return t;
+  }
+
+  private constructor(handle: StreamHandle) {
+    this.#b = libuv!;
+    this.#h = handle as OwnedHandle;
+    this.#h[OWNER] = this;
+    this.#h.onread = HandleTransport.#readCallback;
+    this.#h.setNoDelay?.(true);
+  }
+
+  start(sink: TransportSink): void {
+    this.#sink = sink;
+  }
+
+  pause(): void {
+    if (!this.#reading) return;
+    this.#reading = false;
+    if (!this.#destroyed) this.#h.readStop();
+  }
+
+  resume(): void {
+    if (this.#reading || this.#destroyed || this.#socket) return;
+    this.#reading = true;
+    const err = this.#h.readStart();
+    if (err !== 0) this.#fail(uvError(err, 'read'));
+  }
+
+  static #readCallback = function (this: OwnedHandle, arrayBuffer: ArrayBuffer | undefined): void {
+    const t = this[OWNER];
+    if (t) t.#onRead(arrayBuffer);
+  };
+
+  #onRead(arrayBuffer: ArrayBuffer | undefined): void {
+    const b = this.#b;
+    const n = b.streamBaseState[b.kReadBytesOrError]!;
+    if (n > 0) {
+      if (this.#destroyed || !arrayBuffer) return;
+      this.#bytesRead += n;
+      if (this.#idleMs > 0) this.#lastActive = now();
+      this.#sink!.data(Buffer.from(arrayBuffer, b.streamBaseState[b.kArrayBufferOffset]!, n));
+      return;
+    }
+    if (n === 0 || this.#destroyed) return;
+    // The end, or an error: no more reads either way.
+    this.#reading = false;
+    this.#h.readStop();
+    if (n === b.UV_EOF) this.#sink!.end();
+    else this.#fail(uvError(n, 'read'));
+  }
+
+  write(chunks: readonly Buffer[]): void {
+    if (this.#destroyed || this.#ended) return;
+    const b = this.#b;
+    const h = this.#h;
+    const req = this.#spare ?? new b.WriteWrap();
+    this.#spare = undefined;
+    req.handle = h;
+    req.oncomplete = HandleTransport.#onWriteDone;
+    req.owner = this;
+    req.async = false;
+    req.buffer = null;
+    const err = chunks.length === 1 ? h.writeBuffer(req, chunks[0]!) : h.writev(req, chunks, true);
+    if (err !== 0) {
+      this.#fail(uvError(err, 'write'));
+      return;
+    }
+    this.#bytesWritten += b.streamBaseState[b.kBytesWritten]!;
+    if (this.#idleMs > 0) this.#lastActive = now();
+    if (b.streamBaseState[b.kLastWriteWasAsync]) {
+      // libuv holds the rest until the socket is writable: the memory must live until then
+      req.async = true;
+      req.buffer = chunks.length === 1 ? chunks[0]! : chunks;
+      this.#asyncWrites++;
+    } else {
+      this.#spare = req;
+    }
+  }
+
+  static #onWriteDone = function (this: WriteRequest, status: number): void {
+    const t = this.owner as HandleTransport;
+    this.buffer = null;
+    t.#asyncWrites--;
+    if (t.#destroyed || t.#socket) return;
+    if (status < 0) {
+      t.#fail(uvError(status, 'write'));
+      return;
+    }
+    if (t.#idleMs > 0) t.#lastActive = now();
+    if (t.#asyncWrites === 0) t.#sink?.drain();
+  };
+
+  get writableLength(): number {
+    return this.#asyncWrites === 0 || this.#destroyed ? 0 : this.#h.writeQueueSize;
+  }
+  get writableEnded(): boolean {
+    return this.#ended;
+  }
+
+  end(): void {
+    if (this.#ended || this.#destroyed) return;
+    this.#ended = true;
+    const b = this.#b;
+    const req = new b.ShutdownWrap();
+    req.handle = this.#h;
+    req.owner = this;
+    req.oncomplete = HandleTransport.#onShutdownDone;
+    // libuv sends the FIN after the writes it still holds
+    const err = this.#h.shutdown(req);
+    if (err === 1 || err === b.UV_ENOTCONN) this.#onFinished();
+    else if (err !== 0) this.#fail(uvError(err, 'shutdown'));
+  }
+
+  static #onShutdownDone = function (this: { owner: unknown }, _status: number): void {
+    (this.owner as HandleTransport).#onFinished();
+  };
+
+  #onFinished(): void {
+    this.#finished = true;
+    if (this.#destroyWhenFinished) this.destroy();
+  }
+
+  endAndDestroy(lingerMs: number): void {
+    if (this.#destroyed) return;
+    this.#destroyWhenFinished = true;
+    this.end();
+    if (this.#finished || this.#destroyed) return this.destroy();
+    // A peer that never reads must not keep the socket forever.
+    this.#lingerTimer = setTimeout(HandleTransport.#linger, lingerMs, this);
+    this.#lingerTimer.unref();
+  }
+
+  static #linger(t: HandleTransport): void {
+    t.destroy();
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.#reading = false;
+    this.#spare = undefined;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
+    const h = this.#h;
+    h.readStop();
+    h.onread = ignoreRead;
+    h.close(() => {
+      h[OWNER] = undefined;
+      this.#sink?.close();
+    });
+  }
+
+  get destroyed(): boolean {
+    return this.#destroyed;
+  }
+
+  #fail(err: NodeJS.ErrnoException): void {
+    if (this.#destroyed) return;
+    this.#sink?.error(err);
+    this.destroy();
+  }
+
+  setIdleTimeout(ms: number): void {
+    this.#idleMs = ms;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    if (ms > 0 && !this.#destroyed) {
+      this.#lastActive = now();
+      this.#armIdle(ms);
+    }
+  }
+
+  get idleTimeoutMs(): number {
+    return this.#idleMs;
+  }
+
+  /** One timer per connection, re-armed for what is left when it fires early (no refresh per read or write). */
+  #armIdle(delay: number): void {
+    this.#idleTimer = setTimeout(HandleTransport.#idleFired, Math.max(1, Math.ceil(delay)), this);
+    this.#idleTimer.unref();
+  }
+
+  static #idleFired(t: HandleTransport): void {
+    t.#idleTimer = undefined;
+    if (t.#destroyed || t.#idleMs === 0) return;
+    const left = t.#idleMs - (now() - t.#lastActive);
+    if (left > 1) return t.#armIdle(left);
+    t.#lastActive = now();
+    t.#armIdle(t.#idleMs);
+    t.#sink?.timeout();
+  }
+
+  get bytesRead(): number {
+    return this.#bytesRead;
+  }
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  #peerName(): Peer {
+    if (!this.#peer) {
+      const out: Peer = {};
+      if (!this.#destroyed && this.#h.getpeername?.(out) === 0) this.#peer = out;
+      else return out;
+    }
+    return this.#peer;
+  }
+  #sockName(): Peer {
+    if (!this.#local) {
+      const out: Peer = {};
+      if (!this.#destroyed && this.#h.getsockname?.(out) === 0) this.#local = out;
+      else return out;
+    }
+    return this.#local;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#peerName().address;
+  }
+  get remotePort(): number | undefined {
+    return this.#peerName().port;
+  }
+  get localAddress(): string | undefined {
+    return this.#sockName().address;
+  }
+  get localPort(): number | undefined {
+    return this.#sockName().port;
+  }
+
+  /** Remember the addresses now (they are gone once the handle is closed). */
+  rememberAddresses(): void {
+    this.#peerName();
+    this.#sockName();
+  }
+
+  toSocket(): net.Socket {
+    if (this.#socket) return this.#socket;
+    if (this.#destroyed) throw new Error('the connection is closed');
+    this.pause();
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#idleMs = 0;
+    const h = this.#h;
+    h[OWNER] = undefined;
+    // A paused socket on the handle (it sets its own read callback); the connection goes through it from now on.
+    const options = { handle: h, readable: true, writable: true, allowHalfOpen: true, pauseOnCreate: true };
+    const socket = new net.Socket(options as net.SocketConstructorOpts);
+    // The handle reads on (into the paused socket), as an accepted socket's does: node:http2 takes the handle
+    // over as it finds it and does not start reading itself.
+    (h as unknown as { reading: boolean }).reading = true;
+    const err = h.readStart();
+    if (err !== 0) socket.destroy(uvError(err, 'read'));
+    this.#socket = socket;
+    return socket;
+  }
+}
