@@ -3,7 +3,7 @@ import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../htt
 import type { ClientStream, StreamReceiver, StreamResetReason, TunnelEnd } from '../types.js';
 import { ConnectionFlow } from '../flow.js';
 import { chooseFraming, encodeRequestHead, encodeTrailers, frameBody, type Framing } from './codec.js';
-import { createParser, type HTTPParserInstance } from './parser.js';
+import { createParser, type Http1Parser } from './parser.js';
 
 const EMPTY = Buffer.alloc(0);
 const MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
@@ -15,7 +15,7 @@ const MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
 export class Http1ClientConnection {
   readonly connection: Connection;
   requests = 0;
-  #parser: HTTPParserInstance;
+  #parser: Http1Parser;
   #stream: Http1ClientStream | undefined;
   #reusable = true;
   #executing = false;

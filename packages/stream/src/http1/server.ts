@@ -13,7 +13,7 @@ import {
   upgradeProtocols,
   type Framing,
 } from './codec.js';
-import { createParser, METHODS, type HTTPParserInstance, type ParseError } from './parser.js';
+import { createParser, METHODS, type Http1Parser, type ParseError } from './parser.js';
 
 export const DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
 /** From a request's first byte to the end of its head (`extend_config.http1.request_headers_timeout`). */
@@ -44,7 +44,7 @@ export class Http1ServerConnection {
   readonly connection: Connection;
   #callbacks: ServerStreamCallbacks;
   #options: Http1ServerOptions;
-  #parser: HTTPParserInstance;
+  #parser: Http1Parser;
   /** The stream the parser is filling. */
   #parsing: Http1ServerStream | undefined;
   /** The stream whose response is being written; the only one the proxy has seen. */
