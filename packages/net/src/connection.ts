@@ -236,6 +236,15 @@ export class Connection extends EventEmitter<Events> {
   get localPort(): number | undefined {
     return this.#t.localPort;
   }
+  /**
+   * Said by a protocol that will never ask for `socket` (HTTP/1, the RPC codecs): reads may then go into one
+   * buffer shared by all connections and be copied out, which costs less than Node's allocation per read.
+   */
+  neverNeedsSocket(): void {
+    const t = this.#t;
+    if (t instanceof HandleTransport) t.useSharedReadBuffer();
+  }
+
   /** 'handle' when the connection drives its socket's handle directly, 'socket' through a net.Socket. */
   get transport(): 'handle' | 'socket' {
     return this.#t.kind;

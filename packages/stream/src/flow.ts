@@ -2,18 +2,41 @@ import type { Connection } from '@mosn/protocol';
 import type { StreamFlow } from './types.js';
 
 /**
+ * A connection's watermark events, subscribed to once and passed to the stream flow that listens now. An HTTP/1
+ * connection carries one stream after another: each would otherwise add and remove two event listeners.
+ */
+export class WatermarkEvents {
+  #conn: Connection;
+  #subscribed = false;
+  /** The flow told of the connection's watermarks (the current stream's). */
+  owner: ConnectionFlow | undefined;
+
+  constructor(conn: Connection) {
+    this.#conn = conn;
+  }
+
+  attach(flow: ConnectionFlow): void {
+    this.owner = flow;
+    if (this.#subscribed) return;
+    this.#subscribed = true;
+    this.#conn.on('high_watermark', () => this.owner?.watermark(true));
+    this.#conn.on('low_watermark', () => this.owner?.watermark(false));
+  }
+}
+
+/**
  * StreamFlow for a stream that has its connection to itself (an HTTP/1 stream): reading and watermarks are
  * the connection's.
  */
 export class ConnectionFlow implements StreamFlow {
   #conn: Connection;
+  #events: WatermarkEvents;
   #listener: ((above: boolean) => void) | undefined;
   #disabled = 0;
-  #onHigh = () => this.#listener?.(true);
-  #onLow = () => this.#listener?.(false);
 
-  constructor(conn: Connection) {
+  constructor(conn: Connection, events: WatermarkEvents) {
     this.#conn = conn;
+    this.#events = events;
   }
 
   readDisable(disable: boolean): void {
@@ -24,15 +47,15 @@ export class ConnectionFlow implements StreamFlow {
   }
 
   setWatermarkListener(listener: ((above: boolean) => void) | undefined): void {
-    if (listener && !this.#listener) {
-      this.#conn.on('high_watermark', this.#onHigh);
-      this.#conn.on('low_watermark', this.#onLow);
-    } else if (!listener && this.#listener) {
-      this.#conn.off('high_watermark', this.#onHigh);
-      this.#conn.off('low_watermark', this.#onLow);
-    }
     this.#listener = listener;
+    if (listener) this.#events.attach(this);
+    else if (this.#events.owner === this) this.#events.owner = undefined;
     if (listener && this.#conn.aboveWriteBufferHighWatermark) listener(true);
+  }
+
+  /** From WatermarkEvents. */
+  watermark(above: boolean): void {
+    this.#listener?.(above);
   }
 
   /** Undo every readDisable this flow made (the stream is done with the connection). */

@@ -8,6 +8,14 @@ type Peer = { address?: string; port?: number; family?: string };
 const ignoreRead = (): void => {};
 
 /**
+ * Every handle reads into this one buffer and its bytes are copied out at once, into memory of their own (Node's
+ * pool for small reads): cheaper than Node's default of a fresh 64 KiB allocation per read, shrunk and tracked by
+ * the garbage collector. Safe to share: libuv allocates, reads and calls back in one go, and JavaScript runs one
+ * callback at a time.
+ */
+const READ_BUFFER = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
  * A transport that drives a connected socket's libuv handle itself: one `readStart`, a callback per read with the
  * bytes, one `writeBuffer`/`writev` per write. This is what `net.Socket` does underneath, without a Duplex
  * stream's per-chunk work (push, 'data' events, write queues, nextTick callbacks, timer refreshes).
@@ -38,6 +46,8 @@ export class HandleTransport implements Transport {
   #peer: Peer | undefined;
   #local: Peer | undefined;
   #socket: net.Socket | undefined;
+  /** Reads go into READ_BUFFER (useSharedReadBuffer). */
+  #shared = false;
 
   /** Take over a connected socket's handle; undefined when it cannot be (see `adoptableHandle`). */
   static adopt(socket: net.Socket, handle: StreamHandle): HandleTransport {
@@ -55,6 +65,16 @@ export class HandleTransport implements Transport {
     this.#h[OWNER] = this;
     this.#h.onread = HandleTransport.#readCallback;
     this.#h.setNoDelay?.(true);
+  }
+
+  /**
+   * Read into the shared READ_BUFFER from now on, copying each read out (for connections that are never handed to
+   * node:http2: the handle cannot go back to Node's own allocation, which an HTTP/2 session needs).
+   */
+  useSharedReadBuffer(): void {
+    if (this.#shared || this.#destroyed || this.#socket) return;
+    this.#shared = true;
+    this.#h.useUserBuffer(READ_BUFFER);
   }
 
   start(sink: TransportSink): void {
@@ -79,14 +99,22 @@ export class HandleTransport implements Transport {
     if (t) t.#onRead(arrayBuffer);
   };
 
+  /** A read (in `arrayBuffer`, or at the start of READ_BUFFER), or the end, or an error. */
   #onRead(arrayBuffer: ArrayBuffer | undefined): void {
     const b = this.#b;
     const n = b.streamBaseState[b.kReadBytesOrError]!;
     if (n > 0) {
-      if (this.#destroyed || !arrayBuffer) return;
+      if (this.#destroyed) return;
       this.#bytesRead += n;
       if (this.#idleMs > 0) this.#lastActive = now();
-      this.#sink!.data(Buffer.from(arrayBuffer, b.streamBaseState[b.kArrayBufferOffset]!, n));
+      let chunk: Buffer;
+      if (this.#shared) {
+        chunk = Buffer.allocUnsafe(n);
+        chunk.set(n === READ_BUFFER.length ? READ_BUFFER : READ_BUFFER.subarray(0, n));
+      } else {
+        chunk = Buffer.from(arrayBuffer!, b.streamBaseState[b.kArrayBufferOffset]!, n);
+      }
+      this.#sink!.data(chunk);
       return;
     }
     if (n === 0 || this.#destroyed) return;
@@ -291,6 +319,7 @@ export class HandleTransport implements Transport {
     const h = this.#h;
     h[OWNER] = undefined;
     // A paused socket on the handle (it sets its own read callback); the connection goes through it from now on.
+    if (this.#shared) throw new Error('this connection reads into the shared buffer: it cannot become a net.Socket');
     const options = { handle: h, readable: true, writable: true, allowHalfOpen: true, pauseOnCreate: true };
     const socket = new net.Socket(options as net.SocketConstructorOpts);
     // The handle reads on (into the paused socket), as an accepted socket's does: node:http2 takes the handle

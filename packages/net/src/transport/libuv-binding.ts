@@ -11,6 +11,8 @@ import { performance } from 'node:perf_hooks';
 export interface StreamHandle {
   onread: (arrayBuffer: ArrayBuffer | undefined) => void;
   readStart(): number;
+  /** Read into this buffer from now on (the read callback then gets no ArrayBuffer: the bytes are in it). */
+  useUserBuffer(buffer: Uint8Array): void;
   readStop(): number;
   writeBuffer(req: WriteRequest, data: Buffer): number;
   writev(req: WriteRequest, chunks: readonly Buffer[], allBuffers: boolean): number;

@@ -1,7 +1,7 @@
 import { type Connection, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ClientStream, StreamReceiver, StreamResetReason, TunnelEnd } from '../types.js';
-import { ConnectionFlow } from '../flow.js';
+import { ConnectionFlow, WatermarkEvents } from '../flow.js';
 import { chooseFraming, encodeRequestHead, encodeTrailers, frameBody, type Framing } from './codec.js';
 import { createParser, type Http1Parser } from './parser.js';
 
@@ -14,6 +14,8 @@ const MAX_RESPONSE_HEADER_SIZE = 64 * 1024;
  */
 export class Http1ClientConnection {
   readonly connection: Connection;
+  /** The connection's watermark events, passed to the stream in flight (made on first use). */
+  #watermarks: WatermarkEvents | undefined;
   requests = 0;
   #parser: Http1Parser;
   #stream: Http1ClientStream | undefined;
@@ -28,6 +30,8 @@ export class Http1ClientConnection {
 
   constructor(connection: Connection, onIdle: (c: Http1ClientConnection) => void) {
     this.connection = connection;
+    // never handed to node:http2: reads can be copied out of the shared read buffer
+    connection.neverNeedsSocket();
     this.#onIdle = onIdle;
     this.#parser = createParser('response', MAX_RESPONSE_HEADER_SIZE, {
       onHeadersComplete: (_vMaj, _vMin, headers, _m, _u, status, statusMessage, upgrade, keepAlive) => {
@@ -73,6 +77,10 @@ export class Http1ClientConnection {
     connection.on('event', (ev) => {
       if (ev === 'remote_close' || ev === 'local_close') this.#onClose();
     });
+  }
+
+  get watermarks(): WatermarkEvents {
+    return (this.#watermarks ??= new WatermarkEvents(this.connection));
   }
 
   get busy(): boolean {
@@ -200,11 +208,11 @@ export class Http1ClientStream implements ClientStream {
   }
 
   readDisable(disable: boolean): void {
-    (this.#flow ??= new ConnectionFlow(this.connection)).readDisable(disable);
+    (this.#flow ??= new ConnectionFlow(this.connection, this.#owner.watermarks)).readDisable(disable);
   }
 
   setWatermarkListener(listener: ((above: boolean) => void) | undefined): void {
-    (this.#flow ??= new ConnectionFlow(this.connection)).setWatermarkListener(listener);
+    (this.#flow ??= new ConnectionFlow(this.connection, this.#owner.watermarks)).setWatermarkListener(listener);
   }
 
   /** The request asked for an upgrade (it went with `connection: upgrade`). */

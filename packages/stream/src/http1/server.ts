@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import { INTERNAL_STATUS_HTTP, type Connection, type InternalStatus, type IoBuffer } from '@mosn/protocol';
 import { HttpHeaders, equalsIgnoreCase, type HttpRequestHead, type HttpResponseHead } from '../http-headers.js';
 import type { ServerStream, ServerStreamCallbacks, StreamReceiver, StreamResetReason, TunnelEnd } from '../types.js';
-import { ConnectionFlow } from '../flow.js';
+import { ConnectionFlow, WatermarkEvents } from '../flow.js';
 import {
   CONTINUE_100,
   chooseFraming,
@@ -42,6 +42,8 @@ const EMPTY = Buffer.alloc(0);
  */
 export class Http1ServerConnection {
   readonly connection: Connection;
+  /** The connection's watermark events, passed to the stream in flight (made on first use). */
+  #watermarks: WatermarkEvents | undefined;
   #callbacks: ServerStreamCallbacks;
   #options: Http1ServerOptions;
   #parser: Http1Parser;
@@ -71,6 +73,8 @@ export class Http1ServerConnection {
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http1ServerOptions = {}) {
     this.connection = connection;
+    // never handed to node:http2: reads can be copied out of the shared read buffer
+    connection.neverNeedsSocket();
     this.#callbacks = callbacks;
     this.#options = options;
     this.#headersTimeoutMs = options.requestHeadersTimeoutMs ?? DEFAULT_REQUEST_HEADERS_TIMEOUT_MS;
@@ -131,6 +135,10 @@ export class Http1ServerConnection {
       if (ev === 'local_close' || ev === 'remote_close') this.#onClose();
     });
     connection.onDrain = () => this.drain();
+  }
+
+  get watermarks(): WatermarkEvents {
+    return (this.#watermarks ??= new WatermarkEvents(this.connection));
   }
 
   /** True once asked to drain: the response in flight says `connection: close`, then the connection closes. */
@@ -355,11 +363,11 @@ export class Http1ServerStream implements ServerStream {
   }
 
   readDisable(disable: boolean): void {
-    (this.#flow ??= new ConnectionFlow(this.connection)).readDisable(disable);
+    (this.#flow ??= new ConnectionFlow(this.connection, this.#owner.watermarks)).readDisable(disable);
   }
 
   setWatermarkListener(listener: ((above: boolean) => void) | undefined): void {
-    (this.#flow ??= new ConnectionFlow(this.connection)).setWatermarkListener(listener);
+    (this.#flow ??= new ConnectionFlow(this.connection, this.#owner.watermarks)).setWatermarkListener(listener);
   }
 
   /** Hand the head (and anything buffered) to the receiver. */
