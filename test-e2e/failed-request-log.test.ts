@@ -15,7 +15,7 @@ import { OTHER_SERVICE, rpcClient, SERVICE } from './bolt/peers.js';
 
 const cleanups = cleanupAfterEach();
 
-/** The failure log's numbers (packages/proxy/src/failure-log.ts). */
+/** The failure log's numbers (packages/proxy/src/common/failure-log.ts). */
 const BURST = 100;
 const RATE = 10;
 

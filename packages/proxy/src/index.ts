@@ -19,7 +19,7 @@ export {
   type HostsChangedListener,
   type PoolFactory,
   type UpstreamPool,
-} from './cluster.js';
+} from './upstream/cluster.js';
 export {
   DEFAULT_DNS_REFRESH_MS,
   DEFAULT_DNS_TIMEOUT_MS,
@@ -29,7 +29,7 @@ export {
   type DnsLookupFamily,
   type DnsResolverSettings,
   type StrictDnsConfig,
-} from './strict-dns.js';
+} from './upstream/strict-dns.js';
 export {
   DEFAULT_ORIGINAL_DST_CLEANUP_MS,
   MAX_ORIGINAL_DST_HOSTS,
@@ -37,13 +37,14 @@ export {
   originalDstLb,
   parseDestination,
   type OriginalDstConfig,
-} from './original-dst.js';
-export { DownstreamRequest, type ProxyContext } from './downstream.js';
-export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
+} from './upstream/original-dst.js';
+export { DownstreamRequest } from './http/downstream.js';
+export type { ProxyContext } from './context.js';
+export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './lb/load-balancer.js';
 export * from './lb/index.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
-export { RpcProxy } from './rpc-request.js';
-export { Registry } from './registry.js';
+export { RpcProxy } from './rpc/rpc-request.js';
+export { Registry } from './common/registry.js';
 export {
   DEFAULT_ROUTE_TIMEOUT_MS,
   RouterConfig,
@@ -72,13 +73,13 @@ export {
   type PathRewrite,
   type RedirectAction,
   type RetryPolicy,
-} from './router.js';
-export { RETRY_CONDITIONS, retryPolicy } from './retry.js';
+} from './router/router.js';
+export { RETRY_CONDITIONS, retryPolicy } from './upstream/retry.js';
 export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter } from './variables.js';
-export { Counter, Stats } from './stats.js';
-export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp-proxy.js';
-export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './circuit-breaker.js';
+export { Counter, Stats } from './stats/stats.js';
+export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp/tcp-proxy.js';
+export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './upstream/circuit-breaker.js';
 export * from './health/index.js';
-export { logRateLimited } from './failure-log.js';
+export { logRateLimited } from './common/failure-log.js';
 export * from './stream-filter/index.js';
 export * from './access-log/index.js';

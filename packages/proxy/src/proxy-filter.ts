@@ -10,9 +10,10 @@ import {
   type ProtocolEntry,
   type ReadFilter,
 } from '@mosn/stream';
-import { DownstreamRequest, httpCounters, type HttpCounters, type ProxyContext } from './downstream.js';
-import { logProtocolError } from './failure-log.js';
-import { RpcProxy } from './rpc-request.js';
+import type { ProxyContext } from './context.js';
+import { DownstreamRequest, httpCounters, type HttpCounters } from './http/downstream.js';
+import { logProtocolError } from './common/failure-log.js';
+import { RpcProxy } from './rpc/rpc-request.js';
 
 export interface ProxyFilterConfig {
   /** The protocols this listener accepts. */

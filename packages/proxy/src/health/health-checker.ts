@@ -1,6 +1,6 @@
 import type { Logger, XProtocolCodec } from '@mosn/stream';
-import { hostTls, type Cluster, type Host } from '../cluster.js';
-import type { Stats } from '../stats.js';
+import { hostTls, type Cluster, type Host } from '../upstream/cluster.js';
+import type { Stats } from '../stats/stats.js';
 import type { CheckSession } from './check-session.js';
 import type { HealthCheckConfig, HealthCheckKind } from './health-check-config.js';
 import { reportActiveCheckSuccess, setActiveHealthy } from './host-health.js';

@@ -1,4 +1,4 @@
-import type { Host } from '../cluster.js';
+import type { Host } from '../upstream/cluster.js';
 
 /**
  * A host's health has two sources: the active health checker (`activeHealthy`) and the outlier detector

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Stats } from '../stats.js';
+import { Stats } from '../stats/stats.js';
 import { HealthChecker } from './health-checker.js';
 import { statusMatches, type HttpCheckConfig } from './health-check-config.js';
 import { fastCheck, localCluster, waitFor } from './testing.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Host } from '../cluster.js';
-import { Stats } from '../stats.js';
+import type { Host } from '../upstream/cluster.js';
+import { Stats } from '../stats/stats.js';
 import { reportActiveCheckSuccess, setActiveHealthy } from './host-health.js';
 import { DEFAULT_OUTLIER_DETECTION, OutlierDetector, outlierResultOfStatus, type OutlierDetectionConfig, type OutlierResult } from './outlier-detector.js';
 import { localCluster, waitFor } from './testing.js';

@@ -1,6 +1,6 @@
 import type { Logger } from '@mosn/stream';
-import type { Cluster, Host } from '../cluster.js';
-import type { Stats } from '../stats.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
+import type { Stats } from '../stats/stats.js';
 import { hostHealthState, onActiveCheckSuccess, setEjected } from './host-health.js';
 
 /**

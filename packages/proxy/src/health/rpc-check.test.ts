@@ -2,7 +2,7 @@ import net from 'node:net';
 import { SimpleHeaderMap, type IoBuffer, type XFrame, type XProtocolCodec } from '@mosn/stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Logger } from '@mosn/stream';
-import { Stats } from '../stats.js';
+import { Stats } from '../stats/stats.js';
 import { HealthChecker } from './health-checker.js';
 import { fastCheck, localCluster, waitFor } from './testing.js';
 

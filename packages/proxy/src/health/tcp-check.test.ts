@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Stats } from '../stats.js';
+import { Stats } from '../stats/stats.js';
 import { HealthChecker } from './health-checker.js';
 import { hostHealthState } from './host-health.js';
 import { fastCheck, localCluster, waitFor } from './testing.js';

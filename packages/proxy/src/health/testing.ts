@@ -1,5 +1,5 @@
 /** Fixtures for the health tests (not exported by the package). */
-import { Cluster, type PoolFactory } from '../cluster.js';
+import { Cluster, type PoolFactory } from '../upstream/cluster.js';
 import { roundRobin } from '../lb/index.js';
 import { DEFAULT_HEALTH_CHECK, type HealthCheckConfig } from './health-check-config.js';
 

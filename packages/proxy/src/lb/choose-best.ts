@@ -1,4 +1,4 @@
-import type { Host } from '../cluster.js';
+import type { Host } from '../upstream/cluster.js';
 
 /**
  * The power of d choices (Mitzenmacher): the best of `choices` hosts drawn at random, with replacement as in Envoy

@@ -1,4 +1,4 @@
-import type { LoadBalancerFactory } from '../load-balancer.js';
+import type { LoadBalancerFactory } from './load-balancer.js';
 import { random, roundRobin } from './round-robin.js';
 import { leastConnection } from './least-connection.js';
 import { leastRequest } from './least-request.js';

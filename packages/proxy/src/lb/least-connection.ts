@@ -1,4 +1,4 @@
-import type { LoadBalancerFactory } from '../load-balancer.js';
+import type { LoadBalancerFactory } from './load-balancer.js';
 import { leastLoaded } from './least-request.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LoadBalancerFactory } from '../load-balancer.js';
+import type { LoadBalancerFactory } from './load-balancer.js';
 import { HealthView } from './panic.js';
 import { readSettings, type LbSettings, type RetryLbContext } from './settings.js';
 

@@ -1,4 +1,4 @@
-import type { Host } from '../cluster.js';
+import type { Host } from '../upstream/cluster.js';
 import { DEFAULT_PANIC_THRESHOLD } from './settings.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { Host } from '../cluster.js';
-import type { LoadBalancerFactory } from '../load-balancer.js';
+import type { Host } from '../upstream/cluster.js';
+import type { LoadBalancerFactory } from './load-balancer.js';
 import { chooseBest } from './choose-best.js';
 import { HealthView } from './panic.js';
 import { readSettings, type LbSettings } from './settings.js';

@@ -1,4 +1,4 @@
-import type { LoadBalancerFactory } from '../load-balancer.js';
+import type { LoadBalancerFactory } from './load-balancer.js';
 import { HealthView } from './panic.js';
 import { readSettings, type LbSettings, type RetryLbContext } from './settings.js';
 

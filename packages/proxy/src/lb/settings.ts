@@ -1,6 +1,6 @@
 import { MosnError } from '@mosn/stream';
-import type { Host } from '../cluster.js';
-import type { LbConfig, LbContext } from '../load-balancer.js';
+import type { Host } from '../upstream/cluster.js';
+import type { LbConfig, LbContext } from './load-balancer.js';
 import { slowStartFactor } from './slow-start.js';
 
 /** `LbConfig` and the settings of this folder's balancers that `LbConfig` does not carry yet. */

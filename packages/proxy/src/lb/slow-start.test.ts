@@ -5,7 +5,7 @@ import { leastRequest } from './least-request.js';
 import { slowStartFactor, type SlowStartConfig } from './slow-start.js';
 import { countPicks, manualClock, testCluster, testHost } from './testing.js';
 import { weightedRoundRobin } from './weighted-round-robin.js';
-import type { LoadBalancerFactory } from '../load-balancer.js';
+import type { LoadBalancerFactory } from './load-balancer.js';
 
 const S = 1000;
 const linear: SlowStartConfig = { windowMs: 100 * S, aggression: 1, minWeight: 0.1 };

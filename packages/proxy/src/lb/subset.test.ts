@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LbContext } from '../load-balancer.js';
+import type { LbContext } from './load-balancer.js';
 import { chiSquareFit } from './chi-square.js';
 import { random, roundRobin } from './round-robin.js';
 import { metadataMatch, subsetLoadBalancer, type Metadata, type SubsetConfig } from './subset.js';

@@ -1,5 +1,5 @@
-import type { Cluster, Host } from '../cluster.js';
-import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from '../load-balancer.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
+import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 
 /** Host metadata and match criteria: MOSN's `filter_metadata["mosn.lb"]`, string keys to string values. */
 export type Metadata = Readonly<Record<string, string>>;

@@ -1,6 +1,6 @@
 /** Fixtures for the balancers' unit tests (not exported by the package). */
-import { Cluster, type Host, type HostConfig, type PoolFactory, type UpstreamPool } from '../cluster.js';
-import type { LbContext, LoadBalancer, LoadBalancerFactory } from '../load-balancer.js';
+import { Cluster, type Host, type HostConfig, type PoolFactory, type UpstreamPool } from '../upstream/cluster.js';
+import type { LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
 import type { LbSettings, RetryLbContext } from './settings.js';
 import type { Metadata, SubsetConfig } from './subset.js';
 

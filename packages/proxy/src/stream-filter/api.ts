@@ -1,5 +1,5 @@
 import type { HeaderMap } from '@mosn/stream';
-import type { Route } from '../router.js';
+import type { Route } from '../router/router.js';
 
 /**
  * The stream filter contract: MOSN's StreamReceiverFilter (the request phase: `onRequest*`) and

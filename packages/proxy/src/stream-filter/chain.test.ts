@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimpleHeaderMap, type Connection } from '@mosn/stream';
-import type { Route } from '../router.js';
-import { Stats } from '../stats.js';
+import type { Route } from '../router/router.js';
+import { Stats } from '../stats/stats.js';
 import type { StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase } from './api.js';
 import { StreamFilterChainFactory, type StreamFilterOwner } from './chain.js';
 

@@ -1,6 +1,6 @@
 import type { Connection, HeaderMap } from '@mosn/stream';
-import type { Route } from '../router.js';
-import type { Counter, Stats } from '../stats.js';
+import type { Route } from '../router/router.js';
+import type { Counter, Stats } from '../stats/stats.js';
 import type { StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { HeaderMap } from '@mosn/stream';
-import type { HeaderMatcher } from '../../router.js';
+import type { HeaderMatcher } from '../../router/router.js';
 import type { StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterStatus } from '../api.js';
 
 /** MOSN's `fault` stream filter config (v2.StreamFaultInject). Percentages are whole numbers 0-100. */

@@ -1,6 +1,6 @@
-import type { Cluster, Host } from './cluster.js';
-import type { MetadataMatch } from './lb/subset.js';
-import type { SlowStartConfig } from './lb/slow-start.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
+import type { MetadataMatch } from './subset.js';
+import type { SlowStartConfig } from './slow-start.js';
 
 /** What a load balancer may know of the request it picks a host for. */
 export interface LbContext {

@@ -2,8 +2,8 @@ import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { formatAddress, silentLogger, type Logger } from '@mosn/stream';
 import type { Cluster, Host, HostConfig, HostSource, HostSourceContext } from './cluster.js';
-import type { LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
-import type { Stats } from './stats.js';
+import type { LbContext, LoadBalancer, LoadBalancerFactory } from '../lb/load-balancer.js';
+import type { Stats } from '../stats/stats.js';
 
 /** Envoy's default `cleanup_interval` of original-destination clusters. */
 export const DEFAULT_ORIGINAL_DST_CLEANUP_MS = 5000;

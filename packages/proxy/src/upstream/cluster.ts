@@ -16,9 +16,9 @@ import {
 /** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
 export type UpstreamPool = ConnectionPool | XConnectionPool;
 import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
-import type { HealthChecker, OutlierDetector } from './health/index.js';
-import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './load-balancer.js';
-import { subsetLoadBalancer, type Metadata, type SubsetConfig } from './lb/subset.js';
+import type { HealthChecker, OutlierDetector } from '../health/index.js';
+import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from '../lb/load-balancer.js';
+import { subsetLoadBalancer, type Metadata, type SubsetConfig } from '../lb/subset.js';
 
 export interface HostConfig {
   address: Address;

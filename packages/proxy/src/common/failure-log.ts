@@ -1,6 +1,6 @@
 import type { Connection, HttpRequestHead, Logger, XFrame } from '@mosn/stream';
 import { DROP, LogLimiter } from './log-limiter.js';
-import type { RouteMatch } from './router.js';
+import type { RouteMatch } from '../router/router.js';
 
 /**
  * The one warn line of a request that mosn answered itself with an error (no route, no healthy upstream,

@@ -1,10 +1,10 @@
 import type { Connection, HeaderMap, XFrame, XServerConnection } from '@mosn/stream';
 import type { RequestLog } from '../access-log/request-log.js';
-import { pickTarget, type ClusterTarget, type Route } from '../router.js';
-import type { RpcCall, RpcProxy } from '../rpc-request.js';
-import type { StreamFilterPhase } from './api.js';
-import type { StreamFilterChain, StreamFilterOwner } from './chain.js';
-import { internalStatusOfHttp } from './local-reply.js';
+import { pickTarget, type ClusterTarget, type Route } from '../router/router.js';
+import type { RpcCall, RpcProxy } from './rpc-request.js';
+import type { StreamFilterPhase } from '../stream-filter/api.js';
+import type { StreamFilterChain, StreamFilterOwner } from '../stream-filter/chain.js';
+import { internalStatusOfHttp } from '../stream-filter/local-reply.js';
 
 /** The requests a filter pauses, per downstream connection: a connection that closes ends them (timers cleared). */
 const pausedByConnection = new WeakMap<XServerConnection, Set<RpcFilteredRequest>>();

@@ -14,21 +14,22 @@ import {
   type StreamResetReason,
   INTERNAL_STATUS_HTTP,
 } from '@mosn/stream';
-import { RequestLog, type AccessLog } from './access-log/request-log.js';
-import { BudgetHold } from './circuit-breaker.js';
-import { Deadline, Deadlines } from './deadlines.js';
-import { MAX_CONNECT_ATTEMPTS, type Cluster, type ClusterManager, type Host } from './cluster.js';
-import { http1UpstreamHint, logRequestFailure } from './failure-log.js';
-import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
-import type { LbContext } from './load-balancer.js';
-import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from './route-actions.js';
-import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from './retry.js';
-import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route, type RouterHandle } from './router.js';
-import type { StreamFilterPhase } from './stream-filter/api.js';
-import type { StreamFilterChain, StreamFilterChainFactory, StreamFilterOwner } from './stream-filter/chain.js';
-import { sendHttpFilterReply } from './stream-filter/local-reply.js';
-import { variableGetter, type RequestVars } from './variables.js';
-import type { Counter, Stats } from './stats.js';
+import { RequestLog } from '../access-log/request-log.js';
+import { BudgetHold } from '../upstream/circuit-breaker.js';
+import { Deadline, Deadlines } from '../common/deadlines.js';
+import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from '../upstream/cluster.js';
+import { http1UpstreamHint, logRequestFailure } from '../common/failure-log.js';
+import { outlierResultOfStatus, type OutlierResult } from '../health/index.js';
+import type { LbContext } from '../lb/load-balancer.js';
+import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from '../router/route-actions.js';
+import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from '../upstream/retry.js';
+import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
+import type { StreamFilterPhase } from '../stream-filter/api.js';
+import type { StreamFilterChain, StreamFilterOwner } from '../stream-filter/chain.js';
+import { sendHttpFilterReply } from '../stream-filter/local-reply.js';
+import { variableGetter, type RequestVars } from '../variables.js';
+import type { Counter } from '../stats/stats.js';
+import type { ProxyContext } from '../context.js';
 
 const UPGRADE = { upgrade: true } as const;
 
@@ -49,21 +50,6 @@ export function httpCounters(ctx: ProxyContext): HttpCounters {
     total: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total'),
     resets: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_reset'),
   };
-}
-
-/** What every request of one proxy filter shares. */
-export interface ProxyContext {
-  readonly clusters: ClusterManager;
-  /** The listener's router: a request reads `current` once (a reload replaces it between requests). */
-  readonly router: RouterHandle;
-  readonly upstreamProtocol: string;
-  readonly stats: Stats;
-  /** Stats prefix of the listener (`listener.<name>.`). */
-  readonly statPrefix: string;
-  /** The listener's stream filters; undefined when it has none (its requests make no chain). */
-  readonly streamFilters?: StreamFilterChainFactory | undefined;
-  /** The listener's access logs; undefined when it has none (its requests record nothing). */
-  readonly accessLogs?: readonly AccessLog[] | undefined;
 }
 
 /**

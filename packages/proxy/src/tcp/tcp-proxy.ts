@@ -7,10 +7,10 @@ import {
   type NetworkFilterFactory,
   type ReadFilter,
 } from '@mosn/stream';
-import { RequestLog, type AccessLog } from './access-log/request-log.js';
-import { hostTls, type Cluster, type ClusterManager } from './cluster.js';
-import { logRequestFailure } from './failure-log.js';
-import type { Stats } from './stats.js';
+import { RequestLog, type AccessLog } from '../access-log/request-log.js';
+import { hostTls, type Cluster, type ClusterManager } from '../upstream/cluster.js';
+import { logRequestFailure } from '../common/failure-log.js';
+import type { Stats } from '../stats/stats.js';
 
 export interface Cidr {
   address: string;

@@ -1,17 +1,17 @@
 import { INTERNAL_STATUS_HTTP, type InternalStatus, type RpcCallHandle, type RpcResponseReceiver, type StreamResetReason, type XConnectionPool, type XFrame, type XServerConnection } from '@mosn/stream';
-import { RequestLog, type AccessLog } from './access-log/request-log.js';
-import type { Limit } from './circuit-breaker.js';
-import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from './cluster.js';
-import { Deadline, Deadlines } from './deadlines.js';
-import type { ProxyContext } from './downstream.js';
-import { logRequestFailure } from './failure-log.js';
-import { outlierResultOfStatus, type OutlierResult } from './health/index.js';
-import type { LbContext } from './load-balancer.js';
-import type { MetadataMatch } from './lb/subset.js';
-import { hashKey, pickTarget, RpcRouteRequest, type ClusterTarget, type ForwardAction, type Route } from './router.js';
-import type { Counter } from './stats.js';
-import type { StreamFilterChain } from './stream-filter/chain.js';
-import { RpcFilteredRequest } from './stream-filter/rpc-filtered.js';
+import { RequestLog, type AccessLog } from '../access-log/request-log.js';
+import type { Limit } from '../upstream/circuit-breaker.js';
+import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from '../upstream/cluster.js';
+import { Deadline, Deadlines } from '../common/deadlines.js';
+import type { ProxyContext } from '../context.js';
+import { logRequestFailure } from '../common/failure-log.js';
+import { outlierResultOfStatus, type OutlierResult } from '../health/index.js';
+import type { LbContext } from '../lb/load-balancer.js';
+import type { MetadataMatch } from '../lb/subset.js';
+import { hashKey, pickTarget, RpcRouteRequest, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
+import type { Counter } from '../stats/stats.js';
+import type { StreamFilterChain } from '../stream-filter/chain.js';
+import { RpcFilteredRequest } from './rpc-filtered.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
   connection_failure: 'connect_failed',

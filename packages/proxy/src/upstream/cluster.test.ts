@@ -1,9 +1,9 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Host } from './cluster.js';
-import { DEFAULT_OUTLIER_DETECTION, HealthChecker, OutlierDetector } from './health/index.js';
-import { fastCheck, localCluster, waitFor } from './health/testing.js';
-import { Stats } from './stats.js';
+import { DEFAULT_OUTLIER_DETECTION, HealthChecker, OutlierDetector } from '../health/index.js';
+import { fastCheck, localCluster, waitFor } from '../health/testing.js';
+import { Stats } from '../stats/stats.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {

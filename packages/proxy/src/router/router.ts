@@ -1,11 +1,11 @@
 import type { HeaderMap, HttpRequestHead } from '@mosn/stream';
-import type { MetadataMatch } from './lb/subset.js';
+import type { MetadataMatch } from '../lb/subset.js';
 import { HeaderEdits, type HeaderEditConfig, type HostRewrite, type PathRewrite, type RedirectAction } from './route-actions.js';
-import type { RetryPolicy } from './retry.js';
-import type { RequestVars, VariableGetter } from './variables.js';
+import type { RetryPolicy } from '../upstream/retry.js';
+import type { RequestVars, VariableGetter } from '../variables.js';
 
 export type { HeaderAddConfig, HeaderEditConfig, HostRewrite, PathRewrite, RedirectAction } from './route-actions.js';
-export type { RetryPolicy } from './retry.js';
+export type { RetryPolicy } from '../upstream/retry.js';
 
 /** A header rule of a route: exact value, or an unanchored regex. The name `method` matches the method. */
 export interface HeaderMatcher {

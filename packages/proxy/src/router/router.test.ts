@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HttpHeaders, type Connection, type HttpRequestHead } from '@mosn/stream';
 import { RouterConfig, httpRouteRequest, rpcRouteRequest, variablesMatch, type RouteRequest, type VariableMatcher } from './router.js';
-import { variableGetter, type RequestVars } from './variables.js';
+import { variableGetter, type RequestVars } from '../variables.js';
 
 /** A variable entry on `name` (a header variable), equal to value or matching regex, joined to the next by `or`. */
 function v(name: string, test: string | RegExp, or = false): VariableMatcher {

@@ -1,5 +1,5 @@
 import type { HttpHeaders, HttpRequestHead } from '@mosn/stream';
-import { variableGetter, type RequestVars, type VariableGetter } from './variables.js';
+import { variableGetter, type RequestVars, type VariableGetter } from '../variables.js';
 
 /** One `*_headers_to_add` entry as configured: `%name%` as the whole value reads a MOSN variable. */
 export interface HeaderAddConfig {

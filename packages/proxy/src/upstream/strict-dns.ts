@@ -2,7 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { silentLogger, type Logger } from '@mosn/stream';
 import type { Cluster, HostConfig, HostSource } from './cluster.js';
-import type { Stats } from './stats.js';
+import type { Stats } from '../stats/stats.js';
 
 /** `dns_lookup_family`: MOSN's `V4_ONLY` (A, the default) and `V6_ONLY` (AAAA); Envoy's `ALL`, `AUTO`, `V4_PREFERRED`. */
 export const DNS_LOOKUP_FAMILIES = ['V4_ONLY', 'V6_ONLY', 'ALL', 'AUTO', 'V4_PREFERRED'] as const;
