@@ -1,5 +1,6 @@
 import type { Logger, XProtocolCodec } from '@mosn/stream';
 import { hostTls, type Cluster, type Host } from '../upstream/cluster.js';
+import { HEALTH_CHECK } from '../stats/names.js';
 import type { Stats } from '../stats/stats.js';
 import type { CheckSession } from './check-session.js';
 import type { HealthCheckConfig, HealthCheckKind } from './health-check-config.js';
@@ -60,7 +61,7 @@ export class HealthChecker {
       nextDelay: () => this.#nextDelay(),
       recorded: (host, ok, timedOut, changed, healthy) => this.#recorded(host, ok, timedOut, changed, healthy),
       failed: (host, err) => {
-        this.#options.stats?.inc(this.#prefix + 'error');
+        this.#options.stats?.inc(this.#prefix + HEALTH_CHECK.error);
         this.#log.warn({ host: host.addressText, err }, 'health check threw; counted as a failed check');
       },
     };
@@ -124,9 +125,9 @@ export class HealthChecker {
   #recorded(host: Host, ok: boolean, timedOut: boolean, changed: boolean, healthy: boolean): void {
     const stats = this.#options.stats;
     if (stats) {
-      stats.inc(this.#prefix + 'attempt');
-      stats.inc(this.#prefix + (ok ? 'success' : 'failure'));
-      if (!ok) stats.inc(this.#prefix + (timedOut ? 'network_failure' : 'active_failure'));
+      stats.inc(this.#prefix + HEALTH_CHECK.attempt);
+      stats.inc(this.#prefix + (ok ? HEALTH_CHECK.success : HEALTH_CHECK.failure));
+      if (!ok) stats.inc(this.#prefix + (timedOut ? HEALTH_CHECK.network_failure : HEALTH_CHECK.active_failure));
     }
     if (changed) {
       setActiveHealthy(host, healthy);
@@ -138,7 +139,7 @@ export class HealthChecker {
   }
 
   #updateGauge(): void {
-    this.#options.stats?.set(this.#prefix + 'healthy', this.healthyCount);
+    this.#options.stats?.set(this.#prefix + HEALTH_CHECK.healthy, this.healthyCount);
   }
 }
 

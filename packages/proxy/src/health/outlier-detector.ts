@@ -1,5 +1,6 @@
 import type { Logger } from '@mosn/stream';
 import type { Cluster, Host } from '../upstream/cluster.js';
+import { OUTLIER, ejectionsDetected, ejectionsEnforced, type EjectionType } from '../stats/names.js';
 import type { Stats } from '../stats/stats.js';
 import { hostHealthState, onActiveCheckSuccess, setEjected } from './host-health.js';
 
@@ -15,7 +16,6 @@ export function outlierResultOfStatus(httpStatus: number): OutlierResult {
   return httpStatus >= 502 && httpStatus <= 504 ? 'gateway_error' : '5xx';
 }
 
-type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';
 
 /** A cluster's `outlier_detection` (Envoy's names and defaults; a mosn-ts extension of MOSN's config). */
 export interface OutlierDetectionConfig {
@@ -126,7 +126,7 @@ export class OutlierDetector {
       if (hostHealthState(h).ejected) {
         setEjected(h, false);
         this.#ejected--;
-        this.#stats?.set(`${this.#prefix}ejections_active`, this.#ejected);
+        this.#stats?.set(this.#prefix + OUTLIER.ejections_active, this.#ejected);
       }
     }
     for (const h of added) {
@@ -221,7 +221,7 @@ export class OutlierDetector {
   #detected(host: Host, m: Monitor, type: EjectionType): void {
     // An ejected host still gets requests in panic mode; its counters run on and reset when it returns.
     if (hostHealthState(host).ejected) return;
-    this.#stats?.inc(`${this.#prefix}ejections_detected_${type}`);
+    this.#stats?.inc(this.#prefix + ejectionsDetected(type));
     this.#eject(host, m, type);
     if (type === 'consecutive_5xx') m.consecutive5xx = 0;
     else if (type === 'consecutive_gateway_failure') m.consecutiveGateway = 0;
@@ -233,7 +233,7 @@ export class OutlierDetector {
     const percent = (100 * (this.#ejected + 1)) / this.#monitors.size;
     const allowed = percent <= c.maxEjectionPercent || (c.alwaysEjectOneHost && this.#ejected === 0);
     if (!allowed) {
-      this.#stats?.inc(`${this.#prefix}ejections_overflow`);
+      this.#stats?.inc(this.#prefix + OUTLIER.ejections_overflow);
       return;
     }
     const enforcing =
@@ -250,9 +250,9 @@ export class OutlierDetector {
     this.#ejected++;
     setEjected(host, true);
     if (this.#stats) {
-      this.#stats.inc(`${this.#prefix}ejections_enforced_total`);
-      this.#stats.inc(`${this.#prefix}ejections_enforced_${type}`);
-      this.#stats.set(`${this.#prefix}ejections_active`, this.#ejected);
+      this.#stats.inc(this.#prefix + OUTLIER.ejections_enforced_total);
+      this.#stats.inc(this.#prefix + ejectionsEnforced(type));
+      this.#stats.set(this.#prefix + OUTLIER.ejections_active, this.#ejected);
     }
     this.#log.info({ host: host.addressText, type, ejections: m.ejections, ejectionTimeMs: this.state(host).ejectionTimeMs }, 'host ejected');
   }
@@ -262,7 +262,7 @@ export class OutlierDetector {
     this.#ejected--;
     m.consecutive5xx = m.consecutiveGateway = m.consecutiveLocal = 0;
     m.unejectedAt = this.#now();
-    this.#stats?.set(`${this.#prefix}ejections_active`, this.#ejected);
+    this.#stats?.set(this.#prefix + OUTLIER.ejections_active, this.#ejected);
     this.#log.info({ host: host.addressText }, 'host returned from ejection');
   }
 }

@@ -2,6 +2,7 @@ import type { Connection, HeaderMap } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import type { Counter, Stats } from '../stats/stats.js';
 import type { StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
+import { LISTENER } from '../stats/names.js';
 
 /**
  * The request a chain runs for (DownstreamRequest for HTTP, RpcFilteredRequest for RPC): what its filters
@@ -36,8 +37,8 @@ export class StreamFilterChainFactory {
 
   private constructor(factories: readonly StreamFilterFactory[], stats: Stats, statPrefix: string) {
     this.factories = factories;
-    this.replies = stats.counter(statPrefix + 'stream_filter_local_reply');
-    this.errors = stats.counter(statPrefix + 'stream_filter_error');
+    this.replies = stats.counter(statPrefix + LISTENER.stream_filter_local_reply);
+    this.errors = stats.counter(statPrefix + LISTENER.stream_filter_error);
   }
 
   static of(factories: readonly StreamFilterFactory[], stats: Stats, statPrefix: string): StreamFilterChainFactory | undefined {

@@ -10,6 +10,8 @@ import {
 import { RequestLog, type AccessLog } from '../access-log/request-log.js';
 import { hostTls, type Cluster, type ClusterManager } from '../upstream/cluster.js';
 import { logRequestFailure } from '../common/failure-log.js';
+import { tcpCounters, type TcpCounters } from '../stats/counters.js';
+import { TCP } from '../stats/names.js';
 import type { Stats } from '../stats/stats.js';
 
 export interface Cidr {
@@ -79,7 +81,8 @@ function inList(list: BlockList | undefined, address: string | undefined): boole
 export class TcpProxyFilterFactory implements NetworkFilterFactory {
   readonly config: TcpProxyConfig;
   #clusters: ClusterManager;
-  #stats: Stats;
+  /** `tcp.<stat_prefix>.` counters, resolved once. */
+  readonly counters: TcpCounters;
   #routes: CompiledRoute[];
   #default: CompiledRoute | undefined;
   /** The listener's access logs: one line per connection, when it closes. */
@@ -89,7 +92,7 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
     this.config = config;
     this.accessLogs = accessLogs && accessLogs.length > 0 ? accessLogs : undefined;
     this.#clusters = clusters;
-    this.#stats = stats;
+    this.counters = tcpCounters(stats, config.statPrefix);
     this.#routes = config.routes.map((r) => ({
       cluster: r.cluster,
       source: blockList(r.sourceAddrs),
@@ -118,9 +121,6 @@ export class TcpProxyFilterFactory implements NetworkFilterFactory {
     return this.#clusters.get(name);
   }
 
-  count(name: string): void {
-    this.#stats.inc(`tcp.${this.config.statPrefix}.${name}`);
-  }
 }
 
 class TcpProxyFilter implements ReadFilter {
@@ -146,7 +146,7 @@ class TcpProxyFilter implements ReadFilter {
     this.#cluster = route && this.#factory.cluster(route.cluster);
     if (this.#log) this.#log.upstreamCluster = route?.cluster;
     if (!this.#cluster) {
-      this.#factory.count('no_route');
+      this.#factory.counters.no_route.inc();
       this.#fail('no_route', route ? `cluster ${route.cluster} not found; closing the connection` : 'no route for the connection; closing it', route?.cluster);
       this.#down.close('now', 'upstream_failed');
       return 'stop';
@@ -174,7 +174,7 @@ class TcpProxyFilter implements ReadFilter {
     const conn = this.#down;
     const host = cluster.lb.chooseHost({ sourceAddress: conn.remoteAddress, localAddress: conn.localAddress, localPort: conn.localPort });
     if (!host) {
-      this.#factory.count('no_healthy_upstream');
+      this.#factory.counters.no_healthy_upstream.inc();
       this.#fail('no_healthy_upstream', `no healthy upstream in cluster ${cluster.name}; closing the connection`, cluster.name);
       this.#down.close('flush', 'upstream_failed');
       return;
@@ -194,7 +194,7 @@ class TcpProxyFilter implements ReadFilter {
     up.on('event', (ev) => {
       if (ev === 'connected') return this.#onConnected(up);
       if (ev === 'connect_failed' || ev === 'connect_timeout') {
-        this.#factory.count(`upstream_${ev}`);
+        this.#factory.counters[ev === 'connect_failed' ? TCP.upstream_connect_failed : TCP.upstream_connect_timeout].inc();
         this.#up = undefined;
         if (this.#down.state !== 'open') return;
         if (this.#attempts < this.#factory.config.maxConnectAttempts) return this.#connect();
@@ -221,7 +221,7 @@ class TcpProxyFilter implements ReadFilter {
       return;
     }
     this.#connected = true;
-    this.#factory.count('upstream_cx_total');
+    this.#factory.counters.upstream_cx_total.inc();
     const log = this.#log;
     if (log) {
       log.requestSentAt = performance.now();

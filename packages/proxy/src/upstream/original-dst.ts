@@ -3,6 +3,7 @@ import { networkInterfaces } from 'node:os';
 import { formatAddress, silentLogger, type Logger } from '@mosn/stream';
 import type { Cluster, Host, HostConfig, HostSource, HostSourceContext } from './cluster.js';
 import type { LbContext, LoadBalancer, LoadBalancerFactory } from '../lb/load-balancer.js';
+import { ORIGINAL_DST } from '../stats/names.js';
 import type { Stats } from '../stats/stats.js';
 
 /** Envoy's default `cleanup_interval` of original-destination clusters. */
@@ -72,7 +73,7 @@ export class OriginalDstSource implements HostSource {
       else removed++;
     }
     if (removed > 0 && this.cluster.updateHosts(keep)) {
-      this.#stats?.inc(this.#prefix + 'hosts_removed', removed);
+      this.#stats?.inc(this.#prefix + ORIGINAL_DST.hosts_removed, removed);
       this.#log.debug({ removed, left: keep.length }, 'idle original-destination hosts removed');
     }
   }
@@ -81,11 +82,11 @@ export class OriginalDstSource implements HostSource {
   choose(ctx: LbContext | undefined): Host | undefined {
     const address = this.destination(ctx);
     if (address === undefined) {
-      this.#stats?.inc(this.#prefix + 'no_destination');
+      this.#stats?.inc(this.#prefix + ORIGINAL_DST.no_destination);
       return undefined;
     }
     if (this.#isOwnListener(address)) {
-      this.#stats?.inc(this.#prefix + 'loop_refused');
+      this.#stats?.inc(this.#prefix + ORIGINAL_DST.loop_refused);
       this.#log.debug({ destination: formatAddress(address) }, 'original destination is a listener of this mosn; refused (it would loop)');
       return undefined;
     }
@@ -94,11 +95,11 @@ export class OriginalDstSource implements HostSource {
     if (host === undefined) {
       const hosts = this.cluster.hosts;
       if (hosts.length >= this.config.maxHosts) {
-        this.#stats?.inc(this.#prefix + 'hosts_overflow');
+        this.#stats?.inc(this.#prefix + ORIGINAL_DST.hosts_overflow);
         return undefined;
       }
       this.cluster.updateHosts([...hosts.map((h) => h.config), { address, weight: 1 }]);
-      this.#stats?.inc(this.#prefix + 'hosts_added');
+      this.#stats?.inc(this.#prefix + ORIGINAL_DST.hosts_added);
       host = this.cluster.hostByAddress(text);
     }
     if (host) host.lastUsed = performance.now();
@@ -111,7 +112,7 @@ export class OriginalDstSource implements HostSource {
     if (this.config.useHeader) text = ctx?.header?.(this.config.headerName)?.trim() || undefined;
     let address = text !== undefined ? parseDestination(text) : undefined;
     if (text !== undefined && address === undefined) {
-      this.#stats?.inc(this.#prefix + 'bad_header');
+      this.#stats?.inc(this.#prefix + ORIGINAL_DST.bad_header);
       return undefined;
     }
     if (address === undefined && ctx?.localAddress !== undefined && ctx.localPort !== undefined) {

@@ -2,6 +2,7 @@ import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { silentLogger, type Logger } from '@mosn/stream';
 import type { Cluster, HostConfig, HostSource } from './cluster.js';
+import { DNS } from '../stats/names.js';
 import type { Stats } from '../stats/stats.js';
 
 /** `dns_lookup_family`: MOSN's `V4_ONLY` (A, the default) and `V6_ONLY` (AAAA); Envoy's `ALL`, `AUTO`, `V4_PREFERRED`. */
@@ -125,7 +126,7 @@ export class StrictDnsSource implements HostSource {
     if (this.#stopped) return;
     let minTtl = 0;
     if (answers !== undefined && answers.length > 0) {
-      this.#stats?.inc(this.#prefix + 'resolve_success');
+      this.#stats?.inc(this.#prefix + DNS.resolve_success);
       minTtl = Math.min(...answers.map((a) => a.ttl));
       const port = t.config.address.port;
       const seen = new Set<string>();
@@ -139,8 +140,7 @@ export class StrictDnsSource implements HostSource {
       t.hosts = hosts;
       this.#publish();
     } else {
-      const kind = error === undefined ? 'empty' : 'failure';
-      this.#stats?.inc(this.#prefix + `resolve_${kind}`);
+      this.#stats?.inc(this.#prefix + (error === undefined ? DNS.resolve_empty : DNS.resolve_failure));
       this.#log.warn(
         { name: t.name, error, kept: t.hosts?.map((h) => ('host' in h.address ? h.address.host : '')) ?? [] },
         t.hosts === undefined ? 'DNS resolution failed; the name has no hosts yet' : 'DNS resolution failed; keeping the last good answer',
