@@ -53,6 +53,8 @@ type Events = {
 };
 
 let nextConnectionId = 1;
+/** Connections with writes held until the loop's I/O callbacks are done (see `corkUntilNextTick`). */
+let toFlush: Connection[] = [];
 
 /**
  * A connection around one socket: ordered read filters, write filters, events, close with or without
@@ -310,7 +312,8 @@ export class Connection extends EventEmitter<Events> {
   corkUntilNextTick(): void {
     if (this.#flushScheduled || this.#t.destroyed) return;
     this.#flushScheduled = true;
-    setImmediate(this.#flushNow);
+    toFlush.push(this);
+    if (toFlush.length === 1) setImmediate(Connection.#flushAll);
   }
 
   #queue(chunk: Buffer): void {
@@ -363,7 +366,15 @@ export class Connection extends EventEmitter<Events> {
     if (this.#aboveHigh) this.#onDrain();
   }
 
-  readonly #flushNow = (): void => this.#flush();
+  /** One immediate per loop turn flushes every connection that wrote in it (not one per connection). */
+  static #flushAll(): void {
+    const list = toFlush;
+    toFlush = [];
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      if (c.#flushScheduled) c.#flush();
+    }
+  }
 
   /** Half-close: send FIN after what is buffered; reading goes on. */
   closeWrite(): void {

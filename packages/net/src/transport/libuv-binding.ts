@@ -6,8 +6,6 @@
  * documented-deprecated (DEP0111, documentation only) route to the allowlisted bindings; where it is missing or
  * changed this module yields undefined and every connection goes through `net.Socket`, as before.
  */
-import { performance } from 'node:perf_hooks';
-
 export interface StreamHandle {
   onread: (arrayBuffer: ArrayBuffer | undefined) => void;
   readStart(): number;
@@ -123,5 +121,3 @@ export function uvError(code: number, syscall: string): NodeJS.ErrnoException {
   err.syscall = syscall;
   return err;
 }
-
-export const now = (): number => performance.now();
