@@ -11,9 +11,10 @@ import {
   type ReadFilter,
 } from '@mosn/stream';
 import type { ProxyContext } from './context.js';
-import { DownstreamRequest, httpCounters, type HttpCounters } from './http/downstream.js';
+import { DownstreamRequest } from './http/downstream.js';
 import { logProtocolError } from './common/failure-log.js';
 import { RpcProxy } from './rpc/rpc-request.js';
+import { listenerCounters, type ListenerCounters } from './stats/counters.js';
 
 export interface ProxyFilterConfig {
   /** The protocols this listener accepts. */
@@ -43,18 +44,18 @@ export class ProxyFilterFactory implements NetworkFilterFactory {
   readonly config: ProxyFilterConfig;
   readonly context: ProxyContext;
   #rpc: RpcProxy | undefined;
-  #http: HttpCounters | undefined;
+  #counters: ListenerCounters | undefined;
   constructor(config: ProxyFilterConfig, context: ProxyContext) {
     this.config = config;
     this.context = context;
   }
   /** What this listener's RPC requests share (made on the first RPC connection). */
   get rpc(): RpcProxy {
-    return (this.#rpc ??= new RpcProxy(this.context));
+    return (this.#rpc ??= new RpcProxy(this.context, this.counters));
   }
-  /** This listener's HTTP request counters (resolved on the first HTTP connection). */
-  get http(): HttpCounters {
-    return (this.#http ??= httpCounters(this.context));
+  /** This listener's counters, HTTP's and RPC's (resolved on the first connection). */
+  get counters(): ListenerCounters {
+    return (this.#counters ??= listenerCounters(this.context.stats, this.context.statPrefix));
   }
   createFilterChain(connection: Connection): void {
     connection.addReadFilter(new ProxyFilter(this, connection));
@@ -87,8 +88,7 @@ class ProxyFilter implements ReadFilter {
     const r = detectProtocol(buffer, candidates.map((c) => c.matcher));
     if (r === 'again' && !endStream) return undefined;
     if (typeof r === 'object') return candidates.find((c) => c.name === r.protocol);
-    const ctx = this.#factory.context;
-    ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_detect_failed');
+    this.#factory.counters.downstream_protocol_detect_failed.inc();
     logProtocolError(
       this.#conn,
       { firstBytes: buffer.peek(16).toString('hex'), candidates: candidates.map((c) => c.name) },
@@ -105,16 +105,16 @@ class ProxyFilter implements ReadFilter {
       case 'http1':
         return new Http1ServerConnection(
           this.#conn,
-          { onNewStream: (stream) => new DownstreamRequest(ctx, stream, this.#factory.http) },
+          { onNewStream: (stream) => new DownstreamRequest(ctx, stream, this.#factory.counters) },
           {
             ...(this.#factory.config.maxHeaderSize !== undefined ? { maxHeaderSize: this.#factory.config.maxHeaderSize } : {}),
             ...(this.#factory.config.requestHeadersTimeoutMs !== undefined ? { requestHeadersTimeoutMs: this.#factory.config.requestHeadersTimeoutMs } : {}),
             onProtocolError: (err) => {
-              ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
+              this.#factory.counters.downstream_protocol_error.inc();
               logProtocolError(this.#conn, { code: err.code, reason: err.reason }, 'bad HTTP/1 request; closing the connection');
             },
             onHeadersTimeout: () => {
-              ctx.stats.inc(ctx.statPrefix + 'downstream_rq_header_timeout');
+              this.#factory.counters.downstream_rq_header_timeout.inc();
               logProtocolError(this.#conn, { bytesRead: this.#conn.bytesRead }, 'HTTP/1 request headers not complete within request_headers_timeout; closing the connection');
             },
           },
@@ -122,10 +122,10 @@ class ProxyFilter implements ReadFilter {
       case 'http2':
         return new Http2ServerConnection(
           this.#conn,
-          { onNewStream: (stream) => new DownstreamRequest(ctx, stream, this.#factory.http) },
+          { onNewStream: (stream) => new DownstreamRequest(ctx, stream, this.#factory.counters) },
           {
             onProtocolError: (err) => {
-              ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
+              this.#factory.counters.downstream_protocol_error.inc();
               logProtocolError(this.#conn, { error: err.message }, 'bad HTTP/2 connection; closing it');
             },
           },
@@ -141,7 +141,7 @@ class ProxyFilter implements ReadFilter {
             ...(cfg.maxFrameSize !== undefined ? { maxFrameSize: cfg.maxFrameSize } : {}),
             goAway: cfg.goAway ?? false,
             onProtocolError: (message) => {
-              ctx.stats.inc(ctx.statPrefix + 'downstream_protocol_error');
+              this.#factory.counters.downstream_protocol_error.inc();
               logProtocolError(this.#conn, { protocol: entry.name, error: message }, 'bad frame; closing the connection');
             },
           },

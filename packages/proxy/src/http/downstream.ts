@@ -7,6 +7,7 @@ import {
   type HttpRequestHead,
   type HttpResponseHead,
   type InternalStatus,
+  type PoolCallbacks,
   type PoolFailureReason,
   type PoolHandle,
   type ServerStream,
@@ -15,9 +16,9 @@ import {
   INTERNAL_STATUS_HTTP,
 } from '@mosn/stream';
 import { RequestLog } from '../access-log/request-log.js';
-import { BudgetHold } from '../upstream/circuit-breaker.js';
 import { Deadline, Deadlines } from '../common/deadlines.js';
-import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from '../upstream/cluster.js';
+import { UpstreamRetries } from '../upstream/attempt.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
 import { http1UpstreamHint, logRequestFailure } from '../common/failure-log.js';
 import { outlierResultOfStatus, type OutlierResult } from '../health/index.js';
 import type { LbContext } from '../lb/load-balancer.js';
@@ -28,7 +29,7 @@ import type { StreamFilterPhase } from '../stream-filter/api.js';
 import type { StreamFilterChain, StreamFilterOwner } from '../stream-filter/chain.js';
 import { sendHttpFilterReply } from '../stream-filter/local-reply.js';
 import { variableGetter, type RequestVars } from '../variables.js';
-import type { Counter } from '../stats/stats.js';
+import { listenerCounters, type ListenerCounters } from '../stats/counters.js';
 import type { ProxyContext } from '../context.js';
 
 const UPGRADE = { upgrade: true } as const;
@@ -39,17 +40,13 @@ const MIN_HTTP1_RESPONSE = 'HTTP/1.0 200\r\n\r\n'.length;
 /** Every HTTP request's route timeout, one timer per distinct timeout value (see deadlines.ts). */
 const deadlines = new Deadlines();
 
-/** A listener's per-request HTTP counters, resolved once per proxy filter (ProxyFilterFactory.http). */
-export interface HttpCounters {
-  total: Counter;
-  resets: Counter;
-}
-
-export function httpCounters(ctx: ProxyContext): HttpCounters {
-  return {
-    total: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total'),
-    resets: ctx.stats.counter(ctx.statPrefix + 'downstream_rq_reset'),
-  };
+/**
+ * One upstream attempt of a request: the receiver of its upstream stream and of its pool's answer. It passes events
+ * on until it is detached (a retry or a dropped upstream): an earlier attempt's late events are then ignored. (One
+ * object per attempt, without closures; DownstreamRequest.#attempt makes it.)
+ */
+interface UpstreamAttempt extends StreamReceiver<HttpResponseHead>, PoolCallbacks {
+  detach(): void;
 }
 
 /**
@@ -59,7 +56,7 @@ export function httpCounters(ctx: ProxyContext): HttpCounters {
  */
 export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead>, StreamFilterOwner {
   #ctx: ProxyContext;
-  #counters: HttpCounters;
+  #counters: ListenerCounters;
   #down: ServerStream;
   #up: ClientStream | undefined;
   #poolHandle: PoolHandle | undefined;
@@ -84,8 +81,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #replayBytes = 0;
   #tryTimeoutMs = 0;
   #tryTimer: NodeJS.Timeout | undefined;
-  /** Which upstream attempt is current: events of an earlier attempt's stream are ignored. */
-  #attempt = 0;
+  /** The current upstream attempt (made by #sendTo, detached when dropped): events of an earlier one are ignored. */
+  #attempt: UpstreamAttempt | undefined;
   #requestEnded = false;
   #unpipe: Array<() => void> = [];
   #readPaused = false;
@@ -96,20 +93,18 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #lbContext: LbContext | undefined;
   /** The clusters whose max_requests / max_retries this request holds a unit of. */
   #requestBudget: Cluster | undefined;
-  #retryHold = new BudgetHold();
-  /** Hosts whose connect failed for this request. */
-  #tried: Host[] | undefined;
-  #upstreamReceiver: StreamReceiver<HttpResponseHead>;
+  /** Its failed attempts and retry budget (see attempt.ts): made on the first failed attempt. */
+  #retries: UpstreamRetries | undefined;
   /** What the access logs print (none when the listener has no access log). */
   #log: RequestLog | undefined;
 
-  constructor(ctx: ProxyContext, down: ServerStream, counters: HttpCounters = httpCounters(ctx)) {
+  /** `counters`: the listener's, resolved once per proxy filter (ProxyFilterFactory.counters). */
+  constructor(ctx: ProxyContext, down: ServerStream, counters: ListenerCounters = listenerCounters(ctx.stats, ctx.statPrefix)) {
     super();
     this.#ctx = ctx;
     this.#down = down;
     this.#counters = counters;
-    counters.total.inc();
-    this.#upstreamReceiver = this.#receiver(0);
+    counters.downstream_rq_total.inc();
     if (ctx.streamFilters) this.#filters = ctx.streamFilters.create(this);
     if (ctx.accessLogs) this.#log = new RequestLog(ctx.accessLogs, down.connection, down.protocol);
   }
@@ -137,15 +132,41 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     return this.#head ? variableGetter(name)?.(this.#vars()) : undefined;
   }
 
-  /** The receiver of one upstream attempt: once a retry started, the earlier attempt's events are dropped. */
-  #receiver(attempt: number): StreamReceiver<HttpResponseHead> {
-    return {
-      onHeaders: (head, endStream) => attempt === this.#attempt && this.#onUpstreamHeaders(head, endStream),
-      onData: (chunk, endStream) => attempt === this.#attempt && this.#onUpstreamData(chunk, endStream),
-      onTrailers: (trailers) => attempt === this.#attempt && this.#onUpstreamTrailers(trailers),
-      onReset: (reason) => attempt === this.#attempt && this.#onUpstreamReset(reason),
-    };
-  }
+  /** An UpstreamAttempt (declared in the class body, so that it may call this request's private handlers). */
+  static #Attempt = class Attempt implements UpstreamAttempt {
+    #request: DownstreamRequest | undefined;
+    constructor(request: DownstreamRequest) {
+      this.#request = request;
+    }
+    detach(): void {
+      this.#request = undefined;
+    }
+    onReady(stream: ClientStream): void {
+      const request = this.#request;
+      if (request) request.#onUpstreamReady(stream);
+      else stream.reset('local_reset');
+    }
+    onFailure(reason: PoolFailureReason, detail?: string): void {
+      const request = this.#request;
+      if (request) request.#onPoolFailure(reason, detail);
+    }
+    onHeaders(head: HttpResponseHead, endStream: boolean): void {
+      const request = this.#request;
+      if (request) request.#onUpstreamHeaders(head, endStream);
+    }
+    onData(chunk: Buffer, endStream: boolean): void {
+      const request = this.#request;
+      if (request) request.#onUpstreamData(chunk, endStream);
+    }
+    onTrailers(trailers: HttpHeaders): void {
+      const request = this.#request;
+      if (request) request.#onUpstreamTrailers(trailers);
+    }
+    onReset(reason: StreamResetReason): void {
+      const request = this.#request;
+      if (request) request.#onUpstreamReset(reason);
+    }
+  };
 
   /** What `%variable%` header values read (built only for routes that change headers). */
   #vars(): RequestVars {
@@ -219,7 +240,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     const cluster = this.#ctx.clusters.get(clusterName);
     if (!cluster) return this.#localReply('no_route', `cluster ${clusterName} not found`, clusterName);
     if (!cluster.resources.requests.tryAcquire()) {
-      this.#ctx.stats.inc(`cluster.${cluster.name}.upstream_rq_pending_overflow`);
+      cluster.counters(this.#ctx.stats).upstream_rq_pending_overflow.inc();
       return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`, clusterName);
     }
     this.#requestBudget = cluster;
@@ -276,15 +297,9 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     if (this.#action!.hostRewrite) rewriteHost(this.#action!.hostRewrite, this.#head!, host.addressText);
     if (this.#tryTimeoutMs > 0) this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#tryTimeoutMs);
-    const attempt = this.#attempt;
-    this.#poolHandle = pool.newStream(
-      this.#upstreamReceiver,
-      {
-        onReady: (s) => (attempt === this.#attempt ? this.#onUpstreamReady(s) : s.reset('local_reset')),
-        onFailure: (r, detail) => attempt === this.#attempt && this.#onPoolFailure(r, detail),
-      },
-      upgrade !== undefined ? UPGRADE : undefined,
-    );
+    // a failed connect's retry goes on with the same attempt (nothing of the failed one can come any more)
+    const attempt = (this.#attempt ??= new DownstreamRequest.#Attempt(this));
+    this.#poolHandle = pool.newStream(attempt, attempt, upgrade !== undefined ? UPGRADE : undefined);
   }
 
   onData(chunk: Buffer, endStream: boolean): void {
@@ -334,7 +349,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** The downstream went away. */
   onReset(_reason: StreamResetReason): void {
     if (this.#done) return;
-    this.#counters.resets.inc();
+    this.#counters.downstream_rq_reset.inc();
     if (this.#log) this.#log.flags ??= 'downstream_reset';
     this.#finish();
     this.#poolHandle?.cancel();
@@ -392,36 +407,42 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#poolHandle = undefined;
     if (this.#done) return;
     // as the RPC path counts: each failed connect of a request, retried or not (a timeout is also counted as such)
-    const prefix = `cluster.${this.#cluster!.name}.`;
+    const counters = this.#cluster!.counters(this.#ctx.stats);
     if (reason === 'connect_failed' || reason === 'connect_timeout') {
-      this.#ctx.stats.inc(prefix + 'upstream_cx_connect_failed');
-      if (reason === 'connect_timeout') this.#ctx.stats.inc(prefix + 'upstream_cx_connect_timeout');
+      counters.upstream_cx_connect_failed.inc();
+      if (reason === 'connect_timeout') counters.upstream_cx_connect_timeout.inc();
       this.#outlier('connect_failure');
       if (this.#retryOtherHost()) return;
-    } else {
-      this.#ctx.stats.inc(prefix + `upstream_cx_${reason}`);
-    }
+    } else if (reason === 'overflow') counters.upstream_cx_overflow.inc();
+    else counters.upstream_cx_closed.inc();
     if (reason === 'overflow') this.#localReply('upstream_overflow', 'upstream connection pool overflow (max_connections)');
     else if (reason === 'closed') this.#localReply('connect_failed', 'upstream connection pool closed (host removed or mosn stopping)');
     // the why (a TLS verification error, say) goes to the log only, not to the client
     else this.#localReply('connect_failed', reason === 'connect_timeout' ? 'upstream connect timed out' : 'upstream connect failed', undefined, undefined, detail);
   }
 
-  /** The host could not be reached: nothing was sent, so try another host of the cluster. */
+  /** The host could not be reached: nothing was sent, so try another host of the cluster (see attempt.ts). */
   #retryOtherHost(): boolean {
+    const cluster = this.#cluster!;
+    // when not retried, the failed host stays the request's: its failure line names it, #finish lets go of it
+    if (!this.#retriesOf().mayRetry(cluster, cluster.counters(this.#ctx.stats))) return false;
+    const next = this.#nextHost(false);
+    if (!next) return false;
+    this.#sendTo(next);
+    return true;
+  }
+
+  /** The request's retry state, made on its first failed attempt; the limit counts the policy's retries. */
+  #retriesOf(): UpstreamRetries {
+    return (this.#retries ??= new UpstreamRetries(this.#retry?.numRetries ?? 0));
+  }
+
+  /** The current attempt failed: the host of the next one (after `mayRetry`), or undefined when none is left. */
+  #nextHost(anyHost: boolean): Host | undefined {
     const failed = this.#host!;
     failed.requestEnded(this.#startedAt);
     this.#host = undefined;
-    const tried = (this.#tried ??= []);
-    tried.push(failed);
-    if (tried.length >= Math.max(MAX_CONNECT_ATTEMPTS, this.#retriesLeft + 1) || !this.#cluster) return false;
-    // the budget first: a retry not made must not move the load balancer on (round robin would skip a host)
-    if (!this.#retryHold.take(this.#cluster.resources.retries)) return this.#retryOverflow(this.#cluster);
-    const next = this.#cluster.retryHost(tried, this.#lbContext);
-    if (!next) return false;
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
-    this.#sendTo(next);
-    return true;
+    return this.#retries!.nextHost(failed, this.#cluster!, this.#lbContext, anyHost, this.#counters);
   }
 
   /**
@@ -432,36 +453,23 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     return this.#canRetry() && this.#startRetry();
   }
 
-  /** Retries are left, nothing went downstream yet, and the cluster's max_retries has room. */
+  /** Retries are left, nothing went downstream yet, and the attempt limit and the cluster's max_retries have room. */
   #canRetry(): boolean {
     const cluster = this.#cluster;
     if (this.#retriesLeft <= 0 || !cluster || this.#down.responseStarted) return false;
-    if (!this.#retryHold.take(cluster.resources.retries)) return this.#retryOverflow(cluster);
-    return true;
-  }
-
-  /** A retry the cluster's `max_retries` does not allow: counted; the request keeps its own outcome. */
-  #retryOverflow(cluster: Cluster): false {
-    this.#ctx.stats.inc(`cluster.${cluster.name}.upstream_rq_retry_overflow`);
-    return false;
+    return this.#retriesOf().mayRetry(cluster, cluster.counters(this.#ctx.stats));
   }
 
   /** Send the request again (after `#canRetry`); false when no host is left. */
   #startRetry(): boolean {
-    const cluster = this.#cluster!;
     this.#retriesLeft--;
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_retry');
     this.#clearTryTimer();
     for (const u of this.#unpipe) u();
     this.#unpipe.length = 0;
-    const failed = this.#host!;
-    failed.requestEnded(this.#startedAt);
-    this.#host = undefined;
-    const tried = (this.#tried ??= []);
-    tried.push(failed);
-    const next = cluster.retryHost(tried, this.#lbContext) ?? cluster.lb.chooseHost({ ...this.#lbContext, previousHost: failed });
+    const next = this.#nextHost(true);
     if (!next) return false;
-    this.#upstreamReceiver = this.#receiver(++this.#attempt);
+    this.#attempt?.detach();
+    this.#attempt = undefined;
     if (!this.#requestEnded) this.#pauseDownstream();
     this.#sendTo(next);
     return true;
@@ -469,7 +477,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
 
   /** Drop the current attempt's stream (or pending connect); its later events are ignored. */
   #abandonUpstream(reason: StreamResetReason): void {
-    this.#attempt++;
+    this.#attempt?.detach();
+    this.#attempt = undefined;
     this.#poolHandle?.cancel();
     this.#poolHandle = undefined;
     const up = this.#up;
@@ -481,7 +490,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#tryTimer = undefined;
     if (this.#done) return;
     this.#outlier('gateway_error');
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_per_try_timeout');
+    this.#counters.upstream_rq_per_try_timeout.inc();
     this.#abandonUpstream('timeout');
     if (this.#retry?.onReset && this.#retryAttempt()) return;
     this.#localReply('timeout', 'upstream per-try timeout');
@@ -544,7 +553,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   filterFailed(message: string): void {
     if (this.#done) return;
     this.#abandonUpstream('local_reset');
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_internal_error');
+    this.#counters.downstream_rq_internal_error.inc();
     this.#localReply('internal_error', message);
   }
 
@@ -583,7 +592,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       else this.#down.sendLocalReply('upstream_reset', message);
       return;
     }
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_cx_upgrades_total');
+    this.#counters.downstream_cx_upgrades_total.inc();
     spliceTunnel(downEnd, upEnd);
   }
 
@@ -598,7 +607,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #onUpstreamReset(reason: StreamResetReason): void {
     if (this.#done) return;
     this.#outlier('gateway_error');
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'upstream_rq_reset');
+    this.#counters.upstream_rq_reset.inc();
     const up = this.#up;
     this.#up = undefined;
     if (this.#retry?.onReset && !this.#down.responseStarted && this.#retryAttempt()) return;
@@ -630,7 +639,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   onDeadline(): void {
     if (this.#done) return;
     this.#outlier('gateway_error');
-    this.#ctx.stats.inc(this.#ctx.statPrefix + 'downstream_rq_timeout');
+    this.#counters.downstream_rq_timeout.inc();
     this.#abandonUpstream('timeout');
     this.#localReply('timeout', 'upstream request timeout');
   }
@@ -665,7 +674,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       request: this.#head,
       route: this.#route?.match,
       cluster: cluster ?? this.#cluster?.name,
-      host: (this.#host ?? this.#tried?.[this.#tried.length - 1])?.addressText,
+      host: (this.#host ?? this.#retries?.lastHost)?.addressText,
       hint,
     });
   }
@@ -686,7 +695,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#filters?.destroy();
     this.#held = undefined;
     this.#requestBudget?.resources.requests.release();
-    this.#retryHold.release();
+    this.#retries?.release();
     this.#requestBudget = undefined;
     if (this.#host) {
       this.#host.requestEnded(this.#startedAt);

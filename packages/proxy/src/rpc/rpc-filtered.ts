@@ -93,7 +93,7 @@ export class RpcFilteredRequest implements StreamFilterOwner {
     this.#unwatch();
     if (this.#call) return this.#call.filterFailed(message);
     this.#chain.destroy();
-    this.#proxy.fail(this.#server, this.#request, 'internal_error', message, this.#route, this.#target?.name, this.#log);
+    this.#proxy.fail(this.#server, this.#request, { status: 'internal_error', message, route: this.#route, cluster: this.#target?.name }, this.#log);
   }
 
   #routeRequest(): void {

@@ -1,7 +1,7 @@
 import { INTERNAL_STATUS_HTTP, type InternalStatus, type RpcCallHandle, type RpcResponseReceiver, type StreamResetReason, type XConnectionPool, type XFrame, type XServerConnection } from '@mosn/stream';
 import { RequestLog, type AccessLog } from '../access-log/request-log.js';
-import type { Limit } from '../upstream/circuit-breaker.js';
-import { MAX_CONNECT_ATTEMPTS, type Cluster, type Host } from '../upstream/cluster.js';
+import { UpstreamRetries } from '../upstream/attempt.js';
+import type { Cluster, Host } from '../upstream/cluster.js';
 import { Deadline, Deadlines } from '../common/deadlines.js';
 import type { ProxyContext } from '../context.js';
 import { logRequestFailure } from '../common/failure-log.js';
@@ -9,7 +9,7 @@ import { outlierResultOfStatus, type OutlierResult } from '../health/index.js';
 import type { LbContext } from '../lb/load-balancer.js';
 import type { MetadataMatch } from '../lb/subset.js';
 import { hashKey, pickTarget, RpcRouteRequest, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
-import type { Counter } from '../stats/stats.js';
+import { listenerCounters, type ListenerCounters } from '../stats/counters.js';
 import type { StreamFilterChain } from '../stream-filter/chain.js';
 import { RpcFilteredRequest } from './rpc-filtered.js';
 
@@ -28,24 +28,31 @@ const IGNORE: RpcResponseReceiver = { onResponse() {}, onReset() {} };
 /** Every RPC request's timeout, one timer per distinct timeout value (see deadlines.ts). */
 const deadlines = new Deadlines();
 
+/** Why an RPC request is answered here, and what its failure line names. */
+export interface RpcFailure {
+  readonly status: InternalStatus;
+  readonly message: string;
+  /** The route, once one matched. */
+  readonly route?: Route | undefined;
+  /** The cluster, once the route named one. */
+  readonly cluster?: string | undefined;
+  /** The host, once one was chosen. */
+  readonly host?: string | undefined;
+}
+
 /**
- * The RPC side of one proxy filter (a listener): its counters are resolved once, and one RouteRequest
- * serves every routing (routing is synchronous), so that a request allocates little beyond its RpcCall.
+ * The RPC side of one proxy filter (a listener): its counters are resolved once (the listener's, shared with
+ * HTTP), and one RouteRequest serves every routing (routing is synchronous), so that a request allocates little
+ * beyond its RpcCall.
  */
 export class RpcProxy {
   readonly ctx: ProxyContext;
-  readonly total: Counter;
-  readonly timeouts: Counter;
-  readonly resets: Counter;
-  readonly retries: Counter;
+  readonly counters: ListenerCounters;
   #route = new RpcRouteRequest();
 
-  constructor(ctx: ProxyContext) {
+  constructor(ctx: ProxyContext, counters: ListenerCounters = listenerCounters(ctx.stats, ctx.statPrefix)) {
     this.ctx = ctx;
-    this.total = ctx.stats.counter(ctx.statPrefix + 'downstream_rq_total');
-    this.timeouts = ctx.stats.counter(ctx.statPrefix + 'downstream_rq_timeout');
-    this.resets = ctx.stats.counter(ctx.statPrefix + 'upstream_rq_reset');
-    this.retries = ctx.stats.counter(ctx.statPrefix + 'upstream_rq_retry');
+    this.counters = counters;
   }
 
   /**
@@ -54,16 +61,33 @@ export class RpcProxy {
    * protocol's own error response (Bolt status, Dubbo status, ...). One-way requests do not wait.
    */
   onRequest(server: XServerConnection, request: XFrame): void {
-    this.total.inc();
+    this.counters.downstream_rq_total.inc();
     const log = this.ctx.accessLogs ? rpcLog(this.ctx.accessLogs, server, request) : undefined;
     if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request, log).start();
     const route = this.route(server, request, log);
     if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined, log);
   }
 
-  /** Answer a request with an error in its protocol, counted and logged (rate-limited). */
-  fail(server: XServerConnection, request: XFrame, status: InternalStatus, message: string, route: Route | undefined, cluster: string | undefined, log: RequestLog | undefined): void {
-    fail(this.ctx, server, request, status, message, route, cluster, undefined, log);
+  /** Answer a request before it went upstream: counted (`downstream_rq_<status>`), logged (rate-limited) and answered in its protocol. */
+  fail(server: XServerConnection, request: XFrame, failure: RpcFailure, log: RequestLog | undefined): undefined {
+    const status = failure.status;
+    this.counters.rqStatus.get(status).inc();
+    logRequestFailure(server.connection, {
+      protocol: server.protocol,
+      reason: status,
+      message: failure.message,
+      request,
+      route: failure.route?.match,
+      cluster: failure.cluster,
+      host: failure.host,
+    });
+    if (log) {
+      log.upstreamCluster = failure.cluster;
+      log.reply(INTERNAL_STATUS_HTTP[status], status, 0);
+      log.end();
+    }
+    server.localReply(request, status, failure.message);
+    return undefined;
   }
 
   /** The route of a request, or undefined when none matched (the request is answered). */
@@ -78,7 +102,7 @@ export class RpcProxy {
     }
     if (!route) {
       const unreadable = request.routingError;
-      fail(this.ctx, server, request, unreadable ? 'codec_error' : 'no_route', unreadable ?? 'no route matched', undefined, undefined, undefined, log);
+      this.fail(server, request, unreadable ? { status: 'codec_error', message: unreadable } : { status: 'no_route', message: 'no route matched' }, log);
     }
     return route;
   }
@@ -97,25 +121,27 @@ export class RpcProxy {
   ): RpcCall | undefined {
     const ctx = this.ctx;
     const action = route.action;
-    if (action.kind === 'direct' || !target) return fail(ctx, server, request, 'no_route', 'direct_response cannot answer an RPC request', route, undefined, undefined, log);
+    if (action.kind === 'direct' || !target) return this.fail(server, request, { status: 'no_route', message: 'direct_response cannot answer an RPC request', route }, log);
     const up = action.upstreamProtocol;
     if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
       // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
-      return fail(ctx, server, request, 'internal_error', `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`, route, undefined, undefined, log);
+      const message = `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`;
+      return this.fail(server, request, { status: 'internal_error', message, route }, log);
     }
     const clusterName = target.name;
     const cluster = ctx.clusters.get(clusterName);
-    if (!cluster) return fail(ctx, server, request, 'no_route', `cluster ${clusterName} not found`, route, clusterName, undefined, log);
+    if (!cluster) return this.fail(server, request, { status: 'no_route', message: `cluster ${clusterName} not found`, route, cluster: clusterName }, log);
     if (!cluster.resources.requests.tryAcquire()) {
-      return fail(ctx, server, request, 'upstream_overflow', `cluster ${clusterName} is at its max_requests`, route, clusterName, undefined, log);
+      return this.fail(server, request, { status: 'upstream_overflow', message: `cluster ${clusterName} is at its max_requests`, route, cluster: clusterName }, log);
     }
     const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch, filters, log);
     const host = cluster.lb.chooseHost(call);
     const pool = host?.pool(server.protocol);
     if (!host || pool?.kind !== 'rpc') {
       cluster.resources.requests.release();
-      if (!host) return fail(ctx, server, request, 'no_healthy_upstream', `no healthy upstream in cluster ${clusterName}`, route, clusterName, undefined, log);
-      return fail(ctx, server, request, 'internal_error', `cluster ${clusterName} cannot carry ${server.protocol}`, route, clusterName, host.addressText, log);
+      if (!host) return this.fail(server, request, { status: 'no_healthy_upstream', message: `no healthy upstream in cluster ${clusterName}`, route, cluster: clusterName }, log);
+      const message = `cluster ${clusterName} cannot carry ${server.protocol}`;
+      return this.fail(server, request, { status: 'internal_error', message, route, cluster: clusterName, host: host.addressText }, log);
     }
     if (request.isOneWay()) {
       cluster.resources.requests.release();
@@ -135,29 +161,6 @@ export class RpcProxy {
   }
 }
 
-/** A request answered before it went upstream: counted, logged (rate-limited) and answered in its protocol. */
-function fail(
-  ctx: ProxyContext,
-  server: XServerConnection,
-  request: XFrame,
-  status: InternalStatus,
-  message: string,
-  route?: Route,
-  cluster?: string,
-  host?: string,
-  log?: RequestLog,
-): undefined {
-  ctx.stats.inc(`${ctx.statPrefix}downstream_rq_${status}`);
-  logRequestFailure(server.connection, { protocol: server.protocol, reason: status, message, request, route: route?.match, cluster, host });
-  if (log) {
-    log.upstreamCluster = cluster;
-    log.reply(INTERNAL_STATUS_HTTP[status], status, 0);
-    log.end();
-  }
-  server.localReply(request, status, message);
-  return undefined;
-}
-
 /**
  * A request waiting for its upstream answer, a reset, or its timeout (it is its own entry in the timeout
  * list). It is also the LbContext its cluster's balancer gets: the fields are read only when a balancer
@@ -175,10 +178,8 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   #handle: RpcCallHandle | undefined;
   #host: Host | undefined;
   #startedAt = 0;
-  /** The retry budget unit this request holds, if any. */
-  #retryUnit: Limit | undefined;
-  /** Hosts whose connect failed for this request (the first one only, usually). */
-  #tried: Host[] | undefined;
+  /** Its failed attempts and retry budget: made on the first failed connect (most requests never make one). */
+  #retries: UpstreamRetries | undefined;
   /** The request's stream filters: their response phase runs on the answer. */
   #filters: StreamFilterChain | undefined;
   #log: RequestLog | undefined;
@@ -278,7 +279,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   filterFailed(message: string): void {
     if (this.done) return;
     this.#logFailure('internal_error', message);
-    this.#proxy.ctx.stats.inc(`${this.#proxy.ctx.statPrefix}downstream_rq_internal_error`);
+    this.#proxy.counters.downstream_rq_internal_error.inc();
     this.filterReply('internal_error', message);
   }
 
@@ -286,11 +287,11 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     if (this.done) return;
     if (reason === 'connection_failure') {
       // as the HTTP path counts: each failed connect of a request, retried or not
-      this.#proxy.ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_cx_connect_failed`);
+      this.#cluster.counters(this.#proxy.ctx.stats).upstream_cx_connect_failed.inc();
       this.#outlier('connect_failure');
       if (this.#retry()) return;
     } else if (reason === 'overflow') {
-      this.#proxy.ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_cx_overflow`);
+      this.#cluster.counters(this.#proxy.ctx.stats).upstream_cx_overflow.inc();
     } else if (reason !== 'local_reset') this.#outlier('gateway_error');
     const status = RESET_STATUS[reason];
     const message =
@@ -303,7 +304,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     this.#logFailure(status, detail ? `${message}: ${detail}` : message);
     this.#log?.reply(INTERNAL_STATUS_HTTP[status], status, 0);
     this.#finish();
-    this.#proxy.resets.inc();
+    this.#proxy.counters.upstream_rq_reset.inc();
     this.#server.localReply(this.#request, status, `upstream: ${reason}`);
   }
 
@@ -315,7 +316,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     this.#log?.reply(INTERNAL_STATUS_HTTP.timeout, 'timeout', 0);
     this.#finish();
     this.#handle?.cancel();
-    this.#proxy.timeouts.inc();
+    this.#proxy.counters.downstream_rq_timeout.inc();
     this.#server.localReply(this.#request, 'timeout', 'upstream request timeout');
   }
 
@@ -328,7 +329,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
       request: this.#request,
       route: this.#route.match,
       cluster: this.#cluster.name,
-      host: (this.#host ?? this.#tried?.[this.#tried.length - 1])?.addressText,
+      host: (this.#host ?? this.#retries?.lastHost)?.addressText,
     });
   }
 
@@ -337,28 +338,18 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     if (this.#host) this.#cluster.outlierDetector?.onResult(this.#host, result);
   }
 
-  /** The host could not be reached: nothing was sent, so try another host of the cluster. */
+  /** The host could not be reached: nothing was sent, so try another host of the cluster (see attempt.ts). */
   #retry(): boolean {
+    const cluster = this.#cluster;
+    const retries = (this.#retries ??= new UpstreamRetries(0));
+    // when not retried, the failed host stays the request's: its failure line names it, #finish lets go of it
+    if (!retries.mayRetry(cluster, cluster.counters(this.#proxy.ctx.stats))) return false;
     const failed = this.#host!;
     failed.requestEnded(this.#startedAt);
     this.#host = undefined;
-    const tried = (this.#tried ??= []);
-    tried.push(failed);
-    if (tried.length >= MAX_CONNECT_ATTEMPTS) return false;
-    // the budget first: a retry not made must not move the load balancer on (round robin would skip a host)
-    if (this.#retryUnit === undefined) {
-      const budget = this.#cluster.resources.retries;
-      if (!budget.tryAcquire()) {
-        // as in MOSN and Envoy: counted, and the request gets the answer of its own failure
-        this.#proxy.ctx.stats.inc(`cluster.${this.#cluster.name}.upstream_rq_retry_overflow`);
-        return false;
-      }
-      this.#retryUnit = budget;
-    }
-    const next = this.#cluster.retryHost(tried, this);
+    const next = retries.nextHost(failed, cluster, this, false, this.#proxy.counters);
     const pool = next?.pool(this.#server.protocol);
     if (!next || pool?.kind !== 'rpc') return false;
-    this.#proxy.retries.inc();
     this.send(next, pool);
     return true;
   }
@@ -367,8 +358,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     this.done = true;
     this.#filters?.destroy();
     this.#cluster.resources.requests.release();
-    this.#retryUnit?.release();
-    this.#retryUnit = undefined;
+    this.#retries?.release();
     this.#host?.requestEnded(this.#startedAt);
     this.#host = undefined;
     this.cancelDeadline();

@@ -16,6 +16,8 @@ import {
 /** An upstream connection pool: HTTP (one request per connection at a time) or RPC (multiplexed). */
 export type UpstreamPool = ConnectionPool | XConnectionPool;
 import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
+import { clusterCounters, type ClusterCounters } from '../stats/counters.js';
+import type { Stats } from '../stats/stats.js';
 import type { HealthChecker, OutlierDetector } from '../health/index.js';
 import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from '../lb/load-balancer.js';
 import { subsetLoadBalancer, type Metadata, type SubsetConfig } from '../lb/subset.js';
@@ -203,6 +205,8 @@ export class Cluster {
   /** Removed hosts whose pools still had connections at the last update (closed with the cluster). */
   #draining = new Set<Host>();
   #drainTimer: NodeJS.Timeout | undefined;
+  #counters: ClusterCounters | undefined;
+  #countersIn: Stats | undefined;
 
   constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
     this.name = config.name;
@@ -217,6 +221,14 @@ export class Cluster {
     this.#hosts = [...this.#byKey.values()];
     for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
     this.#lb = this.#buildLb();
+  }
+
+  /** This cluster's request counters (`cluster.<name>.`) in `stats`: resolved on first use, then held. */
+  counters(stats: Stats): ClusterCounters {
+    const held = this.#counters;
+    if (held !== undefined && this.#countersIn === stats) return held;
+    this.#countersIn = stats;
+    return (this.#counters = clusterCounters(stats, this.name));
   }
 
   /** The hosts now, in config order. The array is replaced (never changed in place) by `updateHosts`. */
@@ -396,8 +408,8 @@ export class Cluster {
 /** How often the pools of removed hosts are asked to close connections that became idle. */
 const DRAIN_SWEEP_MS = 1000;
 
-/** Connect attempts per request: a failed connect is retried on another host (nothing was sent yet). */
-export const MAX_CONNECT_ATTEMPTS = 3;
+/** Connect attempts per request: a failed connect is retried on another host (nothing was sent yet; see attempt.ts). */
+export { MAX_CONNECT_ATTEMPTS } from './attempt.js';
 
 /** The HTTP/1 keep-alive pool for a host of a cluster, with the cluster's limits. */
 export const http1PoolFactory: PoolFactory = (host, cluster) => {
