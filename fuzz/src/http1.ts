@@ -55,6 +55,9 @@ class StandInConnection extends EventEmitter {
     if (disable) this.#disabled++;
     else if (this.#disabled > 0) this.#disabled--;
   }
+  neverNeedsSocket(): void {
+    // a stand-in has no socket
+  }
   write(...chunks: Buffer[]): boolean {
     if (this.state !== 'open') return false;
     for (const c of chunks) this.written.push(c);

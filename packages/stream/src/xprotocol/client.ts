@@ -52,8 +52,6 @@ export class XClientConnection {
 
   constructor(connection: Connection, codec: XProtocolCodec, options: { maxFrameSize: number; keepalive?: KeepaliveOptions; onDrained?: (c: XClientConnection) => void }) {
     this.connection = connection;
-    // never handed to node:http2: reads can be copied out of the shared read buffer
-    connection.neverNeedsSocket();
     this.codec = codec;
     this.#decodeOptions = { maxFrameSize: options.maxFrameSize };
     this.#keepalive = options.keepalive ?? DEFAULT_KEEPALIVE;

@@ -48,8 +48,6 @@ export class XServerConnection {
 
   constructor(connection: Connection, codec: XProtocolCodec, callbacks: XServerCallbacks, options: XServerOptions = {}) {
     this.connection = connection;
-    // never handed to node:http2: reads can be copied out of the shared read buffer
-    connection.neverNeedsSocket();
     this.codec = codec;
     this.#callbacks = callbacks;
     this.#decodeOptions = { maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE };
