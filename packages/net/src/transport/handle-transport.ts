@@ -59,6 +59,11 @@ export class HandleTransport implements Transport {
     // The socket lets go of the handle without closing it, and is done (a server counts it as closed).
     handle.readStop();
     (socket as unknown as { _handle: unknown })._handle = null;
+    // The handle names its socket as owner (Node's callbacks find their socket so); ours do not need it, and it
+    // would keep the released socket (~1 KiB with its stream states) alive as long as the connection.
+    for (const sym of Object.getOwnPropertySymbols(handle)) {
+      if (sym.description === 'owner_symbol') (handle as unknown as Record<symbol, unknown>)[sym] = undefined;
+    }
     socket.destroy();
     return t;
   }

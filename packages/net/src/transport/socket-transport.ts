@@ -15,11 +15,11 @@ export class SocketTransport implements Transport {
   start(sink: TransportSink): void {
     this.#sink = sink;
     const s = this.socket;
-    s.on('data', sink.data);
-    s.on('end', sink.end);
-    s.on('drain', sink.drain);
-    s.on('error', sink.error);
-    s.on('close', sink.close);
+    s.on('data', (chunk: Buffer) => sink.data(chunk));
+    s.on('end', () => sink.end());
+    s.on('drain', () => sink.drain());
+    s.on('error', (err: NodeJS.ErrnoException) => sink.error(err));
+    s.on('close', () => sink.close());
   }
 
   pause(): void {
