@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Host } from './cluster.js';
+import { Cluster, type Host } from './cluster.js';
+import { peakEwma } from '../lb/index.js';
 import { DEFAULT_OUTLIER_DETECTION, HealthChecker, OutlierDetector } from '../health/index.js';
 import { fastCheck, localCluster, waitFor } from '../health/testing.js';
 import { Stats } from '../stats/stats.js';
@@ -77,5 +78,27 @@ describe('Cluster.updateHosts', () => {
     for (let i = 0; i < 5; i++) d.onResult(h5, '5xx');
     expect(d.state(h5).ejected).toBe(true);
     expect(h5.healthy).toBe(false);
+  });
+});
+
+describe('Host request timing', () => {
+  it('times requests only for a balancer that weighs latency (LB_PEAK_EWMA)', async () => {
+    const plain = localCluster([9001]);
+    const h = plain.hosts[0]!;
+    expect(plain.tracksLatency).toBe(false);
+    const t0 = h.requestStarted();
+    expect(h.activeRequests).toBe(1);
+    expect(t0).toBe(0);
+    h.requestEnded(t0);
+    expect(h.activeRequests).toBe(0);
+    expect(h.latencyEwmaMs).toBe(0);
+
+    const ewma = new Cluster({ ...plain.config, lbType: 'LB_PEAK_EWMA' }, peakEwma, new Map());
+    const e = ewma.hosts[0]!;
+    expect(ewma.tracksLatency).toBe(true);
+    const t1 = e.requestStarted();
+    await new Promise((r) => setTimeout(r, 20));
+    e.requestEnded(t1);
+    expect(e.latencyEwmaMs).toBeGreaterThanOrEqual(15);
   });
 });

@@ -120,15 +120,19 @@ export class Host {
     this.#healthy = healthy;
   }
 
-  /** A request to this host started (returns the start time, for `requestEnded`). */
+  /**
+   * A request to this host started (returns the start time, for `requestEnded`; 0 when the cluster's balancer does
+   * not weigh latency: reading the clock twice per request is not free).
+   */
   requestStarted(): number {
     this.activeRequests++;
-    return performance.now();
+    return this.cluster.tracksLatency ? performance.now() : 0;
   }
 
   /** A request to this host ended; `startedAt` from `requestStarted`. */
   requestEnded(startedAt: number): void {
     if (this.activeRequests > 0) this.activeRequests--;
+    if (startedAt === 0) return;
     const ms = performance.now() - startedAt;
     this.latencyEwmaMs = this.latencyEwmaMs === 0 ? ms : this.latencyEwmaMs * 0.9 + ms * 0.1;
   }
@@ -188,6 +192,8 @@ export class Cluster {
   readonly log: Logger;
   /** The clock of slow start, in ms (`lbConfig.now`, else `performance.now`). */
   readonly now: () => number;
+  /** The balancer weighs hosts by response latency (`LB_PEAK_EWMA`): hosts time their requests. */
+  readonly tracksLatency: boolean;
   readonly resources: ClusterResources;
   /** Active health checks (`health_check`), started by the runtime. */
   healthChecker: HealthChecker | undefined;
@@ -213,6 +219,7 @@ export class Cluster {
     this.config = config;
     this.log = logger.child({ cluster: config.name });
     this.now = config.lbConfig?.now ?? (() => performance.now());
+    this.tracksLatency = config.lbType === 'LB_PEAK_EWMA';
     this.#poolFactories = poolFactories;
     this.#lbFactory = lbFactory;
     this.resources = new ClusterResources(config.circuitBreakers);
