@@ -6,6 +6,11 @@ const NULL_LENGTH = 0xffffffff;
 type PairFn = (keyStart: number, keyEnd: number, valueStart: number, valueEnd: number) => void;
 
 /** The end of the length-prefixed string whose length field is at `at`, or -1 when it runs past `end`. */
+/** The big-endian uint32 at `at` (the caller checked that 4 bytes are there). */
+function u32(bytes: Buffer, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
 function stringEnd(bytes: Buffer, at: number, end: number): number {
   if (end - at < 4) return -1;
   const length = bytes.readUInt32BE(at);
@@ -40,6 +45,9 @@ export class BoltHeaderMap implements HeaderMap {
   #end: number;
   #map: Map<string, string> | undefined;
   #changed = false;
+  /** The last key `#find` looked up (only while the map is unparsed and unchanged), and its value. */
+  #lastKey: string | undefined;
+  #lastValue: string | undefined;
 
   /** A map over `bytes[start, end)`, which the decoder has already checked with walkHeaderSection. */
   constructor(bytes?: Buffer, start = 0, end = bytes?.length ?? 0) {
@@ -98,9 +106,11 @@ export class BoltHeaderMap implements HeaderMap {
 
   /**
    * Routing's lookup before anything else touched the map: compare an ASCII key with the wire bytes and
-   * decode only the value found (the last one, as a Map would keep).
+   * decode only the value found (the last one, as a Map would keep). The last lookup is remembered (routes,
+   * filters and logs tend to ask for the same header).
    */
   #find(key: string): string | undefined {
+    if (key === this.#lastKey) return this.#lastValue;
     const bytes = this.#bytes;
     if (bytes === undefined) return undefined;
     const n = key.length;
@@ -108,11 +118,15 @@ export class BoltHeaderMap implements HeaderMap {
     let valueStart = -1;
     let valueEnd = -1;
     const end = this.#end;
-    for (let at = this.#start; at < end; ) {
-      const keyEnd = stringEnd(bytes, at, end);
-      const next = keyEnd < 0 ? -1 : stringEnd(bytes, keyEnd, end);
-      if (next < 0) break; // not from the decoder, which checked the section
-      if (keyEnd - at - 4 === n && bytes.readUInt32BE(at) !== NULL_LENGTH && bytes.readUInt32BE(keyEnd) !== NULL_LENGTH) {
+    for (let at = this.#start; end - at >= 8; ) {
+      // (the decoder checked the section; the bounds are checked again, cheaply, all the same)
+      const keyLength = u32(bytes, at);
+      const keyEnd = keyLength === NULL_LENGTH ? at + 4 : at + 4 + keyLength;
+      if (keyEnd + 4 > end) break;
+      const valueLength = u32(bytes, keyEnd);
+      const next = valueLength === NULL_LENGTH ? keyEnd + 4 : keyEnd + 4 + valueLength;
+      if (next > end) break;
+      if (keyLength === n && valueLength !== NULL_LENGTH) {
         let i = 0;
         while (i < n && bytes[at + 4 + i] === key.charCodeAt(i)) i++;
         if (i === n) {
@@ -122,7 +136,10 @@ export class BoltHeaderMap implements HeaderMap {
       }
       at = next;
     }
-    return valueStart < 0 ? undefined : bytes.toString('utf8', valueStart, valueEnd);
+    const value = valueStart < 0 ? undefined : bytes.toString('utf8', valueStart, valueEnd);
+    this.#lastKey = key;
+    this.#lastValue = value;
+    return value;
   }
 
   #parsed(): Map<string, string> {
