@@ -38,6 +38,13 @@ export class Http2ServerConnection {
   #draining = false;
   /** We asked the session to close (idle, drain, end of input): its ending is not the peer's protocol error. */
   #closing = false;
+  /** Streams holding their response headers until the end of this loop turn's I/O (one immediate for all). */
+  #held: Http2ServerStream[] = [];
+  #flushHeld = (): void => {
+    const held = this.#held;
+    this.#held = [];
+    for (let i = 0; i < held.length; i++) held[i]!.flushHeld();
+  };
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http2ServerOptions = {}) {
     this.connection = connection;
@@ -68,6 +75,11 @@ export class Http2ServerConnection {
       return;
     }
     this.#start();
+  }
+
+  /** From a stream: flush its held response headers once this loop turn's I/O callbacks have run. */
+  hold(stream: Http2ServerStream): void {
+    if (this.#held.push(stream) === 1) setImmediate(this.#flushHeld);
   }
 
   /** Graceful shutdown: GOAWAY now, close once the streams in flight are done. */
@@ -170,10 +182,13 @@ export class Http2ServerStream implements ServerStream {
   #expectContinue = false;
   #continueSent = false;
   /**
-   * Response headers not sent yet, and the body chunks that came after them: they wait for the end of the
-   * current task, so that a body that ends in the same task (an HTTP/1 upstream's whole response in one
-   * read) goes on a stream opened without `waitForTrailers`: END_STREAM on the last DATA frame, no
-   * 'wantTrailers' round trip, no empty DATA frame. What is held is bounded by what one task delivers.
+   * Response headers not sent yet, and the body chunks that came after them: they wait until the I/O
+   * callbacks of the current loop turn have run (an immediate, one per connection), so that a body that ends
+   * in the same turn goes on a stream opened without `waitForTrailers`: END_STREAM on the last DATA frame, no
+   * 'wantTrailers' round trip, no trailing HEADERS or empty DATA frame. That covers an HTTP/1 upstream's whole
+   * response in one read and an HTTP/2 upstream's HEADERS + DATA in one read (Node delivers those in separate
+   * callbacks, with the microtasks run between them: holding to the end of the task missed it). What is held
+   * is bounded by what one loop turn reads.
    */
   #pendingHead: HttpResponseHead | undefined;
   #pendingBody: Buffer[] | undefined;
@@ -246,7 +261,12 @@ export class Http2ServerStream implements ServerStream {
       return;
     }
     this.#pendingHead = head;
-    queueMicrotask(() => this.#flushHead());
+    this.#owner.hold(this);
+  }
+
+  /** @internal From the connection, after the loop turn's I/O: send the response headers if still held. */
+  flushHeld(): void {
+    this.#flushHead();
   }
 
   /** The response headers, if still held: the body goes on in later tasks (or trailers follow). */
