@@ -215,6 +215,22 @@ describe.each([
     expect(c.frames.map((f) => f.requestId)).toEqual([8200]);
   }, 15_000);
 
+  it("a call's own timeout runs from when mosn sends it: a fast answer within it arrives, a slow one gets a timeout status at that time", async () => {
+    // (a regression: the deadline once ran from 0 rather than from now, so in a process up for longer than a call's
+    // timeout every call timed out at once)
+    const A = await server('A');
+    const { port: p } = await mesh(hops, { routes: [toCluster(anyService, 'a')], clusters: [cluster('a', [A.address])] });
+    const c = await conn(p);
+    await new Promise((r) => setTimeout(r, 400)); // this process is older than the timeout below, whatever came before
+    const fast = await rawCall(c, 7001, { method: 'slow', args: [50], timeout: 300 });
+    expect(fast.frame.status).toBe(0);
+    const started = Date.now();
+    const slow = await rawCall(c, 7002, { method: 'slow', args: [1500], timeout: 300 }, 3000);
+    expect(slow.frame.status).not.toBe(0);
+    expect(Date.now() - started, 'answered at its own timeout, not at the slow answer').toBeLessThan(1200);
+    expect(Date.now() - started, 'not before its timeout').toBeGreaterThanOrEqual(250);
+  }, 15_000);
+
   it('a server dying mid-load: in-flight calls get a Bolt error status, not a hang; later calls go to the survivor', async () => {
     const A = await server('A');
     const B = await server('B');

@@ -156,7 +156,8 @@ export class RpcProxy {
     }
     const timeoutMs = request.timeoutMs !== undefined && request.timeoutMs > 0 ? request.timeoutMs : action.timeoutMs;
     call.send(host, pool);
-    if (timeoutMs > 0 && !call.done) deadlines.add(call, timeoutMs, call.startedAt);
+    // the try's start time is the clock only when its host times requests (0 otherwise): the deadline reads it then
+    if (timeoutMs > 0 && !call.done) deadlines.add(call, timeoutMs, call.startedAt > 0 ? call.startedAt : performance.now());
     return call;
   }
 }
@@ -226,7 +227,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     return this.#metadataMatch;
   }
 
-  /** When the current try started (performance.now()). */
+  /** When the current try started (performance.now()), or 0 when its host does not time requests. */
   get startedAt(): number {
     return this.#startedAt;
   }
