@@ -22,6 +22,7 @@ import type { Cluster, Host } from '../upstream/cluster.js';
 import { http1UpstreamHint, logRequestFailure } from '../common/failure-log.js';
 import { outlierResultOfStatus, type OutlierResult } from '../health/index.js';
 import type { LbContext } from '../lb/load-balancer.js';
+import type { MetadataMatch } from '../lb/subset.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from '../router/route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from '../upstream/retry.js';
 import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
@@ -54,7 +55,7 @@ interface UpstreamAttempt extends StreamReceiver<HttpResponseHead>, PoolCallback
  * Every failure becomes a local reply in the downstream protocol (404 no route, 502 no healthy upstream
  * or upstream failure, 503 overflow, 504 timeout for HTTP).
  */
-export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead>, StreamFilterOwner {
+export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRequestHead>, StreamFilterOwner, LbContext {
   #ctx: ProxyContext;
   #counters: ListenerCounters;
   #down: ServerStream;
@@ -90,7 +91,6 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #host: Host | undefined;
   #startedAt = 0;
   #cluster: Cluster | undefined;
-  #lbContext: LbContext | undefined;
   /** The clusters whose max_requests / max_retries this request holds a unit of. */
   #requestBudget: Cluster | undefined;
   /** Its failed attempts and retry budget (see attempt.ts): made on the first failed attempt. */
@@ -222,6 +222,27 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#forward();
   }
 
+  // LbContext, read by the balancers that need it (set once the route's action forwards)
+  get hashKey(): string | undefined {
+    return hashKey(this.#action?.hashPolicy, this.#head!.headers);
+  }
+  get sourceAddress(): string | undefined {
+    return this.#down.connection.remoteAddress;
+  }
+  get localAddress(): string | undefined {
+    return this.#down.connection.localAddress;
+  }
+  get localPort(): number | undefined {
+    return this.#down.connection.localPort;
+  }
+  get header(): (name: string) => string | undefined {
+    const headers = this.#head!.headers;
+    return (name) => headers.get(name);
+  }
+  get metadataMatch(): MetadataMatch | undefined {
+    return this.#target?.metadataMatch;
+  }
+
   /** The route's action: a direct response, or the cluster, a host, and the upstream request. */
   #forward(): void {
     const head = this.#head!;
@@ -244,16 +265,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       return this.#localReply('upstream_overflow', `cluster ${cluster.name} is at its max_requests`, clusterName);
     }
     this.#requestBudget = cluster;
-    const conn = this.#down.connection;
-    this.#lbContext = {
-      hashKey: hashKey(action.hashPolicy, head.headers),
-      sourceAddress: conn.remoteAddress,
-      localAddress: conn.localAddress,
-      localPort: conn.localPort,
-      header: (name) => head.headers.get(name),
-      metadataMatch: target.metadataMatch,
-    };
-    const host = cluster.lb.chooseHost(this.#lbContext);
+    // the request is its own LbContext: balancers read only the fields they need
+    const host = cluster.lb.chooseHost(this);
     if (!host) return this.#localReply('no_healthy_upstream', `no healthy upstream in cluster ${clusterName}`, clusterName);
     this.#cluster = cluster;
     this.#host = host;
@@ -442,7 +455,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     const failed = this.#host!;
     failed.requestEnded(this.#startedAt);
     this.#host = undefined;
-    return this.#retries!.nextHost(failed, this.#cluster!, this.#lbContext, anyHost, this.#counters);
+    return this.#retries!.nextHost(failed, this.#cluster!, this, anyHost, this.#counters);
   }
 
   /**

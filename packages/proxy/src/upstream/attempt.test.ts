@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { localCluster } from '../health/testing.js';
 import { listenerCounters } from '../stats/counters.js';
 import { Stats } from '../stats/stats.js';
+import type { LbContext } from '../lb/load-balancer.js';
 import { MAX_CONNECT_ATTEMPTS, UpstreamRetries, maxAttempts } from './attempt.js';
 
 describe('UpstreamRetries', () => {
@@ -47,5 +48,28 @@ describe('UpstreamRetries', () => {
     const [only] = cluster.hosts;
     expect(new UpstreamRetries(1).nextHost(only!, cluster, undefined, false, counters)).toBeUndefined();
     expect(new UpstreamRetries(1).nextHost(only!, cluster, undefined, true, counters)).toBe(only);
+  });
+
+  it("a retry after every host was tried asks the balancer with the request's context, getters included, and the failed host", () => {
+    const stats = new Stats();
+    const counters = listenerCounters(stats, 'listener.l.');
+    const cluster = localCluster([9101]);
+    const [only] = cluster.hosts;
+    const seen: LbContext[] = [];
+    const lb = cluster.lb;
+    Object.defineProperty(cluster, 'lb', { value: { chooseHost: (ctx?: LbContext) => (seen.push(ctx!), lb.chooseHost(ctx)) } });
+    // a request is its own context: its fields are getters on its prototype
+    class Request implements LbContext {
+      get hashKey(): string {
+        return 'k-1';
+      }
+      get sourceAddress(): string {
+        return '10.0.0.9';
+      }
+    }
+    const next = new UpstreamRetries(1).nextHost(only!, cluster, new Request(), true, counters);
+    expect(next).toBe(only);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ hashKey: 'k-1', sourceAddress: '10.0.0.9', previousHost: only });
   });
 });
