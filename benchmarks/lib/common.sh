@@ -240,7 +240,8 @@ to_ms() {
 }
 
 # child_of pid: the first child process of pid (nginx's worker under its master).
-child_of() { cat /proc/[0-9]*/stat 2>/dev/null | sed 's/ (.*) / x /' | awk -v p="$1" '$4 == p { print $1; exit }'; }
+# (awk reads to the end: stopping at the first match would break the pipe, and pipefail would end the script)
+child_of() { cat /proc/[0-9]*/stat 2>/dev/null | sed 's/ (.*) / x /' | awk -v p="$1" '$4 == p && !found { print $1; found = 1 }'; }
 
 # proc_cpu pid: user+system jiffies a live process has used ("" when it is gone).
 proc_cpu() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }

@@ -176,6 +176,7 @@ export class Connection extends EventEmitter<Events> {
       clearTimeout(timer);
       if (conn.#state !== 'connecting') return;
       conn.#state = 'open';
+      // (a TLS dial stays on its socket: its handle stalled after the first record when driven directly)
       if (t) conn.#tls = connectionTls(socket as tls.TLSSocket, t.servername || undefined);
       else conn.#adoptConnected(socket);
       conn.emit('event', 'connected');
@@ -195,10 +196,12 @@ export class Connection extends EventEmitter<Events> {
   #adoptConnected(socket: net.Socket): void {
     const handle = adoptableHandle(socket);
     if (!handle) return;
-    const idleMs = this.#t.idleTimeoutMs;
-    this.#t.setIdleTimeout(0);
-    // the socket's own listeners go with it (its 'close' must not close this connection)
-    socket.removeAllListeners();
+    const before = this.#t;
+    const idleMs = before.idleTimeoutMs;
+    before.setIdleTimeout(0);
+    // the socket transport's listeners go (the socket's 'close' must not close this connection; a TLS socket stays
+    // whole beside its handle, with its own listeners such as the session cache's)
+    if (before instanceof SocketTransport) before.detach();
     socket.on('error', () => {});
     this.#t = HandleTransport.adopt(socket, handle);
     this.#t.start(this.#sink);

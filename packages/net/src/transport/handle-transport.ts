@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import { libuv, uvError, type LibuvBinding, type StreamHandle, type WriteRequest } from './libuv-binding.js';
 import type { Transport, TransportSink } from './types.js';
 
@@ -52,9 +53,15 @@ export class HandleTransport implements Transport {
   #socket: net.Socket | undefined;
   /** Reads go into READ_BUFFER (useSharedReadBuffer). */
   #shared = false;
+  /** Bytes of writes the kernel (or OpenSSL) did not take at once. */
+  #asyncBytes = 0;
+  /** A TLS connection's socket, kept whole beside its handle, and Node's read callback of that handle. */
+  #tlsSocket: tls.TLSSocket | undefined;
+  #nodeOnRead: StreamHandle['onread'] | undefined;
 
   /** Take over a connected socket's handle; undefined when it cannot be (see `adoptableHandle`). */
   static adopt(socket: net.Socket, handle: StreamHandle): HandleTransport {
+    if (socket instanceof tls.TLSSocket) return HandleTransport.#adoptTls(socket, handle);
     const t = new HandleTransport(handle);
     // The socket lets go of the handle without closing it, and is done (a server counts it as closed).
     handle.readStop();
@@ -65,6 +72,25 @@ export class HandleTransport implements Transport {
       if (sym.description === 'owner_symbol') (handle as unknown as Record<symbol, unknown>)[sym] = undefined;
     }
     socket.destroy();
+    return t;
+  }
+
+  /**
+   * A TLS socket (handshake done) stays whole and idle beside its TLSWrap: Node's TLS code reaches it as the wrap's
+   * owner (alerts become its 'error', session tickets its 'session', closing the wrap frees the SSL through it), and
+   * it is the socket handed back for node:http2 (ALPN h2).
+   */
+  static #adoptTls(socket: tls.TLSSocket, handle: StreamHandle): HandleTransport {
+    const nodeOnRead = handle.onread;
+    handle.readStop();
+    (socket as unknown as { _handle: { reading?: boolean } })._handle.reading = false;
+    const t = new HandleTransport(handle);
+    t.#tlsSocket = socket;
+    t.#nodeOnRead = nodeOnRead;
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (t.#socket) return; // handed back: the connection listens to the socket itself
+      t.#fail(err);
+    });
     return t;
   }
 
@@ -153,9 +179,11 @@ export class HandleTransport implements Transport {
     this.#bytesWritten += b.streamBaseState[b.kBytesWritten]!;
     this.#active = true;
     if (b.streamBaseState[b.kLastWriteWasAsync]) {
-      // libuv holds the rest until the socket is writable: the memory must live until then
+      // libuv holds the rest until the socket is writable (TLS: every write): the memory must live until then
       req.async = true;
       req.buffer = chunks.length === 1 ? chunks[0]! : chunks;
+      req.bytes = b.streamBaseState[b.kBytesWritten]!;
+      this.#asyncBytes += req.bytes;
       this.#asyncWrites++;
     } else {
       this.#spare = req;
@@ -166,6 +194,7 @@ export class HandleTransport implements Transport {
     const t = this.owner as HandleTransport;
     this.buffer = null;
     t.#asyncWrites--;
+    t.#asyncBytes -= this.bytes;
     if (t.#destroyed || t.#socket) return;
     if (status < 0) {
       t.#fail(uvError(status, 'write'));
@@ -176,7 +205,7 @@ export class HandleTransport implements Transport {
   };
 
   get writableLength(): number {
-    return this.#asyncWrites === 0 || this.#destroyed ? 0 : this.#h.writeQueueSize;
+    return this.#destroyed ? 0 : this.#asyncBytes;
   }
   get writableEnded(): boolean {
     return this.#ended;
@@ -330,9 +359,19 @@ export class HandleTransport implements Transport {
     this.#idleTimer = undefined;
     this.#idleMs = 0;
     const h = this.#h;
-    h[OWNER] = undefined;
-    // A paused socket on the handle (it sets its own read callback); the connection goes through it from now on.
     if (this.#shared) throw new Error('this connection reads into the shared buffer: it cannot become a net.Socket');
+    h[OWNER] = undefined;
+    const tlsSocket = this.#tlsSocket;
+    if (tlsSocket) {
+      // the TLS socket takes its handle back, reading (into its paused stream) as before the adoption
+      h.onread = this.#nodeOnRead!;
+      (h as unknown as { reading: boolean }).reading = true;
+      const err = h.readStart();
+      if (err !== 0) tlsSocket.destroy(uvError(err, 'read'));
+      this.#socket = tlsSocket;
+      return tlsSocket;
+    }
+    // A paused socket on the handle (it sets its own read callback); the connection goes through it from now on.
     const options = { handle: h, readable: true, writable: true, allowHalfOpen: true, pauseOnCreate: true };
     const socket = new net.Socket(options as net.SocketConstructorOpts);
     // The handle reads on (into the paused socket), as an accepted socket's does: node:http2 takes the handle

@@ -30,6 +30,8 @@ export interface WriteRequest {
   async: boolean;
   /** Keeps the written memory alive until the kernel took it. */
   buffer: Buffer | readonly Buffer[] | null;
+  /** Bytes of this write (an asynchronous one). */
+  bytes: number;
   owner: unknown;
 }
 
@@ -88,23 +90,28 @@ function load(): LibuvBinding | undefined {
 /** The binding, or undefined where it cannot be used (then connections use `net.Socket`). */
 export const libuv: LibuvBinding | undefined = load();
 
-/** A connected socket's handle that a HandleTransport can drive, or undefined (TLS, a socket still connecting). */
+/**
+ * A connected socket's handle that a HandleTransport can drive, or undefined: libuv's own stream handles (TCP,
+ * Pipe), or a TLS socket's TLSWrap once its handshake is done (it reads and writes plaintext; encryption stays in
+ * OpenSSL through Node's TLS code, which keeps the socket as the handle's owner for alerts and session tickets).
+ */
 export function adoptableHandle(socket: {
   _handle?: unknown;
   connecting?: boolean;
   destroyed?: boolean;
   readableLength?: number;
   readableEnded?: boolean;
+  encrypted?: boolean;
 }): StreamHandle | undefined {
   if (!libuv || socket.connecting || socket.destroyed) return undefined;
   // Bytes (or the end) the socket already read and holds (a listener peeked at them) stay with the socket.
   if ((socket.readableLength ?? 0) > 0 || socket.readableEnded) return undefined;
   const h = socket._handle as Partial<StreamHandle> | null | undefined;
   if (!h || typeof h.writev !== 'function' || typeof h.readStart !== 'function' || typeof h.shutdown !== 'function') return undefined;
-  // Only libuv's own stream handles (TCP, Pipe): a TLS socket's handle is a TLSWrap, which Node's TLS code drives.
   const name = (h as { constructor?: { name?: string } }).constructor?.name;
-  if (name !== 'TCP' && name !== 'Pipe') return undefined;
-  return h as StreamHandle;
+  if (name === 'TCP' || name === 'Pipe') return h as StreamHandle;
+  if (name === 'TLSWrap' && socket.encrypted === true && process.env.MOSN_TLS_TRANSPORT !== 'socket') return h as StreamHandle;
+  return undefined;
 }
 
 /** A libuv error code as an Error like Node's (`code` = 'ECONNRESET' ...). */

@@ -6,6 +6,7 @@ export class SocketTransport implements Transport {
   readonly kind = 'socket';
   readonly socket: net.Socket;
   #sink: TransportSink | undefined;
+  #listeners: Array<[string, (...args: any[]) => void]> = [];
 
   constructor(socket: net.Socket) {
     this.socket = socket;
@@ -15,11 +16,22 @@ export class SocketTransport implements Transport {
   start(sink: TransportSink): void {
     this.#sink = sink;
     const s = this.socket;
-    s.on('data', (chunk: Buffer) => sink.data(chunk));
-    s.on('end', () => sink.end());
-    s.on('drain', () => sink.drain());
-    s.on('error', (err: NodeJS.ErrnoException) => sink.error(err));
-    s.on('close', () => sink.close());
+    const on: Array<[string, (...args: any[]) => void]> = [
+      ['data', (chunk: Buffer) => sink.data(chunk)],
+      ['end', () => sink.end()],
+      ['drain', () => sink.drain()],
+      ['error', (err: NodeJS.ErrnoException) => sink.error(err)],
+      ['close', () => sink.close()],
+    ];
+    for (const [event, fn] of on) s.on(event, fn);
+    this.#listeners = on;
+  }
+
+  /** Take this transport's listeners off the socket (another transport drives it from now on). */
+  detach(): void {
+    for (const [event, fn] of this.#listeners) this.socket.off(event, fn);
+    this.#listeners = [];
+    this.socket.setTimeout(0);
   }
 
   pause(): void {
