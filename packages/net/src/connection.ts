@@ -133,7 +133,10 @@ export class Connection extends EventEmitter<Events> {
     };
   }
 
-  /** A plaintext socket's handle is driven directly once connected; TLS sockets (and dials until then) as sockets. */
+  /**
+   * A connected socket's handle is driven directly (a TLS socket's once its handshake is done); dials until they are
+   * connected, and sockets whose handle cannot be taken, go through the socket.
+   */
   #transportFor(socket: net.Socket, connecting: boolean): Transport {
     const handle = connecting ? undefined : adoptableHandle(socket);
     if (handle) return HandleTransport.adopt(socket, handle);
@@ -202,7 +205,6 @@ export class Connection extends EventEmitter<Events> {
     // the socket transport's listeners go (the socket's 'close' must not close this connection; a TLS socket stays
     // whole beside its handle, with its own listeners such as the session cache's)
     if (before instanceof SocketTransport) before.detach();
-    socket.on('error', () => {});
     this.#t = HandleTransport.adopt(socket, handle);
     this.#t.start(this.#sink);
     if (idleMs > 0) this.#t.setIdleTimeout(idleMs);
