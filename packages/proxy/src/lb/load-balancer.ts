@@ -19,6 +19,22 @@ export interface LbContext {
   metadataMatch?: MetadataMatch | undefined;
 }
 
+/**
+ * A request's context with `previousHost` set, for a retry: copied field by field (a request may serve its fields
+ * through getters, which a spread would not copy).
+ */
+export function withPreviousHost(ctx: LbContext | undefined, previousHost: Host | undefined): LbContext {
+  return {
+    hashKey: ctx?.hashKey,
+    sourceAddress: ctx?.sourceAddress,
+    localAddress: ctx?.localAddress,
+    localPort: ctx?.localPort,
+    header: ctx?.header,
+    metadataMatch: ctx?.metadataMatch,
+    previousHost,
+  };
+}
+
 /** Picks an upstream host for a request. */
 export interface LoadBalancer {
   chooseHost(ctx?: LbContext): Host | undefined;

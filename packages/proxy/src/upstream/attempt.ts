@@ -1,4 +1,4 @@
-import type { LbContext } from '../lb/load-balancer.js';
+import { withPreviousHost, type LbContext } from '../lb/load-balancer.js';
 import type { ClusterCounters, ListenerCounters } from '../stats/counters.js';
 import type { Limit } from './circuit-breaker.js';
 import type { Cluster, Host } from './cluster.js';
@@ -65,7 +65,7 @@ export class UpstreamRetries {
    */
   nextHost(failed: Host, cluster: Cluster, ctx: LbContext | undefined, anyHost: boolean, counters: ListenerCounters): Host | undefined {
     this.tried.push(failed);
-    const next = cluster.retryHost(this.tried, ctx) ?? (anyHost ? cluster.lb.chooseHost(retryContext(ctx, failed)) : undefined);
+    const next = cluster.retryHost(this.tried, ctx) ?? (anyHost ? cluster.lb.chooseHost(withPreviousHost(ctx, failed)) : undefined);
     if (next !== undefined) counters.upstream_rq_retry.inc();
     return next;
   }
@@ -75,17 +75,4 @@ export class UpstreamRetries {
     this.#unit?.release();
     this.#unit = undefined;
   }
-}
-
-/** The request's context with the failed host as `previousHost`, read field by field (a request's are getters). */
-function retryContext(ctx: LbContext | undefined, failed: Host): LbContext {
-  return {
-    hashKey: ctx?.hashKey,
-    sourceAddress: ctx?.sourceAddress,
-    localAddress: ctx?.localAddress,
-    localPort: ctx?.localPort,
-    header: ctx?.header,
-    metadataMatch: ctx?.metadataMatch,
-    previousHost: failed,
-  };
 }

@@ -19,7 +19,7 @@ import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.j
 import { clusterCounters, type ClusterCounters } from '../stats/counters.js';
 import type { Stats } from '../stats/stats.js';
 import type { HealthChecker, OutlierDetector } from '../health/index.js';
-import type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from '../lb/load-balancer.js';
+import { withPreviousHost, type LbConfig, type LbContext, type LoadBalancer, type LoadBalancerFactory } from '../lb/load-balancer.js';
 import { subsetLoadBalancer, type Metadata, type SubsetConfig } from '../lb/subset.js';
 
 export interface HostConfig {
@@ -341,16 +341,7 @@ export class Cluster {
     const hosts = lb.hostsFor?.(ctx) ?? this.#hosts;
     if (tried.length >= hosts.length) return undefined;
     // The previous host tells position-based balancers (request round robin, Maglev) to move on.
-    // (field by field: a context may serve its fields through getters, which a spread would not copy)
-    const retryCtx: LbContext = {
-      hashKey: ctx?.hashKey,
-      sourceAddress: ctx?.sourceAddress,
-      localAddress: ctx?.localAddress,
-      localPort: ctx?.localPort,
-      header: ctx?.header,
-      metadataMatch: ctx?.metadataMatch,
-      previousHost: tried[tried.length - 1],
-    };
+    const retryCtx = withPreviousHost(ctx, tried[tried.length - 1]);
     for (let i = 0; i < hosts.length * 2; i++) {
       const h = lb.chooseHost(retryCtx);
       if (h === undefined) return undefined;
