@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Connection } from '../connection.js';
 import { Listener } from '../listener.js';
+import { generateTestCerts } from '../testing/certs.js';
 
 /*
  * Connections over the socket's libuv handle (HandleTransport): what a net.Socket gave before must hold, over real
@@ -16,7 +18,9 @@ afterEach(async () => {
 });
 
 /** A listener whose connections echo what they read (optionally into the shared read buffer). */
-async function echoListener(options: { shared?: boolean; idleTimeoutMs?: number; onConnection?: (c: Connection) => void } = {}) {
+async function echoListener(options: { shared?: boolean; idleTimeoutMs?: number; onConnection?: (c: Connection) => void; tls?: boolean } = {}) {
+  const certs = options.tls ? generateTestCerts() : undefined;
+  const context = certs ? tls.createSecureContext({ cert: certs.server.cert, key: certs.server.key }) : undefined;
   const listener = new Listener({
     name: 'echo',
     address: { host: '127.0.0.1', port: 0 },
@@ -38,6 +42,7 @@ async function echoListener(options: { shared?: boolean; idleTimeoutMs?: number;
       },
     ],
     ...(options.onConnection ? { onConnection: options.onConnection } : {}),
+    ...(context ? { tls: { contextFor: () => context, requestCert: false, rejectUnauthorized: false } } : {}),
   });
   await listener.start();
   cleanups.push(() => {
@@ -85,6 +90,26 @@ describe('HandleTransport', () => {
       expect(conns[0]!.bytesRead).toBe(bytes.length);
     });
   }
+
+  it('over TLS: many writes and a half-close while a write is in flight (a TLSWrap takes one write at a time)', async () => {
+    const conns: Connection[] = [];
+    const { port } = await echoListener({ tls: true, onConnection: (c) => conns.push(c) });
+    const bytes = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE(i * 7, i);
+    const s = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, allowHalfOpen: true } as tls.ConnectionOptions);
+    cleanups.push(() => void s.destroy());
+    await new Promise((r) => s.once('secureConnect', r));
+    const got: Buffer[] = [];
+    const done = new Promise<Buffer>((resolve) => s.on('end', () => resolve(Buffer.concat(got))));
+    s.on('data', (c: Buffer) => got.push(c));
+    // pieces from several turns, then the end at once: the echo's half-close comes while its writes are in flight
+    for (let i = 0; i < bytes.length; i += 64 * 1024) s.write(bytes.subarray(i, i + 64 * 1024));
+    s.end();
+    const back = await done;
+    expect(conns[0]!.transport).toBe('handle');
+    expect(back.length).toBe(bytes.length);
+    expect(createHash('sha256').update(back).digest('hex')).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
 
   it('knows its addresses, and counts the bytes it wrote', async () => {
     const conns: Connection[] = [];

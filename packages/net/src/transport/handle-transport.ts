@@ -55,6 +55,11 @@ export class HandleTransport implements Transport {
   #shared = false;
   /** Bytes of writes the kernel (or OpenSSL) did not take at once. */
   #asyncBytes = 0;
+  /** TLS: one write in flight at a time (a TLSWrap asserts it); the rest wait here, and the shutdown after them. */
+  #oneWriteAtATime = false;
+  #queue: Buffer[] | undefined;
+  #queuedBytes = 0;
+  #shutdownWaiting = false;
   /** A TLS connection's socket, kept whole beside its handle, and Node's read callback of that handle. */
   #tlsSocket: tls.TLSSocket | undefined;
   #nodeOnRead: StreamHandle['onread'] | undefined;
@@ -85,6 +90,7 @@ export class HandleTransport implements Transport {
     handle.readStop();
     (socket as unknown as { _handle: { reading?: boolean } })._handle.reading = false;
     const t = new HandleTransport(handle);
+    t.#oneWriteAtATime = true;
     t.#tlsSocket = socket;
     t.#nodeOnRead = nodeOnRead;
     socket.on('error', (err: NodeJS.ErrnoException) => {
@@ -162,6 +168,19 @@ export class HandleTransport implements Transport {
 
   write(chunks: readonly Buffer[]): void {
     if (this.#destroyed || this.#ended) return;
+    if (this.#queue || (this.#oneWriteAtATime && this.#asyncWrites > 0)) {
+      // a TLSWrap takes one write at a time: the next waits for the one in flight (as node:tls's stream does)
+      const q = (this.#queue ??= []);
+      for (let i = 0; i < chunks.length; i++) {
+        q.push(chunks[i]!);
+        this.#queuedBytes += chunks[i]!.length;
+      }
+      return;
+    }
+    this.#writeNow(chunks);
+  }
+
+  #writeNow(chunks: readonly Buffer[]): void {
     const b = this.#b;
     const h = this.#h;
     const req = this.#spare ?? new b.WriteWrap();
@@ -201,11 +220,23 @@ export class HandleTransport implements Transport {
       return;
     }
     t.#active = true;
-    if (t.#asyncWrites === 0) t.#sink?.drain();
+    if (t.#asyncWrites > 0) return;
+    const queued = t.#queue;
+    if (queued) {
+      t.#queue = undefined;
+      t.#queuedBytes = 0;
+      t.#writeNow(queued);
+      if (t.#destroyed || t.#asyncWrites > 0) return;
+    }
+    if (t.#shutdownWaiting) {
+      t.#shutdownWaiting = false;
+      t.#shutdown();
+    }
+    t.#sink?.drain();
   };
 
   get writableLength(): number {
-    return this.#destroyed ? 0 : this.#asyncBytes;
+    return this.#destroyed ? 0 : this.#asyncBytes + this.#queuedBytes;
   }
   get writableEnded(): boolean {
     return this.#ended;
@@ -214,6 +245,12 @@ export class HandleTransport implements Transport {
   end(): void {
     if (this.#ended || this.#destroyed) return;
     this.#ended = true;
+    // a TLSWrap shuts down (close_notify) only once its write in flight and the queued ones are done
+    if (this.#oneWriteAtATime && (this.#asyncWrites > 0 || this.#queue)) this.#shutdownWaiting = true;
+    else this.#shutdown();
+  }
+
+  #shutdown(): void {
     const b = this.#b;
     const req = new b.ShutdownWrap();
     req.handle = this.#h;
@@ -253,6 +290,8 @@ export class HandleTransport implements Transport {
     this.#destroyed = true;
     this.#reading = false;
     this.#spare = undefined;
+    this.#queue = undefined;
+    this.#queuedBytes = 0;
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#lingerTimer) clearTimeout(this.#lingerTimer);
     const h = this.#h;
@@ -365,6 +404,11 @@ export class HandleTransport implements Transport {
     if (tlsSocket) {
       // the TLS socket takes its handle back, reading (into its paused stream) as before the adoption
       h.onread = this.#nodeOnRead!;
+      // writes still waiting for the one in flight go through the socket, in order, after it
+      const queued = this.#queue;
+      this.#queue = undefined;
+      this.#queuedBytes = 0;
+      if (queued) for (const chunk of queued) tlsSocket.write(chunk);
       (h as unknown as { reading: boolean }).reading = true;
       const err = h.readStart();
       if (err !== 0) tlsSocket.destroy(uvError(err, 'read'));
