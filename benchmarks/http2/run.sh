@@ -23,22 +23,7 @@ ensure_h2load
 ensure_mosn_built
 wait_quiet
 
-# Backend: nginx, 1 worker, 200 with a fixed BODY_BYTES body on an h2c port and an HTTP/1.1 port.
-H2C_PORT="$(free_port)"
-H1_PORT="$(free_port)"
-body="$(printf 'x%.0s' $(seq 1 $BODY_BYTES))"
-start_nginx backend "    http2_max_requests 1000000;
-    server {
-        listen 127.0.0.1:$H2C_PORT http2 backlog=4096;
-        location / { default_type text/plain; return 200 \"$body\"; }
-    }
-    server {
-        listen 127.0.0.1:$H1_PORT backlog=4096;
-        location / { default_type text/plain; return 200 \"$body\"; }
-    }"
-BACKEND_PID=$BG_PID
-wait_port "$H2C_PORT"
-wait_port "$H1_PORT"
+start_h2_backend # H2C_PORT, H1_PORT, BACKEND_PID, body
 
 # mosn: two listeners (Http2 downstream), one to each backend port.
 MOSN_H2_PORT="$(free_port)"

@@ -1,6 +1,13 @@
 import http from 'node:http';
 import { MosnError, formatAddress, type Address, type Logger } from '@mosn/proxy';
 
+/** A request's target split into its path and its query (without the `?`). */
+export function requestTarget(req: http.IncomingMessage): { path: string; query: string } {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
 /**
  * One of the runtime's own small HTTP servers (the admin API, the metrics sink, the registry APIs): it listens
  * with an error that names it and carries its `MOSN_ERR_` code (a port in use, ...), logs later server errors,

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { formatAddress, type Address, type Logger } from '@mosn/proxy';
-import { LocalHttpServer, MAX_BODY, readBody } from '../local-http-server.js';
+import { LocalHttpServer, MAX_BODY, readBody, requestTarget } from '../local-http-server.js';
 import { configDump } from './config-dump.js';
 import { env, features, plugin, version } from './info.js';
 import { getLogLevel, toggleLog, updateLogLevel } from './log-level.js';
@@ -63,15 +63,13 @@ export class AdminServer {
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const url = { pathname: q < 0 ? target : target.slice(0, q), search: q < 0 ? '' : target.slice(q + 1) };
+    const { path, query } = requestTarget(req);
     const method = req.method ?? 'GET';
-    const handler = this.#routes.get(url.pathname);
-    const request: AdminRequest = { method, query: new URLSearchParams(url.search), body: () => readText(req) };
+    const handler = this.#routes.get(path);
+    const request: AdminRequest = { method, query: new URLSearchParams(query), body: () => readText(req) };
     const answer = (reply: Reply) => {
       // state changes at info (as MOSN logs them), reads at debug
-      const line = { method, path: url.pathname, status: reply.status };
+      const line = { method, path, status: reply.status };
       if (method === 'GET' || method === 'HEAD') this.#log.debug(line, 'admin request');
       else this.#log.info(line, 'admin request');
       res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
@@ -82,10 +80,10 @@ export class AdminServer {
       .then(() => handler(request, this.#source))
       .then(answer, (e: unknown) => {
         if (e instanceof BodyError) {
-          this.#log.warn({ path: url.pathname, reason: e.message }, 'admin request body refused');
+          this.#log.warn({ path, reason: e.message }, 'admin request body refused');
           return answer(mosnError(400, 'read body error'));
         }
-        this.#log.error({ err: e, path: url.pathname }, 'admin request failed');
+        this.#log.error({ err: e, path }, 'admin request failed');
         answer(mosnError(500, 'internal error'));
       });
   }

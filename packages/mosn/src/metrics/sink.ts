@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { formatAddress, type Address, type Logger } from '@mosn/proxy';
-import { LocalHttpServer } from '../local-http-server.js';
+import { LocalHttpServer, requestTarget } from '../local-http-server.js';
 import type { MetricsConfig } from '../config/metrics-section.js';
 import { renderPrometheus } from './render.js';
 
@@ -40,9 +40,7 @@ export class PrometheusSink {
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const target = req.url ?? '/';
-    const q = target.indexOf('?');
-    const path = q < 0 ? target : target.slice(0, q);
+    const { path } = requestTarget(req);
     const method = req.method ?? 'GET';
     if (path !== this.#endpoint) return reply(res, 404, 'text/plain; charset=utf-8', 'not found\n', method);
     if (method !== 'GET' && method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', method);

@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import { formatAddress, type Logger } from '@mosn/proxy';
 import { ConfigProblems, ConfigReader } from '../config/config-reader.js';
-import { LocalHttpServer, MAX_BODY, readBody } from '../local-http-server.js';
+import { LocalHttpServer, MAX_BODY, readBody, requestTarget } from '../local-http-server.js';
 
 /** A request body: read as JSON (a reader, with the problems it finds), or why it could not be. */
 export type JsonBody = { readonly reader: ConfigReader | undefined; readonly problems: ConfigProblems } | { readonly error: string };
@@ -51,7 +51,7 @@ export class JsonPostApi {
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const { path } = requestTarget(req);
     if (!this.#o.paths.has(path)) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;

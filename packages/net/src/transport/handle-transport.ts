@@ -354,21 +354,16 @@ export class HandleTransport implements Transport {
     return this.#bytesWritten;
   }
 
+  /** The peer's (or our own) address, asked of the handle once and kept (it is gone once the handle is closed). */
   #peerName(): Peer {
-    if (!this.#peer) {
-      const out: Peer = {};
-      if (!this.#destroyed && this.#h.getpeername?.(out) === 0) this.#peer = out;
-      else return out;
-    }
-    return this.#peer;
+    return (this.#peer ??= this.#askName('getpeername')) ?? {};
   }
   #sockName(): Peer {
-    if (!this.#local) {
-      const out: Peer = {};
-      if (!this.#destroyed && this.#h.getsockname?.(out) === 0) this.#local = out;
-      else return out;
-    }
-    return this.#local;
+    return (this.#local ??= this.#askName('getsockname')) ?? {};
+  }
+  #askName(call: 'getpeername' | 'getsockname'): Peer | undefined {
+    const out: Peer = {};
+    return !this.#destroyed && this.#h[call]?.(out) === 0 ? out : undefined;
   }
 
   get remoteAddress(): string | undefined {
@@ -382,12 +377,6 @@ export class HandleTransport implements Transport {
   }
   get localPort(): number | undefined {
     return this.#sockName().port;
-  }
-
-  /** Remember the addresses now (they are gone once the handle is closed). */
-  rememberAddresses(): void {
-    this.#peerName();
-    this.#sockName();
   }
 
   toSocket(): net.Socket {

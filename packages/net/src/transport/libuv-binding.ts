@@ -19,9 +19,6 @@ export interface StreamHandle {
   setNoDelay?(enable: boolean): number;
   getpeername?(out: { address?: string; port?: number; family?: string }): number;
   getsockname?(out: { address?: string; port?: number; family?: string }): number;
-  readonly bytesRead: number;
-  readonly bytesWritten: number;
-  readonly writeQueueSize: number;
 }
 
 export interface WriteRequest {
