@@ -29,6 +29,8 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'configs/mosn_config.json': 'valid',
   'configs/mosn_rpc_config.json': 'valid', // healthcheck: retired stream filter, a no-op with a warning
   'configs/mosn_rpc_config_bolt.json': 'valid',
+  'configs/mosn_config_broadcast.json': 'valid', // mirror with broadcast (docs/filters.md)
+  'configs/mosn_config_mirror.json': 'valid', // mirror and request_mirror_policies (docs/filters.md)
   'examples/codes/dubbo/client_config.json': 'valid',
   'examples/codes/slow-start-sample/config.json': 'valid', // slow_start read and applied (LB_WEIGHTED_ROUNDROBIN)
   'examples/codes/dubbo/server_config.json': 'valid',
@@ -90,17 +92,6 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   ],
   'examples/codes/xprotocol_with_goplugin_example/client_config.json': [`${FILTER0}.config.downstream_protocol`, 'third_part_codec.codecs[0].type'],
   'examples/codes/xprotocol_with_goplugin_example/server_config.json': [`${FILTER0}.config.downstream_protocol`, 'third_part_codec.codecs[0].type'],
-
-  // Routing features: mirroring, unsupported LB types, active health checks.
-  'configs/mosn_config_broadcast.json': ['servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies', STREAM_FILTER0],
-  'configs/mosn_config_mirror.json': [
-    'servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies',
-    'servers[0].routers[1].virtual_hosts[0].routers[0].request_mirror_policies',
-    'servers[0].routers[2].virtual_hosts[0].routers[0].request_mirror_policies',
-    STREAM_FILTER0,
-    'servers[0].listeners[1].stream_filters[0].type',
-    'servers[0].listeners[2].stream_filters[0].type',
-  ],
 
   // Listener kinds: original destination (tproxy), UDP, tunnels, protocol fallback.
   'examples/codes/tproxy/tproxy_egress/config.json': [`${LISTENER0}.listener_filters[0].type`, `${LISTENER0}.use_original_dst`, 'servers[0].listeners[1].bind_port'],
@@ -299,9 +290,9 @@ describe('hand-made configs', () => {
 
   it('a behaviour-changing feature is refused, a retired one is a warning', () => {
     const cfg = base();
-    cfg.servers[0].listeners[0].stream_filters = [{ type: 'healthcheck', config: {} }, { type: 'gzip', config: { gzip_level: 5 } }];
+    cfg.servers[0].listeners[0].stream_filters = [{ type: 'healthcheck', config: {} }, { type: 'proxywasm', config: { vm_config: {} } }];
     const { problems } = check(cfg);
-    expect(only(problems, `${LISTENER0}.stream_filters[1].type`)).toBe('stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access');
+    expect(only(problems, `${LISTENER0}.stream_filters[1].type`)).toBe(`stream filter "proxywasm" is not supported by mosn-ts; supported: ${defaultExtensions().streamFilters.names().join(', ')}`);
     expect(problems.warnings.map((w) => w.path)).toEqual([`${LISTENER0}.stream_filters[0].type`]);
   });
 
@@ -380,7 +371,7 @@ cluster_manager:
     const port = await freePort();
     const cfg = base();
     cfg.servers[0].listeners[0].address = `127.0.0.1:${port}`;
-    cfg.servers[0].listeners[0].stream_filters = [{ type: 'gzip', config: { gzip_level: 5 } }];
+    cfg.servers[0].listeners[0].stream_filters = [{ type: 'proxywasm', config: { vm_config: {} } }];
     const file = write('bad-start.json', JSON.stringify(cfg));
     const child = spawn(process.execPath, [CLI, 'start', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -397,7 +388,7 @@ cluster_manager:
     outcomes.push(await tryConnect(port));
     const code = await exited;
     expect(code, stderr).toBe(1);
-    expect(stderr).toContain(`${LISTENER0}.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access`);
+    expect(stderr).toContain(`${LISTENER0}.stream_filters[0].type: stream filter "proxywasm" is not supported by mosn-ts; supported: ${defaultExtensions().streamFilters.names().join(', ')}`);
     expect(stderr).toContain('nothing was started');
     expect(new Set(outcomes)).toEqual(new Set(['ECONNREFUSED']));
   });

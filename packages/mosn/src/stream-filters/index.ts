@@ -1,5 +1,6 @@
 export { faultFilter } from './fault.js';
 export { ipAccessFilter } from './ip-access.js';
+export { MAX_AMPLIFICATION, mirrorFilter } from './mirror.js';
 export { payloadLimitFilter } from './payload-limit.js';
 export { readStreamFilters, readPerFilterConfig } from './read.js';
 export type { StreamFilterExtension } from './types.js';

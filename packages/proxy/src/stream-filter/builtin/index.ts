@@ -1,3 +1,4 @@
 export { faultFilterFactory, type FaultConfig } from './fault.js';
 export { DEFAULT_PAYLOAD_LIMIT_STATUS, payloadLimitFilterFactory, type PayloadLimitConfig } from './payload-limit.js';
 export { blockListOf, ipAccessFilterFactory, type IpAccessConfig, type IpAccessRule } from './ip-access.js';
+export { BROADCAST_STATUS, mirrorFilterFactory, type MirrorConfig } from './mirror.js';
