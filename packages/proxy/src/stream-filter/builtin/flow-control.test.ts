@@ -28,6 +28,7 @@ function request(o: { protocol?: string; target?: string; service?: string }) {
     variable: (name) => (protocol.startsWith('Http') ? vars[name] : undefined),
     continue: () => {},
     sendLocalReply: (status, message) => void replies.push(`${status} ${message}`),
+    mirror: () => 0,
   };
   return { h, headers, replies };
 }
