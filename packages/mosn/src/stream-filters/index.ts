@@ -1,6 +1,7 @@
 export { faultFilter } from './fault.js';
+export { flowControlFilter } from './flow-control.js';
 export { ipAccessFilter } from './ip-access.js';
 export { MAX_AMPLIFICATION, mirrorFilter } from './mirror.js';
 export { payloadLimitFilter } from './payload-limit.js';
 export { readStreamFilters, readPerFilterConfig } from './read.js';
-export type { StreamFilterExtension } from './types.js';
+export type { StreamFilterBuildContext, StreamFilterExtension } from './types.js';

@@ -41,7 +41,7 @@ describe('readPerFilterConfig', () => {
     expect(errors).toEqual([]);
     expect(result).toEqual({ fault: { headers: [], abort: { status: 500, percent: 100 } } });
     expect(warnings).toEqual([
-      'r.per_filter_config.ip_access: "ip_access" runs before the route is matched, so (as in MOSN) a route\'s config for it is ignored',
+      'r.per_filter_config.ip_access: "ip_access" reads no per-route config (as in MOSN); ignored',
       `r.per_filter_config.proxywasm: no stream filter "proxywasm" in mosn-ts (supported: ${ext.streamFilters.names().join(', ')}); ignored`,
     ]);
   });

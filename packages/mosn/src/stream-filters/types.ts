@@ -1,4 +1,4 @@
-import type { StreamFilterFactory } from '@mosn/proxy';
+import type { Stats, StreamFilterFactory } from '@mosn/proxy';
 import type { ConfigReader } from '../config/config-reader.js';
 
 /**
@@ -8,7 +8,15 @@ import type { ConfigReader } from '../config/config-reader.js';
  */
 export interface StreamFilterExtension<C = unknown> {
   read(config: ConfigReader): C | undefined;
-  build(config: C): StreamFilterFactory<C>;
-  /** Whether a route's `per_filter_config` entry replaces the config (false for filters that run before the route). */
+  build(config: C, ctx: StreamFilterBuildContext): StreamFilterFactory<C>;
+  /** Whether a route's `per_filter_config` entry replaces the config (false for filters that read none). */
   readonly perRoute: boolean;
+}
+
+/** What a stream filter's factory may use besides its config: the listener it is made for, and its stats. */
+export interface StreamFilterBuildContext {
+  readonly listenerName: string;
+  readonly stats: Stats;
+  /** The listener's stat prefix, `listener.<name>.` (the catalogue: @mosn/proxy's stats/names.ts). */
+  readonly statPrefix: string;
 }
