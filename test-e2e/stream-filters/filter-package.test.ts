@@ -42,6 +42,7 @@ beforeAll(() => {
   writeFileSync(join(scratch, 'not-a-filter.mjs'), "export const filter = { name: 'half', read() { return {}; } };\n");
   writeFileSync(join(scratch, 'throws-at-import.mjs'), "throw new Error('no licence key found');\n");
   writeFileSync(join(scratch, 'fault-again.mjs'), "export const filter = { name: 'fault', perRoute: true, read: () => ({}), build: () => ({}) };\n");
+  writeFileSync(join(scratch, 'no-factory.mjs'), "export const filter = { name: 'no_factory', perRoute: false, read: () => ({}), build: () => ({ name: 'other' }) };\n");
 });
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -185,6 +186,21 @@ describe('a config naming what cannot be a filter', () => {
     expect(errors[3]).toMatch(new RegExp(`^${escape(at(3))}stream filter "fault" of "../fault-again.mjs" has the name of a filter type mosn-ts has already`));
     expect(errors[4]).toMatch(new RegExp(`^${escape(at(4))}cannot load stream filter package "@mosn/filter-nonexistent": Cannot find package`));
     expect(r.stderr).toContain('config error(s); nothing was started');
+  });
+
+  it('a package whose build makes no factory: mosn start exits 1 with MOSN_ERR_FILTER_PACKAGE, binding nothing', async () => {
+    const dir = mkdtempSync(join(scratch, 'cfg-'));
+    const file = join(dir, 'mosn.json');
+    const port = await closedPort();
+    const listener = { ...proxyListener('l', port, 'Http1', 'r'), stream_filters: [{ type: 'no_factory' }] };
+    const config = mosnJson({ admin: await closedPort(), routers: [pathRouter('r', 'c')], listeners: [listener], clusters: [cluster('c', ['127.0.0.1:1'])] });
+    writeFileSync(file, JSON.stringify({ ...config, third_part_stream_filter: filterPackages('./no-factory.mjs') }));
+    const r = await runCli(['start', '-c', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'mosn: MOSN_ERR_FILTER_PACKAGE: the stream filter "no_factory" (from "../no-factory.mjs") built no filter factory: its "name" is "other", not "no_factory"',
+    );
+    await expect(get(port, '/')).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it('a listener naming a Go plugin is pointed to third_part_stream_filter', async () => {
