@@ -16,6 +16,7 @@ function handler() {
     variable: () => undefined,
     continue: () => {},
     sendLocalReply: (status, message) => replies.push(`${status} ${message}`),
+    mirror: () => 0,
   };
   return { h, replies };
 }
