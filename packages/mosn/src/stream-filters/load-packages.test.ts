@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Stats } from '@mosn/proxy';
 import { readSection } from '../config/testing.js';
 import { defaultExtensions, type Extensions } from '../extensions.js';
 import { loadThirdPartStreamFilters } from './load-packages.js';
@@ -19,8 +20,8 @@ function module(name: string, source: string): string {
   return `./${name}.mjs`;
 }
 
-/** A plugin module exporting `filter`: type `name`; `read` keeps `config.tag`; `build` as given (default: a right factory). */
-const plugin = (name: string, build = `(config) => ({ name: ${JSON.stringify(name)}, phase: 'after_route', config, createFilter: () => ({}) })`) => `
+/** A plugin module exporting `filter`: type `name`; `read` keeps `config.tag`; `build` as given (default: a right factory, which notes the listener's stat prefix). */
+const plugin = (name: string, build = `(config, ctx) => ({ name: ${JSON.stringify(name)}, phase: 'after_route', config, createFilter: () => ({}), builtFor: ctx.statPrefix })`) => `
 export const filter = {
   name: ${JSON.stringify(name)},
   perRoute: true,
@@ -35,6 +36,9 @@ async function load(filters: unknown[], ext: Extensions = defaultExtensions()) {
   return { ext, errors: problems.errors.map((p) => `${p.path}: ${p.message}`) };
 }
 
+/** What mosn gives a filter's build for listener `l`. */
+const BUILD_CONTEXT = { listenerName: 'l', stats: new Stats(), statPrefix: 'listener.l.' };
+
 const entry = (path: string, extra: Record<string, unknown> = {}) => ({ enable: true, type: 'npm', path, ...extra });
 
 describe('loadThirdPartStreamFilters', () => {
@@ -45,8 +49,9 @@ describe('loadThirdPartStreamFilters', () => {
     expect([listener.result, listener.errors]).toEqual([[{ type: 'tagger', config: { tag: 'a' } }], []]);
     const route = readSection({ per_filter_config: { tagger: { tag: 'b' } } }, 'r', (r) => readPerFilterConfig(r, ext));
     expect([route.result, route.errors]).toEqual([{ tagger: { tag: 'b' } }, []]);
-    const factory = ext.streamFilters.get('tagger')!.build({ tag: 'a' });
-    expect([factory.name, factory.phase, factory.config]).toEqual(['tagger', 'after_route', { tag: 'a' }]);
+    // its build gets mosn's build context
+    const factory = ext.streamFilters.get('tagger')!.build({ tag: 'a' }, BUILD_CONTEXT);
+    expect([factory.name, factory.phase, factory.config, (factory as unknown as { builtFor: string }).builtFor]).toEqual(['tagger', 'after_route', { tag: 'a' }, 'listener.l.']);
     // the package's reader reports its own problems with their paths
     expect(readSection({ stream_filters: [{ type: 'tagger', config: { tag: 7 } }] }, 'l', (r) => readStreamFilters(r, ext)).errors).toEqual([
       'l.stream_filters[0].config.tag: expected a string, got number 7',
@@ -120,10 +125,10 @@ export const filter = {
     const misnamed = module('misnamed', plugin('misnamed', "(config) => ({ name: 'other', phase: 'sometime', config })"));
     const { ext, errors } = await load([entry(throws), entry(misnamed)]);
     expect(errors).toEqual([]);
-    expect(() => ext.streamFilters.get('build_throws')!.build({ tag: 'a' })).toThrow(
+    expect(() => ext.streamFilters.get('build_throws')!.build({ tag: 'a' }, BUILD_CONTEXT)).toThrow(
       expect.objectContaining({ code: 'MOSN_ERR_FILTER_PACKAGE', message: 'the stream filter "build_throws" (from "./build-throws.mjs") threw while building its factory: no factory today' }),
     );
-    expect(() => ext.streamFilters.get('misnamed')!.build({ tag: 'a' })).toThrow(
+    expect(() => ext.streamFilters.get('misnamed')!.build({ tag: 'a' }, BUILD_CONTEXT)).toThrow(
       expect.objectContaining({
         code: 'MOSN_ERR_FILTER_PACKAGE',
         message:
