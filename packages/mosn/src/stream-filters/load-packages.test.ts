@@ -96,8 +96,8 @@ describe('loadThirdPartStreamFilters', () => {
     const again = module('again', plugin('tagger'));
     const { ext, errors } = await load([entry(fault), entry(healthcheck), entry(GOOD), entry(again)]);
     expect(errors).toEqual([
-      `third_part_stream_filter.filters[0].path: stream filter "fault" of "./fault.mjs" has the name of a filter type mosn-ts has already (built in: ${defaultExtensions().streamFilters.names().join(', ')}); the package's filter needs another name`,
-      `third_part_stream_filter.filters[1].path: stream filter "healthcheck" of "./healthcheck.mjs" has the name of a filter type mosn-ts has already (built in: ${defaultExtensions().streamFilters.names().join(', ')}); the package's filter needs another name`,
+      `third_part_stream_filter.filters[0].path: stream filter "fault" of "./fault.mjs" has the name of a filter type mosn-ts has already (known: ${defaultExtensions().streamFilters.names().join(', ')}); the package's filter needs another name`,
+      `third_part_stream_filter.filters[1].path: stream filter "healthcheck" of "./healthcheck.mjs" has the name of a filter type mosn-ts has already (known: ${defaultExtensions().streamFilters.names().join(', ')}); the package's filter needs another name`,
       'third_part_stream_filter.filters[3].path: stream filter "tagger" of "./again.mjs" is already loaded from "./good.mjs" (third_part_stream_filter.filters[2].path): two packages cannot share a type name',
     ]);
     expect(ext.streamFilters.get('fault')).toBe(defaultExtensions().streamFilters.get('fault'));

@@ -53,7 +53,7 @@ export async function loadThirdPartStreamFilters(raw: unknown, ext: Extensions, 
     if (earlier !== undefined) {
       problems.error(at, `stream filter "${name}" of "${path}" is already loaded from ${earlier}: two packages cannot share a type name`);
     } else if (ext.streamFilters.has(name) || ext.retiredStreamFilters.has(name)) {
-      problems.error(at, `stream filter "${name}" of "${path}" has the name of a filter type mosn-ts has already (built in: ${ext.streamFilters.names().join(', ')}); the package's filter needs another name`);
+      problems.error(at, `stream filter "${name}" of "${path}" has the name of a filter type mosn-ts has already (known: ${ext.streamFilters.names().join(', ')}); the package's filter needs another name`);
     } else {
       ext.streamFilters.register(name, new PackageStreamFilter(plugin as StreamFilterPlugin, path));
       loaded.set(name, `"${path}" (${at})`);
