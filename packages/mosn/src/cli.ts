@@ -11,6 +11,7 @@ import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
 import { readPid, upgradeStatusPath, writePidFile, writeUpgradeStatus } from './pid-file.js';
+import { loadThirdPartStreamFilters } from './stream-filters/load-packages.js';
 import { reloadCommand } from './reload-command.js';
 import { upgradeCommand } from './upgrade-command.js';
 import { announceReady, handOffsSettled, inheritSockets, startSuccessor } from './upgrade/index.js';
@@ -62,15 +63,15 @@ function configDir(file: string): string {
   return dirname(resolve(file));
 }
 
-/** Load the config's protocol packages, then check the whole config: every problem, with its path. */
+/** Load the config's protocol and stream filter packages, then check the whole config: every problem, with its path. */
 async function checkConfig(raw: unknown, file: string, xdsFlags?: XdsFlags) {
   const extensions = defaultExtensions();
   const baseDir = configDir(file);
-  const loaded = await loadThirdPartCodecs(raw, extensions, baseDir);
+  const loaded = [await loadThirdPartCodecs(raw, extensions, baseDir), await loadThirdPartStreamFilters(raw, extensions, baseDir)];
   const read = readConfig(raw, extensions, { baseDir, ...(xdsFlags ? { xdsFlags } : {}) });
-  read.problems.errors.unshift(...loaded.errors);
-  read.problems.warnings.unshift(...loaded.warnings);
-  return { ...read, extensions, config: loaded.errors.length > 0 ? undefined : read.config };
+  read.problems.errors.unshift(...loaded.flatMap((l) => l.errors));
+  read.problems.warnings.unshift(...loaded.flatMap((l) => l.warnings));
+  return { ...read, extensions, config: loaded.some((l) => l.errors.length > 0) ? undefined : read.config };
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -4,4 +4,5 @@ export { ipAccessFilter } from './ip-access.js';
 export { MAX_AMPLIFICATION, mirrorFilter } from './mirror.js';
 export { payloadLimitFilter } from './payload-limit.js';
 export { readStreamFilters, readPerFilterConfig } from './read.js';
-export type { StreamFilterBuildContext, StreamFilterExtension } from './types.js';
+export type { StreamFilterBuildContext, StreamFilterExtension, StreamFilterPlugin } from './types.js';
+export { loadThirdPartStreamFilters } from './load-packages.js';
