@@ -32,6 +32,9 @@ class Owner implements StreamFilterOwner {
     return name === 'x-mosn-method' ? this.method : undefined;
   }
   filtersContinued(_phase: StreamFilterPhase): void {}
+  mirror(): number {
+    return 0;
+  }
   filterReply(status: number, message: string | undefined): void {
     this.failures.push(`reply ${status} ${message}`);
   }
