@@ -21,6 +21,9 @@ function handler(o: { peer?: string; cluster?: string; route?: Route } = {}) {
     continue: () => events.push('continue'),
     sendLocalReply: (status) => events.push(`reply ${status}`),
     mirror: (cluster, m) => events.push(`mirror ${cluster} ${JSON.stringify(m)}`),
+    sendResponseData: () => events.push('response data'),
+    sendResponseTrailers: () => events.push('response trailers'),
+    holdUpstream: (hold) => events.push(`hold ${hold}`),
   };
   return { h, events };
 }

@@ -29,6 +29,9 @@ function request(o: { protocol?: string; target?: string; service?: string }) {
     continue: () => {},
     sendLocalReply: (status, message) => void replies.push(`${status} ${message}`),
     mirror: () => 0,
+    sendResponseData: () => {},
+    sendResponseTrailers: () => {},
+    holdUpstream: () => {},
   };
   return { h, headers, replies };
 }
