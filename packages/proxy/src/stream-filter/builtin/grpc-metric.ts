@@ -18,7 +18,8 @@ export type GrpcMetricConfig = Readonly<Record<string, never>>;
  */
 export function grpcMetricFilterFactory(config: GrpcMetricConfig, stats: Stats, statPrefix: string): StreamFilterFactory<GrpcMetricConfig> {
   const counters = new MethodCountersCache(stats, statPrefix, 'grpc', stats.counter(statPrefix + LISTENER.grpc_stats_overflow));
-  return { name: 'grpc_metric', phase: 'after_route', config, createFilter: () => new GrpcMetricFilter(counters) };
+  // before the route: it reads no route, and (as MOSN's) no route's config
+  return { name: 'grpc_metric', phase: 'before_route', config, createFilter: () => new GrpcMetricFilter(counters) };
 }
 
 /** Whether a request is a gRPC call: HTTP/2 with `application/grpc` or `application/grpc+<codec>` (`;` parameters allowed). */
