@@ -17,6 +17,10 @@ function handler() {
     continue: () => {},
     sendLocalReply: (status, message) => replies.push(`${status} ${message}`),
     mirror: () => 0,
+    setVariable: () => {},
+    sendResponseData: () => {},
+    sendResponseTrailers: () => {},
+    holdUpstream: () => {},
   };
   return { h, replies };
 }

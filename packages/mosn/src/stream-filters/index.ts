@@ -1,6 +1,8 @@
+export { dubboStreamFilter } from './dubbo-stream.js';
 export { faultFilter } from './fault.js';
 export { flowControlFilter } from './flow-control.js';
 export { gzipFilter } from './gzip.js';
+export { grpcMetricFilter } from './grpc-metric.js';
 export { ipAccessFilter } from './ip-access.js';
 export { MAX_AMPLIFICATION, mirrorFilter } from './mirror.js';
 export { payloadLimitFilter } from './payload-limit.js';

@@ -247,7 +247,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** Match the route; run the after_route filters; then forward (or answer a direct response). */
   #routeRequest(): void {
     const head = this.#head!;
-    const route = this.#ctx.router.current?.route(httpRouteRequest(head, () => this.#vars()));
+    const route = this.#ctx.router.current?.route(httpRouteRequest(head, () => this.#vars(), this.#filters?.routing));
     if (!route) return this.#localReply('no_route', 'no route matched');
     this.#route = route;
     if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);

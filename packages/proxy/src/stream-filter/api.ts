@@ -23,6 +23,13 @@ export type StreamFilterStatus = 'continue' | 'stop';
 /** When a filter's request phase runs: before the route is matched (MOSN's BeforeRoute) or after (AfterRoute). */
 export type StreamFilterPhase = 'before_route' | 'after_route';
 
+/**
+ * The MOSN variables a filter may set (`StreamFilterHandler.setVariable`): what the router matches a request on.
+ * `x-mosn-host` is matched against the virtual hosts' `domains`, `x-mosn-path` against the routes' `prefix`,
+ * `path` and `regex` (MOSN's `types.VarHost` and `types.VarPath`).
+ */
+export type RoutingVariable = 'x-mosn-host' | 'x-mosn-path';
+
 /** What a filter sees of its request, and what it can do to it. One per request, shared by its filters. */
 export interface StreamFilterHandler {
   /** The downstream protocol: `Http1`, `Http2`, `bolt`, `dubbo`, ... */
@@ -39,6 +46,14 @@ export interface StreamFilterHandler {
   readonly upstreamHost: string | undefined;
   /** A MOSN variable of this request (`x-mosn-path`, `request_header_<name>`, `upstream_cluster`, ...). */
   variable(name: string): string | undefined;
+  /**
+   * Route this request on another host or path (MOSN's `variable.SetString(ctx, types.VarHost, ...)`): the router
+   * matches the virtual hosts' `domains` against `x-mosn-host` and the routes against `x-mosn-path` instead of the
+   * request's own (an RPC request has none: '' and '' by default). The request itself is not changed (HTTP's
+   * `Host` and path go upstream as they came); `variable()` reads the new value. Only before the route is
+   * matched (a before_route filter's request phase): later, or for another name, it throws.
+   */
+  setVariable(name: RoutingVariable, value: string): void;
   /**
    * Resume a request whose `onRequestHeaders` returned 'stop' (after a delay, a lookup, ...). Does nothing once
    * the request ended: a filter that pauses must clear its timers in `onDestroy`.

@@ -316,4 +316,26 @@ describe('StreamFilterChain', () => {
     chain.destroy();
     expect(destroyed).toBe(2);
   });
+
+  it('a before_route filter sets the routing host and path: the chain holds them, variable() reads them', () => {
+    const seen: Array<string | undefined> = [];
+    const { chain } = chainOf(
+      factory('set', () => ({ onRequestHeaders: (h) => (h.setVariable('x-mosn-host', 'org.demo.Greeter'), 'continue') }), 'before_route'),
+      factory('read', () => ({ onRequestHeaders: (h) => (seen.push(h.variable('x-mosn-host'), h.variable('x-mosn-path')), 'continue') }), 'before_route'),
+    );
+    expect(chain.routing).toBeUndefined();
+    expect(chain.runRequestHeaders('before_route', true)).toBe(true);
+    // the path was not set: the request's own (the owner's) is read, and routing keeps no path
+    expect([seen, chain.routing]).toEqual([['org.demo.Greeter', '/p'], { host: 'org.demo.Greeter' }]);
+  });
+
+  it('setVariable after the route, or of another variable, throws: that request fails', () => {
+    const late = chainOf(factory('late', () => ({ onRequestHeaders: (h) => (h.setVariable('x-mosn-path', '/x'), 'continue') })));
+    expect(late.chain.runRequestHeaders('after_route', true)).toBe(false);
+    expect(late.owner.events).toEqual(['failed stream filter "late" threw: setVariable: x-mosn-path is set before the route is matched (by a before_route filter)']);
+    const other = chainOf(factory('other', () => ({ onRequestHeaders: (h) => (h.setVariable('upstream_cluster' as 'x-mosn-host', 'c'), 'continue') }), 'before_route'));
+    expect(other.chain.runRequestHeaders('before_route', true)).toBe(false);
+    expect(other.owner.events[0]).toContain('"upstream_cluster" cannot be set');
+    expect([late.chain.routing, other.chain.routing]).toEqual([undefined, undefined]);
+  });
 });

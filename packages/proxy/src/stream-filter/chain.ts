@@ -1,7 +1,7 @@
 import type { Connection, HeaderMap } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import type { Counter, Stats } from '../stats/stats.js';
-import type { MirrorOptions, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
+import type { MirrorOptions, RoutingVariable, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
 import { LISTENER } from '../stats/names.js';
 
 /**
@@ -33,6 +33,12 @@ export interface StreamFilterOwner {
   filteredResponseTrailers?(trailers: HeaderMap): void;
   /** Stop (true) or resume (false) reading the upstream response (one level of StreamFlow.readDisable). */
   holdUpstream?(hold: boolean): void;
+}
+
+/** A request's routing host and path as filters set them (`setVariable`); an absent field is the request's own. */
+export interface RouteOverride {
+  host?: string;
+  path?: string;
 }
 
 /**
@@ -88,6 +94,8 @@ export class StreamFilterChain implements StreamFilterHandler {
   #upstreamHeld = false;
   /** The upstream response ended (its last chunk or its trailers came): nothing is left to hold. */
   #upstreamEnded = false;
+  /** What before_route filters set the request to be routed on (undefined: nothing was set). */
+  #routing: RouteOverride | undefined;
 
   constructor(factory: StreamFilterChainFactory, owner: StreamFilterOwner) {
     this.#factory = factory;
@@ -115,7 +123,28 @@ export class StreamFilterChain implements StreamFilterHandler {
     return this.#owner.upstreamHost;
   }
   variable(name: string): string | undefined {
+    const set = this.#routing;
+    if (set !== undefined) {
+      if (name === 'x-mosn-host' && set.host !== undefined) return set.host;
+      if (name === 'x-mosn-path' && set.path !== undefined) return set.path;
+    }
     return this.#owner.variable(name);
+  }
+  setVariable(name: RoutingVariable, value: string): void {
+    if (name !== 'x-mosn-host' && name !== 'x-mosn-path') {
+      throw new Error(`setVariable: "${String(name)}" cannot be set; a filter sets x-mosn-host or x-mosn-path`);
+    }
+    if (typeof value !== 'string') throw new Error(`setVariable: ${name} takes a string, got ${typeof value}`);
+    if (this.#done) return;
+    if (this.#phase !== 'before_route') throw new Error(`setVariable: ${name} is set before the route is matched (by a before_route filter)`);
+    const set = (this.#routing ??= {});
+    if (name === 'x-mosn-host') set.host = value;
+    else set.path = value;
+  }
+
+  /** The host and path before_route filters set for the route match (undefined: none was set, route on the request's own). */
+  get routing(): Readonly<RouteOverride> | undefined {
+    return this.#routing;
   }
   mirror(cluster: string, options: MirrorOptions): number {
     return this.#done ? 0 : this.#owner.mirror(cluster, options);

@@ -26,6 +26,7 @@ function request(o: { protocol?: string; target?: string; service?: string }) {
     clusterName: 'c',
     upstreamHost: undefined,
     variable: (name) => (protocol.startsWith('Http') ? vars[name] : undefined),
+    setVariable: () => {},
     continue: () => {},
     sendLocalReply: (status, message) => void replies.push(`${status} ${message}`),
     mirror: () => 0,
