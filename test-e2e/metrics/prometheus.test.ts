@@ -67,12 +67,63 @@ describe('prometheus metrics sink, mosn as its own process', () => {
     expect(sample(families, 'mosn_config_version')).toBe(1);
     expect(families.find((f) => f.name === 'mosn_config_version')?.type).toBe('GAUGE');
 
-    // every stat the admin API lists is one sample, with the same value
+    // every stat the admin API lists is one sample, with the same value (a histogram's parts are one sample each)
     const stats = await mosn.stats();
-    const samples = families.reduce((n, f) => n + f.metrics.length, 0);
-    expect(samples).toBe(Object.keys(stats).length);
+    const histogramParts = Object.keys(stats).filter((k) => /\.(bucket\.[a-z0-9_]+|sum|count)$/.test(k)).length;
+    const histograms = families.filter((f) => f.type === 'HISTOGRAM').reduce((n, f) => n + f.metrics.length, 0);
+    const samples = families.filter((f) => f.type !== 'HISTOGRAM').reduce((n, f) => n + f.metrics.length, 0);
+    expect(samples).toBe(Object.keys(stats).length - histogramParts);
+    expect(histogramParts > 0 ? histograms : 0).toBe(histograms);
     expect(sample(families, 'upstream_connection_con_fail', { cluster: 'gone' })).toBe(stats['cluster.gone.upstream_cx_connect_failed']);
     expect((await fetch(`http://127.0.0.1:${metrics}/other`)).status).toBe(404);
+  });
+
+  it('per cluster and per host: upstream requests, answers by status class, timeouts, and a latency histogram', async () => {
+    // /slow answers after 60 ms, /late after 2 s (past the route's 1 s timeout), /err with 503, anything else at once
+    const backend = () =>
+      httpBackend((req, res) =>
+        req.resume().on('end', () => {
+          if (req.url === '/err') res.writeHead(503).end('no');
+          else setTimeout(() => res.end('ok'), req.url === '/slow' ? 60 : req.url === '/late' ? 2000 : 0);
+        }),
+      );
+    const [a, b] = [await backend(), await backend()];
+    cleanups.push(a.close, b.close);
+    const [admin, port, metrics] = [await closedPort(), await closedPort(), await closedPort()];
+    const route = { match: { prefix: '/' }, route: { cluster_name: 'app', timeout: '1s' } };
+    const config = {
+      ...mosnJson({ admin, listeners: [proxyListener('ingress', port, 'Http1', 'r1')], routers: [router('r1', [route])], clusters: [cluster('app', [a.address, b.address])] }),
+      ...metricsTop(metrics),
+    };
+    await startMosnProcess(config, cleanups);
+    const [fast, slow, err, late] = [10, 4, 3, 1];
+    for (let i = 0; i < fast; i++) expect((await get(port, `/fast/${i}`)).status).toBe(200);
+    for (let i = 0; i < slow; i++) expect((await get(port, '/slow')).status).toBe(200);
+    for (let i = 0; i < err; i++) expect((await get(port, '/err')).status).toBe(503);
+    for (let i = 0; i < late; i++) expect((await get(port, '/late')).status).toBe(504);
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    const families = parsePrometheusTextFormat(text);
+    const total = fast + slow + err + late;
+    const c = { cluster: 'app' };
+    expect(sample(families, 'upstream_request_total', c)).toBe(total);
+    expect(sample(families, 'upstream_request_active', c)).toBe(0);
+    expect(sample(families, 'mosn_cluster_upstream_rq_2xx', c)).toBe(fast + slow);
+    expect(sample(families, 'mosn_cluster_upstream_rq_5xx', c)).toBe(err);
+    expect(sample(families, 'upstream_request_timeout', c)).toBe(late);
+    // round robin over two hosts: each host's series, and they add up to the cluster's
+    const perHost = [a, b].map((h) => sample(families, 'upstream_request_total', { cluster: 'app', host: h.address }) ?? 0);
+    expect(perHost.every((n) => n >= total / 2 - 1)).toBe(true);
+    expect(perHost[0]! + perHost[1]!).toBe(total);
+    // the histogram (the parser above reads histograms without labels only: its lines are read here): every try
+    // ended is in it, cumulative; the slow ones are above the 50 ms bucket
+    expect(families.find((f) => f.name === 'mosn_cluster_upstream_rq_time')?.type).toBe('HISTOGRAM');
+    const line = (suffix: string, labels: string) => Number(new RegExp(`^mosn_cluster_upstream_rq_time_${suffix}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(line('count', 'cluster="app"')).toBe(total);
+    expect(line('bucket', 'cluster="app",le="\\+Inf"')).toBe(total);
+    expect(line('bucket', 'cluster="app",le="50"')).toBeLessThanOrEqual(total - slow - late);
+    expect(line('bucket', 'cluster="app",le="50"')).toBeGreaterThanOrEqual(fast);
+    expect(line('sum', 'cluster="app"')).toBeGreaterThanOrEqual(slow * 60 + late * 1000);
+    expect(line('count', `cluster="app",host="${a.address}"`) + line('count', `cluster="app",host="${b.address}"`)).toBe(total);
   });
 
   it('stats_matcher: exclusion_labels and exclusion_keys leave metrics out; a reload changing metrics is warned, the sink unchanged', async () => {

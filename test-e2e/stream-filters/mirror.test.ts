@@ -94,13 +94,13 @@ describe('mirror (HTTP/1)', () => {
       const r = await post(port, `/r${i}`, body, i >= 2 ? 8 : 1);
       expect(r).toEqual({ status: 200, text: `app /r${i}` });
     }
-    await waitUntil(() => shadow.seen.length === 2 * bodies.length, 5000, 'every copy reached the shadow', () => JSON.stringify(shadow.seen.map((s) => s.url)));
+    await waitUntil(() => shadow.seen.length === 2 * bodies.length, 15_000, 'every copy reached the shadow', () => JSON.stringify(shadow.seen.map((s) => s.url)));
     expect(app.seen.map((s) => s.url)).toEqual(bodies.map((_, i) => `/r${i}`));
     for (const [i, body] of bodies.entries()) {
       const copies = shadow.seen.filter((s) => s.url === `/r${i}`);
       expect(copies).toEqual([0, 1].map(() => ({ method: 'POST', url: `/r${i}`, header: `/r${i}`, bodySha: sha(body), bodyBytes: body.length })));
     }
-    const stats = await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 2 * bodies.length, 5000, 'copies answered');
+    const stats = await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 2 * bodies.length, 15_000, 'copies answered');
     expect([stats['listener.l.mirror_rq_total'], stats['listener.l.mirror_rq_failed'] ?? 0, stats['listener.l.mirror_rq_dropped'] ?? 0]).toEqual([2 * bodies.length, 0, 0]);
   });
 
@@ -122,7 +122,7 @@ describe('mirror (HTTP/1)', () => {
       }),
     );
     expect(statuses.filter((s) => s !== 200)).toEqual([]);
-    const stats = await mosn.waitStats((s) => (s['listener.l.mirror_rq_completed'] ?? 0) === (s['listener.l.mirror_rq_total'] ?? -1), 5000, 'copies answered');
+    const stats = await mosn.waitStats((s) => (s['listener.l.mirror_rq_completed'] ?? 0) === (s['listener.l.mirror_rq_total'] ?? -1), 15_000, 'copies answered');
     const copies = stats['listener.l.mirror_rq_total']!;
     expect(shadow.seen.length).toBe(copies);
     expect(app.seen.length).toBe(n);
@@ -140,10 +140,10 @@ describe('mirror (HTTP/1)', () => {
     const { mosn, port } = await mosnMirroring([app.address], [down, slow.address], { filter: { amplification: 2 }, routeTimeout: '60s' });
     const answers = await Promise.all([post(port, '/a', Buffer.from('x')), post(port, '/b', Buffer.alloc(500_000, 2), 4), post(port, '/c', Buffer.from('y'))]);
     expect(answers).toEqual(['a', 'b', 'c'].map((x) => ({ status: 200, text: `app /${x}` })));
-    const before = await mosn.waitStats((s) => s['listener.l.mirror_rq_failed'] === 3, 5000, "the down host's copies failed");
+    const before = await mosn.waitStats((s) => s['listener.l.mirror_rq_failed'] === 3, 15_000, "the down host's copies failed");
     expect([before['listener.l.mirror_rq_total'], before['listener.l.mirror_rq_completed'] ?? 0]).toEqual([6, 0]);
     release();
-    await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 3, 5000, "the slow shadow's copies answered");
+    await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 3, 15_000, "the slow shadow's copies answered");
     expect(slow.seen.map((s) => s.url).sort()).toEqual(['/a', '/b', '/c']);
   });
 
@@ -156,7 +156,7 @@ describe('mirror (HTTP/1)', () => {
     expect(app.seen.find((s) => s.url === '/big')?.bodySha).toBe(sha(big));
     // a small request's copy waits for its answer until the route's timeout
     expect(await post(port, '/small', Buffer.from('z'))).toEqual({ status: 200, text: 'app /small' });
-    const stats = await mosn.waitStats((s) => s['listener.l.mirror_rq_failed'] === 1, 5000, "the small copy's timeout");
+    const stats = await mosn.waitStats((s) => s['listener.l.mirror_rq_failed'] === 1, 15_000, "the small copy's timeout");
     expect([stats['listener.l.mirror_rq_total'], stats['listener.l.mirror_rq_dropped'], stats['listener.l.mirror_rq_completed'] ?? 0]).toEqual([2, 1, 0]);
   });
 
@@ -170,10 +170,10 @@ describe('mirror (HTTP/1)', () => {
     );
     const body = Buffer.alloc(100_000, 3);
     expect(await post(port, '/all', body, 4)).toEqual({ status: 200, text: '' });
-    await waitUntil(() => shadows.every((s) => s.seen.length === 1), 5000, 'each shadow host got its copy');
+    await waitUntil(() => shadows.every((s) => s.seen.length === 1), 15_000, 'each shadow host got its copy');
     for (const s of shadows) expect(s.seen[0]).toMatchObject({ url: '/all', bodySha: sha(body) });
     expect(app.seen).toEqual([]);
-    await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 3, 5000, 'copies answered');
+    await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 3, 15_000, 'copies answered');
   });
 });
 
@@ -191,9 +191,9 @@ describe('mirror (Bolt)', () => {
     const client = rpcClient(`127.0.0.1:${port}`);
     cleanups.push(() => client.close());
     for (let i = 0; i < 5; i++) expect(await client.invoke('echo', [`call ${i}`])).toBe(`call ${i}`);
-    await waitUntil(() => shadow.requests.length === 10, 5000, 'the copies reached the shadow server');
+    await waitUntil(() => shadow.requests.length === 10, 15_000, 'the copies reached the shadow server');
     expect(real.requests.map((r) => r.args[0])).toEqual([0, 1, 2, 3, 4].map((i) => `call ${i}`));
     expect(shadow.requests.map((r) => r.args[0]).sort()).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 4].map((i) => `call ${i}`));
-    await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 10, 5000, 'copies answered');
+    await mosn.waitStats((s) => s['listener.l.mirror_rq_completed'] === 10, 15_000, 'copies answered');
   });
 });

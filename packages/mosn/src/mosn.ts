@@ -98,7 +98,13 @@ export class Mosn {
     this.#base = this.#config.source;
     const dropped = this.stats.counter('access_log.dropped_lines');
     this.#accessLogs = new AccessLogFiles({ logger: options.logger.child({ component: 'access_log' }), onDrop: (n) => dropped.inc(n) });
+    // a metrics sink gets latency histograms: every upstream request is timed (clusters read this when built)
+    this.stats.timing = this.#config.metrics?.prometheus !== undefined;
     this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger, accessLogSink: (path) => this.#accessLogs.get(path) });
+    // the request figures of clusters and hosts join every stats snapshot (they live on those objects)
+    this.stats.addCollector((emit) => {
+      for (const c of this.#live.clusters.all()) c.emitFigures(emit);
+    });
   }
 
   get stage(): Stage {

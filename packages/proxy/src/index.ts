@@ -13,6 +13,7 @@ export {
   http2PoolFactory,
   rpcPoolFactory,
   type ClusterConfig,
+  type ClusterOptions,
   type HostConfig,
   type HostSource,
   type HostSourceContext,
@@ -77,7 +78,9 @@ export {
 } from './router/router.js';
 export { RETRY_CONDITIONS, retryPolicy } from './upstream/retry.js';
 export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter } from './variables.js';
-export { Counter, Stats } from './stats/stats.js';
+export { Counter, Stats, type StatsCollector } from './stats/stats.js';
+export { BUCKET_NAMES, LATENCY_BUCKETS_MS, LatencyCounts, emitLatency } from './stats/latency.js';
+export { UpstreamFigures, emitUpstreamFigures } from './stats/upstream-figures.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp/tcp-proxy.js';
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './upstream/circuit-breaker.js';
 export * from './health/index.js';

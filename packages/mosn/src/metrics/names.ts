@@ -19,6 +19,8 @@ export interface Series {
   readonly labels: Readonly<Record<string, string>>;
   readonly keys: readonly string[];
   readonly value: number;
+  /** A part of a histogram (`name` is the histogram's): one bucket (its upper bound), or its sum or count. */
+  readonly histogram?: { readonly part: 'bucket'; readonly le: string } | { readonly part: 'sum' | 'count' };
 }
 
 /** mosn-ts stat → MOSN's metric (type prefix + key), for the listener scope. */
@@ -32,7 +34,29 @@ const MOSN_DOWNSTREAM: Readonly<Record<string, string>> = {
 const MOSN_UPSTREAM: Readonly<Record<string, string>> = {
   upstream_cx_connect_failed: 'upstream_connection_con_fail',
   upstream_rq_pending_overflow: 'upstream_request_pending_overflow',
+  upstream_rq_total: 'upstream_request_total',
+  upstream_rq_active: 'upstream_request_active',
+  upstream_rq_timeout: 'upstream_request_timeout',
 };
+
+/** A host's stat under its cluster: `cluster.<cluster>.host.<address>.<upstream stat>`. */
+const HOST_STAT = /^(.+)\.host\.(.+?)\.(upstream_rq_[a-z0-9_]+(?:\.bucket\.[a-z0-9_]+|\.sum|\.count)?)$/;
+
+/** A histogram's part: `<metric>.bucket.<le>` (`2_5`, `inf`), `<metric>.sum`, `<metric>.count`. */
+const HISTOGRAM_PART = /^(.+)\.(?:bucket\.([a-z0-9_]+)|(sum|count))$/;
+
+/** A series of `metric` (a histogram's parts named by the histogram) with these labels. */
+function seriesOf(scope: string, metric: string, labels: Record<string, string>, value: number): Series {
+  const h = HISTOGRAM_PART.exec(metric);
+  const base = h ? h[1]! : metric;
+  const mosn = (scope === 'listener' ? MOSN_DOWNSTREAM : MOSN_UPSTREAM)[base];
+  const last = base.slice(base.lastIndexOf('.') + 1);
+  const keys = mosn ? [last, mosn.slice(mosn.indexOf('_') + 1)] : [last];
+  const name = mosn ?? flattenName(`mosn_${scope}_${base}`);
+  if (!h) return { name, labels, keys, value };
+  const histogram = h[2] !== undefined ? { part: 'bucket' as const, le: h[2] === 'inf' ? '+Inf' : h[2].replace('_', '.') } : { part: h[3] as 'sum' | 'count' };
+  return { name, labels, keys, value, histogram };
+}
 
 /** Parts of a cluster's stats that name a subsystem (`cluster.<name>.<subsystem>.<stat>`). */
 const CLUSTER_SUBSYSTEMS = ['health_check', 'outlier_detection', 'dns', 'original_dst'];
@@ -95,6 +119,10 @@ export function toSeries(stat: string, value: number): Series {
   if (family !== undefined) return methodSeries(family, value);
   const dot = stat.indexOf('.');
   const scope = dot < 0 ? '' : stat.slice(0, dot);
+  if (scope === 'cluster') {
+    const host = HOST_STAT.exec(stat.slice(dot + 1));
+    if (host) return seriesOf(scope, host[3]!, { cluster: host[1]!, host: host[2]! }, value);
+  }
   if (scope === 'listener' || scope === 'cluster') {
     const rest = stat.slice(dot + 1);
     let cut = rest.lastIndexOf('.');
@@ -107,14 +135,10 @@ export function toSeries(stat: string, value: number): Series {
         }
       }
     }
-    if (cut > 0) {
-      const owner = rest.slice(0, cut);
-      const metric = rest.slice(cut + 1);
-      const mosn = (scope === 'listener' ? MOSN_DOWNSTREAM : MOSN_UPSTREAM)[metric];
-      const last = metric.slice(metric.lastIndexOf('.') + 1);
-      const keys = mosn ? [last, mosn.slice(mosn.indexOf('_') + 1)] : [last];
-      return { name: mosn ?? flattenName(`mosn_${scope}_${metric}`), labels: { [scope]: owner }, keys, value };
-    }
+    // a histogram's part (`upstream_rq_time.bucket.2_5`) belongs to the metric before it
+    const part = /\.(?:bucket\.[a-z0-9_]+|sum|count)$/.exec(rest);
+    if (part && cut > 0) cut = rest.lastIndexOf('.', part.index - 1);
+    if (cut > 0) return seriesOf(scope, rest.slice(cut + 1), { [scope]: rest.slice(0, cut) }, value);
   }
   return { name: flattenName(`mosn_${stat}`), labels: {}, keys: [stat.slice(stat.lastIndexOf('.') + 1)], value };
 }

@@ -41,4 +41,42 @@ describe('renderPrometheus', () => {
     expect(keys).toContain('upstream_connection_con_fail{cluster="c"} 2');
     expect(renderPrometheus(SNAPSHOT, { ...ALL, exclusionKeys: ['upstream_cx_connect_failed'] })).not.toContain('upstream_connection_con_fail');
   });
+
+  it('renders the histogram parts of a cluster and of its hosts as histograms, buckets cumulative', () => {
+    const text = renderPrometheus(
+      {
+        'cluster.c.upstream_rq_time.bucket.1': 2,
+        'cluster.c.upstream_rq_time.bucket.2_5': 3,
+        'cluster.c.upstream_rq_time.bucket.inf': 1,
+        'cluster.c.upstream_rq_time.sum': 9.5,
+        'cluster.c.upstream_rq_time.count': 6,
+        'cluster.c.host.127.0.0.1:80.upstream_rq_time.bucket.1': 2,
+        'cluster.c.host.127.0.0.1:80.upstream_rq_time.bucket.inf': 0,
+        'cluster.c.host.127.0.0.1:80.upstream_rq_time.sum': 1,
+        'cluster.c.host.127.0.0.1:80.upstream_rq_time.count': 2,
+        'cluster.c.host.127.0.0.1:80.upstream_rq_total': 2,
+        'cluster.c.host.127.0.0.1:80.upstream_rq_active': 1,
+      },
+      ALL,
+    );
+    expect(text).toBe(
+      [
+        '# TYPE mosn_cluster_upstream_rq_time histogram',
+        'mosn_cluster_upstream_rq_time_bucket{cluster="c",le="1"} 2',
+        'mosn_cluster_upstream_rq_time_bucket{cluster="c",le="2.5"} 5',
+        'mosn_cluster_upstream_rq_time_bucket{cluster="c",le="+Inf"} 6',
+        'mosn_cluster_upstream_rq_time_sum{cluster="c"} 9.5',
+        'mosn_cluster_upstream_rq_time_count{cluster="c"} 6',
+        'mosn_cluster_upstream_rq_time_bucket{cluster="c",host="127.0.0.1:80",le="1"} 2',
+        'mosn_cluster_upstream_rq_time_bucket{cluster="c",host="127.0.0.1:80",le="+Inf"} 2',
+        'mosn_cluster_upstream_rq_time_sum{cluster="c",host="127.0.0.1:80"} 1',
+        'mosn_cluster_upstream_rq_time_count{cluster="c",host="127.0.0.1:80"} 2',
+        '# TYPE upstream_request_active gauge',
+        'upstream_request_active{cluster="c",host="127.0.0.1:80"} 1',
+        '# TYPE upstream_request_total counter',
+        'upstream_request_total{cluster="c",host="127.0.0.1:80"} 2',
+        '',
+      ].join('\n'),
+    );
+  });
 });

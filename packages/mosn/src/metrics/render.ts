@@ -23,24 +23,70 @@ function formatValue(v: number): string {
   return String(v);
 }
 
+/** `name{labels}` (no braces without labels); `extra` goes last (a bucket's `le`). */
+function seriesKey(name: string, labels: Readonly<Record<string, string>>, extra?: [string, string]): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  if (extra) parts.push(`${extra[0]}="${escapeLabel(extra[1])}"`);
+  return parts.length > 0 ? `${name}{${parts.join(',')}}` : name;
+}
+
+/** One histogram series (a label set): its buckets (not cumulative), sum and count. */
+interface HistogramSeries {
+  labels: Readonly<Record<string, string>>;
+  buckets: Array<[le: string, count: number]>;
+  sum: number;
+  count: number;
+}
+
+/** A histogram's lines: cumulative `_bucket` lines by upper bound (`+Inf` last), then `_sum` and `_count`. */
+function histogramLines(name: string, h: HistogramSeries): string {
+  const bound = (le: string) => (le === '+Inf' ? Infinity : Number(le));
+  h.buckets.sort((a, b) => bound(a[0]) - bound(b[0]));
+  let out = '';
+  let running = 0;
+  for (const [le, n] of h.buckets) {
+    running += n;
+    out += `${seriesKey(`${name}_bucket`, h.labels, ['le', le])} ${formatValue(running)}\n`;
+  }
+  out += `${seriesKey(`${name}_sum`, h.labels)} ${formatValue(h.sum)}\n`;
+  out += `${seriesKey(`${name}_count`, h.labels)} ${formatValue(h.count)}\n`;
+  return out;
+}
+
 /**
  * The Prometheus text exposition format (version 0.0.4) of a stats snapshot: one `# TYPE` line per metric name,
- * then its series, metrics sorted by name.
+ * then its series, metrics sorted by name. Histogram parts (`<stat>.bucket.<le>`, `.sum`, `.count`) become one
+ * histogram per label set, its buckets cumulative as the format wants.
  */
 export function renderPrometheus(snapshot: Readonly<Record<string, number>>, matcher: StatsMatcher): string {
   const byName = new Map<string, { type: 'counter' | 'gauge'; lines: string[] }>();
+  const histograms = new Map<string, Map<string, HistogramSeries>>();
   for (const [stat, value] of Object.entries(snapshot)) {
     const s = toSeries(stat, value);
     if (excluded(s, matcher)) continue;
+    if (s.histogram) {
+      let family = histograms.get(s.name);
+      if (!family) histograms.set(s.name, (family = new Map()));
+      const key = seriesKey('', s.labels);
+      let h = family.get(key);
+      if (!h) family.set(key, (h = { labels: s.labels, buckets: [], sum: 0, count: 0 }));
+      if (s.histogram.part === 'bucket') h.buckets.push([s.histogram.le, s.value]);
+      else h[s.histogram.part] = s.value;
+      continue;
+    }
     let m = byName.get(s.name);
     if (!m) byName.set(s.name, (m = { type: GAUGE.test(stat) ? 'gauge' : 'counter', lines: [] }));
-    const labels = Object.entries(s.labels)
-      .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
-      .join(',');
-    m.lines.push(`${s.name}${labels ? `{${labels}}` : ''} ${formatValue(s.value)}\n`);
+    m.lines.push(`${seriesKey(s.name, s.labels)} ${formatValue(s.value)}\n`);
   }
+  const names = [...new Set([...byName.keys(), ...histograms.keys()])].sort();
   let out = '';
-  for (const name of [...byName.keys()].sort()) {
+  for (const name of names) {
+    const family = histograms.get(name);
+    if (family) {
+      out += `# TYPE ${name} histogram\n`;
+      for (const h of family.values()) out += histogramLines(name, h);
+      continue;
+    }
     const m = byName.get(name)!;
     out += `# TYPE ${name} ${m.type}\n${m.lines.join('')}`;
   }

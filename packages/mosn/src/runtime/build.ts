@@ -39,7 +39,7 @@ export function buildCluster(spec: ClusterSpec, deps: BuildDeps): Cluster {
   const lb = spec.lbType === 'LB_ORIGINAL_DST' ? originalDstLb : (ext.loadBalancers.get(spec.lbType) ?? roundRobin);
   // TLS sessions are kept per cluster (keyed by host), so a reconnect resumes instead of a full handshake
   const config = spec.tls ? { ...spec.config, tls: clientTls(spec.tls, new LruSessionCache()) } : spec.config;
-  const cluster = new Cluster(config, lb, ext.pools, logger);
+  const cluster = new Cluster(config, lb, ext.pools, logger, { timeRequests: stats.timing });
   if (spec.dns) cluster.setHostSource(new StrictDnsSource(cluster, [...spec.dns.hosts], spec.dns.settings, { stats }));
   if (spec.originalDst) cluster.setHostSource(new OriginalDstSource(cluster, spec.originalDst, { stats }));
   if (spec.outlierDetection) cluster.outlierDetector = new OutlierDetector(cluster, spec.outlierDetection, { stats });

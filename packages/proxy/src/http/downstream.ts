@@ -560,6 +560,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#tryTimer = undefined;
     if (this.#done) return;
     this.#outlier('gateway_error');
+    this.#host?.timedOut();
     this.#counters.upstream_rq_per_try_timeout.inc();
     this.#abandonUpstream('timeout');
     if (this.#retry?.onReset && this.#retryAttempt()) return;
@@ -569,6 +570,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #onUpstreamHeaders(head: HttpResponseHead, endStream: boolean): void {
     if (this.#done) return;
     if (head.status === 101) return this.#switchProtocols(head);
+    this.#host?.responded(head.status);
     this.#outlier(outlierResultOfStatus(head.status));
     if (this.#retry?.retryStatus?.(head.status) && this.#canRetry()) {
       if (endStream) this.#up = undefined;
@@ -726,6 +728,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   onDeadline(): void {
     if (this.#done) return;
     this.#outlier('gateway_error');
+    this.#host?.timedOut();
     this.#counters.downstream_rq_timeout.inc();
     this.#abandonUpstream('timeout');
     this.#localReply('timeout', 'upstream request timeout');

@@ -255,6 +255,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   onResponse(response: XFrame): void {
     if (this.done) return;
     const status = response.status === undefined ? 200 : this.#server.codec.mapStatusToHttp(response.status);
+    this.#host?.responded(status);
     this.#outlier(outlierResultOfStatus(status));
     const filters = this.#filters;
     if (filters && !this.#filterResponse(filters, response, status)) return;
@@ -321,6 +322,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   onDeadline(): void {
     if (this.done) return;
     this.#outlier('gateway_error');
+    this.#host?.timedOut();
     this.#logFailure('timeout', 'upstream request timeout');
     this.#log?.reply(INTERNAL_STATUS_HTTP.timeout, 'timeout', 0);
     this.#finish();

@@ -182,9 +182,27 @@ export function ejectionsEnforced<T extends EjectionType>(type: T): `ejections_e
 }
 
 /** Each scope's prefix and catalogue: what the admin API and docs can list. */
+/**
+ * `cluster.<name>.` and `cluster.<name>.host.<address>.`: the requests sent to a cluster and to each of its hosts
+ * (upstream-figures.ts). Kept as numbers on the Cluster and Host objects and read at each snapshot, not held
+ * counters: a removed host's series go with it, a rebuilt cluster starts from zero.
+ */
+export const UPSTREAM_FIGURE_STATS = {
+  upstream_rq_total: counter('requests sent (each try, mirror copies too)', 'upstream request_total'),
+  upstream_rq_active: gauge('requests sent and not yet ended', 'upstream request_active'),
+  'upstream_rq_<class>': counter('answers by status class: upstream_rq_2xx ... upstream_rq_5xx (RPC statuses mapped to HTTP), each once non-zero', 'upstream response_success / response_failed (split at 500)'),
+  upstream_rq_timeout: counter('tries that timed out (per-try, route or RPC timeout)', 'upstream request_timeout'),
+  'upstream_rq_time<part>': counter(
+    'latency in ms from sending to the end of each try, with a metrics sink: upstream_rq_time.bucket.<le> (per bucket, not cumulative), .sum, .count; a histogram in Prometheus',
+    'upstream request_duration_time (ns, a summary)',
+  ),
+} as const satisfies Catalogue;
+
 export const STAT_CATALOGUE: ReadonlyArray<{ readonly prefix: string; readonly stats: Catalogue }> = [
   { prefix: 'listener.<name>.', stats: LISTENER_STATS },
   { prefix: 'cluster.<name>.', stats: CLUSTER_STATS },
+  { prefix: 'cluster.<name>.', stats: UPSTREAM_FIGURE_STATS },
+  { prefix: 'cluster.<name>.host.<address>.', stats: UPSTREAM_FIGURE_STATS },
   { prefix: 'cluster.<name>.dns.', stats: DNS_STATS },
   { prefix: 'cluster.<name>.original_dst.', stats: ORIGINAL_DST_STATS },
   { prefix: 'cluster.<name>.health_check.', stats: HEALTH_CHECK_STATS },

@@ -19,9 +19,24 @@ export class Counter {
   }
 }
 
+/** Adds figures kept elsewhere (on hosts, clusters) to a snapshot: `emit(name, value)` for each. */
+export type StatsCollector = (emit: (name: string, value: number) => void) => void;
+
 /** Named counters and gauges (`listener.<name>.downstream_rq_total`, ...); the admin API lists them. */
 export class Stats {
   #cells = new Map<string, Cell>();
+  #collectors = new Set<StatsCollector>();
+  /**
+   * Time every upstream request (latency histograms): set by the runtime when a metrics sink is configured, before
+   * clusters are built (two clock reads per request otherwise saved).
+   */
+  timing = false;
+
+  /** Figures kept elsewhere join every snapshot; the returned function removes the collector. */
+  addCollector(c: StatsCollector): () => void {
+    this.#collectors.add(c);
+    return () => this.#collectors.delete(c);
+  }
   inc(name: string, by = 1): void {
     this.#cell(name).value += by;
   }
@@ -38,6 +53,7 @@ export class Stats {
   snapshot(): Record<string, number> {
     const entries: [string, number][] = [];
     for (const [name, cell] of this.#cells) entries.push([name, cell.value]);
+    for (const c of this.#collectors) c((name, value) => entries.push([name, value]));
     return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
   }
   #cell(name: string): Cell {

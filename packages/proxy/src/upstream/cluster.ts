@@ -17,6 +17,7 @@ import {
 export type UpstreamPool = ConnectionPool | XConnectionPool;
 import { ClusterResources, type CircuitBreakerConfig } from './circuit-breaker.js';
 import { clusterCounters, type ClusterCounters } from '../stats/counters.js';
+import { emitUpstreamFigures, UpstreamFigures } from '../stats/upstream-figures.js';
 import type { Stats } from '../stats/stats.js';
 import type { HealthChecker, OutlierDetector } from '../health/index.js';
 import { withPreviousHost, type LbConfig, type LbContext, type LoadBalancer, type LoadBalancerFactory } from '../lb/load-balancer.js';
@@ -98,6 +99,8 @@ export class Host {
   activeRequests = 0;
   /** Exponentially weighted moving average of response latency in ms (LB_PEAK_EWMA); 0 until measured. */
   latencyEwmaMs = 0;
+  /** What this host counts of its requests (`cluster.<c>.host.<address>.upstream_rq_*`). */
+  readonly figures = new UpstreamFigures();
   readonly cluster: Cluster;
   #pools = new Map<string, UpstreamPool>();
 
@@ -126,7 +129,10 @@ export class Host {
    */
   requestStarted(): number {
     this.activeRequests++;
-    return this.cluster.tracksLatency ? performance.now() : 0;
+    this.figures.total++;
+    const cluster = this.cluster;
+    cluster.figures.total++;
+    return cluster.tracksLatency ? performance.now() : 0;
   }
 
   /** A request to this host ended; `startedAt` from `requestStarted`. */
@@ -135,6 +141,22 @@ export class Host {
     if (startedAt === 0) return;
     const ms = performance.now() - startedAt;
     this.latencyEwmaMs = this.latencyEwmaMs === 0 ? ms : this.latencyEwmaMs * 0.9 + ms * 0.1;
+    if (this.cluster.timesRequests) {
+      this.figures.ended(ms);
+      this.cluster.figures.ended(ms);
+    }
+  }
+
+  /** The answer to a request to this host had this status (an HTTP status; RPC statuses mapped to HTTP's). */
+  responded(status: number): void {
+    this.figures.responded(status);
+    this.cluster.figures.responded(status);
+  }
+
+  /** A request to this host timed out (its try's timeout, or the request's). */
+  timedOut(): void {
+    this.figures.timeouts++;
+    this.cluster.figures.timeouts++;
   }
 
   /** The pool for a protocol, made on first use. */
@@ -186,14 +208,24 @@ function sameMetadata(a: Metadata, b: Metadata): boolean {
 /** A change of a cluster's hosts, for whoever follows them. */
 export type HostsChangedListener = (added: readonly Host[], removed: readonly Host[]) => void;
 
+/** How a cluster is run (beside its config). */
+export interface ClusterOptions {
+  /** Keep latency histograms of its requests (two clock reads per request). */
+  readonly timeRequests?: boolean;
+}
+
 export class Cluster {
   readonly name: string;
   readonly config: ClusterConfig;
   readonly log: Logger;
   /** The clock of slow start, in ms (`lbConfig.now`, else `performance.now`). */
   readonly now: () => number;
-  /** The balancer weighs hosts by response latency (`LB_PEAK_EWMA`): hosts time their requests. */
+  /** Hosts time their requests: the balancer weighs them by latency (`LB_PEAK_EWMA`), or `timesRequests`. */
   readonly tracksLatency: boolean;
+  /** Latency histograms are kept (a metrics sink is configured: `ClusterOptions.timeRequests`). */
+  readonly timesRequests: boolean;
+  /** What the cluster counts of its requests, over its hosts (`cluster.<c>.upstream_rq_*`). */
+  readonly figures = new UpstreamFigures();
   readonly resources: ClusterResources;
   /** Active health checks (`health_check`), started by the runtime. */
   healthChecker: HealthChecker | undefined;
@@ -214,12 +246,13 @@ export class Cluster {
   #counters: ClusterCounters | undefined;
   #countersIn: Stats | undefined;
 
-  constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger) {
+  constructor(config: ClusterConfig, lbFactory: LoadBalancerFactory, poolFactories: ReadonlyMap<string, PoolFactory>, logger: Logger = silentLogger, options: ClusterOptions = {}) {
     this.name = config.name;
     this.config = config;
     this.log = logger.child({ cluster: config.name });
     this.now = config.lbConfig?.now ?? (() => performance.now());
-    this.tracksLatency = config.lbType === 'LB_PEAK_EWMA';
+    this.timesRequests = options.timeRequests ?? false;
+    this.tracksLatency = config.lbType === 'LB_PEAK_EWMA' || this.timesRequests;
     this.#poolFactories = poolFactories;
     this.#lbFactory = lbFactory;
     this.resources = new ClusterResources(config.circuitBreakers);
@@ -228,6 +261,17 @@ export class Cluster {
     this.#hosts = [...this.#byKey.values()];
     for (const h of this.#hosts) this.#byAddress.set(h.addressText, h);
     this.#lb = this.#buildLb();
+  }
+
+  /** The cluster's and its hosts' request figures, for a stats snapshot (`cluster.<c>.` and `cluster.<c>.host.<address>.`). */
+  emitFigures(emit: (name: string, value: number) => void): void {
+    const prefix = `cluster.${this.name}.`;
+    let active = 0;
+    for (const h of this.#hosts) {
+      active += h.activeRequests;
+      emitUpstreamFigures(emit, `${prefix}host.${h.addressText}.`, h.figures, h.activeRequests);
+    }
+    emitUpstreamFigures(emit, prefix, this.figures, active);
   }
 
   /** This cluster's request counters (`cluster.<name>.`) in `stats`: resolved on first use, then held. */
