@@ -9,7 +9,7 @@ export type { MosnSection } from './runtime/config-edit.js';
 export { ConfigProblems, ConfigReader, parseDuration, type ConfigProblem } from './config/config-reader.js';
 export { DEFAULT_GRACEFUL_TIMEOUT_MS, LOG_LEVELS, logSettings, readConfig } from './config/read-config.js';
 export type { ClusterSpec, ListenerSpec, MosnConfig, NetworkFilterSpec, RouterSpec, StreamFilterSpec } from './config/types.js';
-export type { StreamFilterExtension } from './stream-filters/types.js';
+export type { StreamFilterBuildContext, StreamFilterExtension } from './stream-filters/types.js';
 export type { ProxyFilterSpec } from './filters/proxy.js';
 export { loadConfigFile } from './config/load.js';
 export { codecFor, defaultExtensions, type Extensions, type FilterBuildContext, type FilterReadContext, type NetworkFilterExtension } from './extensions.js';

@@ -94,7 +94,7 @@ function buildStreamFilters(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'l
   const factories = (spec.streamFilters ?? []).map((f) => {
     const extension = ctx.extensions.streamFilters.get(f.type);
     if (!extension) throw new Error(`stream filter "${f.type}" is not registered (the config reader accepted it: a bug)`);
-    return extension.build(f.config);
+    return extension.build(f.config, { stats: ctx.stats, logger: ctx.logger, listenerName: spec.name });
   });
   return StreamFilterChainFactory.of(factories, ctx.stats, `listener.${spec.name}.`);
 }

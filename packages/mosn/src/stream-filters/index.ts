@@ -2,4 +2,4 @@ export { faultFilter } from './fault.js';
 export { ipAccessFilter } from './ip-access.js';
 export { payloadLimitFilter } from './payload-limit.js';
 export { readStreamFilters, readPerFilterConfig } from './read.js';
-export type { StreamFilterExtension } from './types.js';
+export type { StreamFilterBuildContext, StreamFilterExtension } from './types.js';

@@ -1,5 +1,12 @@
-import type { StreamFilterFactory } from '@mosn/proxy';
+import type { Logger, Stats, StreamFilterFactory } from '@mosn/proxy';
 import type { ConfigReader } from '../config/config-reader.js';
+
+/** What building a listener's stream filter may use: the runtime's stats and logger, and the listener's name. */
+export interface StreamFilterBuildContext {
+  readonly stats: Stats;
+  readonly logger: Logger;
+  readonly listenerName: string;
+}
 
 /**
  * A stream filter type (`listeners[].stream_filters[].type`), in two steps as every config section: `read` checks
@@ -8,7 +15,7 @@ import type { ConfigReader } from '../config/config-reader.js';
  */
 export interface StreamFilterExtension<C = unknown> {
   read(config: ConfigReader): C | undefined;
-  build(config: C): StreamFilterFactory<C>;
+  build(config: C, ctx: StreamFilterBuildContext): StreamFilterFactory<C>;
   /** Whether a route's `per_filter_config` entry replaces the config (false for filters that run before the route). */
   readonly perRoute: boolean;
 }

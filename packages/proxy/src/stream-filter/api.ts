@@ -13,6 +13,9 @@ import type { Route } from '../router/router.js';
  * RPC frames arrive whole: `onRequestHeaders` sees the frame's header map and `onRequestData` its body, once.
  */
 
+/** Response headers of a filter's local reply, by lowercase name. */
+export type LocalReplyHeaders = Readonly<Record<string, string>>;
+
 /** What a request-headers filter answers: go on to the next filter, or stop (answered, or paused: see `continue`). */
 export type StreamFilterStatus = 'continue' | 'stop';
 
@@ -43,8 +46,9 @@ export interface StreamFilterHandler {
   /**
    * Answer the request here, in its own protocol: `status` is an HTTP status (a gRPC request gets the matching
    * grpc-status; Bolt, Dubbo and plug-in codecs their own error response for it). The request goes no further.
+   * `headers` go on an HTTP answer (`www-authenticate`, say); an RPC answer has no place for them.
    */
-  sendLocalReply(status: number, message?: string): void;
+  sendLocalReply(status: number, message?: string, headers?: LocalReplyHeaders): void;
 }
 
 /** One request's filter. Every method is optional; a throw answers this one request with an internal error. */

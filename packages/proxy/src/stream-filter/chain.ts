@@ -1,7 +1,7 @@
 import type { Connection, HeaderMap } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import type { Counter, Stats } from '../stats/stats.js';
-import type { StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
+import type { LocalReplyHeaders, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
 import { LISTENER } from '../stats/names.js';
 
 /**
@@ -19,7 +19,7 @@ export interface StreamFilterOwner {
   /** A paused phase was resumed (`continue()`) and every filter after the pausing one let the request go on. */
   filtersContinued(phase: StreamFilterPhase): void;
   /** A filter answered the request itself (an HTTP status; see StreamFilterHandler.sendLocalReply). */
-  filterReply(status: number, message: string | undefined): void;
+  filterReply(status: number, message: string | undefined, headers?: LocalReplyHeaders): void;
   /** A filter threw (or its factory did): the request is answered with an internal error. */
   filterFailed(message: string): void;
 }
@@ -179,12 +179,12 @@ export class StreamFilterChain implements StreamFilterHandler {
     }
   }
 
-  sendLocalReply(status: number, message?: string): void {
+  sendLocalReply(status: number, message?: string, headers?: LocalReplyHeaders): void {
     if (this.#done) return;
     this.#done = true;
     this.#paused = false;
     this.#factory.replies.inc();
-    this.#owner.filterReply(status, message);
+    this.#owner.filterReply(status, message, headers);
   }
 
   /** A chunk of the request body through the filters made so far; false when one answered or failed. */
