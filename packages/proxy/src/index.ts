@@ -77,6 +77,7 @@ export {
 export { RETRY_CONDITIONS, retryPolicy } from './upstream/retry.js';
 export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter } from './variables.js';
 export { Counter, Stats } from './stats/stats.js';
+export { JWT_AUTHN } from './stats/names.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp/tcp-proxy.js';
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './upstream/circuit-breaker.js';
 export * from './health/index.js';

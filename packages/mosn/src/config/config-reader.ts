@@ -98,6 +98,12 @@ export class ConfigReader {
     return this.#keys.has(keyOf(key, this.keyStyle));
   }
 
+  /** Whether a key is present with a value other than null (without marking it read). */
+  isSet(key: string): boolean {
+    const k = this.#keys.get(keyOf(key, this.keyStyle));
+    return k !== undefined && this.raw[k] !== null && this.raw[k] !== undefined;
+  }
+
   /** The raw value of a key (marking it read). */
   value(key: string): unknown {
     const k = this.#keys.get(keyOf(key, this.keyStyle));
