@@ -1,6 +1,6 @@
 import { literalRegex } from '@mosn/xds';
 import type { ConfigReader } from '../../config/config-reader.js';
-import { oneOf, readBoolValue, readRegexMatcher } from './read-proto.js';
+import { oneOf, readBoolValue, readRegexMatcher, refusePresent } from './read-proto.js';
 import type { HeaderCondition, JwtRuleMatch, QueryCondition, TextMatch } from './types.js';
 
 const PATH_KEYS = ['prefix', 'path', 'safe_regex', 'path_separated_prefix', 'connect_matcher', 'path_match_policy'] as const;
@@ -33,7 +33,7 @@ export function readRuleMatch(m: ConfigReader): JwtRuleMatch | undefined {
       break;
     }
     default:
-      m.refuse([kind], 'is not supported by mosn-ts in a jwt_authn rule');
+      refusePresent(m, [kind], 'is not supported by mosn-ts in a jwt_authn rule');
   }
   const caseSensitive = readBoolValue(m, 'case_sensitive') ?? true;
   const headers: HeaderCondition[] = [];
@@ -46,7 +46,7 @@ export function readRuleMatch(m: ConfigReader): JwtRuleMatch | undefined {
     const c = readQueryCondition(q);
     if (c) queryParameters.push(c);
   }
-  m.refuse(['grpc', 'tls_context', 'runtime_fraction', 'dynamic_metadata'], 'is not supported by mosn-ts in a jwt_authn rule');
+  refusePresent(m, ['grpc', 'tls_context', 'runtime_fraction', 'dynamic_metadata'], 'is not supported by mosn-ts in a jwt_authn rule');
   m.finish({ unknown: 'error' });
   return path === undefined ? undefined : { path, caseSensitive, headers, queryParameters };
 }
@@ -142,7 +142,7 @@ export function readStringMatcher(s: ConfigReader): TextMatch | undefined {
       break;
     }
     case 'custom':
-      s.refuse([kind], 'custom string matchers are not supported by mosn-ts');
+      refusePresent(s, [kind], 'custom string matchers are not supported by mosn-ts');
       break;
     default: {
       const value = s.str(kind, kind === 'exact' ? {} : { nonEmpty: true });

@@ -73,6 +73,21 @@ export function readRegexMatcher(r: ConfigReader, key: string): RegExp | undefin
  */
 export function oneOf<K extends string>(r: ConfigReader, keys: readonly K[]): K | undefined {
   const set = keys.filter((k) => r.isSet(k));
-  if (set.length > 1) r.problems.error(r.path, `only one of ${keys.join(', ')} may be set; found ${set.join(' and ')}`);
+  if (set.length > 1) {
+    r.problems.error(r.path, `only one of ${keys.join(', ')} may be set; found ${set.join(' and ')}`);
+    r.inert(set.slice(1));
+  }
   return set[0];
+}
+
+/**
+ * Keys whose mere presence changes what Envoy does (`grpc: {}` matches gRPC requests only), refused when set:
+ * an empty object counts, an empty list does not.
+ */
+export function refusePresent(r: ConfigReader, keys: readonly string[], why: string): void {
+  for (const k of keys) {
+    if (!r.isSet(k)) continue;
+    const v = r.value(k);
+    if (!(Array.isArray(v) && v.length === 0)) r.problems.error(r.at(k), why);
+  }
 }
