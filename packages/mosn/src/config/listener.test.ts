@@ -43,7 +43,7 @@ describe('readListener', () => {
       `${L}.address: expected "ip:port" (or a socket path with "network": "unix"), got "here"`,
       `${L}.bind_port: listeners that do not bind (original-destination virtual listeners) are not supported by mosn-ts yet`,
       `${L}.filter_chains: is required: expected one filter chain with at least one filter`,
-      `${L}.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access`,
+      `${L}.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access, jwt_authn`,
       `${L}.listener_filters[0].type: listener filter "original_dst" is not supported by mosn-ts yet`,
       expect.stringMatching(/^servers\[0\]\.listeners\[0\]\.use_original_dst: original-destination listeners are not supported by mosn-ts: /),
     ]);

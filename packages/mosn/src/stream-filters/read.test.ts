@@ -23,7 +23,7 @@ describe('readStreamFilters', () => {
       (r) => readStreamFilters(r, ext),
     );
     expect(errors).toEqual([
-      'l.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access',
+      'l.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access, jwt_authn',
       'l.stream_filters[2].go_plugin_config: Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is a StreamFilterExtension registered by the program that embeds mosn (docs/filters.md)',
     ]);
     expect(warnings).toEqual(['l.stream_filters[1].type: "healthcheck" is a stream filter MOSN retired; mosn-ts treats it as a no-op']);
@@ -41,8 +41,8 @@ describe('readPerFilterConfig', () => {
     expect(errors).toEqual([]);
     expect(result).toEqual({ fault: { headers: [], abort: { status: 500, percent: 100 } } });
     expect(warnings).toEqual([
-      'r.per_filter_config.ip_access: "ip_access" runs before the route is matched, so (as in MOSN) a route\'s config for it is ignored',
-      'r.per_filter_config.gzip: no stream filter "gzip" in mosn-ts (supported: fault, payload_limit, ip_access); ignored',
+      'r.per_filter_config.ip_access: "ip_access" does not take a route\'s config (as in MOSN: it runs before the route is matched, or reads only the listener\'s); ignored',
+      'r.per_filter_config.gzip: no stream filter "gzip" in mosn-ts (supported: fault, payload_limit, ip_access, jwt_authn); ignored',
     ]);
   });
 

@@ -16,6 +16,6 @@ export interface StreamFilterBuildContext {
 export interface StreamFilterExtension<C = unknown> {
   read(config: ConfigReader): C | undefined;
   build(config: C, ctx: StreamFilterBuildContext): StreamFilterFactory<C>;
-  /** Whether a route's `per_filter_config` entry replaces the config (false for filters that run before the route). */
+  /** Whether a route's `per_filter_config` entry replaces the config (false for filters that run before the route, or read only the listener's). */
   readonly perRoute: boolean;
 }

@@ -18,7 +18,7 @@ beforeAll(async () => {
 
 describe('jwt_authn reader', () => {
   it("reads MOSN's example config (examples/codes/filter/jwtauthn, lowerCamelCase keys)", () => {
-    const example = JSON.parse(readFileSync('/work/shared/mosn-configs/examples/codes/filter/jwtauthn/config.json', 'utf8')) as {
+    const example = JSON.parse(readFileSync(new URL('../../../../../fixtures/mosn-configs/examples/codes/filter/jwtauthn/config.json', import.meta.url), 'utf8')) as {
       servers: Array<{ listeners: Array<{ stream_filters: Array<{ config: Record<string, unknown> }> }> }>;
     };
     const { result, errors, warnings } = read(example.servers[0]!.listeners[0]!.stream_filters[0]!.config);
