@@ -1,5 +1,6 @@
 import { KeySet } from './key-set.js';
 import { LocalJwks, RemoteJwks, type JwksSupply, type RemoteJwksEvents } from './remote-jwks.js';
+import { TokenCache } from './token-cache.js';
 import type { JwtProviderConfig } from './types.js';
 
 /** A provider as requests use it: its config, its keys, and its audiences as compared. */
@@ -8,6 +9,8 @@ export interface Provider {
   readonly jwks: JwksSupply;
   /** `audiences`, sanitized for comparison (see `sanitizeAudience`); empty: any. */
   readonly audiences: ReadonlySet<string>;
+  /** Tokens this provider verified lately. */
+  readonly tokens: TokenCache;
 }
 
 /**
@@ -32,7 +35,7 @@ export class ProviderSet {
   constructor(configs: Readonly<Record<string, JwtProviderConfig>>, events: RemoteJwksEvents, now?: () => number) {
     for (const [name, config] of Object.entries(configs)) {
       const jwks = config.jwks.kind === 'local' ? new LocalJwks(new KeySet(config.jwks.keys)) : new RemoteJwks(config.jwks, events, now);
-      this.#byName.set(name, { config, jwks, audiences: audienceSet(config.audiences) });
+      this.#byName.set(name, { config, jwks, audiences: audienceSet(config.audiences), tokens: new TokenCache(config.tokenCacheSize) });
     }
   }
 

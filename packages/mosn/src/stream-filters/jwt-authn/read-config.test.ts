@@ -47,6 +47,7 @@ describe('jwt_authn reader', () => {
           forward_payload_header: 'X-Jwt-Payload',
           pad_forward_payload_header: true,
           clock_skew_seconds: 5,
+          jwt_cache_config: { jwt_cache_size: 10 },
         },
         remote: { remote_jwks: { http_uri: { uri: 'http://127.0.0.1:9/jwks', cluster: 'jwks', timeout: '2s' }, cache_duration: { seconds: 30 } } },
       },
@@ -71,6 +72,7 @@ describe('jwt_authn reader', () => {
       forwardPayloadHeader: 'x-jwt-payload',
       padForwardPayloadHeader: true,
       clockSkewSeconds: 5,
+      tokenCacheSize: 10,
     });
     expect(result!.providers.remote!.jwks).toEqual({ kind: 'remote', uri: 'http://127.0.0.1:9/jwks', timeoutMs: 2000, cacheDurationMs: 30_000 });
     expect(result!.rules.map((r) => r.requires)).toEqual([

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { ConfigReader } from '../../config/config-reader.js';
 import { parseJwks } from './jwks.js';
 import { oneOf, readDuration } from './read-proto.js';
+import { DEFAULT_TOKEN_CACHE_SIZE } from './token-cache.js';
 import type { JwksSource, JwtProviderConfig, TokenHeader } from './types.js';
 
 /** How long a remote JWKS is kept when `cache_duration` is not set (Envoy's and MOSN's 600 s). */
@@ -12,9 +13,9 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /**
  * One `providers` entry (Envoy's JwtProvider). Read: `issuer`, `audiences`, `local_jwks` or `remote_jwks`, `forward`,
- * `from_headers`, `from_params`, `forward_payload_header`, `pad_forward_payload_header`, `clock_skew_seconds`.
- * Warned and ignored: what only feeds Envoy's dynamic metadata (no filter of mosn-ts reads any), its token
- * cache, and the JWKS fetch's retries and background refresh. Refused (ignored, they would let tokens through that
+ * `from_headers`, `from_params`, `forward_payload_header`, `pad_forward_payload_header`, `clock_skew_seconds`,
+ * `jwt_cache_config`. Warned and ignored: what only feeds Envoy's dynamic metadata (no filter of mosn-ts reads
+ * any), and the JWKS fetch's retries and background refresh. Refused (ignored, they would let tokens through that
  * Envoy refuses, or leave out headers the upstream expects): `from_cookies`, `subjects`, `require_expiration`,
  * `max_lifetime`, `claim_to_headers`, `clear_route_cache`.
  */
@@ -39,7 +40,7 @@ export function readProvider(p: ConfigReader, name: string): JwtProviderConfig |
   const padForwardPayloadHeader = p.bool('pad_forward_payload_header') ?? false;
   const clockSkewSeconds = p.num('clock_skew_seconds', { min: 0, max: 0xffffffff }) ?? 0;
   p.ignore(['payload_in_metadata', 'header_in_metadata', 'failed_status_in_metadata', 'normalize_payload_in_metadata'], 'mosn-ts keeps no dynamic metadata (no filter would read it); ignored');
-  p.ignore(['jwt_cache_config'], 'mosn-ts keeps no cache of verified tokens (each token is verified); ignored');
+  const tokenCacheSize = readTokenCacheSize(p);
   p.refuse(['from_cookies', 'subjects', 'require_expiration', 'max_lifetime', 'claim_to_headers', 'clear_route_cache'], 'is not supported by mosn-ts yet (nor acted on by MOSN); refused, since ignoring it would change which requests pass or what the upstream is sent');
   p.finish({ unknown: 'error' });
   if (jwks === undefined) return undefined;
@@ -54,7 +55,17 @@ export function readProvider(p: ConfigReader, name: string): JwtProviderConfig |
     ...(forwardPayloadHeader !== undefined ? { forwardPayloadHeader } : {}),
     padForwardPayloadHeader,
     clockSkewSeconds,
+    tokenCacheSize,
   };
+}
+
+/** `jwt_cache_config.jwt_cache_size` (0 or absent: 100). mosn-ts keeps the cache even without `jwt_cache_config`. */
+function readTokenCacheSize(p: ConfigReader): number {
+  const c = p.obj('jwt_cache_config');
+  if (!c) return DEFAULT_TOKEN_CACHE_SIZE;
+  const size = c.num('jwt_cache_size', { min: 0, max: 0xffffffff }) ?? 0;
+  c.finish({ unknown: 'error' });
+  return size > 0 ? size : DEFAULT_TOKEN_CACHE_SIZE;
 }
 
 /** An HTTP header name at `key`, lowercase. */

@@ -36,6 +36,7 @@ export function testProvider(name: string, keys: readonly JWK[], o: Partial<JwtP
     fromParams: [],
     padForwardPayloadHeader: false,
     clockSkewSeconds: 0,
+    tokenCacheSize: 100,
     ...o,
   };
 }

@@ -48,6 +48,8 @@ export interface JwtProviderConfig {
   readonly padForwardPayloadHeader: boolean;
   /** Allowed clock difference for `exp` and `nbf`, seconds (Envoy: 0 means 60). */
   readonly clockSkewSeconds: number;
+  /** How many verified tokens are kept so that a token sent again skips its signature check (`jwt_cache_config`). */
+  readonly tokenCacheSize: number;
 }
 
 /** What a rule requires (Envoy's JwtRequirement). */

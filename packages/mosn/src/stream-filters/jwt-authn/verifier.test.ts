@@ -25,9 +25,9 @@ function providers(configs: JwtProviderConfig[]): ProviderSet {
 }
 
 /** Check a request with `headers` (and `query`) against `requirement`; its status and its headers afterwards. */
-async function check(requirement: JwtRequirement, set: ProviderSet, headers: Array<[string, string]>, query = '') {
+async function check(requirement: JwtRequirement, set: ProviderSet, headers: Array<[string, string]>, query = '', nowMs = NOW_MS) {
   const map = new SimpleHeaderMap(headers);
-  const status = await compileRequirement(requirement, set).verify({ headers: map, query, nowMs: NOW_MS });
+  const status = await compileRequirement(requirement, set).verify({ headers: map, query, nowMs });
   const after: Record<string, string> = {};
   map.forEach((v, k) => (after[k] = v));
   return { status, headers: after };
@@ -107,6 +107,21 @@ describe('one provider', () => {
     expect((await check(A, set, [['x-a', good], ['x-b', good]])).status).toBe('ok');
     expect((await check(A, set, [['x-a', good], ['x-b', bad]])).status).toBe('verification_failed');
     expect((await check(A, set, [['x-a', bad], ['x-b', good]])).status).toBe('verification_failed');
+  });
+
+  it('keeps a verified token (its signature is not checked again) but checks its time, issuer and audience on every request', async () => {
+    const set = providers([testProvider('a', [alice.jwk], { issuer: 'alice', audiences: ['api'], fromHeaders: [{ name: 'x-a', valuePrefix: '' }] })]);
+    const cache = set.byName('a')!.tokens;
+    const token = await testToken(alice, { iss: 'alice', aud: 'api', exp: NOW + 10 });
+    expect((await check(A, set, [['x-a', token]])).status).toBe('ok');
+    expect(cache.size).toBe(1);
+    expect(await check(A, set, [['x-a', token]])).toEqual({ status: 'ok', headers: {} });
+    expect((await check(A, set, [['x-a', token]], '', NOW_MS + 71_000)).status).toBe('expired');
+    expect((await check({ kind: 'provider', provider: 'a', audiences: ['billing'] }, set, [['x-a', token]])).status).toBe('audience_not_allowed');
+    expect(cache.size).toBe(1);
+    // a bad token is never kept
+    expect((await check(A, set, [['x-a', await testToken(stranger, { iss: 'alice', aud: 'api' })]])).status).toBe('verification_failed');
+    expect(cache.size).toBe(1);
   });
 
   it('verifies HS256 with an oct key, and ES256 with an EC key', async () => {
