@@ -18,6 +18,7 @@ const LISTENER0 = 'servers[0].listeners[0]';
 const FILTER0 = `${LISTENER0}.filter_chains[0].filters[0]`;
 const STREAM_FILTER0 = `${LISTENER0}.stream_filters[0].type`;
 const TLS0 = `${LISTENER0}.filter_chains[0].tls_context`;
+const NACOS0 = `${LISTENER0}.stream_filters[0].config.dynamic_data_resources[0].resource_type`;
 
 /**
  * What each config of the corpus does today: 'valid', or the JSON paths of its errors, in the order the
@@ -29,6 +30,8 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'configs/mosn_config.json': 'valid',
   'configs/mosn_rpc_config.json': 'valid', // healthcheck: retired stream filter, a no-op with a warning
   'configs/mosn_rpc_config_bolt.json': 'valid',
+  'configs/mosn_config_broadcast.json': 'valid', // mirror with broadcast (docs/filters.md)
+  'configs/mosn_config_mirror.json': 'valid', // mirror and request_mirror_policies (docs/filters.md)
   'examples/codes/dubbo/client_config.json': 'valid',
   'examples/codes/slow-start-sample/config.json': 'valid', // slow_start read and applied (LB_WEIGHTED_ROUNDROBIN)
   'examples/codes/dubbo/server_config.json': 'valid',
@@ -36,6 +39,7 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'examples/codes/filter/jwtauthn/config.json': 'valid', // jwt_authn (docs/filters.md); run by test-e2e/stream-filters/jwt-authn.test.ts
   'examples/codes/filter/transcoder/server_config.json': 'valid',
   'examples/codes/flowcontrol-sample/client_config.json': 'valid',
+  'examples/codes/flowcontrol-sample/server_config.json': 'valid', // flowControlFilter; log_path warned
   'examples/codes/http-sample/client_config.json': 'valid',
   'examples/codes/http-sample/server_config.json': 'valid',
   'examples/codes/protocol-auto-sample/client_config.json': 'valid',
@@ -49,12 +53,13 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'examples/codes/uds-sample/client_config.json': 'valid',
   'examples/codes/uds-sample/server_config.json': 'valid',
 
+  // flowControlFilter's rules from nacos (dynamic_data_resources): mosn-ts reads rules from the config only.
+  'examples/codes/flowcontrol-sample/datasource-nacos/server_config_nacos.json': [NACOS0],
+
   // Stream filters mosn-ts does not have yet.
   'configs/mosn_config_wasm.json': [STREAM_FILTER0],
   'examples/codes/dsl-sample/config.json': [STREAM_FILTER0, 'servers[0].listeners[1].stream_filters[0].type'],
   'examples/codes/filter/transcoder/client_config.json': [STREAM_FILTER0],
-  'examples/codes/flowcontrol-sample/datasource-nacos/server_config_nacos.json': [STREAM_FILTER0],
-  'examples/codes/flowcontrol-sample/server_config.json': [STREAM_FILTER0],
   'examples/codes/mosn-extensions/plugin/filter/config.json': [STREAM_FILTER0],
   'examples/codes/mosn-extensions/plugin/so/config.json': [`${LISTENER0}.stream_filters[0].go_plugin_config`],
   'examples/codes/mosn-extensions/simple_streamfilter/config.json': [STREAM_FILTER0],
@@ -75,10 +80,10 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'examples/codes/protocol-auto-sample/tls_server_config.json': 'valid',
   'examples/codes/sofarpc-with-xprotocol-sample/tls_client_config.json': 'valid',
   'examples/codes/sofarpc-with-xprotocol-sample/tls_server_config.json': 'valid',
-  'examples/codes/flowcontrol-sample/tls_server_config.json': [STREAM_FILTER0],
+  'examples/codes/flowcontrol-sample/tls_server_config.json': 'valid', // flowControlFilter over mutual TLS
   // "../certs/..." from datasource-nacos/ names flowcontrol-sample/certs, which does not exist (MOSN resolves
   // against the working directory, so it works there only when started from a sibling of certs/).
-  'examples/codes/flowcontrol-sample/datasource-nacos/tls_server_config_nacos.json': [`${TLS0}.ca_cert`, `${TLS0}.cert_chain`, `${TLS0}.private_key`, STREAM_FILTER0],
+  'examples/codes/flowcontrol-sample/datasource-nacos/tls_server_config_nacos.json': [`${TLS0}.ca_cert`, `${TLS0}.cert_chain`, `${TLS0}.private_key`, NACOS0],
   // "type": "loader" is a plugin's certificate loader, and without it the listener has no certificate.
   'examples/codes/mosn-extensions/plugin/cert_loader/config.json': [`${TLS0}.type`, `${TLS0}.cert_chain`, STREAM_FILTER0],
 
@@ -90,17 +95,6 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   ],
   'examples/codes/xprotocol_with_goplugin_example/client_config.json': [`${FILTER0}.config.downstream_protocol`, 'third_part_codec.codecs[0].type'],
   'examples/codes/xprotocol_with_goplugin_example/server_config.json': [`${FILTER0}.config.downstream_protocol`, 'third_part_codec.codecs[0].type'],
-
-  // Routing features: mirroring, unsupported LB types, active health checks.
-  'configs/mosn_config_broadcast.json': ['servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies', STREAM_FILTER0],
-  'configs/mosn_config_mirror.json': [
-    'servers[0].routers[0].virtual_hosts[0].routers[0].request_mirror_policies',
-    'servers[0].routers[1].virtual_hosts[0].routers[0].request_mirror_policies',
-    'servers[0].routers[2].virtual_hosts[0].routers[0].request_mirror_policies',
-    STREAM_FILTER0,
-    'servers[0].listeners[1].stream_filters[0].type',
-    'servers[0].listeners[2].stream_filters[0].type',
-  ],
 
   // Listener kinds: original destination (tproxy), UDP, tunnels, protocol fallback.
   'examples/codes/tproxy/tproxy_egress/config.json': [`${LISTENER0}.listener_filters[0].type`, `${LISTENER0}.use_original_dst`, 'servers[0].listeners[1].bind_port'],
@@ -299,9 +293,9 @@ describe('hand-made configs', () => {
 
   it('a behaviour-changing feature is refused, a retired one is a warning', () => {
     const cfg = base();
-    cfg.servers[0].listeners[0].stream_filters = [{ type: 'healthcheck', config: {} }, { type: 'gzip', config: { gzip_level: 5 } }];
+    cfg.servers[0].listeners[0].stream_filters = [{ type: 'healthcheck', config: {} }, { type: 'proxywasm', config: { vm_config: {} } }];
     const { problems } = check(cfg);
-    expect(only(problems, `${LISTENER0}.stream_filters[1].type`)).toBe('stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access, jwt_authn');
+    expect(only(problems, `${LISTENER0}.stream_filters[1].type`)).toBe(`stream filter "proxywasm" is not supported by mosn-ts; supported: ${defaultExtensions().streamFilters.names().join(', ')}`);
     expect(problems.warnings.map((w) => w.path)).toEqual([`${LISTENER0}.stream_filters[0].type`]);
   });
 
@@ -380,7 +374,7 @@ cluster_manager:
     const port = await freePort();
     const cfg = base();
     cfg.servers[0].listeners[0].address = `127.0.0.1:${port}`;
-    cfg.servers[0].listeners[0].stream_filters = [{ type: 'gzip', config: { gzip_level: 5 } }];
+    cfg.servers[0].listeners[0].stream_filters = [{ type: 'proxywasm', config: { vm_config: {} } }];
     const file = write('bad-start.json', JSON.stringify(cfg));
     const child = spawn(process.execPath, [CLI, 'start', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
@@ -397,7 +391,7 @@ cluster_manager:
     outcomes.push(await tryConnect(port));
     const code = await exited;
     expect(code, stderr).toBe(1);
-    expect(stderr).toContain(`${LISTENER0}.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access, jwt_authn`);
+    expect(stderr).toContain(`${LISTENER0}.stream_filters[0].type: stream filter "proxywasm" is not supported by mosn-ts; supported: ${defaultExtensions().streamFilters.names().join(', ')}`);
     expect(stderr).toContain('nothing was started');
     expect(new Set(outcomes)).toEqual(new Set(['ECONNREFUSED']));
   });

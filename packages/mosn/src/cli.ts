@@ -10,7 +10,10 @@ import { defaultExtensions } from './extensions.js';
 import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
+import { readPid, writePidFile } from './pid-file.js';
 import { reloadCommand } from './reload-command.js';
+import { upgradeCommand } from './upgrade-command.js';
+import { announceReady, inheritSockets, startSuccessor } from './upgrade/index.js';
 import { handleProcessErrors } from './process-policy.js';
 import { handleSignals } from './signals.js';
 import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs, type XdsFlags } from './xds/flags.js';
@@ -23,6 +26,8 @@ Usage:
                               JSON path; exit 1 if any
   mosn reload -c <config>     make the mosn running on <config> re-read it (through its admin
                               API; without one, SIGHUP to the pid in the config's "pid" file)
+  mosn upgrade -c <config>    hot upgrade of the mosn running on <config> (found by the config's
+                              "pid" file): a new process takes its sockets over, the old drains
   mosn version                print the version
   mosn --help                 this text
 
@@ -37,7 +42,8 @@ Signals (MOSN's meanings):
   SIGTERM, SIGINT   stop accepting, let requests in flight finish (up to graceful_timeout,
                     default 30s), exit 0
   SIGUSR1           reopen the log file and access logs (after log rotation)
-  SIGUSR2           hot upgrade: not built yet; logged and ignored
+  SIGUSR2           hot upgrade: start a new mosn on the same command line, hand it the
+                    listening sockets, then stop this one gracefully (docs/operations.md)
 Docs: docs/config.md (reload), docs/errors.md (error codes).
 `;
 
@@ -101,6 +107,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const file = (command === 'validate' ? positionals[1] : undefined) ?? values.config ?? 'configs/mosn_config.json';
   if (command === 'reload') return reloadCommand(file);
+  if (command === 'upgrade') return upgradeCommand(file);
   if (command === 'validate') {
     const raw = loadConfigFile(file);
     const { problems } = await checkConfig(raw, file);
@@ -148,7 +155,10 @@ async function main(argv: string[]): Promise<number> {
       reopen();
       mosn.reopenAccessLogs();
     },
-    stop: () => mosn.stop() });
+    stop: () => mosn.stop(),
+    upgrade: () => startSuccessor(logger) });
+  // started by a hot upgrade: the listeners take the old process's sockets
+  const inherited = inheritSockets();
   try {
     await mosn.start();
   } catch (e) {
@@ -160,24 +170,12 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const pidFile = writePidFile(raw, logger);
+  if (inherited) announceReady();
   await stopped;
-  if (pidFile) rmSync(pidFile, { force: true });
+  // after a hot upgrade the file holds the new process's pid: it stays
+  if (pidFile && readPid(pidFile) === process.pid) rmSync(pidFile, { force: true });
   flush();
   return 0;
-}
-
-/** MOSN's top-level `pid`: a file to write the process id to (`mosn reload` reads it); removed at exit. */
-function writePidFile(raw: unknown, logger: Logger): string | undefined {
-  const path = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).pid : undefined;
-  if (typeof path !== 'string' || path === '') return undefined;
-  try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
-    writeFileSync(path, `${process.pid}\n`);
-    return path;
-  } catch (e) {
-    logger.error({ err: e, pid: path }, `cannot write the pid file ${path}; mosn runs on, but \`mosn reload\` cannot find it`);
-    return undefined;
-  }
 }
 
 /** Re-read the config file and apply it; a file that cannot be read or parsed changes nothing. */

@@ -20,7 +20,7 @@ import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
-import { faultFilter, ipAccessFilter, jwtAuthnFilter, payloadLimitFilter, type StreamFilterExtension } from './stream-filters/index.js';
+import { faultFilter, flowControlFilter, ipAccessFilter, jwtAuthnFilter, mirrorFilter, payloadLimitFilter, type StreamFilterExtension } from './stream-filters/index.js';
 import type { ConfigReader } from './config/config-reader.js';
 import type { ClusterSpec, RouterSpec } from './config/types.js';
 
@@ -101,6 +101,8 @@ export function defaultExtensions(): Extensions {
   streamFilters.register('fault', faultFilter);
   streamFilters.register('payload_limit', payloadLimitFilter);
   streamFilters.register('ip_access', ipAccessFilter);
+  streamFilters.register('mirror', mirrorFilter);
+  streamFilters.register('flowControlFilter', flowControlFilter);
   streamFilters.register('jwt_authn', jwtAuthnFilter);
 
   const loadBalancers = new Registry<LoadBalancerFactory>('load balancer');

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { MosnError, formatAddress, type Address, type Logger } from '@mosn/proxy';
+import { MosnError, formatAddress, listenOn, type Address, type Logger } from '@mosn/proxy';
 
 /** A request's target split into its path and its query (without the `?`). */
 export function requestTarget(req: http.IncomingMessage): { path: string; query: string } {
@@ -28,19 +28,16 @@ export class LocalHttpServer {
   }
 
   /** Listen on `address`; resolves with the bound address (its real port when 0 was asked for). */
-  listen(address: Address): Promise<Address> {
+  async listen(address: Address): Promise<Address> {
     const server = this.#server;
-    return new Promise((resolve, reject) => {
-      const failed = (err: NodeJS.ErrnoException) => reject(new MosnError(this.#code, `${this.#name} cannot listen on ${formatAddress(address)}: ${err.code ?? err.message}`, { cause: err }));
-      server.once('error', failed);
-      const ready = () => {
-        server.off('error', failed);
-        server.on('error', (err) => this.#log.error({ err }, `${this.#name} error`));
-        resolve(this.address ?? address);
-      };
-      if ('path' in address) server.listen(address.path, ready);
-      else server.listen(address.port, address.host, ready);
-    });
+    try {
+      await listenOn(server, address);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new MosnError(this.#code, `${this.#name} cannot listen on ${formatAddress(address)}: ${err.code ?? err.message}`, { cause: err });
+    }
+    server.on('error', (err) => this.#log.error({ err }, `${this.#name} error`));
+    return this.address ?? address;
   }
 
   /** The bound address, while listening on a host and port. */

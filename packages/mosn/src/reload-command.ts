@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { MosnError } from '@mosn/proxy';
 import { loadConfigFile } from './config/load.js';
+import { runningPid } from './pid-file.js';
 
 /**
  * `mosn reload -c <config>`: ask the mosn running on that config to re-read it. Through its admin API
@@ -16,21 +16,11 @@ export async function reloadCommand(file: string): Promise<number> {
     process.stdout.write(`${answer.body.trimEnd()}\n`);
     return answer.status === 200 ? 0 : 1;
   }
-  const pidFile = typeof raw?.pid === 'string' && raw.pid !== '' ? raw.pid : undefined;
-  if (!pidFile) {
-    throw new MosnError('MOSN_ERR_RELOAD', `${file} has neither an admin address nor a "pid" file: send SIGHUP to the mosn process yourself (kill -HUP <pid>)`);
-  }
-  let pid: number;
-  try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-  } catch (e) {
-    throw new MosnError('MOSN_ERR_RELOAD', `cannot read the pid file ${pidFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; is mosn running on ${file}?`, { cause: e });
-  }
-  if (!Number.isInteger(pid) || pid <= 0) throw new MosnError('MOSN_ERR_RELOAD', `the pid file ${pidFile} holds no process id`);
+  const pid = runningPid(raw, file, 'MOSN_ERR_RELOAD', `${file} has neither an admin address nor a "pid" file: send SIGHUP to the mosn process yourself (kill -HUP <pid>)`);
   try {
     process.kill(pid, 'SIGHUP');
   } catch (e) {
-    throw new MosnError('MOSN_ERR_RELOAD', `cannot signal mosn (pid ${pid} from ${pidFile}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    throw new MosnError('MOSN_ERR_RELOAD', `cannot signal mosn (pid ${pid}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   process.stdout.write(`sent SIGHUP to mosn (pid ${pid}); its log says what changed\n`);
   return 0;

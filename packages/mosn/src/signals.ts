@@ -9,6 +9,8 @@ export interface SignalHandlers {
   reopenLogs: () => void;
   /** SIGTERM, SIGINT: graceful stop. */
   stop: () => Promise<void>;
+  /** SIGUSR2: hot upgrade; true once a new process serves (this one then stops gracefully). Absent: not possible. */
+  upgrade?: () => Promise<boolean>;
 }
 
 /**
@@ -19,13 +21,14 @@ export function handleSignals(h: SignalHandlers): Promise<void> {
   const log = h.logger.child({ component: 'signal' });
   return new Promise((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    let upgrading = false;
+    const stop = (signal: NodeJS.Signals, why = 'signal received: graceful stop') => {
       if (stopping) {
         log.warn({ signal }, 'already stopping gracefully; waiting for connections to drain');
         return;
       }
       stopping = true;
-      log.info({ signal }, 'signal received: graceful stop');
+      log.info({ signal }, why);
       void h.stop().then(resolve, (e: unknown) => {
         log.error({ err: e }, 'graceful stop failed');
         resolve();
@@ -48,7 +51,21 @@ export function handleSignals(h: SignalHandlers): Promise<void> {
       log.info({ signal: 'SIGUSR1' }, 'signal received: log file reopened');
     });
     process.on('SIGUSR2', () => {
-      log.warn({ signal: 'SIGUSR2' }, 'signal received: hot upgrade is not supported by mosn-ts yet; ignored (mosn keeps running)');
+      const upgrade = h.upgrade;
+      if (!upgrade) return log.warn({ signal: 'SIGUSR2' }, 'signal received: hot upgrade needs mosn started from a config file (mosn start -c); ignored');
+      if (stopping || upgrading) return log.warn({ signal: 'SIGUSR2' }, `signal received: hot upgrade ignored (${stopping ? 'stopping' : 'an upgrade is under way'})`);
+      upgrading = true;
+      log.info({ signal: 'SIGUSR2' }, 'signal received: hot upgrade');
+      upgrade().then(
+        (served) => {
+          upgrading = false;
+          if (served) stop('SIGUSR2', 'hot upgrade: graceful stop of the old process');
+        },
+        (e: unknown) => {
+          upgrading = false;
+          log.error({ err: e, signal: 'SIGUSR2' }, 'hot upgrade failed; this process keeps serving');
+        },
+      );
     });
   });
 }

@@ -2,6 +2,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { Connection, DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS } from './connection.js';
 import { MosnError } from './errors.js';
+import { listenOn } from './inherit.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ServerTlsOptions } from './tls.js';
 import { ServerHandshake } from './tls-server.js';
@@ -67,7 +68,7 @@ export class Listener {
     return this.#accepting;
   }
 
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const addr = this.#options.address;
     const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (s) => this.#accept(s));
     this.#server = server;
@@ -75,27 +76,16 @@ export class Listener {
       // A stale socket file from an earlier run would make listen fail with EADDRINUSE.
       unlinkSync(addr.path);
     }
-    return new Promise((resolve, reject) => {
-      server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(
-          new MosnError(
-            'MOSN_ERR_LISTEN',
-            `listener ${this.name} cannot listen on ${formatAddress(addr)}: ${err.code ?? err.message}`,
-            { cause: err },
-          ),
-        ),
-      );
-      const ready = () => {
-        this.#accepting = true;
-        server.on('error', (err) => this.log.error({ err }, 'listener error'));
-        this.log.info({ address: formatAddress(this.address) }, 'listener started');
-        resolve();
-      };
+    try {
       // A deep accept queue, as MOSN (Go) gets from the kernel: bursts of new connections are not dropped.
-      const backlog = this.#options.backlog ?? DEFAULT_BACKLOG;
-      if ('path' in addr) server.listen({ path: addr.path, backlog }, ready);
-      else server.listen({ port: addr.port, host: addr.host, backlog }, ready);
-    });
+      await listenOn(server, addr, this.#options.backlog ?? DEFAULT_BACKLOG);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new MosnError('MOSN_ERR_LISTEN', `listener ${this.name} cannot listen on ${formatAddress(addr)}: ${err.code ?? err.message}`, { cause: err });
+    }
+    this.#accepting = true;
+    server.on('error', (err) => this.log.error({ err }, 'listener error'));
+    this.log.info({ address: formatAddress(this.address) }, 'listener started');
   }
 
   /**

@@ -61,6 +61,7 @@ export {
   type WeightedCluster,
   type HeaderMatcher,
   type VariableMatcher,
+  type MirrorPolicy,
   type Route,
   type RouteAction,
   type RouteMatch,

@@ -36,14 +36,14 @@ describe('readListener', () => {
   });
 
   it('refuses what it cannot serve, with the paths', () => {
-    const { result, errors } = read({ network: 'udp', address: 'here', bind_port: false, use_original_dst: 'redirect', stream_filters: [{ type: 'gzip' }], listener_filters: [{ type: 'original_dst' }] });
+    const { result, errors } = read({ network: 'udp', address: 'here', bind_port: false, use_original_dst: 'redirect', stream_filters: [{ type: 'proxywasm' }], listener_filters: [{ type: 'original_dst' }] });
     expect(result).toBeUndefined();
     expect(errors).toEqual([
       `${L}.network: UDP listeners are not supported by mosn-ts yet; supported: tcp, unix`,
       `${L}.address: expected "ip:port" (or a socket path with "network": "unix"), got "here"`,
       `${L}.bind_port: listeners that do not bind (original-destination virtual listeners) are not supported by mosn-ts yet`,
       `${L}.filter_chains: is required: expected one filter chain with at least one filter`,
-      `${L}.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access, jwt_authn`,
+      `${L}.stream_filters[0].type: stream filter "proxywasm" is not supported by mosn-ts; supported: ${ext.streamFilters.names().join(', ')}`,
       `${L}.listener_filters[0].type: listener filter "original_dst" is not supported by mosn-ts yet`,
       expect.stringMatching(/^servers\[0\]\.listeners\[0\]\.use_original_dst: original-destination listeners are not supported by mosn-ts: /),
     ]);

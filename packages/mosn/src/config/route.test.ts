@@ -99,9 +99,20 @@ describe('readRoute: what it does', () => {
     expect(read(to).protocolRoutes).toEqual([]);
   });
 
-  it('refuses mirroring and warns about route metadata', () => {
-    const { errors, warnings } = read({ ...to, request_mirror_policies: [{ cluster: 'c' }], metadata: { a: 1 } });
-    expect(errors).toEqual([`${RT}.request_mirror_policies: request mirroring is not supported by mosn-ts yet`]);
+  it("reads MOSN's request_mirror_policies object; refuses Envoy's list, an undefined cluster and a bad percent", () => {
+    expect(read({ ...to, request_mirror_policies: { cluster: 'c', percent: 30, trace_sampled: true } }).result?.mirror).toEqual({ cluster: 'c', percent: 30 });
+    expect(read({ ...to, request_mirror_policies: { cluster: 'c' } }).result?.mirror).toEqual({ cluster: 'c', percent: 0 });
+    expect(read({ ...to, request_mirror_policies: [{ cluster: 'c' }] }).errors).toEqual([
+      `${RT}.request_mirror_policies: expected an object { "cluster", "percent" } (MOSN's shape; Envoy's list is read from xDS only)`,
+    ]);
+    expect(read({ ...to, request_mirror_policies: { cluster: 'x', percent: 101 } }).errors).toEqual([
+      `${RT}.request_mirror_policies.percent: expected a number from 0 to 100, got 101`,
+      `${RT}.request_mirror_policies.cluster: cluster "x" is not defined in cluster_manager.clusters; defined: c`,
+    ]);
+  });
+
+  it('warns about route metadata', () => {
+    const { warnings } = read({ ...to, metadata: { a: 1 } });
     expect(warnings).toEqual([`${RT}.metadata: route metadata is read by MOSN's stream filters; mosn-ts runs none; ignored (metadata_match, in "route", selects subsets)`]);
   });
 });

@@ -1,5 +1,6 @@
-import { KNOWN_VARIABLES, variableGetter, type HeaderMatcher, type RedirectAction, type Route, type RouteAction, type RouteMatch, type VariableMatcher } from '@mosn/proxy';
+import { KNOWN_VARIABLES, variableGetter, type HeaderMatcher, type MirrorPolicy, type RedirectAction, type Route, type RouteAction, type RouteMatch, type VariableMatcher } from '@mosn/proxy';
 import { ConfigReader, compileRegex } from './config-reader.js';
+import { checkClusterDefined } from './cluster.js';
 import { readHeaderChanges } from './header-edits.js';
 import { readRouteAction, type ActionContext } from './route-action.js';
 import type { ProtocolRoute } from './route-protocols.js';
@@ -35,18 +36,38 @@ export function readRoute(rt: ConfigReader, ctx: RouteContext): Route | undefine
     if (rt.value(k) != null) rt.problems.warn(rt.at(k), `ignored: MOSN answers ${dr ? 'direct_response' : 'redirect'} first`);
   }
   const routeChanges = ra ? readHeaderChanges(ra) : {};
-  rt.refuse(['request_mirror_policies'], 'request mirroring is not supported by mosn-ts yet');
+  const mirror = readMirrorPolicy(rt, ctx);
   rt.ignore(['metadata'], 'route metadata is read by MOSN\'s stream filters; mosn-ts runs none; ignored (metadata_match, in "route", selects subsets)');
   const perFilterConfig = readPerFilterConfig(rt, ctx.ext);
   rt.finish();
   ra?.finish();
   if (!match || !action) return undefined;
-  const route: Route = { match, action, ...routeChanges, ...(perFilterConfig ? { perFilterConfig } : {}) };
+  const route: Route = { match, action, ...routeChanges, ...(perFilterConfig ? { perFilterConfig } : {}), ...(mirror ? { mirror } : {}) };
   if (action.kind !== 'direct' && action.upstreamProtocol !== undefined) {
     const protocol = ctx.ext.protocols.get(action.upstreamProtocol);
     if (protocol) ctx.protocolRoutes.push({ route, protocol, at: ra!.at('upstream_protocol') });
   }
   return route;
+}
+
+/**
+ * `request_mirror_policies` (MOSN's: one object, `cluster` and `percent`; only the listener's `mirror` stream filter
+ * acts on it). `trace_sampled` is accepted: MOSN does not implement it either.
+ */
+function readMirrorPolicy(rt: ConfigReader, ctx: RouteContext): MirrorPolicy | undefined {
+  if (Array.isArray(rt.value('request_mirror_policies'))) {
+    rt.problems.error(rt.at('request_mirror_policies'), 'expected an object { "cluster", "percent" } (MOSN\'s shape; Envoy\'s list is read from xDS only)');
+    return undefined;
+  }
+  const m = rt.obj('request_mirror_policies');
+  if (!m) return undefined;
+  const cluster = m.str('cluster', { required: true, nonEmpty: true });
+  const percent = m.num('percent', { min: 0, max: 100, integer: true }) ?? 0;
+  m.bool('trace_sampled');
+  m.finish();
+  if (cluster === undefined) return undefined;
+  checkClusterDefined(m, 'cluster', cluster, ctx);
+  return { cluster, percent };
 }
 
 /** `match`: `headers`, one of `prefix`, `path`, `regex` (MOSN's order), or `variables`; absent, it matches every request. */

@@ -18,12 +18,12 @@ describe('readStreamFilters', () => {
 
   it('refuses an unknown type listing the known ones, and Go plugins; a retired type is a no-op', () => {
     const { result, errors, warnings } = readSection(
-      { stream_filters: [{ type: 'gzip' }, { type: 'healthcheck', config: {} }, { type: 'fault', go_plugin_config: { so_path: 'x.so' } }] },
+      { stream_filters: [{ type: 'proxywasm' }, { type: 'healthcheck', config: {} }, { type: 'fault', go_plugin_config: { so_path: 'x.so' } }] },
       'l',
       (r) => readStreamFilters(r, ext),
     );
     expect(errors).toEqual([
-      'l.stream_filters[0].type: stream filter "gzip" is not supported by mosn-ts; supported: fault, payload_limit, ip_access, jwt_authn',
+      `l.stream_filters[0].type: stream filter "proxywasm" is not supported by mosn-ts; supported: ${ext.streamFilters.names().join(', ')}`,
       'l.stream_filters[2].go_plugin_config: Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is a StreamFilterExtension registered by the program that embeds mosn (docs/filters.md)',
     ]);
     expect(warnings).toEqual(['l.stream_filters[1].type: "healthcheck" is a stream filter MOSN retired; mosn-ts treats it as a no-op']);
@@ -34,15 +34,15 @@ describe('readStreamFilters', () => {
 describe('readPerFilterConfig', () => {
   it("reads a route's entries with the filters' readers; unknown and before-route filters are ignored with a warning", () => {
     const { result, errors, warnings } = readSection(
-      { per_filter_config: { fault: { abort: { status: 500, percentage: 100 } }, ip_access: {}, gzip: {} } },
+      { per_filter_config: { fault: { abort: { status: 500, percentage: 100 } }, ip_access: {}, proxywasm: {} } },
       'r',
       (r) => readPerFilterConfig(r, ext),
     );
     expect(errors).toEqual([]);
     expect(result).toEqual({ fault: { headers: [], abort: { status: 500, percent: 100 } } });
     expect(warnings).toEqual([
-      'r.per_filter_config.ip_access: "ip_access" does not take a route\'s config (as in MOSN: it runs before the route is matched, or reads only the listener\'s); ignored',
-      'r.per_filter_config.gzip: no stream filter "gzip" in mosn-ts (supported: fault, payload_limit, ip_access, jwt_authn); ignored',
+      'r.per_filter_config.ip_access: "ip_access" reads no per-route config (as in MOSN); ignored',
+      `r.per_filter_config.proxywasm: no stream filter "proxywasm" in mosn-ts (supported: ${ext.streamFilters.names().join(', ')}); ignored`,
     ]);
   });
 

@@ -47,7 +47,7 @@ export function readPerFilterConfig(rt: ConfigReader, ext: Extensions): Record<s
       pfc.problems.warn(pfc.at(type), `no stream filter "${type}" in mosn-ts (supported: ${ext.streamFilters.names().join(', ')}); ignored`);
     } else if (!extension.perRoute) {
       pfc.inert([type]);
-      pfc.problems.warn(pfc.at(type), `"${type}" does not take a route's config (as in MOSN: it runs before the route is matched, or reads only the listener's); ignored`);
+      pfc.problems.warn(pfc.at(type), `"${type}" reads no per-route config (as in MOSN); ignored`);
     } else {
       const value = readConfigOf(pfc, type, type, extension.read);
       if (value !== undefined) out[type] = value;

@@ -1,13 +1,6 @@
 import type { Logger, Stats, StreamFilterFactory } from '@mosn/proxy';
 import type { ConfigReader } from '../config/config-reader.js';
 
-/** What building a listener's stream filter may use: the runtime's stats and logger, and the listener's name. */
-export interface StreamFilterBuildContext {
-  readonly stats: Stats;
-  readonly logger: Logger;
-  readonly listenerName: string;
-}
-
 /**
  * A stream filter type (`listeners[].stream_filters[].type`), in two steps as every config section: `read` checks
  * a `config` object (a listener's, or a route's `per_filter_config` entry) and returns a plain value; `build` makes
@@ -16,6 +9,16 @@ export interface StreamFilterBuildContext {
 export interface StreamFilterExtension<C = unknown> {
   read(config: ConfigReader): C | undefined;
   build(config: C, ctx: StreamFilterBuildContext): StreamFilterFactory<C>;
-  /** Whether a route's `per_filter_config` entry replaces the config (false for filters that run before the route, or read only the listener's). */
+  /** Whether a route's `per_filter_config` entry replaces the config (false for filters that read none). */
   readonly perRoute: boolean;
+}
+
+/** What a stream filter's factory may use besides its config: the listener it is made for, its stats and logger. */
+export interface StreamFilterBuildContext {
+  readonly listenerName: string;
+  readonly stats: Stats;
+  /** The runtime's logger (for a filter's own lines: a failed JWKS fetch, say). */
+  readonly logger: Logger;
+  /** The listener's stat prefix, `listener.<name>.` (the catalogue: @mosn/proxy's stats/names.ts). */
+  readonly statPrefix: string;
 }

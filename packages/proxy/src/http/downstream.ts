@@ -26,7 +26,8 @@ import type { MetadataMatch } from '../lb/subset.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from '../router/route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from '../upstream/retry.js';
 import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
-import type { LocalReplyHeaders, StreamFilterPhase } from '../stream-filter/api.js';
+import type { LocalReplyHeaders, MirrorOptions, StreamFilterPhase } from '../stream-filter/api.js';
+import { HttpMirror } from '../mirror/http-mirror.js';
 import type { StreamFilterChain, StreamFilterOwner } from '../stream-filter/chain.js';
 import { sendHttpFilterReply } from '../stream-filter/local-reply.js';
 import { variableGetter, type RequestVars } from '../variables.js';
@@ -97,6 +98,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #retries: UpstreamRetries | undefined;
   /** What the access logs print (none when the listener has no access log). */
   #log: RequestLog | undefined;
+  /** Copies of this request (the `mirror` filter): fed the body and trailers as they go upstream. */
+  #mirror: HttpMirror | undefined;
+  /** Non-zero when the copies replace the request (`broadcast`): the status it is answered with once sent whole. */
+  #mirrorAnswer = 0;
 
   /** `counters`: the listener's, resolved once per proxy filter (ProxyFilterFactory.counters). */
   constructor(ctx: ProxyContext, down: ServerStream, counters: ListenerCounters = listenerCounters(ctx.stats, ctx.statPrefix)) {
@@ -130,6 +135,33 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   }
   variable(name: string): string | undefined {
     return this.#head ? variableGetter(name)?.(this.#vars()) : undefined;
+  }
+  mirror(clusterName: string, options: MirrorOptions): number {
+    const head = this.#head;
+    const action = this.#route?.action;
+    // an upgrade cannot be copied (its answer would be a tunnel)
+    if (!head || !action || action.kind === 'direct' || head.upgrade !== undefined) return 0;
+    const cluster = this.#ctx.clusters.get(clusterName);
+    if (!cluster) return 0;
+    const conn = this.#down.connection;
+    const mirror = new HttpMirror({
+      cluster,
+      copies: options.copies,
+      everyHealthyHost: options.everyHealthyHost ?? false,
+      // the copies' cluster is balanced on the client's address and headers, not on the route's subset or hash
+      lb: { sourceAddress: conn.remoteAddress, localAddress: conn.localAddress, localPort: conn.localPort, header: (name) => head.headers.get(name) },
+      head,
+      ended: this.#requestEnded,
+      upstreamProtocol: action.upstreamProtocol ?? this.#ctx.upstreamProtocol,
+      timeoutMs: action.timeoutMs,
+      bufferLimit: conn.bufferLimit,
+      counters: this.#counters,
+    });
+    if (mirror.size === 0) return 0;
+    this.#mirror?.requestAbandoned();
+    this.#mirror = mirror;
+    if (options.answer !== undefined) this.#mirrorAnswer = options.answer;
+    return mirror.size;
   }
 
   /** An UpstreamAttempt (declared in the class body, so that it may call this request's private handlers). */
@@ -256,6 +288,11 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       return;
     }
     this.#action = action;
+    // the copies replace the request (broadcast): answered once it was sent to them whole
+    if (this.#mirrorAnswer !== 0) {
+      if (this.#requestEnded) this.#answerMirrored();
+      return;
+    }
     const target = this.#target!;
     const clusterName = target.name;
     const cluster = this.#ctx.clusters.get(clusterName);
@@ -323,6 +360,13 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       if (!this.#filters.runRequestData(chunk, endStream)) return;
     }
     if (endStream) this.#requestEnded = true;
+    if (this.#mirror) {
+      this.#mirror.sendData(chunk, endStream);
+      if (this.#mirrorAnswer !== 0) {
+        if (endStream) this.#answerMirrored();
+        return;
+      }
+    }
     if (this.#up) {
       this.#up.sendData(chunk, endStream);
       if (this.#replay) this.#keep(chunk);
@@ -356,7 +400,19 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     this.#requestEnded = true;
     this.#trailers = trailers;
+    if (this.#mirror) {
+      this.#mirror.sendTrailers(trailers);
+      if (this.#mirrorAnswer !== 0) return this.#answerMirrored();
+    }
     if (this.#up) this.#up.sendTrailers(trailers);
+  }
+
+  /** The request went whole to the copies that replace it (broadcast): answered with the filter's status, no body. */
+  #answerMirrored(): void {
+    const status = this.#mirrorAnswer;
+    this.#log?.reply(status, undefined, 0);
+    this.#finish();
+    this.#down.sendResponse(status, undefined);
   }
 
   /** The downstream went away. */
@@ -706,6 +762,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #finish(): void {
     this.#done = true;
     this.#filters?.destroy();
+    // copies still waiting for a body that will not come are given up
+    this.#mirror?.requestAbandoned();
     this.#held = undefined;
     this.#requestBudget?.resources.requests.release();
     this.#retries?.release();

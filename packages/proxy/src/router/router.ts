@@ -114,9 +114,17 @@ export interface Route extends HeaderChanges {
   action: RouteAction;
   /** `per_filter_config`: a stream filter's config for this route, by filter name, replacing the listener's. */
   perFilterConfig?: Readonly<Record<string, unknown>>;
+  /** `request_mirror_policies`: copies of `percent` % of this route's requests go to `cluster` (by the `mirror` stream filter). */
+  mirror?: MirrorPolicy;
   /** Set by RouterConfig: this route's, its virtual host's and the router's changes, in MOSN's order. */
   requestEdits?: HeaderEdits;
   responseEdits?: HeaderEdits;
+}
+
+/** MOSN's `request_mirror_policies` of a route: which cluster gets copies, and of what share of the requests (0-100). */
+export interface MirrorPolicy {
+  readonly cluster: string;
+  readonly percent: number;
 }
 
 export interface VirtualHost extends HeaderChanges {

@@ -2,7 +2,8 @@ import type { Connection, HeaderMap, XFrame, XServerConnection } from '@mosn/str
 import type { RequestLog } from '../access-log/request-log.js';
 import { pickTarget, type ClusterTarget, type Route } from '../router/router.js';
 import type { RpcCall, RpcProxy } from './rpc-request.js';
-import type { StreamFilterPhase } from '../stream-filter/api.js';
+import type { MirrorOptions, StreamFilterPhase } from '../stream-filter/api.js';
+import { mirrorRpc } from '../mirror/rpc-mirror.js';
 import type { StreamFilterChain, StreamFilterOwner } from '../stream-filter/chain.js';
 import { internalStatusOfHttp } from '../stream-filter/local-reply.js';
 
@@ -65,6 +66,29 @@ export class RpcFilteredRequest implements StreamFilterOwner {
         return conn.localAddress === undefined ? undefined : `${conn.localAddress}:${conn.localPort ?? 0}`;
     }
     return name.startsWith('request_header_') ? this.#request.header.get(name.slice('request_header_'.length)) : undefined;
+  }
+
+  /**
+   * Copies of the frame to a cluster. They never replace the request (`answer` is not used): mosn-ts's codecs have
+   * no empty success response a SOFARPC or Dubbo client could read, so the request goes on to its route.
+   */
+  mirror(clusterName: string, options: MirrorOptions): number {
+    const action = this.#route?.action;
+    if (!action || action.kind === 'direct') return 0;
+    const cluster = this.#proxy.ctx.clusters.get(clusterName);
+    if (!cluster) return 0;
+    const conn = this.#server.connection;
+    const header = this.#request.header;
+    return mirrorRpc({
+      cluster,
+      copies: options.copies,
+      everyHealthyHost: options.everyHealthyHost ?? false,
+      lb: { sourceAddress: conn.remoteAddress, localAddress: conn.localAddress, localPort: conn.localPort, header: (name) => header.get(name) },
+      request: this.#request,
+      protocol: this.#server.protocol,
+      timeoutMs: action.timeoutMs,
+      counters: this.#proxy.counters,
+    });
   }
 
   start(): void {

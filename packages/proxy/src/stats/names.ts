@@ -47,6 +47,12 @@ export const LISTENER_STATS = {
   upstream_rq_per_try_timeout: counter("HTTP upstream tries that passed the retry policy's per-try timeout"),
   stream_filter_local_reply: counter('requests a stream filter answered'),
   stream_filter_error: counter('stream filters that threw'),
+  mirror_rq_total: counter('request copies the mirror filter started (one per copy)'),
+  mirror_rq_completed: counter('request copies whose upstream answered (the answer is dropped)'),
+  mirror_rq_failed: counter('request copies that got no answer: no host, connect failure, overflow, reset, timeout'),
+  mirror_rq_dropped: counter('request copies given up so as not to hold the request: over the buffer limit, or the request ended first'),
+  flow_control_pass: counter("requests flowControlFilter let through under a rule of their resource (sentinel's pass)"),
+  flow_control_block: counter("requests flowControlFilter answered itself: over a rule's threshold (sentinel's block)"),
   'downstream_rq_<status>': counter(
     'RPC requests answered before they went upstream (no route, no healthy upstream, overflow, ...), one counter per internal status (downstreamRqStatus)',
     'downstream request_failed (one counter for all)',

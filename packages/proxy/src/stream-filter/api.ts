@@ -49,6 +49,26 @@ export interface StreamFilterHandler {
    * `headers` go on an HTTP answer (`www-authenticate`, say); an RPC answer has no place for them.
    */
   sendLocalReply(status: number, message?: string, headers?: LocalReplyHeaders): void;
+  /**
+   * Send copies of this request to hosts of `cluster` (after the route; MOSN's `mirror` filter uses it): the
+   * request's headers as they are now, then its body and trailers as they go upstream. The copies' answers are
+   * dropped; a copy never delays or fails the request (one that cannot keep up is dropped and counted). Returns
+   * the number of copies started (0 when the cluster is unknown or has no host to give).
+   */
+  mirror(cluster: string, options: MirrorOptions): number;
+}
+
+/** How `StreamFilterHandler.mirror` copies a request. */
+export interface MirrorOptions {
+  /** Copies to hosts the cluster's balancer picks (MOSN's `amplification`). */
+  readonly copies: number;
+  /** One copy to each healthy host of the cluster instead (MOSN's `broadcast`). */
+  readonly everyHealthyHost?: boolean;
+  /**
+   * The copies replace the request (MOSN's `broadcast`): it does not go to its route's cluster, and once it was
+   * sent whole to the copies it is answered with this HTTP status (no body; RPC: see docs/filters.md).
+   */
+  readonly answer?: number;
 }
 
 /** One request's filter. Every method is optional; a throw answers this one request with an internal error. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimpleHeaderMap, type Connection } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import { Stats } from '../stats/stats.js';
-import type { StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase } from './api.js';
+import type { MirrorOptions, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase } from './api.js';
 import { StreamFilterChainFactory, type StreamFilterOwner } from './chain.js';
 
 /** A request as the chain sees it, recording what the chain told it. */
@@ -25,6 +25,10 @@ class RecordingOwner implements StreamFilterOwner {
   }
   filterFailed(message: string): void {
     this.events.push(`failed ${message}`);
+  }
+  mirror(cluster: string, options: MirrorOptions): number {
+    this.events.push(`mirror ${cluster} ${options.copies}`);
+    return options.copies;
   }
 }
 

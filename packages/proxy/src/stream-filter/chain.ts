@@ -1,7 +1,7 @@
 import type { Connection, HeaderMap } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import type { Counter, Stats } from '../stats/stats.js';
-import type { LocalReplyHeaders, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
+import type { LocalReplyHeaders, MirrorOptions, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
 import { LISTENER } from '../stats/names.js';
 
 /**
@@ -18,6 +18,8 @@ export interface StreamFilterOwner {
   variable(name: string): string | undefined;
   /** A paused phase was resumed (`continue()`) and every filter after the pausing one let the request go on. */
   filtersContinued(phase: StreamFilterPhase): void;
+  /** Copies of the request to a cluster (see StreamFilterHandler.mirror). */
+  mirror(cluster: string, options: MirrorOptions): number;
   /** A filter answered the request itself (an HTTP status; see StreamFilterHandler.sendLocalReply). */
   filterReply(status: number, message: string | undefined, headers?: LocalReplyHeaders): void;
   /** A filter threw (or its factory did): the request is answered with an internal error. */
@@ -100,6 +102,9 @@ export class StreamFilterChain implements StreamFilterHandler {
   }
   variable(name: string): string | undefined {
     return this.#owner.variable(name);
+  }
+  mirror(cluster: string, options: MirrorOptions): number {
+    return this.#done ? 0 : this.#owner.mirror(cluster, options);
   }
 
   /** A filter of this request stopped it and has not called `continue()` yet. */

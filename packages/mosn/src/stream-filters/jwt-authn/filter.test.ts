@@ -25,7 +25,7 @@ function factory(o: Partial<JwtAuthnConfig> = {}) {
     stripFailureResponse: false,
     ...o,
   };
-  return { f: jwtAuthnFilterFactory(config, { stats, logger: silentLogger, listenerName: 'l' }), stats };
+  return { f: jwtAuthnFilterFactory(config, { stats, logger: silentLogger, listenerName: 'l', statPrefix: 'listener.l.' }), stats };
 }
 
 /** A request of `protocol` to `target`, and what the filter did with it. */
@@ -49,7 +49,7 @@ function request(target: string, headers: Array<[string, string]>, protocol = 'H
     sendLocalReply: (status, message, replyHeaders) => {
       events.push({ status, message, headers: replyHeaders });
       settle();
-    },
+    },    mirror: () => 0,
   };
   return { h, map, events, settled };
 }

@@ -45,7 +45,7 @@ interface CompiledRule {
  * one filter object serves every request. `now` gives the time (tests pass their own).
  */
 export function jwtAuthnFilterFactory(config: JwtAuthnConfig, ctx: StreamFilterBuildContext, now: () => number = Date.now): StreamFilterFactory<JwtAuthnConfig> {
-  const prefix = `listener.${ctx.listenerName}.jwt_authn.`;
+  const prefix = `${ctx.statPrefix}jwt_authn.`;
   const counters: JwtAuthnCounters = {
     allowed: ctx.stats.counter(prefix + JWT_AUTHN.allowed),
     denied: ctx.stats.counter(prefix + JWT_AUTHN.denied),

@@ -4,20 +4,23 @@ import type { StreamFilterHandler } from '../api.js';
 import { faultFilterFactory } from './fault.js';
 import { ipAccessFilterFactory } from './ip-access.js';
 import { payloadLimitFilterFactory } from './payload-limit.js';
+import { mirrorFilterFactory } from './mirror.js';
+import type { Route } from '../../router/router.js';
 
 /** A handler that records what a filter did with its request. */
-function handler(o: { peer?: string; cluster?: string } = {}) {
+function handler(o: { peer?: string; cluster?: string; route?: Route } = {}) {
   const events: string[] = [];
   const h: StreamFilterHandler = {
     protocol: 'Http1',
     requestHeaders: new SimpleHeaderMap(),
     downstreamAddress: o.peer ?? '127.0.0.1',
-    route: undefined,
+    route: o.route,
     clusterName: o.cluster ?? 'c',
     upstreamHost: undefined,
     variable: () => undefined,
     continue: () => events.push('continue'),
     sendLocalReply: (status) => events.push(`reply ${status}`),
+    mirror: (cluster, m) => events.push(`mirror ${cluster} ${JSON.stringify(m)}`),
   };
   return { h, events };
 }
@@ -99,5 +102,35 @@ describe('ip_access', () => {
     expect(decide(config, '127.0.0.1', [['x-forwarded-for', '10.0.0.1']])).toBe('allow');
     // an address that cannot be read is decided by default_action, as in MOSN
     expect(decide(config, '127.0.0.1', [['x-forwarded-for', 'unknown']])).toBe('allow');
+  });
+});
+
+describe('mirror', () => {
+  const route = (percent: number): Route => ({ match: { headers: [] }, action: { kind: 'cluster', cluster: 'app', timeoutMs: 0 }, mirror: { cluster: 'shadow', percent } });
+
+  it("copies the requests the route's percent draws, with the filter's amplification", () => {
+    const draws = [0.299, 0.3];
+    const f = mirrorFilterFactory({ amplification: 3, broadcast: false }, () => draws.shift()!);
+    const a = handler({ route: route(30) });
+    const b = handler({ route: route(30) });
+    expect(f.createFilter(f.config).onRequestHeaders!(a.h, headers(), true)).toBe('continue');
+    expect(f.createFilter(f.config).onRequestHeaders!(b.h, headers(), true)).toBe('continue');
+    expect([a.events, b.events]).toEqual([['mirror shadow {"copies":3}'], []]);
+  });
+
+  it('does nothing without a policy on the route, or with percent 0', () => {
+    const f = mirrorFilterFactory({ amplification: 1, broadcast: false }, () => 0);
+    const none = handler();
+    const zero = handler({ route: route(0) });
+    f.createFilter(f.config).onRequestHeaders!(none.h, headers(), true);
+    f.createFilter(f.config).onRequestHeaders!(zero.h, headers(), true);
+    expect([none.events, zero.events]).toEqual([[], []]);
+  });
+
+  it('broadcast: every healthy host, and the copies replace the request (answered 200)', () => {
+    const f = mirrorFilterFactory({ amplification: 5, broadcast: true }, () => 0.99);
+    const { h, events } = handler({ route: route(100) });
+    f.createFilter(f.config).onRequestHeaders!(h, headers(), true);
+    expect(events).toEqual(['mirror shadow {"copies":0,"everyHealthyHost":true,"answer":200}']);
   });
 });

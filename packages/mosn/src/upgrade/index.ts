@@ -1,0 +1,3 @@
+export { UPGRADE_ENV } from './messages.js';
+export { announceReady, inheritSockets } from './predecessor.js';
+export { UPGRADE_TIMEOUT_MS, startSuccessor } from './successor.js';

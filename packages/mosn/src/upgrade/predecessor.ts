@@ -1,0 +1,47 @@
+import type net from 'node:net';
+import { setSocketSource } from '@mosn/proxy';
+import { UPGRADE_ENV, isUpgradeMessage } from './messages.js';
+
+/** How long the new process waits for the old one to answer a socket request before it binds the address itself. */
+const SOCKET_WAIT_MS = 5000;
+
+/**
+ * The new side of a hot upgrade: when this process was started by one (the environment says so and it has an IPC
+ * channel), its listeners ask the old process for their sockets instead of binding. True when that is the case.
+ */
+export function inheritSockets(): boolean {
+  const from = process.env[UPGRADE_ENV];
+  delete process.env[UPGRADE_ENV];
+  if (from === undefined || typeof process.send !== 'function') return false;
+  const waiting = new Map<string, (server: net.Server | undefined) => void>();
+  process.on('message', (m: unknown, handle: unknown) => {
+    if (!isUpgradeMessage(m) || m.mosn !== 'socket') return;
+    const answer = waiting.get(m.key);
+    waiting.delete(m.key);
+    answer?.(m.found ? (handle as net.Server) : undefined);
+  });
+  setSocketSource(
+    (key) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          waiting.delete(key);
+          resolve(undefined);
+        }, SOCKET_WAIT_MS);
+        waiting.set(key, (server) => {
+          clearTimeout(timer);
+          resolve(server);
+        });
+        process.send!({ mosn: 'socket?', key });
+      }),
+  );
+  return true;
+}
+
+/** This process serves: tell the old one (which then drains and exits), and let go of the channel. */
+export function announceReady(): void {
+  setSocketSource(undefined);
+  if (typeof process.send !== 'function' || !process.connected) return;
+  process.send({ mosn: 'ready', pid: process.pid }, () => {
+    if (process.connected) process.disconnect();
+  });
+}

@@ -1,0 +1,62 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { listeningSocket, type Logger } from '@mosn/proxy';
+import { UPGRADE_ENV, isUpgradeMessage } from './messages.js';
+
+/** How long a new process may take to serve before the upgrade is given up (it is then stopped). */
+export const UPGRADE_TIMEOUT_MS = 60_000;
+
+/**
+ * The old side of a hot upgrade (SIGUSR2, `mosn upgrade`): start a new mosn with this process's own command line,
+ * detached so that it outlives this one, give it each listening socket it asks for, and resolve true once it says it
+ * serves (this process then stops gracefully). False when it exits first (a bad config, a port it cannot get) or
+ * does not serve within `timeoutMs`: this process keeps serving, as if nothing had happened.
+ */
+export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): Promise<boolean> {
+  const log = logger.child({ component: 'upgrade' });
+  let child: ChildProcess;
+  try {
+    child = fork(process.argv[1]!, process.argv.slice(2), {
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: process.execArgv,
+      env: { ...process.env, [UPGRADE_ENV]: String(process.pid) },
+    });
+  } catch (err) {
+    log.error({ err }, 'hot upgrade failed: cannot start a new mosn process; this one keeps serving');
+    return Promise.resolve(false);
+  }
+  log.info({ pid: child.pid }, 'hot upgrade: new mosn process started; handing over the listening sockets it asks for');
+  return new Promise((resolve) => {
+    let given = 0;
+    const finish = (ok: boolean) => {
+      clearTimeout(timer);
+      child.removeAllListeners('message');
+      child.removeAllListeners('exit');
+      child.unref();
+      child.channel?.unref();
+      resolve(ok);
+    };
+    const timer = setTimeout(() => {
+      log.error({ pid: child.pid, timeoutMs }, 'hot upgrade failed: the new process did not serve in time; it is stopped and this one keeps serving');
+      child.kill('SIGTERM');
+      finish(false);
+    }, timeoutMs);
+    child.on('message', (m: unknown) => {
+      if (!isUpgradeMessage(m)) return;
+      if (m.mosn === 'socket?') {
+        const server = listeningSocket(m.key);
+        if (server) given++;
+        child.send({ mosn: 'socket', key: m.key, found: server !== undefined }, server, (err) => {
+          if (err) log.warn({ err, key: m.key }, 'could not hand a listening socket over; the new process binds it itself');
+        });
+      } else if (m.mosn === 'ready') {
+        log.info({ pid: m.pid, sockets: given }, 'hot upgrade: the new process serves; this one stops accepting and drains');
+        finish(true);
+      }
+    });
+    child.on('exit', (code, signal) => {
+      log.error({ pid: child.pid, code, signal }, 'hot upgrade failed: the new process exited before it served (its log says why); this one keeps serving');
+      finish(false);
+    });
+  });
+}

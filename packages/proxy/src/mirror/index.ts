@@ -1,0 +1,3 @@
+export { DEFAULT_MIRROR_TIMEOUT_MS } from './copy.js';
+export { HttpMirror, type HttpMirrorRequest } from './http-mirror.js';
+export { mirrorRpc, type RpcMirrorRequest } from './rpc-mirror.js';
