@@ -107,12 +107,8 @@ const EXPECTED: Record<string, 'valid' | string[]> = {
   'configs/mosn_config_dev.json': [`${FILTER0}.config.router_config_name`],
 
   // xDS bootstraps.
-  'examples/codes/filter/dubbo/install/build/mosn_config_dubbo_xds.json': [
-    `${FILTER0}.config.router_config_name`,
-    STREAM_FILTER0,
-    'servers[0].listeners[1].stream_filters[0].type',
-    'admin.address.socket_address.port_value',
-  ],
+  // dubbo_stream is read (its `subset` is warned about); the router comes from xDS, and the admin port is a string.
+  'examples/codes/filter/dubbo/install/build/mosn_config_dubbo_xds.json': [`${FILTER0}.config.router_config_name`, 'admin.address.socket_address.port_value'],
   'examples/codes/xds-server-sample/config.json': 'valid',
 
   // Not configs of a standalone MOSN: named stream filter chains for MOSN inside Envoy (or libmosn.so), a

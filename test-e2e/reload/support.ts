@@ -189,10 +189,11 @@ export async function endProcess(child: ChildProcess, exited: Promise<unknown>, 
 /**
  * Write `config` to a fresh file and run `mosn start -c <file>` from the built CLI; resolves once its log says
  * `mosn started`. The process is ended (SIGTERM, then SIGKILL) and the file removed by `cleanups`, also when
- * it never started.
+ * it never started. `parent`: the folder the file's own folder is made in (default: the system's temp folder);
+ * a config that names packages (`third_part_codec`, `third_part_stream_filter`) needs one they resolve from.
  */
-export async function startMosnProcess(config: Record<string, unknown>, cleanups: Array<() => unknown>, opts: { adminPort?: number } = {}): Promise<MosnProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'mosn-reload-'));
+export async function startMosnProcess(config: Record<string, unknown>, cleanups: Array<() => unknown>, opts: { adminPort?: number; parent?: string } = {}): Promise<MosnProcess> {
+  const dir = mkdtempSync(join(opts.parent ?? tmpdir(), 'mosn-reload-'));
   const file = join(dir, 'mosn.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
   const child = spawn(process.execPath, [CLI, 'start', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -87,6 +87,15 @@ describe('stream filters on Bolt', () => {
     expect(s.requests.map((r) => r.args[0])).toEqual(['late']);
   });
 
+  it('gzip: calls go through untouched (the filter compresses HTTP responses only)', async () => {
+    const s = await server();
+    const { p } = await mosnWith([{ type: 'gzip', config: { content_length: 0, content_types: ['text/html', 'application/octet-stream'] } }], s.address);
+    const c = rpcClient(`127.0.0.1:${p}`);
+    cleanups.push(() => c.close());
+    const big = '<p>compressible</p>'.repeat(4096);
+    expect(await c.invoke('echo', [big])).toBe(big);
+  });
+
   it('ip_access: a denied client gets a Bolt error', async () => {
     const s = await server();
     const { p } = await mosnWith([{ type: 'ip_access', config: { default_action: 'deny', ips: [{ action: 'allow', addrs: ['10.0.0.0/8'] }] } }], s.address);

@@ -10,10 +10,11 @@ import { defaultExtensions } from './extensions.js';
 import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
 import { loadThirdPartCodecs } from './plugins.js';
-import { readPid, writePidFile } from './pid-file.js';
+import { readPid, upgradeStatusPath, writePidFile, writeUpgradeStatus } from './pid-file.js';
+import { loadThirdPartStreamFilters } from './stream-filters/load-packages.js';
 import { reloadCommand } from './reload-command.js';
 import { upgradeCommand } from './upgrade-command.js';
-import { announceReady, inheritSockets, startSuccessor } from './upgrade/index.js';
+import { announceReady, handOffsSettled, inheritSockets, startSuccessor } from './upgrade/index.js';
 import { handleProcessErrors } from './process-policy.js';
 import { handleSignals } from './signals.js';
 import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs, type XdsFlags } from './xds/flags.js';
@@ -62,15 +63,15 @@ function configDir(file: string): string {
   return dirname(resolve(file));
 }
 
-/** Load the config's protocol packages, then check the whole config: every problem, with its path. */
+/** Load the config's protocol and stream filter packages, then check the whole config: every problem, with its path. */
 async function checkConfig(raw: unknown, file: string, xdsFlags?: XdsFlags) {
   const extensions = defaultExtensions();
   const baseDir = configDir(file);
-  const loaded = await loadThirdPartCodecs(raw, extensions, baseDir);
+  const loaded = [await loadThirdPartCodecs(raw, extensions, baseDir), await loadThirdPartStreamFilters(raw, extensions, baseDir)];
   const read = readConfig(raw, extensions, { baseDir, ...(xdsFlags ? { xdsFlags } : {}) });
-  read.problems.errors.unshift(...loaded.errors);
-  read.problems.warnings.unshift(...loaded.warnings);
-  return { ...read, extensions, config: loaded.errors.length > 0 ? undefined : read.config };
+  read.problems.errors.unshift(...loaded.flatMap((l) => l.errors));
+  read.problems.warnings.unshift(...loaded.flatMap((l) => l.warnings));
+  return { ...read, extensions, config: loaded.some((l) => l.errors.length > 0) ? undefined : read.config };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -150,13 +151,18 @@ async function main(argv: string[]): Promise<number> {
       process.exit(code);
     },
   });
+  let pidFile: string | undefined;
   // Signals get MOSN's meanings before anything binds: a SIGHUP during start must not end the process.
   const stopped = handleSignals({ logger, reload: () => reloadFile(mosn, file, 'SIGHUP', logger), reopenLogs: () => {
       reopen();
       mosn.reopenAccessLogs();
     },
     stop: () => mosn.stop(),
-    upgrade: () => startSuccessor(logger) });
+    upgrade: async () => {
+      const served = await startSuccessor(logger);
+      if (pidFile) writeUpgradeStatus(pidFile, served, logger);
+      return served;
+    } });
   // started by a hot upgrade: the listeners take the old process's sockets
   const inherited = inheritSockets();
   try {
@@ -169,11 +175,16 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mosn: ${e instanceof MosnError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
     return 1;
   }
-  const pidFile = writePidFile(raw, logger);
+  pidFile = writePidFile(raw, logger);
   if (inherited) announceReady();
   await stopped;
+  // after a hot upgrade: the connections given to the new process arrive before this one exits
+  await handOffsSettled();
   // after a hot upgrade the file holds the new process's pid: it stays
-  if (pidFile && readPid(pidFile) === process.pid) rmSync(pidFile, { force: true });
+  if (pidFile && readPid(pidFile) === process.pid) {
+    rmSync(pidFile, { force: true });
+    rmSync(upgradeStatusPath(pidFile), { force: true });
+  }
   flush();
   return 0;
 }

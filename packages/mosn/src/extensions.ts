@@ -20,7 +20,18 @@ import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
-import { faultFilter, flowControlFilter, ipAccessFilter, jwtAuthnFilter, mirrorFilter, payloadLimitFilter, type StreamFilterExtension } from './stream-filters/index.js';
+import {
+  dubboStreamFilter,
+  faultFilter,
+  flowControlFilter,
+  grpcMetricFilter,
+  gzipFilter,
+  ipAccessFilter,
+  jwtAuthnFilter,
+  mirrorFilter,
+  payloadLimitFilter,
+  type StreamFilterExtension,
+} from './stream-filters/index.js';
 import type { ConfigReader } from './config/config-reader.js';
 import type { ClusterSpec, RouterSpec } from './config/types.js';
 
@@ -103,6 +114,9 @@ export function defaultExtensions(): Extensions {
   streamFilters.register('ip_access', ipAccessFilter);
   streamFilters.register('mirror', mirrorFilter);
   streamFilters.register('flowControlFilter', flowControlFilter);
+  streamFilters.register('gzip', gzipFilter);
+  streamFilters.register('dubbo_stream', dubboStreamFilter);
+  streamFilters.register('grpc_metric', grpcMetricFilter);
   streamFilters.register('jwt_authn', jwtAuthnFilter);
 
   const loadBalancers = new Registry<LoadBalancerFactory>('load balancer');

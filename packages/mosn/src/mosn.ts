@@ -293,6 +293,9 @@ export class Mosn {
     if (!isDeepStrictEqual(section(raw, 'third_part_codec'), section(this.#config.source, 'third_part_codec'))) {
       problems.error('third_part_codec', 'changed: protocol packages are loaded once, at start; restart mosn to load others');
     }
+    if (!isDeepStrictEqual(section(raw, 'third_part_stream_filter'), section(this.#config.source, 'third_part_stream_filter'))) {
+      problems.error('third_part_stream_filter', 'changed: stream filter packages are loaded once, at start; restart mosn to load others');
+    }
     if (!isDeepStrictEqual(section(raw, 'extends'), section(this.#config.source, 'extends'))) problems.warn('extends', 'changed: the registry extensions are read once, at start; restart mosn to use the new ones');
     for (const key of ['dynamic_resources', 'static_resources', 'node']) {
       if (!isDeepStrictEqual(section(raw, key), section(this.#config.source, key))) problems.warn(key, 'changed: the xDS bootstrap is read once, at start; restart mosn to use the new one');

@@ -49,3 +49,17 @@ export function runningPid(raw: unknown, file: string, code: string, noPidFile: 
   if (!Number.isInteger(pid) || pid <= 0) throw new MosnError(code, `the pid file ${path} holds no process id`);
   return pid;
 }
+
+/** Beside the pid file: how the last hot upgrade of this mosn went (`served <new pid>` or `failed`), for `mosn upgrade`. */
+export function upgradeStatusPath(pidFile: string): string {
+  return `${pidFile}.upgrade`;
+}
+
+/** Record the outcome of a hot upgrade beside the pid file (a failure to write is logged: the upgrade itself stands). */
+export function writeUpgradeStatus(pidFile: string, served: boolean, logger: Logger): void {
+  try {
+    writeFileSync(upgradeStatusPath(pidFile), served ? 'served\n' : 'failed\n');
+  } catch (e) {
+    logger.warn({ err: e }, `cannot write ${upgradeStatusPath(pidFile)}; \`mosn upgrade\` will wait for its timeout`);
+  }
+}

@@ -1,9 +1,7 @@
-import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { rpcPoolFactory, type XProtocolCodec } from '@mosn/proxy';
 import { ConfigProblems, ConfigReader } from './config/config-reader.js';
 import type { Extensions } from './extensions.js';
+import { importConfigPackage } from './package-import.js';
 
 const CODEC_FUNCTIONS = ['match', 'decode', 'encode', 'withRequestId', 'hijack', 'mapStatusToHttp'] as const;
 
@@ -38,7 +36,7 @@ export async function loadThirdPartCodecs(raw: unknown, ext: Extensions, configD
     if (path === undefined) continue;
     let mod: Record<string, unknown>;
     try {
-      mod = (await import(resolveSpecifier(path, configDir))) as Record<string, unknown>;
+      mod = await importConfigPackage(path, configDir);
     } catch (e) {
       problems.error(c.at('path'), `cannot load protocol package "${path}": ${(e as Error).message}`);
       continue;
@@ -60,17 +58,4 @@ export async function loadThirdPartCodecs(raw: unknown, ext: Extensions, configD
     }
   }
   return problems;
-}
-
-/** A file path (relative to the config's folder) or a package name resolved from there or from mosn. */
-function resolveSpecifier(path: string, configDir: string): string {
-  if (path.startsWith('.') || isAbsolute(path)) return pathToFileURL(resolve(configDir, path)).href;
-  for (const base of [join(configDir, 'noop.js'), import.meta.filename]) {
-    try {
-      return pathToFileURL(createRequire(base).resolve(path)).href;
-    } catch {
-      // not found from here: try the next base
-    }
-  }
-  return path;
 }

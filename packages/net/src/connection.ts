@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import tls from 'node:tls';
 import { IoBuffer } from './buffer.js';
+import { connectionTaker } from './inherit.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ClientTlsOptions, ConnectionTls } from './tls.js';
 import { connectionTls, connectTls } from './tls-client.js';
@@ -76,6 +77,8 @@ export class Connection extends EventEmitter<Events> {
   readonly #sink: TransportSink;
   /** The socket's reads, not yet consumed; its chunks are its own (`exclusive`). */
   readonly readBuffer = new IoBuffer({ exclusive: true });
+  /** The listen address of the listener that accepted this connection, when a hot upgrade can take it (see `handOff`). */
+  handOffKey: string | undefined;
   /**
    * Set by the filter that owns the connection's protocol: asked on graceful shutdown to finish what is in
    * flight and close (an idle HTTP connection closes at once). Unset: the connection runs until closed.
@@ -402,6 +405,32 @@ export class Connection extends EventEmitter<Events> {
     this.#flush();
     this.#t.end();
     if (this.#endReceived) this.close('flush', 'requested');
+  }
+
+  /**
+   * Give this connection, open, to the process that took over in a hot upgrade (see inherit.ts): its socket goes to
+   * the successor's listener on `handOffKey`, and this Connection closes ('local_close', reason 'handed_off') without
+   * closing the socket. Only a connection with nothing buffered either way can go (the protocol calls this when it
+   * is idle); false when it cannot, or when there is no successor: the caller then closes it as usual.
+   */
+  /** A hot upgrade's successor could take this connection once it is idle (see `handOff`). */
+  get canHandOff(): boolean {
+    return this.handOffKey !== undefined && this.#state === 'open' && this.#t.kind === 'handle' && connectionTaker() !== undefined;
+  }
+
+  handOff(): boolean {
+    const key = this.handOffKey;
+    const take = connectionTaker();
+    if (key === undefined || !take || this.#state !== 'open' || this.readBuffer.length > 0) return false;
+    // the last answer may still wait for this turn's flush: it goes now (the kernel takes it at once, or release refuses)
+    if (this.#pending.length > 0) this.flushWrites();
+    const socket = this.#t.release();
+    if (!socket) return false;
+    this.#state = 'closed';
+    this.#closeReason = 'handed_off';
+    if (!take(key, socket)) socket.destroy();
+    this.emit('event', 'local_close', 'handed_off');
+    return true;
   }
 
   /**

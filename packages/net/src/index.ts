@@ -15,7 +15,7 @@ export {
   type DialOptions,
 } from './connection.js';
 export { Listener, type ListenerOptions } from './listener.js';
-export { handOverKey, listenOn, listeningCount, listeningSocket, setSocketSource, type SocketSource } from './inherit.js';
+export { adoptConnection, handOverKey, listenOn, listeningCount, listeningSocket, setConnectionTaker, setSocketSource, type ConnectionTaker, type SocketSource } from './inherit.js';
 export { MosnError } from './errors.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
 export { pipeWithBackpressure } from './pipe.js';

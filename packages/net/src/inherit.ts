@@ -61,3 +61,36 @@ export async function listenOn(server: net.Server, address: Address, backlog?: n
     if (listening.get(key) === server) listening.delete(key);
   });
 }
+
+/** Gives an open connection's socket to the successor: false when it could not be sent (the socket is then closed). */
+export type ConnectionTaker = (key: string, socket: net.Socket) => boolean;
+
+let taker: ConnectionTaker | undefined;
+const adopters = new Map<string, (socket: net.Socket) => void>();
+
+/** The predecessor side, once the successor serves: draining connections that can go are given to it, open. */
+export function setConnectionTaker(t: ConnectionTaker | undefined): void {
+  taker = t;
+}
+
+export function connectionTaker(): ConnectionTaker | undefined {
+  return taker;
+}
+
+/** The successor side: a listener on `key` takes the connections its predecessor gives it (until it stops). */
+export function setAdopter(key: string, adopt: (socket: net.Socket) => void): void {
+  adopters.set(key, adopt);
+}
+
+/** The listener that set `adopt` stopped (another one may have taken the key since). */
+export function removeAdopter(key: string, adopt: (socket: net.Socket) => void): void {
+  if (adopters.get(key) === adopt) adopters.delete(key);
+}
+
+/** A connection given by the predecessor, to the listener on its address; false when none listens there any more. */
+export function adoptConnection(key: string, socket: net.Socket): boolean {
+  const adopt = adopters.get(key);
+  if (!adopt) return false;
+  adopt(socket);
+  return true;
+}

@@ -2,7 +2,7 @@ import { existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { Connection, DEFAULT_BUFFER_LIMIT, DEFAULT_IDLE_TIMEOUT_MS } from './connection.js';
 import { MosnError } from './errors.js';
-import { listenOn } from './inherit.js';
+import { handOverKey, listenOn, removeAdopter, setAdopter } from './inherit.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { ServerTlsOptions } from './tls.js';
 import { ServerHandshake } from './tls-server.js';
@@ -44,6 +44,9 @@ export class Listener {
   #options: ListenerOptions;
   #server: net.Server | undefined;
   #accepting = false;
+  /** The listen address a hot upgrade hands connections over on (TCP with a fixed port), or undefined. */
+  #handOffKey: string | undefined;
+  readonly #adopt = (socket: net.Socket): void => this.#accept(socket);
 
   constructor(options: ListenerOptions) {
     this.name = options.name;
@@ -84,6 +87,9 @@ export class Listener {
       throw new MosnError('MOSN_ERR_LISTEN', `listener ${this.name} cannot listen on ${formatAddress(addr)}: ${err.code ?? err.message}`, { cause: err });
     }
     this.#accepting = true;
+    // a hot upgrade's predecessor may give this listener its open connections on the same address
+    this.#handOffKey = handOverKey(addr);
+    if (this.#handOffKey !== undefined) setAdopter(this.#handOffKey, this.#adopt);
     server.on('error', (err) => this.log.error({ err }, 'listener error'));
     this.log.info({ address: formatAddress(this.address) }, 'listener started');
   }
@@ -104,6 +110,7 @@ export class Listener {
     const server = this.#server;
     if (!server || !this.#accepting) return;
     this.#accepting = false;
+    if (this.#handOffKey !== undefined) removeAdopter(this.#handOffKey, this.#adopt);
     this.#abortHandshakes();
     // close()'s callback waits for every connection to end; the listening socket itself closes now.
     server.close();
@@ -147,6 +154,7 @@ export class Listener {
       logger: this.log,
     });
     this.connections.add(conn);
+    conn.handOffKey = this.#handOffKey;
     conn.on('event', (ev) => {
       if (ev === 'local_close' || ev === 'remote_close') this.connections.delete(conn);
     });

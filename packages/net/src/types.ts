@@ -24,7 +24,9 @@ export type CloseReason =
   | 'shutdown'
   | 'write_error'
   | 'read_error'
-  | 'internal_error';
+  | 'internal_error'
+  /** Given, open, to the process that took over in a hot upgrade. */
+  | 'handed_off';
 
 /** The hand a read filter gets on its connection. */
 export interface ReadFilterCallbacks {

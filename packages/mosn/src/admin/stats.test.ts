@@ -33,6 +33,9 @@ describe('/api/v1/stats', () => {
 describe('/api/v1/stats_glob', () => {
   it('the listeners` stats summed by stat name (listener names with dots too), as `stat:value` lines', () => {
     expect(proxyTotals(STATS)).toEqual({ downstream_cx_total: 1, downstream_rq_total: 16 });
+    // per service and method (dubbo_stream, grpc_metric): not proxy totals
+    const perMethod = { 'listener.egress.dubbo.org.demo.S.m.request_total': 9, 'listener.egress.grpc.e2e.Echo.Unary.response_fail_total': 2 };
+    expect(proxyTotals({ ...STATS, ...perMethod })).toEqual({ downstream_cx_total: 1, downstream_rq_total: 16 });
     expect(statsGlob(get(''), source)).toMatchObject({ status: 200, body: 'downstream_cx_total:1\ndownstream_rq_total:16\n' });
     expect(statsGlob(get('', 'POST'), source).status).toBe(405);
   });

@@ -1,3 +1,4 @@
+import { methodStatName } from '../metrics/names.js';
 import { METHOD_NOT_ALLOWED, ONE_PARAMETER_ONLY, json, parameterCount, text } from './reply.js';
 import type { AdminRequest, AdminSource, Reply } from './types.js';
 
@@ -23,12 +24,15 @@ export function statsDump(req: AdminRequest, source: AdminSource): Reply {
 
 /**
  * The proxy's totals, as MOSN's `downstream.proxy.global` metrics: each `listener.<name>.<stat>` summed over the
- * listeners by `<stat>` (a listener name may hold dots, a stat name does not).
+ * listeners by `<stat>` (a listener name may hold dots, a stat name does not); the per-method families of
+ * `dubbo_stream` and `grpc_metric` are not totals of the proxy, and are left out.
  */
 export function proxyTotals(stats: Readonly<Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of Object.entries(stats)) {
     if (!name.startsWith('listener.')) continue;
+    // per service and method, not a proxy total
+    if (methodStatName(name) !== undefined) continue;
     const dot = name.lastIndexOf('.');
     if (dot <= 'listener.'.length) continue;
     const stat = name.slice(dot + 1);

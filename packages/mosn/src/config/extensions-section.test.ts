@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readExtends, readThirdPartCodecs } from './extensions-section.js';
+import { readExtends, readThirdPartCodecs, readThirdPartStreamFilters } from './extensions-section.js';
 import { readSection } from './testing.js';
 
 describe('readThirdPartCodecs', () => {
@@ -21,6 +21,31 @@ describe('readThirdPartCodecs', () => {
       'third_part_codec.codecs[2].type: codec type "go-plugin" cannot be loaded by mosn-ts (it loads protocol packages from npm): use "type": "npm" with the package name in "path"',
     ]);
     expect(warnings).toEqual([]);
+  });
+});
+
+describe('readThirdPartStreamFilters', () => {
+  it('accepts npm filter packages and disabled entries; refuses another type and an entry without a path, with their paths', () => {
+    const { errors, warnings } = readSection(
+      {
+        third_part_stream_filter: {
+          filters: [
+            { enable: true, type: 'npm', path: '@acme/filter', loader_func_name: 'filter' },
+            { type: 'npm', path: './my-filter.js' },
+            { enable: false, type: 'go-plugin', path: 'x.so' },
+            { enable: true, type: 'go-plugin', path: 'y.so' },
+            { type: 'npm', path: '', so_path: 'z.so' },
+          ],
+        },
+      },
+      '',
+      readThirdPartStreamFilters,
+    );
+    expect(errors).toEqual([
+      'third_part_stream_filter.filters[3].type: stream filter package type "go-plugin" cannot be loaded by mosn-ts (it loads filter packages from npm): use "type": "npm" with the package name or a file in "path"',
+      'third_part_stream_filter.filters[4].path: expected a non-empty string',
+    ]);
+    expect(warnings).toEqual(['third_part_stream_filter.filters[4].so_path: unknown key; ignored']);
   });
 });
 

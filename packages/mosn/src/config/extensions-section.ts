@@ -18,6 +18,26 @@ export function readThirdPartCodecs(root: ConfigReader): void {
 }
 
 /**
+ * `third_part_stream_filter.filters[]`: filter packages, loaded before the config is read
+ * (../stream-filters/load-packages.ts); here their keys are checked. Only `"type": "npm"` can be loaded.
+ */
+export function readThirdPartStreamFilters(root: ConfigReader): void {
+  const section = root.obj('third_part_stream_filter');
+  if (!section) return;
+  for (const f of section.objects('filters')) {
+    const enabled = f.bool('enable') !== false;
+    const type = f.str('type', { required: enabled });
+    if (enabled && type !== undefined && type.toLowerCase() !== 'npm') {
+      f.problems.error(f.at('type'), `stream filter package type "${type}" cannot be loaded by mosn-ts (it loads filter packages from npm): use "type": "npm" with the package name or a file in "path"`);
+    }
+    f.str('path', { required: enabled, nonEmpty: true });
+    f.str('loader_func_name');
+    f.finish();
+  }
+  section.finish();
+}
+
+/**
  * `extends[]`: MOSN's configured extensions (`type`, `config`). The service registries are read (`dubbo_registry`,
  * MOSN's; `sofa_registry`, mosn-ts's: ../registry/config.ts); any other type is refused.
  */

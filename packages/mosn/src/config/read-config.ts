@@ -4,7 +4,7 @@ import { readAdmin } from './admin-section.js';
 import { readClusterManager } from './cluster.js';
 import { ConfigProblems, ConfigReader } from './config-reader.js';
 import { addRegistryRouters, registryRouterNames } from '../registry/layer.js';
-import { readExtends, readThirdPartCodecs } from './extensions-section.js';
+import { readExtends, readThirdPartCodecs, readThirdPartStreamFilters } from './extensions-section.js';
 import { deepFreeze } from './freeze.js';
 import { readListener } from './listener.js';
 import { readMetrics } from './metrics-section.js';
@@ -93,6 +93,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
   const metrics = readMetrics(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
   readThirdPartCodecs(root);
+  readThirdPartStreamFilters(root);
   // mosn-ts does not inherit listeners from an old process yet: `true` is what it does anyway.
   root.inert(['disable_upgrade', 'close_graceful']);
   root.inert(XDS_TOP);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flattenName, toSeries } from './names.js';
+import { flattenName, methodStatName, toSeries } from './names.js';
 
 describe('toSeries', () => {
   it("uses MOSN's names where MOSN has the metric, with its listener and cluster labels", () => {
@@ -21,6 +21,24 @@ describe('toSeries', () => {
     expect(toSeries('listener.a.b.c.downstream_rq_total', 1).labels).toEqual({ listener: 'a.b.c' });
     expect(toSeries('cluster.svc.v1.health_check.success', 4)).toMatchObject({ name: 'mosn_cluster_health_check_success', labels: { cluster: 'svc.v1' }, keys: ['success'] });
     expect(toSeries('cluster.c.outlier_detection.ejections_active', 0)).toMatchObject({ name: 'mosn_cluster_outlier_detection_ejections_active', labels: { cluster: 'c' } });
+  });
+
+  it("names dubbo_stream's and grpc_metric's per-method families as MOSN does, with service and method labels", () => {
+    expect(toSeries('listener.egress.dubbo.org.apache.dubbo.demo.DemoService.sayHello.request_total', 3)).toEqual({
+      name: 'mosn_request_total',
+      labels: { listener: 'egress', service: 'org.apache.dubbo.demo.DemoService', method: 'sayHello' },
+      keys: ['request_total'],
+      value: 3,
+    });
+    expect(toSeries('listener.in.v1.grpc.e2e.Echo.Unary.response_fail_total', 1)).toEqual({
+      name: 'grpc_response_fail_total',
+      labels: { listener: 'in.v1', service: '/e2e.Echo/Unary' },
+      keys: ['response_fail_total'],
+      value: 1,
+    });
+    // not a family: a listener stat, or a name without a family part
+    expect([methodStatName('listener.l.downstream_rq_total'), methodStatName('listener.l.x.request_total'), methodStatName('cluster.c.dubbo.S.m.request_total')]).toEqual([undefined, undefined, undefined]);
+    expect(toSeries('listener.l.dubbo_stats_overflow', 2)).toMatchObject({ name: 'mosn_listener_dubbo_stats_overflow', labels: { listener: 'l' } });
   });
 
   it("flattens as MOSN's sink does", () => {

@@ -6,6 +6,8 @@
  * - Where MOSN (pkg/metrics/downstream.go, upstream.go) has the same metric, its name: `downstream_request_total`,
  *   `upstream_connection_con_fail`, ... (MOSN's type prefix and key, flattened as its sink does, no `mosn_` prefix),
  *   so dashboards built for MOSN keep working.
+ * - The per-method families of `dubbo_stream` and `grpc_metric` (`listener.<name>.dubbo.<service>.<method>.<stat>`)
+ *   as MOSN's: `mosn_request_total{listener, service, method}`, `grpc_request_total{listener, service="/<s>/<m>"}`.
  * - Else `mosn_<scope>_<stat>` with dots as underscores (`config.apply_total` → `mosn_config_apply_total`).
  * Listener and cluster names may hold dots, so the name is everything between the scope and the stat's last part;
  * subsystems of a cluster are recognised by name (`CLUSTER_SUBSYSTEMS`).
@@ -42,8 +44,55 @@ export function flattenName(name: string): string {
   return name.replace(INVALID, '_');
 }
 
+/** A listener's per-method families (`dubbo_stream`, `grpc_metric`) and MOSN's metrics type of each. */
+const METHOD_FAMILIES: Readonly<Record<string, string>> = { dubbo: 'mosn', grpc: 'grpc' };
+const METHOD_STATS = new Set(['request_total', 'response_succ_total', 'response_fail_total']);
+
+/** One stat of a per-method family: `listener.<listener>.<kind>.<service>.<method>.<stat>`. */
+export interface MethodStatName {
+  readonly listener: string;
+  readonly kind: string;
+  readonly service: string;
+  readonly method: string;
+  readonly stat: string;
+}
+
+/**
+ * The parts of a per-method family stat, or undefined for any other stat. A method name has no dot (a Java or
+ * protobuf method name); a service name may (`org.demo.Greeter`), and so may a listener name: the family is the
+ * first `.dubbo.` or `.grpc.` after `listener.`.
+ */
+export function methodStatName(name: string): MethodStatName | undefined {
+  if (!name.startsWith('listener.')) return undefined;
+  const last = name.lastIndexOf('.');
+  const stat = name.slice(last + 1);
+  if (!METHOD_STATS.has(stat)) return undefined;
+  const before = name.lastIndexOf('.', last - 1);
+  const rest = name.slice('listener.'.length, before);
+  let at = -1;
+  let kind = '';
+  for (const k of Object.keys(METHOD_FAMILIES)) {
+    const i = rest.indexOf(`.${k}.`);
+    if (i > 0 && (at < 0 || i < at)) [at, kind] = [i, k];
+  }
+  if (at < 0) return undefined;
+  return { listener: rest.slice(0, at), kind, service: rest.slice(at + kind.length + 2), method: name.slice(before + 1, last), stat };
+}
+
+/**
+ * A per-method family's series, as MOSN names it: `dubbo_stream`'s `mosn_<stat>{listener, service, method}`,
+ * `grpc_metric`'s `grpc_<stat>{service="/<service>/<method>"}` (MOSN's full method) with the listener added.
+ */
+function methodSeries(m: MethodStatName, value: number): Series {
+  const name = `${METHOD_FAMILIES[m.kind]!}_${m.stat}`;
+  const labels = m.kind === 'grpc' ? { listener: m.listener, service: `/${m.service}/${m.method}` } : { listener: m.listener, service: m.service, method: m.method };
+  return { name, labels, keys: [m.stat], value };
+}
+
 /** The series for one stat. */
 export function toSeries(stat: string, value: number): Series {
+  const family = methodStatName(stat);
+  if (family !== undefined) return methodSeries(family, value);
   const dot = stat.indexOf('.');
   const scope = dot < 0 ? '' : stat.slice(0, dot);
   if (scope === 'listener' || scope === 'cluster') {

@@ -24,7 +24,7 @@ describe('readStreamFilters', () => {
     );
     expect(errors).toEqual([
       `l.stream_filters[0].type: stream filter "proxywasm" is not supported by mosn-ts; supported: ${ext.streamFilters.names().join(', ')}`,
-      'l.stream_filters[2].go_plugin_config: Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is a StreamFilterExtension registered by the program that embeds mosn (docs/filters.md)',
+      'l.stream_filters[2].go_plugin_config: Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is an npm package: list it in the top-level "third_part_stream_filter": { "filters": [{ "type": "npm", "path": "<package or file>" }] } and give its type name here (docs/filters.md)',
     ]);
     expect(warnings).toEqual(['l.stream_filters[1].type: "healthcheck" is a stream filter MOSN retired; mosn-ts treats it as a no-op']);
     expect(result).toEqual([]);

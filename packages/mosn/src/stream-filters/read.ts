@@ -1,6 +1,7 @@
 import { ConfigReader } from '../config/config-reader.js';
 import type { StreamFilterSpec } from '../config/types.js';
 import type { Extensions } from '../extensions.js';
+import type { StreamFilterExtension } from './types.js';
 
 /**
  * A listener's `stream_filters`: each entry's `config` read by the extension of its `type`, in order. MOSN's
@@ -13,7 +14,7 @@ export function readStreamFilters(l: ConfigReader, ext: Extensions): StreamFilte
     const goPlugin = sf.value('go_plugin_config') != null;
     const extension = type === undefined || goPlugin ? undefined : ext.streamFilters.get(type);
     if (goPlugin) {
-      sf.problems.error(sf.at('go_plugin_config'), 'Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is a StreamFilterExtension registered by the program that embeds mosn (docs/filters.md)');
+      sf.problems.error(sf.at('go_plugin_config'), 'Go plugins (.so) cannot be loaded by mosn-ts; a filter of your own is an npm package: list it in the top-level "third_part_stream_filter": { "filters": [{ "type": "npm", "path": "<package or file>" }] } and give its type name here (docs/filters.md)');
     } else if (type !== undefined && ext.retiredStreamFilters.has(type)) {
       sf.problems.warn(sf.at('type'), `"${type}" is a stream filter MOSN retired; mosn-ts treats it as a no-op`);
     } else if (type !== undefined && !extension) {
@@ -24,7 +25,7 @@ export function readStreamFilters(l: ConfigReader, ext: Extensions): StreamFilte
       sf.finish();
       continue;
     }
-    const config = readConfigOf(sf, 'config', type, extension.read);
+    const config = readConfigOf(sf, 'config', type, extension);
     sf.finish();
     if (config !== undefined) specs.push({ type, config });
   }
@@ -49,7 +50,7 @@ export function readPerFilterConfig(rt: ConfigReader, ext: Extensions): Record<s
       pfc.inert([type]);
       pfc.problems.warn(pfc.at(type), `"${type}" reads no per-route config (as in MOSN); ignored`);
     } else {
-      const value = readConfigOf(pfc, type, type, extension.read);
+      const value = readConfigOf(pfc, type, type, extension);
       if (value !== undefined) out[type] = value;
     }
   }
@@ -57,12 +58,12 @@ export function readPerFilterConfig(rt: ConfigReader, ext: Extensions): Record<s
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-/** One filter config object (absent reads as `{}`), read by its extension. */
-function readConfigOf(r: ConfigReader, key: string, type: string, read: (c: ConfigReader) => unknown): unknown {
+/** One filter config object (absent reads as `{}`), read by its extension (called as its method: it may be a class). */
+function readConfigOf(r: ConfigReader, key: string, type: string, extension: StreamFilterExtension): unknown {
   const config = r.has(key) && r.value(key) != null ? r.obj(key) : new ConfigReader({}, r.at(key), r.problems);
   if (!config) return undefined;
   try {
-    return read(config);
+    return extension.read(config);
   } catch (e) {
     r.problems.error(r.at(key), `could not be read (a bug in mosn-ts's "${type}" stream filter, please report it): ${(e as Error).message}`);
     return undefined;

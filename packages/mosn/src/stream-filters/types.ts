@@ -22,3 +22,13 @@ export interface StreamFilterBuildContext {
   /** The listener's stat prefix, `listener.<name>.` (the catalogue: @mosn/proxy's stats/names.ts). */
   readonly statPrefix: string;
 }
+
+/**
+ * A stream filter type from an npm package (top-level `third_part_stream_filter`): an extension that carries its
+ * type name. The package exports one (as `filter` by default); mosn registers it under `name`, the name a
+ * listener's `stream_filters[].type` and a route's `per_filter_config` use. The factories `build` makes carry
+ * the same name.
+ */
+export interface StreamFilterPlugin<C = unknown> extends StreamFilterExtension<C> {
+  readonly name: string;
+}

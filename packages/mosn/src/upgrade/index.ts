@@ -1,3 +1,3 @@
 export { UPGRADE_ENV } from './messages.js';
 export { announceReady, inheritSockets } from './predecessor.js';
-export { UPGRADE_TIMEOUT_MS, startSuccessor } from './successor.js';
+export { UPGRADE_TIMEOUT_MS, handOffsSettled, startSuccessor } from './successor.js';

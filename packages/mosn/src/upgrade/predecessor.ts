@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { setSocketSource } from '@mosn/proxy';
+import { adoptConnection, setSocketSource } from '@mosn/proxy';
 import { UPGRADE_ENV, isUpgradeMessage } from './messages.js';
 
 /** How long the new process waits for the old one to answer a socket request before it binds the address itself. */
@@ -15,7 +15,13 @@ export function inheritSockets(): boolean {
   if (from === undefined || typeof process.send !== 'function') return false;
   const waiting = new Map<string, (server: net.Server | undefined) => void>();
   process.on('message', (m: unknown, handle: unknown) => {
-    if (!isUpgradeMessage(m) || m.mosn !== 'socket') return;
+    if (!isUpgradeMessage(m)) return;
+    if (m.mosn === 'connection') {
+      // an open connection the old process drained: the listener on its address goes on with it
+      if (!adoptConnection(m.key, handle as net.Socket)) (handle as net.Socket | undefined)?.destroy();
+      return;
+    }
+    if (m.mosn !== 'socket') return;
     const answer = waiting.get(m.key);
     waiting.delete(m.key);
     answer?.(m.found ? (handle as net.Server) : undefined);
@@ -37,11 +43,13 @@ export function inheritSockets(): boolean {
   return true;
 }
 
-/** This process serves: tell the old one (which then drains and exits), and let go of the channel. */
+/**
+ * This process serves: tell the old one, which then drains, giving this one the connections that can go on, and
+ * closes the channel when it exits (the channel does not keep this process running).
+ */
 export function announceReady(): void {
   setSocketSource(undefined);
   if (typeof process.send !== 'function' || !process.connected) return;
-  process.send({ mosn: 'ready', pid: process.pid }, () => {
-    if (process.connected) process.disconnect();
-  });
+  process.send({ mosn: 'ready', pid: process.pid });
+  process.channel?.unref();
 }

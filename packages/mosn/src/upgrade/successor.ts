@@ -1,15 +1,23 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { listeningSocket, type Logger } from '@mosn/proxy';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { listeningSocket, setConnectionTaker, type Logger } from '@mosn/proxy';
 import { UPGRADE_ENV, isUpgradeMessage } from './messages.js';
 
 /** How long a new process may take to serve before the upgrade is given up (it is then stopped). */
 export const UPGRADE_TIMEOUT_MS = 60_000;
 
+/** How long the old process waits, before it exits, for the connections it gives away to arrive. */
+const HAND_OFF_WAIT_MS = 5000;
+
+/** The new process, once it serves: connections the old one drains go to it, open, until the old one exits. */
+let successor: { child: ChildProcess; sending: number } | undefined;
+
 /**
  * The old side of a hot upgrade (SIGUSR2, `mosn upgrade`): start a new mosn with this process's own command line,
  * detached so that it outlives this one, give it each listening socket it asks for, and resolve true once it says it
- * serves (this process then stops gracefully). False when it exits first (a bad config, a port it cannot get) or
- * does not serve within `timeoutMs`: this process keeps serving, as if nothing had happened.
+ * serves (this process then stops gracefully, giving it the connections that can go on: see Connection.handOff).
+ * False when it exits first (a bad config, a port it cannot get) or does not serve within `timeoutMs`: this process
+ * keeps serving, as if nothing had happened.
  */
 export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): Promise<boolean> {
   const log = logger.child({ component: 'upgrade' });
@@ -30,10 +38,13 @@ export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): 
     let given = 0;
     const finish = (ok: boolean) => {
       clearTimeout(timer);
-      child.removeAllListeners('message');
       child.removeAllListeners('exit');
       child.unref();
-      child.channel?.unref();
+      if (ok) takeConnections(child, log);
+      else {
+        child.removeAllListeners('message');
+        if (child.connected) child.disconnect();
+      }
       resolve(ok);
     };
     const timer = setTimeout(() => {
@@ -59,4 +70,30 @@ export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): 
       finish(false);
     });
   });
+}
+
+/** Draining connections that can go on are sent to the new process (it adopts them on the same listen address). */
+function takeConnections(child: ChildProcess, log: Logger): void {
+  const s = { child, sending: 0 };
+  successor = s;
+  child.channel?.unref();
+  setConnectionTaker((key, socket) => {
+    if (!child.connected) return false;
+    s.sending++;
+    child.send({ mosn: 'connection', key }, socket, (err) => {
+      s.sending--;
+      if (err) log.warn({ err: { message: err.message }, key }, 'a connection could not be given to the new process; it is closed');
+    });
+    return true;
+  });
+}
+
+/** Before this process exits: let the connections being given away arrive (bounded), then close the channel. */
+export async function handOffsSettled(): Promise<void> {
+  const s = successor;
+  if (!s) return;
+  setConnectionTaker(undefined);
+  for (let waited = 0; s.sending > 0 && waited < HAND_OFF_WAIT_MS; waited += 20) await sleep(20);
+  if (s.child.connected) s.child.disconnect();
+  successor = undefined;
 }

@@ -307,6 +307,18 @@ export class HandleTransport implements Transport {
     return this.#destroyed;
   }
 
+  release(): net.Socket | undefined {
+    if (this.#destroyed || this.#socket || this.#tlsSocket || this.#asyncWrites > 0 || this.#ended) return undefined;
+    this.pause();
+    this.#destroyed = true;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    const h = this.#h;
+    h[OWNER] = undefined;
+    // a paused socket on the handle, not reading: what it is given to (child_process send) takes the handle as it is
+    return new net.Socket({ handle: h, readable: true, writable: true, pauseOnCreate: true, allowHalfOpen: true } as net.SocketConstructorOpts);
+  }
+
   #fail(err: NodeJS.ErrnoException): void {
     if (this.#destroyed) return;
     this.#sink?.error(err);

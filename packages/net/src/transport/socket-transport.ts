@@ -109,6 +109,11 @@ export class SocketTransport implements Transport {
     return this.socket.localPort;
   }
 
+  release(): net.Socket | undefined {
+    // the socket may hold bytes it read and no one took: they would not go with its handle
+    return undefined;
+  }
+
   toSocket(): net.Socket {
     return this.socket;
   }

@@ -53,4 +53,10 @@ export interface Transport {
    * reading and gives its handle to a new paused socket: from then on the connection goes through that socket.
    */
   toSocket(): net.Socket;
+  /**
+   * Let go of the socket without closing it, to give it to another process (a hot upgrade's successor): reading
+   * stops and the transport is done (no callback comes any more). Undefined when it cannot: TLS, writes not yet
+   * taken by the kernel, a half-close sent, or a socket transport.
+   */
+  release(): net.Socket | undefined;
 }

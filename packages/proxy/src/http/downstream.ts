@@ -13,6 +13,7 @@ import {
   type ServerStream,
   type StreamReceiver,
   type StreamResetReason,
+  type HeaderMap,
   INTERNAL_STATUS_HTTP,
 } from '@mosn/stream';
 import { RequestLog } from '../access-log/request-log.js';
@@ -246,7 +247,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** Match the route; run the after_route filters; then forward (or answer a direct response). */
   #routeRequest(): void {
     const head = this.#head!;
-    const route = this.#ctx.router.current?.route(httpRouteRequest(head, () => this.#vars()));
+    const route = this.#ctx.router.current?.route(httpRouteRequest(head, () => this.#vars(), this.#filters?.routing));
     if (!route) return this.#localReply('no_route', 'no route matched');
     this.#route = route;
     if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);
@@ -596,16 +597,33 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       if (out === undefined) return;
       chunk = out;
     }
-    if (this.#log) this.#log.bytesSent += chunk.length;
-    this.#down.sendData(chunk, endStream);
-    if (endStream) this.#responseDone();
+    this.filteredResponseData(chunk, endStream);
   }
 
   #onUpstreamTrailers(trailers: HttpHeaders): void {
     if (this.#done) return;
     if (this.#filters && !this.#filters.runResponseTrailers(trailers)) return;
-    this.#down.sendTrailers(trailers);
+    this.filteredResponseTrailers(trailers);
+  }
+
+  /** StreamFilterOwner: response body for the downstream (the upstream's, or what a filter made of it later). */
+  filteredResponseData(chunk: Buffer, endStream: boolean): void {
+    if (this.#done) return;
+    if (this.#log) this.#log.bytesSent += chunk.length;
+    this.#down.sendData(chunk, endStream);
+    if (endStream) this.#responseDone();
+  }
+
+  /** StreamFilterOwner: the response's trailers, which end it (the upstream's, or kept by a filter until now). */
+  filteredResponseTrailers(trailers: HeaderMap): void {
+    if (this.#done) return;
+    this.#down.sendTrailers(trailers instanceof HttpHeaders ? trailers : httpHeadersOf(trailers));
     this.#responseDone();
+  }
+
+  /** StreamFilterOwner: a filter holds (or lets go of) the upstream response while it works through what it took. */
+  holdUpstream(hold: boolean): void {
+    this.#up?.readDisable(hold);
   }
 
   /** A filter answered the request (an HTTP status; gRPC gets its grpc-status): nothing more goes upstream. */
@@ -784,4 +802,11 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       log.end();
     }
   }
+}
+
+/** Trailers a filter made as another HeaderMap, as the HTTP streams write them. */
+function httpHeadersOf(headers: HeaderMap): HttpHeaders {
+  const out = new HttpHeaders();
+  headers.forEach((value, name) => out.add(name, value));
+  return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HttpHeaders, type Connection, type HttpRequestHead } from '@mosn/stream';
-import { RouterConfig, httpRouteRequest, rpcRouteRequest, variablesMatch, type RouteRequest, type VariableMatcher } from './router.js';
+import { RouterConfig, RpcRouteRequest, httpRouteRequest, rpcRouteRequest, variablesMatch, type RouteRequest, type VariableMatcher } from './router.js';
 import { variableGetter, type RequestVars } from '../variables.js';
 
 /** A variable entry on `name` (a header variable), equal to value or matching regex, joined to the next by `or`. */
@@ -105,5 +105,39 @@ describe('RouterConfig with variable routes', () => {
     };
     expect(pick('svc.A')).toBe('A');
     expect(pick('svc.B')).toBe('unset');
+  });
+});
+
+describe('routing on a host and path a stream filter set', () => {
+  const toCluster = (cluster: string) => ({ kind: 'cluster' as const, cluster, timeoutMs: 1 });
+  const router = new RouterConfig('r', [
+    { name: 'greeter', domains: ['org.demo.Greeter'], routes: [{ match: { prefix: '/', headers: [] }, action: toCluster('greeter') }] },
+    { name: 'orders', domains: ['org.demo.Orders'], routes: [{ match: { prefix: '/', headers: [] }, action: toCluster('orders') }] },
+    { name: 'rest', domains: ['*'], routes: [{ match: { headers: [] }, action: toCluster('rest') }] },
+  ]);
+  const cluster = (r: RouteRequest) => {
+    const route = router.route(r);
+    return route?.action.kind === 'cluster' ? route.action.cluster : undefined;
+  };
+
+  it("RPC: the frame has no host or path (the '*' virtual host) until they are set; the object is reused", () => {
+    const r = new RpcRouteRequest(new HttpHeaders(['service', 'org.demo.Orders']));
+    expect(cluster(r)).toBe('rest');
+    r.host = 'org.demo.Orders';
+    r.path = '/';
+    expect(cluster(r)).toBe('orders');
+    // a virtual host's domains match case-insensitively, as for HTTP; without the path, `prefix: "/"` does not match
+    r.host = 'ORG.DEMO.GREETER';
+    expect(cluster(r)).toBe('greeter');
+    r.path = '';
+    expect(cluster(r)).toBeUndefined();
+  });
+
+  it("HTTP: the set host and path replace the request's own for the match only", () => {
+    const h = head('GET', '/any?q=1', ['host', 'example.com']);
+    expect(cluster(httpRouteRequest(h))).toBe('rest');
+    expect(cluster(httpRouteRequest(h, undefined, { host: 'org.demo.Greeter' }))).toBe('greeter');
+    expect(cluster(httpRouteRequest(h, undefined, { path: '' }))).toBe('rest');
+    expect([h.path, h.headers.get('host')]).toEqual(['/any?q=1', 'example.com']);
   });
 });

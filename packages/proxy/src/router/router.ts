@@ -250,14 +250,16 @@ type HeaderLookup = Pick<HeaderMap, 'get'>;
 
 /**
  * A RouteRequest over an RPC frame: routes match on the frame's header map (`service`, `method`, ...).
- * RPC frames have no host or path: the `*` virtual host serves them, and path rules never match.
- * `headers` may be replaced between routings, so that one object serves every request of a listener.
+ * RPC frames have no host or path: the `*` virtual host serves them, and path rules never match, unless a
+ * before_route stream filter gave the request a host and path (`dubbo_stream`: the service name and `/`).
+ * `headers`, `host` and `path` may be replaced between routings, so that one object serves every request of a
+ * listener.
  */
 export class RpcRouteRequest implements RouteRequest {
   /** A header map without entries. */
   static readonly NO_HEADERS: HeaderLookup = { get: () => undefined };
-  readonly host = '';
-  readonly path = '';
+  host = '';
+  path = '';
   headers: HeaderLookup;
   constructor(headers: HeaderLookup = RpcRouteRequest.NO_HEADERS) {
     this.headers = headers;
@@ -279,13 +281,16 @@ export function rpcRouteRequest(header: HeaderMap): RouteRequest {
   return new RpcRouteRequest(header);
 }
 
-/** A RouteRequest over an HTTP request head; `vars` gives what variables read (built when a rule asks). */
-export function httpRouteRequest(head: HttpRequestHead, vars?: () => RequestVars): RouteRequest {
+/**
+ * A RouteRequest over an HTTP request head; `vars` gives what variables read (built when a rule asks). `routing`:
+ * the host and path stream filters set to be routed on instead of the head's (StreamFilterHandler.setVariable).
+ */
+export function httpRouteRequest(head: HttpRequestHead, vars?: () => RequestVars, routing?: { readonly host?: string; readonly path?: string }): RouteRequest {
   const q = head.path.indexOf('?');
   let built: RequestVars | undefined;
   return {
-    host: head.headers.get('host') ?? '',
-    path: q < 0 ? head.path : head.path.slice(0, q),
+    host: routing?.host ?? head.headers.get('host') ?? '',
+    path: routing?.path ?? (q < 0 ? head.path : head.path.slice(0, q)),
     method: head.method,
     header: (name) => head.headers.get(name),
     variable: (v) => (vars ? v.get((built ??= vars())) : undefined),

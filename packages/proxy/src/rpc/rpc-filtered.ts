@@ -121,7 +121,7 @@ export class RpcFilteredRequest implements StreamFilterOwner {
   }
 
   #routeRequest(): void {
-    const route = this.#proxy.route(this.#server, this.#request, this.#log);
+    const route = this.#proxy.route(this.#server, this.#request, this.#log, this.#chain.routing);
     if (!route) return this.#chain.destroy();
     this.#route = route;
     if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);

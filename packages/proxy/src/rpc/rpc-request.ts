@@ -10,7 +10,7 @@ import type { LbContext } from '../lb/load-balancer.js';
 import type { MetadataMatch } from '../lb/subset.js';
 import { hashKey, pickTarget, RpcRouteRequest, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
 import { listenerCounters, type ListenerCounters } from '../stats/counters.js';
-import type { StreamFilterChain } from '../stream-filter/chain.js';
+import type { RouteOverride, StreamFilterChain } from '../stream-filter/chain.js';
 import { RpcFilteredRequest } from './rpc-filtered.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
@@ -90,15 +90,23 @@ export class RpcProxy {
     return undefined;
   }
 
-  /** The route of a request, or undefined when none matched (the request is answered). */
-  route(server: XServerConnection, request: XFrame, log: RequestLog | undefined): Route | undefined {
+  /**
+   * The route of a request, or undefined when none matched (the request is answered). `routing`: the host and
+   * path its stream filters set to be routed on (an RPC frame has neither of its own).
+   */
+  route(server: XServerConnection, request: XFrame, log: RequestLog | undefined, routing?: RouteOverride): Route | undefined {
     const routeRequest = this.#route;
     routeRequest.headers = request.header;
+    if (routing !== undefined) {
+      routeRequest.host = routing.host ?? '';
+      routeRequest.path = routing.path ?? '';
+    }
     let route;
     try {
       route = this.ctx.router.current?.route(routeRequest);
     } finally {
       routeRequest.headers = RpcRouteRequest.NO_HEADERS;
+      if (routing !== undefined) routeRequest.host = routeRequest.path = '';
     }
     if (!route) {
       const unreadable = request.routingError;

@@ -1,4 +1,4 @@
-import { CLUSTER, LISTENER, TCP, downstreamRqStatus, type ClusterStat, type ListenerStat, type TcpStat } from './names.js';
+import { CLUSTER, DUBBO_METHOD, LISTENER, TCP, downstreamRqStatus, methodScope, type ClusterStat, type ListenerStat, type MethodStat, type TcpStat } from './names.js';
 import type { Counter, Stats } from './stats.js';
 
 /** One held Counter per name: resolved once, bumped without building or looking up a name. */
@@ -14,6 +14,7 @@ const plain = <N extends string>(names: Readonly<Record<string, string>>): N[] =
 const LISTENER_NAMES = plain<ListenerStat>(LISTENER);
 const CLUSTER_NAMES = plain<ClusterStat>(CLUSTER);
 const TCP_NAMES = plain<TcpStat>(TCP);
+const METHOD_NAMES = plain<MethodStat>(DUBBO_METHOD);
 
 /** `downstream_rq_<status>` counters of one listener, resolved on first use of each status. */
 export class StatusCounters {
@@ -51,4 +52,61 @@ export type TcpCounters = Counters<TcpStat>;
 
 export function tcpCounters(stats: Stats, statPrefix: string): TcpCounters {
   return resolve(stats, `tcp.${statPrefix}.`, TCP_NAMES);
+}
+
+/** The most service/method pairs one listener counts per family (`dubbo`, `grpc`): each pair is three stats. */
+export const MAX_METHOD_STATS = 1024;
+/** The longest service or method name (in characters) that gets stats of its own. */
+export const MAX_METHOD_NAME_LENGTH = 256;
+
+/** One service/method pair's counters (names.ts DUBBO_METHOD_STATS, GRPC_METHOD_STATS). */
+export type MethodCounters = Counters<MethodStat>;
+
+/**
+ * A listener's per-method counters of one family (`listener.<name>.<kind>.<service>.<method>.<stat>`), resolved on
+ * the first request of each pair and held. The names come from the wire, so the family is bounded: once `max` pairs
+ * have counters (or for a name longer than MAX_METHOD_NAME_LENGTH), a new pair gets none and each of its requests
+ * is counted in `overflow` instead; nothing more is kept for it.
+ */
+export class MethodCountersCache {
+  readonly #stats: Stats;
+  readonly #prefix: string;
+  readonly #kind: 'dubbo' | 'grpc';
+  readonly #overflow: Counter;
+  readonly #max: number;
+  readonly #byService = new Map<string, Map<string, MethodCounters>>();
+  #size = 0;
+
+  /** `prefix` is the listener's (`listener.<name>.`); `overflow` counts the requests of pairs over the bound. */
+  constructor(stats: Stats, prefix: string, kind: 'dubbo' | 'grpc', overflow: Counter, max = MAX_METHOD_STATS) {
+    this.#stats = stats;
+    this.#prefix = prefix;
+    this.#kind = kind;
+    this.#overflow = overflow;
+    this.#max = max;
+  }
+
+  /** Service/method pairs with counters. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** A request that names no pair (a gRPC path that is not `/<service>/<method>`): counted in `overflow`. */
+  overflow(): undefined {
+    this.#overflow.inc();
+    return undefined;
+  }
+
+  /** The pair's counters, or undefined (the request counted in `overflow`) when the pair is over the bound. */
+  get(service: string, method: string): MethodCounters | undefined {
+    let methods = this.#byService.get(service);
+    const held = methods?.get(method);
+    if (held !== undefined) return held;
+    if (this.#size >= this.#max || service.length > MAX_METHOD_NAME_LENGTH || method.length > MAX_METHOD_NAME_LENGTH) return this.overflow();
+    if (methods === undefined) this.#byService.set(service, (methods = new Map()));
+    const counters = resolve(this.#stats, this.#prefix + methodScope(this.#kind, service, method), METHOD_NAMES);
+    methods.set(method, counters);
+    this.#size++;
+    return counters;
+  }
 }

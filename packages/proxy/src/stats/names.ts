@@ -53,10 +53,37 @@ export const LISTENER_STATS = {
   mirror_rq_dropped: counter('request copies given up so as not to hold the request: over the buffer limit, or the request ended first'),
   flow_control_pass: counter("requests flowControlFilter let through under a rule of their resource (sentinel's pass)"),
   flow_control_block: counter("requests flowControlFilter answered itself: over a rule's threshold (sentinel's block)"),
+  dubbo_stats_overflow: counter(
+    'Dubbo requests dubbo_stream counted in no per-method family: the listener has MAX_METHOD_STATS service/method pairs already, or the names are too long',
+  ),
+  grpc_stats_overflow: counter(
+    'gRPC calls grpc_metric counted in no per-method family: the listener has MAX_METHOD_STATS service/method pairs already, the names are too long, or the path is not /<service>/<method>',
+  ),
   'downstream_rq_<status>': counter(
     'RPC requests answered before they went upstream (no route, no healthy upstream, overflow, ...), one counter per internal status (downstreamRqStatus)',
     'downstream request_failed (one counter for all)',
   ),
+} as const satisfies Catalogue;
+
+/**
+ * `listener.<listener name>.dubbo.<service>.<method>.`: the `dubbo_stream` filter, per Dubbo service and method of a
+ * listener (MOSN's `mosn` metrics with the labels listener, service, method; pkg/filter/stream/dubbo/stats.go).
+ */
+export const DUBBO_METHOD_STATS = {
+  request_total: counter('Dubbo requests of this service and method', 'mosn request_total'),
+  response_succ_total: counter('upstream answers with Dubbo status OK (20)', 'mosn response_succ_total'),
+  response_fail_total: counter('upstream answers with any other Dubbo status', 'mosn response_fail_total'),
+} as const satisfies Catalogue;
+
+/**
+ * `listener.<listener name>.grpc.<service>.<method>.`: the `grpc_metric` filter, per gRPC service (`package.Service`)
+ * and method of a listener (MOSN's `grpc` metrics with the label service, the full method;
+ * pkg/filter/stream/grpcmetric/stats.go). Counted when the call's gRPC status is known.
+ */
+export const GRPC_METHOD_STATS = {
+  request_total: counter('gRPC calls of this method that got an answer from upstream', 'grpc request_total'),
+  response_succ_total: counter('calls answered with grpc-status 0 (OK)', 'grpc response_succ_total'),
+  response_fail_total: counter('calls answered with another grpc-status, without one, or whose answer broke off', 'grpc response_fail_total'),
 } as const satisfies Catalogue;
 
 /** `cluster.<cluster name>.`: what the request paths count per cluster. */
@@ -134,6 +161,8 @@ export const ORIGINAL_DST = names(ORIGINAL_DST_STATS);
 export const HEALTH_CHECK = names(HEALTH_CHECK_STATS);
 export const OUTLIER = names(OUTLIER_STATS);
 export const TCP = names(TCP_STATS);
+export const DUBBO_METHOD = names(DUBBO_METHOD_STATS);
+export const GRPC_METHOD = names(GRPC_METHOD_STATS);
 export const JWT_AUTHN = names(JWT_AUTHN_STATS);
 
 /** The stats of a catalogue with one name each (not a `<...>` family). */
@@ -141,6 +170,13 @@ export type PlainStat<C> = Exclude<keyof C, `${string}<${string}`> & string;
 export type ListenerStat = PlainStat<typeof LISTENER_STATS>;
 export type ClusterStat = PlainStat<typeof CLUSTER_STATS>;
 export type TcpStat = PlainStat<typeof TCP_STATS>;
+/** The stats of one service/method pair (the same names for `dubbo_stream` and `grpc_metric`). */
+export type MethodStat = PlainStat<typeof DUBBO_METHOD_STATS> & PlainStat<typeof GRPC_METHOD_STATS>;
+
+/** `<kind>.<service>.<method>.` under a listener's prefix: the scope of one pair's stats (`dubbo`, `grpc`). */
+export function methodScope<K extends 'dubbo' | 'grpc'>(kind: K, service: string, method: string): `${K}.${string}.${string}.` {
+  return `${kind}.${service}.${method}.`;
+}
 
 /** `downstream_rq_<status>`: an RPC request answered here with this internal status. */
 export function downstreamRqStatus<S extends string>(status: S): `downstream_rq_${S}` {
@@ -163,6 +199,8 @@ export const STAT_CATALOGUE: ReadonlyArray<{ readonly prefix: string; readonly s
   { prefix: 'cluster.<name>.original_dst.', stats: ORIGINAL_DST_STATS },
   { prefix: 'cluster.<name>.health_check.', stats: HEALTH_CHECK_STATS },
   { prefix: 'cluster.<name>.outlier_detection.', stats: OUTLIER_STATS },
+  { prefix: 'listener.<name>.dubbo.<service>.<method>.', stats: DUBBO_METHOD_STATS },
+  { prefix: 'listener.<name>.grpc.<service>.<method>.', stats: GRPC_METHOD_STATS },
   { prefix: 'tcp.<stat_prefix>.', stats: TCP_STATS },
   { prefix: 'listener.<name>.jwt_authn.', stats: JWT_AUTHN_STATS },
 ];

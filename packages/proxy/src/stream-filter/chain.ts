@@ -1,7 +1,7 @@
 import type { Connection, HeaderMap } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import type { Counter, Stats } from '../stats/stats.js';
-import type { LocalReplyHeaders, MirrorOptions, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
+import type { LocalReplyHeaders, MirrorOptions, RoutingVariable, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
 import { LISTENER } from '../stats/names.js';
 
 /**
@@ -24,6 +24,21 @@ export interface StreamFilterOwner {
   filterReply(status: number, message: string | undefined, headers?: LocalReplyHeaders): void;
   /** A filter threw (or its factory did): the request is answered with an internal error. */
   filterFailed(message: string): void;
+  /**
+   * Response body a filter sends later (StreamFilterHandler.sendResponseData), through the filters after it: to
+   * the downstream now. HTTP only: an owner without it (RPC, whose response frame is whole) ignores 'stop'.
+   */
+  filteredResponseData?(data: Buffer, endStream: boolean): void;
+  /** Trailers a filter kept and sends later, through the filters after it: to the downstream now (HTTP only). */
+  filteredResponseTrailers?(trailers: HeaderMap): void;
+  /** Stop (true) or resume (false) reading the upstream response (one level of StreamFlow.readDisable). */
+  holdUpstream?(hold: boolean): void;
+}
+
+/** A request's routing host and path as filters set them (`setVariable`); an absent field is the request's own. */
+export interface RouteOverride {
+  host?: string;
+  path?: string;
 }
 
 /**
@@ -74,6 +89,13 @@ export class StreamFilterChain implements StreamFilterHandler {
   /** Answered, failed or destroyed: filters are not called any more. */
   #done = false;
   #destroyed = false;
+  /** Response phase: holds filters asked for (holdUpstream), and whether the owner's upstream is held now. */
+  #holds = 0;
+  #upstreamHeld = false;
+  /** The upstream response ended (its last chunk or its trailers came): nothing is left to hold. */
+  #upstreamEnded = false;
+  /** What before_route filters set the request to be routed on (undefined: nothing was set). */
+  #routing: RouteOverride | undefined;
 
   constructor(factory: StreamFilterChainFactory, owner: StreamFilterOwner) {
     this.#factory = factory;
@@ -101,7 +123,28 @@ export class StreamFilterChain implements StreamFilterHandler {
     return this.#owner.upstreamHost;
   }
   variable(name: string): string | undefined {
+    const set = this.#routing;
+    if (set !== undefined) {
+      if (name === 'x-mosn-host' && set.host !== undefined) return set.host;
+      if (name === 'x-mosn-path' && set.path !== undefined) return set.path;
+    }
     return this.#owner.variable(name);
+  }
+  setVariable(name: RoutingVariable, value: string): void {
+    if (name !== 'x-mosn-host' && name !== 'x-mosn-path') {
+      throw new Error(`setVariable: "${String(name)}" cannot be set; a filter sets x-mosn-host or x-mosn-path`);
+    }
+    if (typeof value !== 'string') throw new Error(`setVariable: ${name} takes a string, got ${typeof value}`);
+    if (this.#done) return;
+    if (this.#phase !== 'before_route') throw new Error(`setVariable: ${name} is set before the route is matched (by a before_route filter)`);
+    const set = (this.#routing ??= {});
+    if (name === 'x-mosn-host') set.host = value;
+    else set.path = value;
+  }
+
+  /** The host and path before_route filters set for the route match (undefined: none was set, route on the request's own). */
+  get routing(): Readonly<RouteOverride> | undefined {
+    return this.#routing;
   }
   mirror(cluster: string, options: MirrorOptions): number {
     return this.#done ? 0 : this.#owner.mirror(cluster, options);
@@ -178,9 +221,7 @@ export class StreamFilterChain implements StreamFilterHandler {
       this.#owner.filtersContinued(this.#phase);
     } catch (e) {
       // a bug in the proxy, called from a filter's timer: that request fails, the process stays up
-      this.#done = true;
-      this.#factory.errors.inc();
-      this.#owner.filterFailed(`resuming the request after a stream filter failed: ${(e as Error).message}`);
+      this.#failWith(`resuming the request after a stream filter failed: ${(e as Error).message}`);
     }
   }
 
@@ -236,16 +277,80 @@ export class StreamFilterChain implements StreamFilterHandler {
     return !this.#done;
   }
 
-  /** A chunk of the response body through the filters: what to send instead (undefined: a filter failed). */
+  /**
+   * A chunk of the upstream's response body through the filters: what to send downstream now, or undefined when
+   * nothing is to be sent now (a filter failed, or took the chunk: it sends what it makes of it later).
+   */
   runResponseData(data: Buffer, endStream: boolean): Buffer | undefined {
+    if (endStream) this.#endOfUpstream();
+    return this.#responseData(0, data, endStream);
+  }
+
+  /** The upstream's trailers through the filters: true to send them now (false: a filter failed, or kept them). */
+  runResponseTrailers(trailers: HeaderMap): boolean {
+    this.#endOfUpstream();
+    return this.#responseTrailers(0, trailers);
+  }
+
+  sendResponseData(from: StreamFilter, data: Buffer, endStream: boolean): void {
+    const owner = this.#owner;
+    if (this.#done || owner.filteredResponseData === undefined) return;
+    const next = this.#after(from);
+    if (next < 0) return;
+    const out = this.#responseData(next, data, endStream);
+    if (out === undefined) return;
+    try {
+      owner.filteredResponseData(out, endStream);
+    } catch (e) {
+      // a bug in the proxy, called from a filter's callback (a zlib event): that request fails, the process stays up
+      this.#failWith(`sending a stream filter's response data failed: ${(e as Error).message}`);
+    }
+  }
+
+  sendResponseTrailers(from: StreamFilter, trailers: HeaderMap): void {
+    const owner = this.#owner;
+    if (this.#done || owner.filteredResponseTrailers === undefined) return;
+    const next = this.#after(from);
+    if (next < 0 || !this.#responseTrailers(next, trailers)) return;
+    try {
+      owner.filteredResponseTrailers(trailers);
+    } catch (e) {
+      this.#failWith(`sending a stream filter's response trailers failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** The index of the filter after `from`; -1 (and the request failed) when `from` is not a filter of this request. */
+  #after(from: StreamFilter): number {
+    const i = this.#filters.indexOf(from);
+    if (i >= 0) return i + 1;
+    // the response would otherwise never end
+    this.#failWith('a stream filter sent response data as a filter that is not one of this request');
+    return -1;
+  }
+
+  holdUpstream(hold: boolean): void {
+    if (hold) this.#holds++;
+    else if (this.#holds > 0) this.#holds--;
+    else return;
+    const held = this.#holds > 0 && !this.#upstreamEnded && !this.#done;
+    if (held === this.#upstreamHeld) return;
+    this.#upstreamHeld = held;
+    this.#owner.holdUpstream?.(held);
+  }
+
+  /** The filters from index `start` on, each with the chunk the one before made. */
+  #responseData(start: number, data: Buffer, endStream: boolean): Buffer | undefined {
     const filters = this.#filters;
+    const canTake = this.#owner.filteredResponseData !== undefined;
     let out = data;
-    for (let i = 0; i < filters.length && !this.#done; i++) {
+    for (let i = start; i < filters.length && !this.#done; i++) {
       const f = filters[i];
       if (f?.onResponseData === undefined) continue;
       try {
-        const replaced = f.onResponseData(this, out, endStream);
-        if (replaced !== undefined) out = replaced;
+        const result = f.onResponseData(this, out, endStream);
+        if (result === undefined) continue;
+        if (result !== 'stop') out = result;
+        else if (canTake) return undefined;
       } catch (e) {
         this.#fail(i, e);
       }
@@ -253,18 +358,31 @@ export class StreamFilterChain implements StreamFilterHandler {
     return this.#done ? undefined : out;
   }
 
-  runResponseTrailers(trailers: HeaderMap): boolean {
+  #responseTrailers(start: number, trailers: HeaderMap): boolean {
     const filters = this.#filters;
-    for (let i = 0; i < filters.length && !this.#done; i++) {
+    const canKeep = this.#owner.filteredResponseTrailers !== undefined;
+    for (let i = start; i < filters.length && !this.#done; i++) {
       const f = filters[i];
       if (f?.onResponseTrailers === undefined) continue;
       try {
-        f.onResponseTrailers(this, trailers);
+        if (f.onResponseTrailers(this, trailers) === 'stop' && canKeep) return false;
       } catch (e) {
         this.#fail(i, e);
       }
     }
     return !this.#done;
+  }
+
+  /** The upstream response is complete: a hold has nothing left to stop, so the owner's is let go now. */
+  #endOfUpstream(): void {
+    this.#upstreamEnded = true;
+    this.#releaseUpstream();
+  }
+
+  #releaseUpstream(): void {
+    if (!this.#upstreamHeld) return;
+    this.#upstreamHeld = false;
+    this.#owner.holdUpstream?.(false);
   }
 
   /** The request ended (any way): each filter made hears `onDestroy` once, and none is called again. */
@@ -273,6 +391,7 @@ export class StreamFilterChain implements StreamFilterHandler {
     this.#destroyed = true;
     this.#done = true;
     this.#paused = false;
+    this.#releaseUpstream();
     for (const f of this.#filters) {
       try {
         f?.onDestroy?.();
@@ -283,10 +402,14 @@ export class StreamFilterChain implements StreamFilterHandler {
   }
 
   #fail(i: number, e: unknown): void {
+    const message = e instanceof Error ? e.message : String(e);
+    this.#failWith(`stream filter "${this.#factory.factories[i]!.name}" threw: ${message}`);
+  }
+
+  #failWith(message: string): void {
     this.#done = true;
     this.#paused = false;
     this.#factory.errors.inc();
-    const message = e instanceof Error ? e.message : String(e);
-    this.#owner.filterFailed(`stream filter "${this.#factory.factories[i]!.name}" threw: ${message}`);
+    this.#owner.filterFailed(message);
   }
 }

@@ -18,6 +18,8 @@ import { createParser, METHODS, type Http1Parser, type ParseError } from './pars
 export const DEFAULT_MAX_HEADER_SIZE = 8 * 1024;
 /** From a request's first byte to the end of its head (`extend_config.http1.request_headers_timeout`). */
 export const DEFAULT_REQUEST_HEADERS_TIMEOUT_MS = 30_000;
+/** How long an idle keep-alive connection of a draining listener stays open for a request its client may be sending. */
+export const DRAIN_IDLE_CLOSE_MS = 1000;
 
 export interface Http1ServerOptions {
   /** Largest request head in bytes (`extend_config.Http1.max_header_size`); larger gets 431. */
@@ -58,6 +60,7 @@ export class Http1ServerConnection {
   #advancing = false;
   #executing = false;
   #draining = false;
+  #drainTimer: NodeJS.Timeout | undefined;
   /**
    * The parser stopped after an upgrade (or CONNECT) request: the bytes after it are not HTTP. They wait in
    * the read buffer, reading off, for the answer: a 101 makes them the tunnel's first bytes.
@@ -149,7 +152,13 @@ export class Http1ServerConnection {
   /** Graceful shutdown: close now if idle, else after the response in flight. */
   drain(): void {
     this.#draining = true;
-    if (this.#active === undefined) this.connection.close('flush', 'shutdown');
+    if (this.#active !== undefined || this.#drainTimer !== undefined) return;
+    // An idle keep-alive connection is closed once it stayed idle a moment: its client may be writing its next
+    // request right now (a close at once would lose that request); one that comes is answered with connection: close.
+    this.#drainTimer = setTimeout(() => {
+      this.#drainTimer = undefined;
+      if (this.#active === undefined && this.#parsing === undefined && !this.#closed) this.connection.close('flush', 'shutdown');
+    }, DRAIN_IDLE_CLOSE_MS);
   }
 
   get protocol(): string {
@@ -291,6 +300,10 @@ export class Http1ServerConnection {
   }
 
   #onClose(): void {
+    if (this.#drainTimer !== undefined) {
+      clearTimeout(this.#drainTimer);
+      this.#drainTimer = undefined;
+    }
     if (this.#headTimer !== undefined) {
       clearTimeout(this.#headTimer);
       this.#headTimer = undefined;

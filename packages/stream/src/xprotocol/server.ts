@@ -11,6 +11,8 @@ import {
 
 export const DEFAULT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
 export const DEFAULT_MAX_INFLIGHT = 10_000;
+/** How soon a hand-off waiting for the kernel to take the last answer is tried again. */
+const HAND_OFF_RETRY_MS = 10;
 
 export interface XServerOptions {
   /** Frames larger than this are a protocol error (`extend_config.max_frame_size`). */
@@ -43,6 +45,8 @@ export class XServerConnection {
   #onProtocolError: ((message: string) => void) | undefined;
   #inflight = 0;
   #draining = false;
+  /** Draining for a hot upgrade: reading stopped at a frame boundary; the connection goes once nothing is in flight. */
+  #handingOff = false;
   #closed = false;
   #sendGoAway: boolean;
 
@@ -92,6 +96,7 @@ export class XServerConnection {
       this.#onFrame(frame);
       if (!this.connection.readEnabled) return;
     }
+    if (this.#draining && !this.#handingOff) this.#stopReadingForHandOff();
   }
 
   /** Encode and write, closing this connection if the codec fails (a frame it cannot write). */
@@ -146,7 +151,7 @@ export class XServerConnection {
   /** A one-way request, or one whose answer will never come (downstream gone), is finished. */
   #done(request: XFrame): void {
     if (!request.isOneWay() && this.#inflight > 0) this.#inflight--;
-    if (this.#draining && this.#inflight === 0) this.connection.close('flush', 'shutdown');
+    if (this.#draining && this.#inflight === 0) this.#drained();
   }
 
   /** Graceful shutdown: tell the client (GoAway, where the protocol has one), close once nothing is in flight. */
@@ -155,6 +160,36 @@ export class XServerConnection {
     this.#draining = true;
     const goAway = this.#sendGoAway ? this.codec.goAway?.() : undefined;
     if (goAway) this.#write(goAway);
-    if (this.#inflight === 0) this.connection.close('flush', 'shutdown');
+    this.#stopReadingForHandOff();
+    if (this.#inflight === 0) this.#drained();
+  }
+
+  /**
+   * In a hot upgrade, requests that come while the answers in flight finish wait in the kernel for the new process:
+   * reading stops once the read buffer holds no part of a frame.
+   */
+  #stopReadingForHandOff(): void {
+    if (this.#handingOff || this.#sendGoAway || this.connection.readBuffer.length > 0 || !this.connection.canHandOff) return;
+    this.#handingOff = true;
+    this.connection.readDisable(true);
+  }
+
+  /**
+   * Nothing in flight on a draining connection: in a hot upgrade it goes, open, to the new process (its client sees
+   * nothing: most RPC clients cannot be told to reconnect); else it closes.
+   */
+  #drained(): void {
+    if (!this.#sendGoAway) {
+      // part of a request already came: it is served first (this runs again when it is answered)
+      if (this.connection.readBuffer.length > 0 || this.connection.handOff()) return;
+      // the last answer is still being taken by the kernel: the hand-off is tried again (graceful_timeout bounds it)
+      if (this.#handingOff && this.connection.canHandOff) {
+        setTimeout(() => {
+          if (!this.#closed && this.#inflight === 0) this.#drained();
+        }, HAND_OFF_RETRY_MS);
+        return;
+      }
+    }
+    this.connection.close('flush', 'shutdown');
   }
 }

@@ -50,6 +50,10 @@ function request(target: string, headers: Array<[string, string]>, protocol = 'H
       events.push({ status, message, headers: replyHeaders });
       settle();
     },    mirror: () => 0,
+    setVariable: () => {},
+    sendResponseData: () => {},
+    sendResponseTrailers: () => {},
+    holdUpstream: () => {},
   };
   return { h, map, events, settled };
 }

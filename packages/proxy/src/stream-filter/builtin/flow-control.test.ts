@@ -26,9 +26,13 @@ function request(o: { protocol?: string; target?: string; service?: string }) {
     clusterName: 'c',
     upstreamHost: undefined,
     variable: (name) => (protocol.startsWith('Http') ? vars[name] : undefined),
+    setVariable: () => {},
     continue: () => {},
     sendLocalReply: (status, message) => void replies.push(`${status} ${message}`),
     mirror: () => 0,
+    sendResponseData: () => {},
+    sendResponseTrailers: () => {},
+    holdUpstream: () => {},
   };
   return { h, headers, replies };
 }

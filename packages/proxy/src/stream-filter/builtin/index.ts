@@ -4,3 +4,6 @@ export { blockListOf, ipAccessFilterFactory, type IpAccessConfig, type IpAccessR
 export { BROADCAST_STATUS, mirrorFilterFactory, type MirrorConfig } from './mirror.js';
 export { FLOW_CONTROL_DEFAULT_ACTION, flowControlFilterFactory, type FlowControlConfig, type FlowControlContext, type FlowLimitKeyType } from './flow-control.js';
 export { DEFAULT_STAT_INTERVAL_MS, type FlowRule } from './flow-limiter.js';
+export { DEFAULT_GZIP_CONTENT_TYPES, DEFAULT_GZIP_LEVEL, gzipFilterFactory, type GzipConfig } from './gzip.js';
+export { dubboStreamFilterFactory, type DubboStreamConfig } from './dubbo-stream.js';
+export { grpcMetricFilterFactory, grpcMethodOf, isGrpcRequest, type GrpcMetricConfig } from './grpc-metric.js';
