@@ -40,7 +40,10 @@ function readRule(r: ConfigReader, providers: ReadonlySet<string>, requirementMa
   const m = r.obj('match', { required: true });
   const match = m && readRuleMatch(m);
   let requires: JwtRequirement | undefined;
-  if (r.isSet('requires') && r.isSet('requirement_name')) r.problems.error(r.path, 'only one of requires, requirement_name may be set');
+  if (r.isSet('requires') && r.isSet('requirement_name')) {
+    r.problems.error(r.path, 'only one of requires, requirement_name may be set');
+    r.inert(['requires']);
+  }
   if (r.isSet('requirement_name')) {
     const name = r.str('requirement_name', { nonEmpty: true });
     if (name !== undefined && !requirementMap.has(name)) {
