@@ -20,7 +20,18 @@ import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
-import { dubboStreamFilter, faultFilter, flowControlFilter, grpcMetricFilter, gzipFilter, ipAccessFilter, mirrorFilter, payloadLimitFilter, type StreamFilterExtension } from './stream-filters/index.js';
+import {
+  dubboStreamFilter,
+  faultFilter,
+  flowControlFilter,
+  grpcMetricFilter,
+  gzipFilter,
+  ipAccessFilter,
+  jwtAuthnFilter,
+  mirrorFilter,
+  payloadLimitFilter,
+  type StreamFilterExtension,
+} from './stream-filters/index.js';
 import type { ConfigReader } from './config/config-reader.js';
 import type { ClusterSpec, RouterSpec } from './config/types.js';
 
@@ -106,6 +117,7 @@ export function defaultExtensions(): Extensions {
   streamFilters.register('gzip', gzipFilter);
   streamFilters.register('dubbo_stream', dubboStreamFilter);
   streamFilters.register('grpc_metric', grpcMetricFilter);
+  streamFilters.register('jwt_authn', jwtAuthnFilter);
 
   const loadBalancers = new Registry<LoadBalancerFactory>('load balancer');
   for (const [name, factory] of Object.entries(LOAD_BALANCERS)) loadBalancers.register(name, factory);

@@ -54,8 +54,21 @@ const PROTOCOL_VARS: Record<string, VariableGetter> = {
 
 const REQUEST_HEADER = 'request_header_';
 
+/** Getters found by name (a filter asks for the same few names on every request); bounded. */
+const FOUND = new Map<string, VariableGetter | undefined>();
+const MAX_FOUND = 1024;
+
 /** The getter for a MOSN variable name, or undefined when mosn-ts does not know the variable. */
 export function variableGetter(name: string): VariableGetter | undefined {
+  let getter = FOUND.get(name);
+  if (getter === undefined && !FOUND.has(name)) {
+    getter = findGetter(name);
+    if (FOUND.size < MAX_FOUND) FOUND.set(name, getter);
+  }
+  return getter;
+}
+
+function findGetter(name: string): VariableGetter | undefined {
   const fixed = FIXED[name];
   if (fixed) return fixed;
   if (name.startsWith(REQUEST_HEADER) && name.length > REQUEST_HEADER.length) {

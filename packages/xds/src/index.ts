@@ -11,3 +11,4 @@ export { convertClusterLoadAssignment } from './convert/endpoint.js';
 export { convertListener, type ConvertedListener, type ListenerRoute } from './convert/listener.js';
 export { convertRouteConfiguration } from './convert/route.js';
 export { withHttp2Upstreams } from './convert/route-upstream.js';
+export { fullMatch, literalRegex, re2ToJs, type RegexResult } from './convert/matcher.js';

@@ -58,6 +58,21 @@ describe('ConfigReader', () => {
     expect(warnings).toEqual(['x.Name: ignored: keys match case-insensitively and the later "name" wins', 'x.extra: unknown key; ignored']);
   });
 
+  it('proto key style: snake_case or lowerCamelCase, inherited by nested readers; finish can make unknown keys errors', () => {
+    const { result, errors, warnings } = readSection({ localJwks: { inlineString: 'a' }, from_params: ['p'], fromParams: ['q'], mystery: 1 }, 'x', (r) => {
+      const p = r.withKeyStyle('proto');
+      const jwks = p.obj('local_jwks');
+      const text = jwks?.str('inline_string');
+      jwks?.finish({ unknown: 'error' });
+      const params = p.strings('from_params');
+      p.finish({ unknown: 'error' });
+      return { text, params, set: p.isSet('local_jwks') && !p.isSet('remote_jwks') };
+    });
+    expect(result).toEqual({ text: 'a', params: ['q'], set: true });
+    expect(errors).toEqual(['x.mystery: unknown key']);
+    expect(warnings).toEqual(['x.from_params: ignored: it names the same field as the later "fromParams", which wins']);
+  });
+
   it('reports the root that is not an object as (root)', () => {
     const problems = new ConfigProblems();
     expect(ConfigReader.of([], '', problems)).toBeUndefined();

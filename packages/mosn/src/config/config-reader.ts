@@ -26,6 +26,18 @@ export class ConfigProblems {
 
 type Opt = { required?: boolean };
 
+/**
+ * How a reader matches the keys it is asked for: `go` as Go's encoding/json reads MOSN's own sections (case-insensitive:
+ * `"Name"` reads as `name`); `proto` as the protobuf JSON mapping reads an Envoy message embedded in MOSN's config
+ * (`local_jwks` or `localJwks`), and case-insensitive as well.
+ */
+export type KeyStyle = 'go' | 'proto';
+
+function keyOf(key: string, style: KeyStyle): string {
+  const lower = key.toLowerCase();
+  return style === 'proto' ? lower.replaceAll('_', '') : lower;
+}
+
 function typeName(v: unknown): string {
   if (v === undefined) return 'nothing (an empty document?)';
   if (v === null) return 'null';
@@ -37,35 +49,45 @@ function typeName(v: unknown): string {
 
 /**
  * Reads one object of a config with its JSON path. Keys match case-insensitively, as Go's encoding/json
- * does for MOSN (`"Name"` reads as `name`). Every key read is remembered: `finish()` warns about the rest.
+ * does for MOSN (`"Name"` reads as `name`); a reader of `proto` key style also takes an Envoy message's
+ * lowerCamelCase spelling. Every key read is remembered: `finish()` warns about the rest.
  */
 export class ConfigReader {
   readonly path: string;
   readonly problems: ConfigProblems;
   readonly raw: Record<string, unknown>;
+  /** How keys match; readers of the objects inside this one match the same way. */
+  readonly keyStyle: KeyStyle;
   #keys = new Map<string, string>();
   /** Keys that differ only in case from a later key: Go's encoding/json lets the last one win. */
   #shadowed = new Map<string, string>();
   #used = new Set<string>();
 
-  constructor(raw: Record<string, unknown>, path: string, problems: ConfigProblems) {
+  constructor(raw: Record<string, unknown>, path: string, problems: ConfigProblems, keyStyle: KeyStyle = 'go') {
     this.raw = raw;
     this.path = path;
     this.problems = problems;
+    this.keyStyle = keyStyle;
     for (const k of Object.keys(raw)) {
-      const prev = this.#keys.get(k.toLowerCase());
+      const key = keyOf(k, keyStyle);
+      const prev = this.#keys.get(key);
       if (prev !== undefined) this.#shadowed.set(prev, k);
-      this.#keys.set(k.toLowerCase(), k);
+      this.#keys.set(key, k);
     }
   }
 
   /** A reader on `value`, or undefined (with an error) when it is not an object. */
-  static of(value: unknown, path: string, problems: ConfigProblems): ConfigReader | undefined {
+  static of(value: unknown, path: string, problems: ConfigProblems, keyStyle: KeyStyle = 'go'): ConfigReader | undefined {
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       problems.error(path === '' ? '(root)' : path, `expected an object, got ${typeName(value)}`);
       return undefined;
     }
-    return new ConfigReader(value as Record<string, unknown>, path, problems);
+    return new ConfigReader(value as Record<string, unknown>, path, problems, keyStyle);
+  }
+
+  /** A reader of the same object that matches keys in `keyStyle` (nothing read through this one counts as read here). */
+  withKeyStyle(keyStyle: KeyStyle): ConfigReader {
+    return new ConfigReader(this.raw, this.path, this.problems, keyStyle);
   }
 
   at(key: string): string {
@@ -73,12 +95,18 @@ export class ConfigReader {
   }
 
   has(key: string): boolean {
-    return this.#keys.has(key.toLowerCase());
+    return this.#keys.has(keyOf(key, this.keyStyle));
+  }
+
+  /** Whether a key is present with a value other than null (without marking it read). */
+  isSet(key: string): boolean {
+    const k = this.#keys.get(keyOf(key, this.keyStyle));
+    return k !== undefined && this.raw[k] !== null && this.raw[k] !== undefined;
   }
 
   /** The raw value of a key (marking it read). */
   value(key: string): unknown {
-    const k = this.#keys.get(key.toLowerCase());
+    const k = this.#keys.get(keyOf(key, this.keyStyle));
     if (k === undefined) return undefined;
     this.#used.add(k);
     return this.raw[k];
@@ -161,7 +189,7 @@ export class ConfigReader {
   obj(key: string, o?: Opt): ConfigReader | undefined {
     const v = this.value(key);
     if (v === undefined || v === null) return this.#missing(key, o, 'an object');
-    return ConfigReader.of(v, this.at(key), this.problems);
+    return ConfigReader.of(v, this.at(key), this.problems, this.keyStyle);
   }
 
   /** Each element of an array, with its path (`key[i]`). */
@@ -183,7 +211,7 @@ export class ConfigReader {
   objects(key: string, o?: Opt & { nonEmpty?: boolean }): ConfigReader[] {
     const out: ConfigReader[] = [];
     for (const e of this.arr(key, o)) {
-      const r = ConfigReader.of(e.value, e.path, this.problems);
+      const r = ConfigReader.of(e.value, e.path, this.problems, this.keyStyle);
       if (r) out.push(r);
     }
     return out;
@@ -223,12 +251,16 @@ export class ConfigReader {
     }
   }
 
-  /** Warn about every key that nothing read. */
-  finish(): void {
+  /**
+   * Warn about every key that nothing read; with `unknown: 'error'`, a key the reader does not know is an error
+   * (MOSN reads Envoy messages with jsonpb, which refuses unknown fields).
+   */
+  finish(o?: { unknown?: 'warn' | 'error' }): void {
     for (const k of Object.keys(this.raw)) {
       if (this.#used.has(k)) continue;
       const winner = this.#shadowed.get(k);
-      if (winner !== undefined) this.problems.warn(this.at(k), `ignored: keys match case-insensitively and the later "${winner}" wins`);
+      if (winner !== undefined) this.problems.warn(this.at(k), `ignored: ${this.keyStyle === 'proto' ? 'it names the same field as' : 'keys match case-insensitively and'} the later "${winner}"${this.keyStyle === 'proto' ? ', which' : ''} wins`);
+      else if (o?.unknown === 'error') this.problems.error(this.at(k), 'unknown key');
       else this.problems.warn(this.at(k), 'unknown key; ignored');
     }
   }

@@ -92,7 +92,7 @@ function buildAccessLogs(spec: ListenerSpec, sink: (path: string) => AccessLogSi
 /** A listener's stream filter factories (undefined when it has none: its requests then make no filter chain). */
 function buildStreamFilters(spec: ListenerSpec, ctx: Omit<FilterBuildContext, 'listenerName' | 'streamFilters' | 'accessLogs'>): StreamFilterChainFactory | undefined {
   const statPrefix = `listener.${spec.name}.`;
-  const buildContext = { listenerName: spec.name, stats: ctx.stats, statPrefix };
+  const buildContext = { listenerName: spec.name, stats: ctx.stats, logger: ctx.logger, statPrefix };
   const factories = (spec.streamFilters ?? []).map((f) => {
     const extension = ctx.extensions.streamFilters.get(f.type);
     if (!extension) throw new Error(`stream filter "${f.type}" is not registered (the config reader accepted it: a bug)`);

@@ -4,6 +4,7 @@ export { flowControlFilter } from './flow-control.js';
 export { gzipFilter } from './gzip.js';
 export { grpcMetricFilter } from './grpc-metric.js';
 export { ipAccessFilter } from './ip-access.js';
+export { jwtAuthnFilter, type JwtAuthnConfig } from './jwt-authn/index.js';
 export { MAX_AMPLIFICATION, mirrorFilter } from './mirror.js';
 export { payloadLimitFilter } from './payload-limit.js';
 export { readStreamFilters, readPerFilterConfig } from './read.js';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Stats } from '@mosn/proxy';
+import { Stats, silentLogger } from '@mosn/proxy';
 import { readSection } from '../config/testing.js';
 import { defaultExtensions, type Extensions } from '../extensions.js';
 import { loadThirdPartStreamFilters } from './load-packages.js';
@@ -37,7 +37,7 @@ async function load(filters: unknown[], ext: Extensions = defaultExtensions()) {
 }
 
 /** What mosn gives a filter's build for listener `l`. */
-const BUILD_CONTEXT = { listenerName: 'l', stats: new Stats(), statPrefix: 'listener.l.' };
+const BUILD_CONTEXT = { listenerName: 'l', stats: new Stats(), logger: silentLogger, statPrefix: 'listener.l.' };
 
 const entry = (path: string, extra: Record<string, unknown> = {}) => ({ enable: true, type: 'npm', path, ...extra });
 

@@ -1,4 +1,4 @@
-import type { Stats, StreamFilterFactory } from '@mosn/proxy';
+import type { Logger, Stats, StreamFilterFactory } from '@mosn/proxy';
 import type { ConfigReader } from '../config/config-reader.js';
 
 /**
@@ -13,10 +13,12 @@ export interface StreamFilterExtension<C = unknown> {
   readonly perRoute: boolean;
 }
 
-/** What a stream filter's factory may use besides its config: the listener it is made for, and its stats. */
+/** What a stream filter's factory may use besides its config: the listener it is made for, its stats and logger. */
 export interface StreamFilterBuildContext {
   readonly listenerName: string;
   readonly stats: Stats;
+  /** The runtime's logger (for a filter's own lines: a failed JWKS fetch, say). */
+  readonly logger: Logger;
   /** The listener's stat prefix, `listener.<name>.` (the catalogue: @mosn/proxy's stats/names.ts). */
   readonly statPrefix: string;
 }

@@ -27,7 +27,7 @@ import type { MetadataMatch } from '../lb/subset.js';
 import { appendForwardedFor, redirectLocation, rewriteHost, rewritePath } from '../router/route-actions.js';
 import { GLOBAL_TIMEOUT_HEADER, TRY_TIMEOUT_HEADER, timeoutHeader, type RetryPolicy } from '../upstream/retry.js';
 import { hashKey, httpRouteRequest, matchedPath, pickTarget, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
-import type { MirrorOptions, StreamFilterPhase } from '../stream-filter/api.js';
+import type { LocalReplyHeaders, MirrorOptions, StreamFilterPhase } from '../stream-filter/api.js';
 import { HttpMirror } from '../mirror/http-mirror.js';
 import type { StreamFilterChain, StreamFilterOwner } from '../stream-filter/chain.js';
 import { sendHttpFilterReply } from '../stream-filter/local-reply.js';
@@ -629,13 +629,13 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   }
 
   /** A filter answered the request (an HTTP status; gRPC gets its grpc-status): nothing more goes upstream. */
-  filterReply(status: number, message: string | undefined): void {
+  filterReply(status: number, message: string | undefined, headers?: LocalReplyHeaders): void {
     if (this.#done) return;
     this.#abandonUpstream('local_reset');
     this.#log?.reply(status, 'filter_reply', message === undefined ? 0 : message.length + 1);
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
-    else sendHttpFilterReply(this.#down, this.#head!.headers, status, message);
+    else sendHttpFilterReply(this.#down, this.#head!.headers, status, message, headers);
   }
 
   /** A filter threw: this request gets an internal error (500), logged (rate-limited) like other failures. */

@@ -145,6 +145,15 @@ export const TCP_STATS = {
   upstream_cx_total: counter('upstream connections made', 'upstream connection_total'),
 } as const satisfies Catalogue;
 
+/** `listener.<listener name>.jwt_authn.`: the `jwt_authn` stream filter of a listener (Envoy's names). */
+export const JWT_AUTHN_STATS = {
+  allowed: counter('HTTP requests the filter let through (a good token, or none needed)'),
+  denied: counter('HTTP requests refused (401) for a missing or bad token'),
+  cors_preflight_bypassed: counter('CORS preflight requests let through without a token (bypass_cors_preflight)'),
+  jwks_fetch_success: counter('remote JWKS fetched'),
+  jwks_fetch_failed: counter('remote JWKS fetches that failed (the requests waiting for them were refused)'),
+} as const satisfies Catalogue;
+
 export const LISTENER = names(LISTENER_STATS);
 export const CLUSTER = names(CLUSTER_STATS);
 export const DNS = names(DNS_STATS);
@@ -154,6 +163,7 @@ export const OUTLIER = names(OUTLIER_STATS);
 export const TCP = names(TCP_STATS);
 export const DUBBO_METHOD = names(DUBBO_METHOD_STATS);
 export const GRPC_METHOD = names(GRPC_METHOD_STATS);
+export const JWT_AUTHN = names(JWT_AUTHN_STATS);
 
 /** The stats of a catalogue with one name each (not a `<...>` family). */
 export type PlainStat<C> = Exclude<keyof C, `${string}<${string}`> & string;
@@ -210,4 +220,5 @@ export const STAT_CATALOGUE: ReadonlyArray<{ readonly prefix: string; readonly s
   { prefix: 'listener.<name>.dubbo.<service>.<method>.', stats: DUBBO_METHOD_STATS },
   { prefix: 'listener.<name>.grpc.<service>.<method>.', stats: GRPC_METHOD_STATS },
   { prefix: 'tcp.<stat_prefix>.', stats: TCP_STATS },
+  { prefix: 'listener.<name>.jwt_authn.', stats: JWT_AUTHN_STATS },
 ];

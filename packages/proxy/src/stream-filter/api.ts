@@ -17,6 +17,9 @@ import type { Route } from '../router/router.js';
  * after it, then writes downstream). While its own buffer is full it holds the upstream (`holdUpstream`).
  */
 
+/** Response headers of a filter's local reply, by lowercase name. */
+export type LocalReplyHeaders = Readonly<Record<string, string>>;
+
 /** What a request-headers filter answers: go on to the next filter, or stop (answered, or paused: see `continue`). */
 export type StreamFilterStatus = 'continue' | 'stop';
 
@@ -62,8 +65,9 @@ export interface StreamFilterHandler {
   /**
    * Answer the request here, in its own protocol: `status` is an HTTP status (a gRPC request gets the matching
    * grpc-status; Bolt, Dubbo and plug-in codecs their own error response for it). The request goes no further.
+   * `headers` go on an HTTP answer (`www-authenticate`, say); an RPC answer has no place for them.
    */
-  sendLocalReply(status: number, message?: string): void;
+  sendLocalReply(status: number, message?: string, headers?: LocalReplyHeaders): void;
   /**
    * Send copies of this request to hosts of `cluster` (after the route; MOSN's `mirror` filter uses it): the
    * request's headers as they are now, then its body and trailers as they go upstream. The copies' answers are

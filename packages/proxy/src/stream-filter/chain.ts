@@ -1,7 +1,7 @@
 import type { Connection, HeaderMap } from '@mosn/stream';
 import type { Route } from '../router/router.js';
 import type { Counter, Stats } from '../stats/stats.js';
-import type { MirrorOptions, RoutingVariable, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
+import type { LocalReplyHeaders, MirrorOptions, RoutingVariable, StreamFilter, StreamFilterFactory, StreamFilterHandler, StreamFilterPhase, StreamFilterStatus } from './api.js';
 import { LISTENER } from '../stats/names.js';
 
 /**
@@ -21,7 +21,7 @@ export interface StreamFilterOwner {
   /** Copies of the request to a cluster (see StreamFilterHandler.mirror). */
   mirror(cluster: string, options: MirrorOptions): number;
   /** A filter answered the request itself (an HTTP status; see StreamFilterHandler.sendLocalReply). */
-  filterReply(status: number, message: string | undefined): void;
+  filterReply(status: number, message: string | undefined, headers?: LocalReplyHeaders): void;
   /** A filter threw (or its factory did): the request is answered with an internal error. */
   filterFailed(message: string): void;
   /**
@@ -225,12 +225,12 @@ export class StreamFilterChain implements StreamFilterHandler {
     }
   }
 
-  sendLocalReply(status: number, message?: string): void {
+  sendLocalReply(status: number, message?: string, headers?: LocalReplyHeaders): void {
     if (this.#done) return;
     this.#done = true;
     this.#paused = false;
     this.#factory.replies.inc();
-    this.#owner.filterReply(status, message);
+    this.#owner.filterReply(status, message, headers);
   }
 
   /** A chunk of the request body through the filters made so far; false when one answered or failed. */

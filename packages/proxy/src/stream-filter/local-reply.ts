@@ -1,4 +1,5 @@
 import { HttpHeaders, type InternalStatus, type ServerStream } from '@mosn/stream';
+import type { LocalReplyHeaders } from './api.js';
 
 /**
  * A filter's local reply (an HTTP status) in each protocol: HTTP as it is; a gRPC request as a trailers-only
@@ -46,13 +47,22 @@ export function grpcStatusOfHttp(status: number): number {
   }
 }
 
-/** Answer an HTTP request (HTTP/1, HTTP/2, gRPC) with a filter's status and message. */
-export function sendHttpFilterReply(down: ServerStream, requestHeaders: HttpHeaders, status: number, message: string | undefined): void {
+/** Answer an HTTP request (HTTP/1, HTTP/2, gRPC) with a filter's status, message and headers. */
+export function sendHttpFilterReply(
+  down: ServerStream,
+  requestHeaders: HttpHeaders,
+  status: number,
+  message: string | undefined,
+  extra?: LocalReplyHeaders,
+): void {
   if (requestHeaders.get('content-type')?.startsWith('application/grpc') && down.protocol === 'Http2') {
     const headers = new HttpHeaders(['content-type', 'application/grpc', 'grpc-status', String(grpcStatusOfHttp(status))]);
     if (message !== undefined) headers.set('grpc-message', encodeURIComponent(message));
+    if (extra !== undefined) for (const name of Object.keys(extra)) headers.set(name, extra[name]!);
     down.sendHeaders({ status: 200, headers }, true);
     return;
   }
-  down.sendResponse(status, message === undefined ? undefined : message + '\n');
+  const body = message === undefined ? undefined : message + '\n';
+  if (extra === undefined) down.sendResponse(status, body);
+  else down.sendResponse(status, body, new HttpHeaders(Object.entries(extra).flat()));
 }
