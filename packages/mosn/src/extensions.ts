@@ -20,6 +20,7 @@ import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
 import { proxyFilter } from './filters/proxy.js';
 import { tcpProxyFilter } from './filters/tcp-proxy.js';
+import { faultInjectFilter } from './filters/fault-inject.js';
 import {
   dubboStreamFilter,
   faultFilter,
@@ -107,6 +108,7 @@ export function defaultExtensions(): Extensions {
   const networkFilters = new Registry<NetworkFilterExtension<any>>('network filter');
   networkFilters.register('proxy', proxyFilter);
   networkFilters.register('tcp_proxy', tcpProxyFilter);
+  networkFilters.register('fault_inject', faultInjectFilter);
 
   const streamFilters = new Registry<StreamFilterExtension<any>>('stream filter');
   streamFilters.register('fault', faultFilter);
