@@ -229,7 +229,7 @@ describe('hand-made configs', () => {
   it('an unknown network filter lists the known ones', () => {
     const cfg = base();
     cfg.servers[0].listeners[0].filter_chains[0].filters[0].type = 'http_connection_manager';
-    expect(only(check(cfg).problems, `${FILTER0}.type`)).toMatch(/"http_connection_manager".*supported: proxy, tcp_proxy/);
+    expect(only(check(cfg).problems, `${FILTER0}.type`)).toMatch(/"http_connection_manager".*supported: proxy, tcp_proxy, fault_inject/);
   });
 
   it('an unknown protocol lists the known ones', () => {

@@ -27,7 +27,7 @@ describe('readFilterChains', () => {
   });
 
   it('refuses unknown filters, a filter after a terminal one, several chains, and an empty chain', () => {
-    expect(read([{ filters: [{ type: 'http_connection_manager' }] }]).errors).toEqual([`${F}[0].type: network filter "http_connection_manager" is not supported by mosn-ts yet; supported: proxy, tcp_proxy`]);
+    expect(read([{ filters: [{ type: 'http_connection_manager' }] }]).errors).toEqual([`${F}[0].type: network filter "http_connection_manager" is not supported by mosn-ts yet; supported: proxy, tcp_proxy, fault_inject`]);
     expect(read([{ filters: [tcpProxy, tcpProxy] }]).errors).toEqual([
       `${F}[1].type: "tcp_proxy" after "tcp_proxy" would never receive data: "tcp_proxy" ends the chain (passing unknown protocols on to the next filter, MOSN's fallback_for_unknown_protocol, is not supported by mosn-ts yet)`,
     ]);
