@@ -58,6 +58,15 @@ async function upgradableMosn(httpBackendAddress: string, boltAddress: string) {
   return { mosn, pidFile, ports: { h1, h2, bolt, admin }, config };
 }
 
+/** An HTTP backend and a SOFARPC server, and mosn in front of them (see `upgradableMosn`). */
+async function upgradableMosnWithBackends() {
+  const web = await httpBackend((req, res) => req.resume().on('end', () => res.end('ok')));
+  cleanups.push(web.close);
+  const rpc = await startRpcServer('A');
+  cleanups.push(() => rpc.close());
+  return upgradableMosn(web.address, rpc.address);
+}
+
 /** Steady load until `stop()`: sequential requests per lane; answers and errors counted per protocol. */
 function steadyLoad(ports: { h1: number; h2: number; bolt: number }) {
   let running = true;
@@ -159,11 +168,7 @@ function stopAtCleanup(pidFile: string) {
 
 describe('hot upgrade', () => {
   it('SIGUSR2 under steady HTTP/1, HTTP/2 and Bolt load: the new process takes the sockets over, the old drains and exits 0, no request fails', async () => {
-    const web = await httpBackend((req, res) => req.resume().on('end', () => res.end('ok')));
-    cleanups.push(web.close);
-    const rpc = await startRpcServer('A');
-    cleanups.push(() => rpc.close());
-    const first = await upgradableMosn(web.address, rpc.address);
+    const first = await upgradableMosnWithBackends();
     const { pidFile, mosn: old } = first;
 
     const load = steadyLoad(first.ports);
@@ -185,11 +190,7 @@ describe('hot upgrade', () => {
   });
 
   it('`mosn upgrade -c` finds mosn by its pid file; a new process with a bad config leaves the old one serving', async () => {
-    const web = await httpBackend((req, res) => req.resume().on('end', () => res.end('ok')));
-    cleanups.push(web.close);
-    const rpc = await startRpcServer('A');
-    cleanups.push(() => rpc.close());
-    const first = await upgradableMosn(web.address, rpc.address);
+    const first = await upgradableMosnWithBackends();
     const { pidFile, mosn: old } = first;
     const good = first.config('v1');
 

@@ -191,7 +191,6 @@ export function ejectionsEnforced<T extends EjectionType>(type: T): `ejections_e
   return `ejections_enforced_${type}`;
 }
 
-/** Each scope's prefix and catalogue: what the admin API and docs can list. */
 /**
  * `cluster.<name>.` and `cluster.<name>.host.<address>.`: the requests sent to a cluster and to each of its hosts
  * (upstream-figures.ts). Kept as numbers on the Cluster and Host objects and read at each snapshot, not held
@@ -208,6 +207,7 @@ export const UPSTREAM_FIGURE_STATS = {
   ),
 } as const satisfies Catalogue;
 
+/** Each scope's prefix and catalogue: what the admin API and docs can list. */
 export const STAT_CATALOGUE: ReadonlyArray<{ readonly prefix: string; readonly stats: Catalogue }> = [
   { prefix: 'listener.<name>.', stats: LISTENER_STATS },
   { prefix: 'cluster.<name>.', stats: CLUSTER_STATS },
