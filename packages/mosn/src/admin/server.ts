@@ -53,7 +53,6 @@ export class AdminServer {
     return [...this.#routes.keys(), LIVE_PATH].sort();
   }
 
-
   /** Listen on `address`; a port in use (or any other bind error) is MOSN_ERR_ADMIN_LISTEN, naming the admin API. */
   async start(address: Address): Promise<Address> {
     const server = new LocalHttpServer('admin API', 'MOSN_ERR_ADMIN_LISTEN', (req, res) => this.#handle(req, res), this.#log);
