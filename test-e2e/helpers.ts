@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -25,6 +25,33 @@ export function requireTool(cmd: string, pkg: string): string {
     }
   }
   throw new Error(`${cmd} is not installed: this test needs it (apt-get install -y ${pkg}; scripts/run-tests.mjs installs it when run as root)`);
+}
+
+/**
+ * The path of a command the test needs, installing its Debian packages when it is missing and we are root with
+ * apt-get (`apt-get update`, then `apt-get install -y --no-install-recommends <packages>`). When it cannot be had, the
+ * reason instead (the caller skips, saying it).
+ */
+export async function installTool(cmd: string, packages: readonly string[]): Promise<{ path: string } | { missing: string }> {
+  const found = () => {
+    try {
+      return { path: requireTool(cmd, packages.join(' ')) };
+    } catch (e) {
+      return { missing: (e as Error).message };
+    }
+  };
+  const before = found();
+  if ('path' in before) return before;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root) return { missing: `${before.missing}; not root, so not installed here` };
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const run = (args: string[]) =>
+    new Promise<string | undefined>((resolve) => {
+      execFile('apt-get', args, { env, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 }, (err, _out, stderr) => resolve(err ? `apt-get ${args[0]} failed: ${err.message} ${stderr.slice(-500)}` : undefined));
+    });
+  const failed = (await run(['update', '-qq'])) ?? (await run(['install', '-y', '-qq', '--no-install-recommends', ...packages]));
+  const after = found();
+  return 'path' in after ? after : { missing: failed ?? after.missing };
 }
 
 /** Run a mosn instance in this process on a config object. */

@@ -2,6 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AccessLogFiles } from './access-log/writer.js';
 import { AdminServer } from './admin/server.js';
+import { listenerSummary } from './admin/live/listeners.js';
+import type { LiveSource } from './admin/live/types.js';
 import { PrometheusSink } from './metrics/sink.js';
 import type { LogControl } from './admin/types.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
@@ -148,6 +150,7 @@ export class Mosn {
             stats: () => this.stats.snapshot(),
             stage: () => this.#stage,
             version: () => this.#version,
+            live: this.#liveSource(),
             logs: this.#logs,
             reload: this.#reload,
           },
@@ -177,6 +180,19 @@ export class Mosn {
       this.#registry = new RegistrySource(this.#config.registry, this, this.#log);
       await this.#registry.start();
     }
+  }
+
+  /** What the live admin page reads: the listeners serving (in config order), the clusters, single stats. */
+  #liveSource(): LiveSource {
+    return {
+      listeners: () =>
+        this.#config.listeners.flatMap((spec) => {
+          const l = this.#live.listeners.get(spec.name);
+          return l ? [listenerSummary(spec, l)] : [];
+        }),
+      clusters: () => this.#live.clusters.all(),
+      stat: (name) => this.stats.get(name),
+    };
   }
 
   /** The service registry, when the config has one (its API's address, its status). */

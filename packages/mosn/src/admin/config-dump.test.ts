@@ -9,7 +9,7 @@ function request(method: string, query = '', body = ''): AdminRequest {
 }
 
 function fakeSource(o: Partial<AdminSource> = {}): AdminSource {
-  return { config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1, ...o };
+  return { config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1, live: { listeners: () => [], clusters: () => [], stat: () => 0 }, ...o };
 }
 
 const KEY = '-----BEGIN EC PRIVATE KEY-----\nMHc...\n-----END EC PRIVATE KEY-----\n';

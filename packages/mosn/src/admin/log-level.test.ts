@@ -14,7 +14,7 @@ function control(path: string): LogControl & { state: { level: string; on: boole
   };
 }
 
-const source = (logs?: LogControl): AdminSource => ({ config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1, logs });
+const source = (logs?: LogControl): AdminSource => ({ config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1, live: { listeners: () => [], clusters: () => [], stat: () => 0 }, logs });
 const req = (method: string, body = ''): AdminRequest => ({ method, query: new URLSearchParams(), body: () => Promise.resolve(body) });
 const FAILED = (verb: string) => `{\n\t"error": "${verb} logger failed"\n}\n`;
 

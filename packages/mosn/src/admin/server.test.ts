@@ -4,7 +4,7 @@ import { MosnError, silentLogger } from '@mosn/proxy';
 import { AdminServer } from './server.js';
 import type { AdminSource } from './types.js';
 
-const source: AdminSource = { config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1 };
+const source: AdminSource = { config: () => ({}), statuses: () => ({}), stats: () => ({}), stage: () => 'running', version: () => 1, live: { listeners: () => [], clusters: () => [], stat: () => 0 } };
 
 describe('AdminServer', () => {
   const closers: Array<() => unknown> = [];
@@ -46,5 +46,24 @@ describe('AdminServer', () => {
     expect(await big.text()).toContain('read body error');
     const head = await fetch(`http://127.0.0.1:${port}/ready`, { method: 'HEAD' });
     expect(head.status).toBe(200);
+  });
+
+  it('the live page at /admin (HTML, its CSP) and its feed at /api/v1/live (an event stream), both in the help', async () => {
+    const port = await start();
+    const help = (await (await fetch(`http://127.0.0.1:${port}/`)).text()).split('\n');
+    expect(help).toEqual(expect.arrayContaining(['/admin', '/api/v1/live']));
+    const page = await fetch(`http://127.0.0.1:${port}/admin`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'none'; /);
+    expect(await page.text()).toContain('<title>mosn admin</title>');
+    const live = new AbortController();
+    const feed = await fetch(`http://127.0.0.1:${port}/api/v1/live`, { signal: live.signal });
+    expect([feed.status, feed.headers.get('content-type')]).toEqual([200, 'text/event-stream']);
+    const reader = feed.body!.getReader();
+    let text = '';
+    while (!text.includes('data: ')) text += new TextDecoder().decode((await reader.read()).value);
+    live.abort();
+    expect(text).toMatch(/^retry: 2000\n\n/);
   });
 });

@@ -3,6 +3,8 @@ import { formatAddress, type Address, type Logger } from '@mosn/proxy';
 import { LocalHttpServer, MAX_BODY, readBody, requestTarget } from '../local-http-server.js';
 import { configDump } from './config-dump.js';
 import { env, features, plugin, version } from './info.js';
+import { LIVE_PATH, LiveFeed } from './live/feed.js';
+import { ADMIN_PAGE_PATH, adminPage } from './live/page.js';
 import { getLogLevel, toggleLog, updateLogLevel } from './log-level.js';
 import { reloadHandler } from './reload.js';
 import { mosnError, text } from './reply.js';
@@ -10,22 +12,23 @@ import { ready, states } from './states.js';
 import { statsDump, statsGlob } from './stats.js';
 import type { AdminHandler, AdminRequest, AdminSource, Reply } from './types.js';
 
-/** A request body larger than this is refused (MOSN's bodies are a JSON object or a path). */
-
 /**
  * MOSN's admin API (pkg/admin/server), on `admin.address`: the same paths, methods, parameters, answers and status
- * codes, plus `POST /api/v1/reload` and Envoy's `/ready`. Any other path gets MOSN's help: the list of paths.
- * Off the hot path, so plain node:http. See docs/operations.md.
+ * codes, plus `POST /api/v1/reload`, Envoy's `/ready`, and the live page (`/admin`, fed by the event stream
+ * `/api/v1/live`). Any other path gets MOSN's help: the list of paths. Off the hot path, so plain node:http.
+ * See docs/operations.md.
  */
 export class AdminServer {
   #server: LocalHttpServer | undefined;
   readonly #source: AdminSource;
   readonly #log: Logger;
   readonly #routes: ReadonlyMap<string, AdminHandler>;
+  readonly #live: LiveFeed;
 
   constructor(source: AdminSource, logger: Logger) {
     this.#source = source;
     this.#log = logger.child({ component: 'admin' });
+    this.#live = new LiveFeed(source, this.#log);
     this.#routes = new Map<string, AdminHandler>([
       ['/api/v1/version', version],
       ['/api/v1/config_dump', configDump],
@@ -41,12 +44,13 @@ export class AdminServer {
       ['/api/v1/env', env],
       ['/api/v1/reload', reloadHandler(this.#log)],
       ['/ready', ready],
+      [ADMIN_PAGE_PATH, adminPage],
     ]);
   }
 
   /** The paths served, sorted (MOSN's help page). */
   get paths(): string[] {
-    return [...this.#routes.keys()].sort();
+    return [...this.#routes.keys(), LIVE_PATH].sort();
   }
 
   /** Listen on `address`; a port in use (or any other bind error) is MOSN_ERR_ADMIN_LISTEN, naming the admin API. */
@@ -59,12 +63,17 @@ export class AdminServer {
   }
 
   close(): Promise<void> {
+    this.#live.close();
     return this.#server?.close() ?? Promise.resolve();
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const { path, query } = requestTarget(req);
     const method = req.method ?? 'GET';
+    if (path === LIVE_PATH) {
+      this.#log.debug({ method, path }, 'admin request');
+      return this.#live.attach(req, res);
+    }
     const handler = this.#routes.get(path);
     const request: AdminRequest = { method, query: new URLSearchParams(query), body: () => readText(req) };
     const answer = (reply: Reply) => {
@@ -72,7 +81,7 @@ export class AdminServer {
       const line = { method, path, status: reply.status };
       if (method === 'GET' || method === 'HEAD') this.#log.debug(line, 'admin request');
       else this.#log.info(line, 'admin request');
-      res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
+      res.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.body) });
       res.end(method === 'HEAD' ? undefined : reply.body);
     };
     if (!handler) return answer(text(200, `supported APIs:\n${this.paths.map((p) => `${p}\n`).join('')}`));

@@ -4,7 +4,7 @@ import { ready, readiness, states } from './states.js';
 import type { AdminRequest, AdminSource } from './types.js';
 
 const req = (method = 'GET'): AdminRequest => ({ method, query: new URLSearchParams(), body: () => Promise.resolve('') });
-const source = (stage: Stage, statuses: ReturnType<AdminSource['statuses']> = {}): AdminSource => ({ config: () => ({}), statuses: () => statuses, stats: () => ({}), stage: () => stage, version: () => 3 });
+const source = (stage: Stage, statuses: ReturnType<AdminSource['statuses']> = {}): AdminSource => ({ config: () => ({}), statuses: () => statuses, stats: () => ({}), stage: () => stage, version: () => 3, live: { listeners: () => [], clusters: () => [], stat: () => 0 } });
 const xds = (versions: Record<string, string>) => ({ xds: { versions } as never });
 
 describe('/api/v1/states', () => {

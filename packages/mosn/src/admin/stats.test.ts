@@ -11,7 +11,7 @@ const STATS = {
   'listener.egress2.downstream_rq_total': 7,
 };
 
-const source = { config: () => ({}), statuses: () => ({}), stats: () => STATS, stage: () => 'running', version: () => 1 } satisfies AdminSource;
+const source = { config: () => ({}), statuses: () => ({}), stats: () => STATS, stage: () => 'running', version: () => 1, live: { listeners: () => [], clusters: () => [], stat: () => 0 } } satisfies AdminSource;
 const get = (query: string, method = 'GET'): AdminRequest => ({ method, query: new URLSearchParams(query), body: () => Promise.resolve('') });
 
 describe('/api/v1/stats', () => {

@@ -1,13 +1,15 @@
 import type { ApplyResult, Stage } from '../mosn.js';
 import type { XdsStatus } from '../xds/xds-source.js';
+import type { LiveSource } from './live/types.js';
 
 // The admin API's contracts: what a handler gets and answers, and what it reads of the running mosn.
 
-/** What an admin handler answers: a status, a body and its content type. */
+/** What an admin handler answers: a status, a body and its content type (and any other headers). */
 export interface Reply {
   readonly status: number;
   readonly body: string;
   readonly contentType: string;
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** An admin request as the handlers see it: the method, the query, and the body (read on demand). */
@@ -45,6 +47,8 @@ export interface AdminSource {
   stage(): Stage;
   /** The running config's version (1 at start, one more per applied change). */
   version(): number;
+  /** The running listeners and clusters, for the live page (`/admin`, `/api/v1/live`). */
+  readonly live: LiveSource;
   /** The runtime's logger; absent when mosn was given a logger it cannot change (then no logger is listed). */
   readonly logs?: LogControl | undefined;
   /** Re-read the config file and apply it (`POST /api/v1/reload`); absent when mosn was not started from a file. */
