@@ -78,7 +78,7 @@ describe('prometheus metrics sink, mosn as its own process', () => {
     expect((await fetch(`http://127.0.0.1:${metrics}/other`)).status).toBe(404);
   });
 
-  it('per cluster and per host: upstream requests, answers by status class, timeouts, and a latency histogram', async () => {
+  it('per cluster and per host: upstream requests, answers by status class, timeouts, and latency histograms (and the listener\'s)', async () => {
     // /slow answers after 60 ms, /late after 2 s (past the route's 1 s timeout), /err with 503, anything else at once
     const backend = () =>
       httpBackend((req, res) =>
@@ -124,6 +124,8 @@ describe('prometheus metrics sink, mosn as its own process', () => {
     expect(line('bucket', 'cluster="app",le="50"')).toBeGreaterThanOrEqual(fast);
     expect(line('sum', 'cluster="app"')).toBeGreaterThanOrEqual(slow * 60 + late * 1000);
     expect(line('count', `cluster="app",host="${a.address}"`) + line('count', `cluster="app",host="${b.address}"`)).toBe(total);
+    // the listener's own histogram: every request, from its head to its end
+    expect(new RegExp(`^mosn_listener_downstream_rq_time_count\\{listener="ingress"\\} ${total}$`, 'm').test(text)).toBe(true);
   });
 
   it('stats_matcher: exclusion_labels and exclusion_keys leave metrics out; a reload changing metrics is warned, the sink unchanged', async () => {

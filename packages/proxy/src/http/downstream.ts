@@ -103,6 +103,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #mirror: HttpMirror | undefined;
   /** Non-zero when the copies replace the request (`broadcast`): the status it is answered with once sent whole. */
   #mirrorAnswer = 0;
+  /** When the request came (performance.now()), when requests are timed (`downstream_rq_time`); else 0. */
+  #receivedAt = 0;
 
   /** `counters`: the listener's, resolved once per proxy filter (ProxyFilterFactory.counters). */
   constructor(ctx: ProxyContext, down: ServerStream, counters: ListenerCounters = listenerCounters(ctx.stats, ctx.statPrefix)) {
@@ -111,6 +113,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     this.#down = down;
     this.#counters = counters;
     counters.downstream_rq_total.inc();
+    if (counters.rqTime) this.#receivedAt = performance.now();
     if (ctx.streamFilters) this.#filters = ctx.streamFilters.create(this);
     if (ctx.accessLogs) this.#log = new RequestLog(ctx.accessLogs, down.connection, down.protocol);
   }
@@ -782,6 +785,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
 
   #finish(): void {
     this.#done = true;
+    if (this.#receivedAt > 0) this.#counters.rqTime!.observe(performance.now() - this.#receivedAt);
     this.#filters?.destroy();
     // copies still waiting for a body that will not come are given up
     this.#mirror?.requestAbandoned();

@@ -192,6 +192,8 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   /** The request's stream filters: their response phase runs on the answer. */
   #filters: StreamFilterChain | undefined;
   #log: RequestLog | undefined;
+  /** When the call was made (performance.now()), when requests are timed (`downstream_rq_time`); else 0. */
+  #madeAt = 0;
 
   constructor(
     proxy: RpcProxy,
@@ -206,6 +208,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     super();
     this.#filters = filters;
     this.#log = log;
+    if (proxy.counters.rqTime) this.#madeAt = performance.now();
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
@@ -367,6 +370,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
 
   #finish(): void {
     this.done = true;
+    if (this.#madeAt > 0) this.#proxy.counters.rqTime!.observe(performance.now() - this.#madeAt);
     this.#filters?.destroy();
     this.#cluster.resources.requests.release();
     this.#retries?.release();

@@ -1,5 +1,6 @@
 import { CLUSTER, DUBBO_METHOD, LISTENER, TCP, downstreamRqStatus, methodScope, type ClusterStat, type ListenerStat, type MethodStat, type TcpStat } from './names.js';
 import type { Counter, Stats } from './stats.js';
+import { StatsLatency } from './latency.js';
 
 /** One held Counter per name: resolved once, bumped without building or looking up a name. */
 export type Counters<N extends string> = { readonly [K in N]: Counter };
@@ -32,12 +33,16 @@ export class StatusCounters {
   }
 }
 
-/** A listener's request counters (names.ts LISTENER_STATS), resolved once per proxy filter and shared by HTTP and RPC. */
-export type ListenerCounters = Counters<ListenerStat> & { readonly rqStatus: StatusCounters };
+/**
+ * A listener's request counters (names.ts LISTENER_STATS), resolved once per proxy filter and shared by HTTP and
+ * RPC; `rqTime` (`downstream_rq_time`) only when the stats time requests (a metrics sink).
+ */
+export type ListenerCounters = Counters<ListenerStat> & { readonly rqStatus: StatusCounters; readonly rqTime: StatsLatency | undefined };
 
 /** `prefix` is the listener's (`listener.<name>.`). */
 export function listenerCounters(stats: Stats, prefix: string): ListenerCounters {
-  return Object.assign(resolve(stats, prefix, LISTENER_NAMES), { rqStatus: new StatusCounters(stats, prefix) });
+  const rqTime = stats.timing ? new StatsLatency(stats, `${prefix}downstream_rq_time`) : undefined;
+  return Object.assign(resolve(stats, prefix, LISTENER_NAMES), { rqStatus: new StatusCounters(stats, prefix), rqTime });
 }
 
 /** A cluster's request counters (names.ts CLUSTER_STATS), resolved once per cluster (Cluster.counters). */

@@ -1,3 +1,5 @@
+import type { Counter, Stats } from './stats.js';
+
 /**
  * Latency histograms of upstream requests, in milliseconds (Envoy's `upstream_rq_time`, MOSN's
  * `request_duration_time`). Counted in plain numbers on the host and cluster objects while requests end; the stats
@@ -31,4 +33,30 @@ export function emitLatency(emit: (name: string, value: number) => void, name: s
   for (let i = 0; i < h.buckets.length; i++) emit(`${name}.bucket.${BUCKET_NAMES[i]!}`, h.buckets[i]!);
   emit(`${name}.sum`, h.sum);
   emit(`${name}.count`, h.count);
+}
+
+/**
+ * A latency histogram kept in the stats themselves, as held counters (`<name>.bucket.<le>`, `.sum`, `.count`): for
+ * a scope whose figures outlive its objects (a listener's requests across reloads). Every bucket shows from the start.
+ */
+export class StatsLatency {
+  readonly #buckets: Counter[];
+  readonly #sum: Counter;
+  readonly #count: Counter;
+
+  constructor(stats: Stats, name: string) {
+    this.#buckets = BUCKET_NAMES.map((b) => stats.counter(`${name}.bucket.${b}`));
+    this.#sum = stats.counter(`${name}.sum`);
+    this.#count = stats.counter(`${name}.count`);
+    for (const c of [...this.#buckets, this.#sum, this.#count]) c.inc(0);
+  }
+
+  observe(ms: number): void {
+    const bounds = LATENCY_BUCKETS_MS;
+    let i = 0;
+    while (i < bounds.length && ms > bounds[i]!) i++;
+    this.#buckets[i]!.inc();
+    this.#sum.inc(ms);
+    this.#count.inc();
+  }
 }

@@ -47,6 +47,10 @@ export const LISTENER_STATS = {
   upstream_rq_per_try_timeout: counter("HTTP upstream tries that passed the retry policy's per-try timeout"),
   stream_filter_local_reply: counter('requests a stream filter answered'),
   stream_filter_error: counter('stream filters that threw'),
+  'downstream_rq_time<part>': counter(
+    'with a metrics sink: ms from an HTTP request\'s head to its end (answered, failed or reset), and from an RPC call\'s sending to its answer; downstream_rq_time.bucket.<le>, .sum, .count; a histogram in Prometheus',
+    'downstream request_time (ns, a summary)',
+  ),
   mirror_rq_total: counter('request copies the mirror filter started (one per copy)'),
   mirror_rq_completed: counter('request copies whose upstream answered (the answer is dropped)'),
   mirror_rq_failed: counter('request copies that got no answer: no host, connect failure, overflow, reset, timeout'),
