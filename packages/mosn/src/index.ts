@@ -2,7 +2,6 @@
  * mosn: the runtime of mosn-ts. Reads MOSN's config, registers every extension in one place, binds the
  * listeners, serves the admin API, applies config changes while running, and stops gracefully.
  */
-export * from '@mosn/proxy';
 export { Mosn, type ApplyResult, type MosnOptions, type Stage } from './mosn.js';
 export { planChanges, describeChange, type Change } from './runtime/plan.js';
 export type { MosnSection } from './runtime/config-edit.js';
@@ -17,3 +16,32 @@ export { createLogger } from './logger.js';
 export type { LogControl } from './admin/types.js';
 export { loadThirdPartCodecs } from './plugins.js';
 export { loadThirdPartStreamFilters } from './stream-filters/index.js';
+/**
+ * From @mosn/proxy (and through it the layers below): the stream filter API that filter packages are written
+ * against (their only dependency is mosn), and what embedders and tests use. Add a name when they need one.
+ */
+export {
+  type Address,
+  type HeaderMap,
+  IoBuffer,
+  isDecodeError,
+  Listener,
+  type Logger,
+  type MirrorOptions,
+  MosnError,
+  type ResponseDataResult,
+  type RoutingVariable,
+  rpcPoolFactory,
+  type RpcResponseReceiver,
+  silentLogger,
+  SimpleHeaderMap,
+  type StreamFilter,
+  type StreamFilterFactory,
+  type StreamFilterHandler,
+  type StreamFilterPhase,
+  type StreamFilterStatus,
+  type StreamResetReason,
+  XConnectionPool,
+  type XFrame,
+  type XProtocolCodec,
+} from '@mosn/proxy';

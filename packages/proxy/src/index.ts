@@ -1,9 +1,8 @@
 /**
  * @mosn/proxy: the proxy layer of mosn-ts. The `proxy` and `tcp_proxy` network filters, the per-request
  * state machine, the router, clusters and load balancers, and stats. It takes typed configs (reading MOSN's
- * JSON is the runtime's business). It re-exports @mosn/stream (and through it the layers below).
+ * JSON is the runtime's business). It re-exports what the runtime uses of the layers below (the list at the end).
  */
-export * from '@mosn/stream';
 export {
   Cluster,
   ClusterManager,
@@ -42,7 +41,41 @@ export {
 export { DownstreamRequest } from './http/downstream.js';
 export type { ProxyContext } from './context.js';
 export type { LbConfig, LbContext, LoadBalancer, LoadBalancerFactory } from './lb/load-balancer.js';
-export * from './lb/index.js';
+export {
+  candidatesWithPanic,
+  DEFAULT_ACTIVE_REQUEST_BIAS,
+  DEFAULT_CHOICE_COUNT,
+  DEFAULT_PANIC_THRESHOLD,
+  DEFAULT_SLOW_START_AGGRESSION,
+  DEFAULT_SLOW_START_MIN_WEIGHT,
+  FALLBACK_POLICIES,
+  type FallbackPolicy,
+  hashString,
+  HealthView,
+  hostMatches,
+  type LbSettings,
+  leastConnection,
+  leastLoaded,
+  leastRequest,
+  LOAD_BALANCERS,
+  maglev,
+  MAGLEV_TABLE_SIZE,
+  maglevTable,
+  type Metadata,
+  type MetadataMatch,
+  metadataMatch,
+  peakEwma,
+  random,
+  readSettings,
+  requestRoundRobin,
+  type RetryLbContext,
+  roundRobin,
+  type SlowStartConfig,
+  slowStartFactor,
+  type SubsetConfig,
+  subsetLoadBalancer,
+  weightedRoundRobin,
+} from './lb/index.js';
 export { ProxyFilterFactory, type ProxyFilterConfig } from './proxy-filter.js';
 export { RpcProxy } from './rpc/rpc-request.js';
 export { Registry } from './common/registry.js';
@@ -85,7 +118,122 @@ export { CLUSTER, JWT_AUTHN, LISTENER, downstreamRqStatus } from './stats/names.
 export { FaultInjectFilterFactory, delayDrawn, type FaultInjectConfig } from './network-filter/fault-inject.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp/tcp-proxy.js';
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './upstream/circuit-breaker.js';
-export * from './health/index.js';
+export {
+  type CheckSession,
+  DEFAULT_HEALTH_CHECK,
+  DEFAULT_OUTLIER_DETECTION,
+  type HealthCheckConfig,
+  HealthChecker,
+  type HealthCheckerOptions,
+  type HealthCheckKind,
+  hostHealthState,
+  type HttpCheckConfig,
+  type OutlierDetectionConfig,
+  OutlierDetector,
+  type OutlierDetectorOptions,
+  type OutlierResult,
+  outlierResultOfStatus,
+  statusMatches,
+  type StatusRange,
+} from './health/index.js';
 export { logRateLimited } from './common/failure-log.js';
-export * from './stream-filter/index.js';
-export * from './access-log/index.js';
+export {
+  grpcStatusOfHttp,
+  internalStatusOfHttp,
+  type MirrorOptions,
+  type ResponseDataResult,
+  type RouteOverride,
+  type RoutingVariable,
+  type StreamFilter,
+  StreamFilterChain,
+  StreamFilterChainFactory,
+  type StreamFilterFactory,
+  type StreamFilterHandler,
+  type StreamFilterOwner,
+  type StreamFilterPhase,
+  type StreamFilterStatus,
+} from './stream-filter/index.js';
+export {
+  blockListOf,
+  BROADCAST_STATUS,
+  DEFAULT_GZIP_CONTENT_TYPES,
+  DEFAULT_GZIP_LEVEL,
+  DEFAULT_PAYLOAD_LIMIT_STATUS,
+  DEFAULT_STAT_INTERVAL_MS,
+  type DubboStreamConfig,
+  dubboStreamFilterFactory,
+  type FaultConfig,
+  faultFilterFactory,
+  FLOW_CONTROL_DEFAULT_ACTION,
+  type FlowControlConfig,
+  type FlowControlContext,
+  flowControlFilterFactory,
+  type FlowLimitKeyType,
+  type FlowRule,
+  grpcMethodOf,
+  type GrpcMetricConfig,
+  grpcMetricFilterFactory,
+  type GzipConfig,
+  gzipFilterFactory,
+  type IpAccessConfig,
+  ipAccessFilterFactory,
+  type IpAccessRule,
+  isGrpcRequest,
+  type MirrorConfig,
+  mirrorFilterFactory,
+  type PayloadLimitConfig,
+  payloadLimitFilterFactory,
+} from './stream-filter/builtin/index.js';
+export {
+  type AccessLog,
+  type AccessLogFormat,
+  AccessLogFormatError,
+  type AccessLogSink,
+  compileAccessLogFormat,
+  DEFAULT_ACCESS_LOG_FORMAT,
+  formatLine,
+  formatStartTime,
+  goDuration,
+  type LogVariable,
+  logVariable,
+  RequestLog,
+} from './access-log/index.js';
+/**
+ * From @mosn/stream (and through it the layers below): what the runtime uses through this package (it depends on
+ * this layer only). Add a name when it needs one.
+ */
+export {
+  type Address,
+  adoptConnection,
+  type ClientTlsOptions,
+  DEFAULT_BUFFER_LIMIT,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEEPALIVE,
+  formatAddress,
+  type HeaderMap,
+  HttpHeaders,
+  IoBuffer,
+  isDecodeError,
+  type KeepaliveOptions,
+  Listener,
+  listeningSocket,
+  listenOn,
+  type Logger,
+  LruSessionCache,
+  MosnError,
+  type NetworkFilterFactory,
+  parseAddress,
+  type ProtocolEntry,
+  ProtocolRegistry,
+  type RpcResponseReceiver,
+  type ServerTlsOptions,
+  setConnectionTaker,
+  setSocketSource,
+  silentLogger,
+  SimpleHeaderMap,
+  type StreamResetReason,
+  XConnectionPool,
+  type XFrame,
+  type XProtocolCodec,
+} from '@mosn/stream';

@@ -11,4 +11,3 @@ export type {
 } from './api.js';
 export { StreamFilterChain, StreamFilterChainFactory, type RouteOverride, type StreamFilterOwner } from './chain.js';
 export { grpcStatusOfHttp, internalStatusOfHttp } from './local-reply.js';
-export * from './builtin/index.js';
