@@ -25,7 +25,7 @@ const buggy: XProtocolCodec<Frame> = {
   },
 };
 
-async function start(): Promise<number> {
+async function start(): Promise<{ p: number; mosn: Mosn }> {
   const extensions = defaultExtensions();
   extensions.protocols.registerCodec(buggy);
   extensions.pools.set('buggy', rpcPoolFactory(buggy));
@@ -44,7 +44,7 @@ async function start(): Promise<number> {
   });
   await mosn.start();
   cleanups.push(() => mosn.stop(0));
-  return port(mosn.listenerAddress('l'));
+  return { p: port(mosn.listenerAddress('l')), mosn };
 }
 
 function exchange(p: number, frame: Frame): Promise<{ frames: Frame[]; closed: boolean }> {
@@ -69,16 +69,18 @@ function exchange(p: number, frame: Frame): Promise<{ frames: Frame[]; closed: b
 }
 
 describe('a codec that throws', () => {
-  it('from decode: that connection is closed, the listener goes on', async () => {
-    const p = await start();
+  it('from decode: that connection is closed and counted as a protocol error, the listener goes on', async () => {
+    const { p, mosn } = await start();
     const bad = await exchange(p, buildRequest({ requestId: 1, header: { boom: '1', service: 'x' } }));
     expect(bad.closed).toBe(true);
+    expect(mosn.stats.get('listener.l.downstream_protocol_error')).toBe(1);
+    expect(mosn.stats.get('listener.l.downstream_filter_error')).toBe(0);
     const good = await exchange(p, buildRequest({ requestId: 2, header: { service: 'x' } }));
     expect(good.frames.map((f) => f.requestId)).toEqual([2]); // no route: answered by mosn, not a crash
   });
 
   it('from its header map while routing: the request gets a codec error answer', async () => {
-    const p = await start();
+    const { p } = await start();
     const r = await exchange(p, buildRequest({ requestId: 9, header: { trap: '1', service: 'x' } }));
     expect(r.frames.map((f) => [f.requestId, f.status])).toEqual([[9, exampleCodec.hijack(buildRequest({ requestId: 9 }), 'codec_error').status]]);
   });
