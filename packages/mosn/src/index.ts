@@ -26,6 +26,7 @@ export {
   IoBuffer,
   isDecodeError,
   Listener,
+  type LocalReplyHeaders,
   type Logger,
   type MirrorOptions,
   MosnError,

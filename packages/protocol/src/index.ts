@@ -35,6 +35,7 @@ export {
   parseAddress,
   pipeWithBackpressure,
   type ReadFilter,
+  type ReadFilterCallbacks,
   type ServerTlsOptions,
   setConnectionTaker,
   setSocketSource,

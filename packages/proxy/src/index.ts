@@ -140,6 +140,7 @@ export { logRateLimited } from './common/failure-log.js';
 export {
   grpcStatusOfHttp,
   internalStatusOfHttp,
+  type LocalReplyHeaders,
   type MirrorOptions,
   type ResponseDataResult,
   type RouteOverride,

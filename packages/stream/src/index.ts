@@ -61,6 +61,7 @@ export {
   type ProtocolEntry,
   ProtocolRegistry,
   type ReadFilter,
+  type ReadFilterCallbacks,
   type ServerTlsOptions,
   setConnectionTaker,
   setSocketSource,
