@@ -214,6 +214,7 @@ export {
   formatAddress,
   type HeaderMap,
   HttpHeaders,
+  INTERNAL_STATUS_HTTP,
   IoBuffer,
   isDecodeError,
   type KeepaliveOptions,
