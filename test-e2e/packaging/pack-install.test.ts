@@ -123,7 +123,7 @@ describe('pnpm pack, then npm install into an empty project', () => {
       for (const [specifier, { values }] of lists) expect(exported[specifier], specifier).toEqual(values);
     });
 
-    it('npx mosn start serves a direct_response through a filter package, and a SIGTERM stops it', async () => {
+    it('npx mosn start serves a direct_response through a filter package and its admin page, and a SIGTERM stops it', async () => {
       copyFileSync(join(CONSUMER, 'mosn.json'), join(cwd, 'mosn.json'));
       const child = spawn('npx', ['mosn', 'start', '-c', 'mosn.json'], { cwd, env: userEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -139,6 +139,10 @@ describe('pnpm pack, then npm install into an empty project', () => {
         expect([refused.status, refused.body]).toEqual([403, 'header x-tenant is required\n']);
         const answered = await get(port, '/orders', { headers: { 'x-tenant': 'acme' } });
         expect([answered.status, answered.body]).toEqual([200, 'hello from an installed mosn']);
+        // the admin page is a file of the package (assets/), not of dist/
+        const adminPort = Number(/"address":"127\.0\.0\.1:(\d+)","msg":"admin API listening"/.exec(out)?.[1]);
+        const page = await get(adminPort, '/admin');
+        expect([page.status, /<title>mosn admin<\/title>/.test(page.body)]).toEqual([200, true]);
         process.kill(pid, 'SIGTERM'); // mosn drains and exits 0, and npx with it
         expect(await exited).toBe(0);
         expect(out).toContain('"msg":"mosn stopped"');
