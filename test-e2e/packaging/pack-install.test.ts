@@ -130,11 +130,13 @@ describe('pnpm pack, then npm install into an empty project', () => {
       child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
       const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      let pid = 0;
       try {
         // the log line `mosn started` names the listener's port (the config asks for port 0) and mosn's pid
         let started: RegExpExecArray | null = null;
         await waitUntil(() => (started = /"pid":(\d+),"listeners":\["l@127\.0\.0\.1:(\d+)"\],"msg":"mosn started"/.exec(out)) !== null, 20_000, 'mosn started', () => out);
-        const [, pid, port] = started!.map(Number) as [number, number, number];
+        const [, mosnPid, port] = started!.map(Number) as [number, number, number];
+        pid = mosnPid;
         const refused = await get(port, '/orders'); // @mosn/filter-example's require_header, loaded by the config
         expect([refused.status, refused.body]).toEqual([403, 'header x-tenant is required\n']);
         const answered = await get(port, '/orders', { headers: { 'x-tenant': 'acme' } });
@@ -145,8 +147,15 @@ describe('pnpm pack, then npm install into an empty project', () => {
         expect([page.status, /<title>mosn admin<\/title>/.test(page.body)]).toEqual([200, true]);
         process.kill(pid, 'SIGTERM'); // mosn drains and exits 0, and npx with it
         expect(await exited).toBe(0);
+        pid = 0;
         expect(out).toContain('"msg":"mosn stopped"');
       } finally {
+        // after a failure: mosn (npx's grandchild, under a shell) and npx
+        try {
+          if (pid !== 0) process.kill(pid, 'SIGKILL');
+        } catch {
+          // it had exited
+        }
         child.kill('SIGKILL');
       }
     }, 60_000);
