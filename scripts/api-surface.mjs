@@ -6,7 +6,7 @@
 //
 // The names are read from the entry files themselves (each `exports` entry's `source`), which may only name what
 // they export: `export *` is refused, so that a package exports nothing it did not list. A test
-// (test-e2e/api-surface.test.ts) runs this check and compares the lists with what the modules export at run time.
+// (test-e2e/packaging/api-surface.test.ts) runs this check and compares the lists with what the modules export at run time.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,14 +82,6 @@ export function listText(entry, root = ROOT) {
   return `# ${entry.specifier}: its exports, one a line (\`type \`: a type only). After an intended change: ${UPDATE}\n${lines.join('\n')}\n`;
 }
 
-/** The names in a committed list file, `{ name, type }` each. */
-export function readList(listFile) {
-  return readFileSync(listFile, 'utf8')
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => (l.startsWith('type ') ? { name: l.slice(5), type: true } : { name: l, type: false }));
-}
-
 /** What changed between two list texts: `-name` only in the committed list, `+name` only in the code. */
 function diff(before, after) {
   const names = (text) => text.split('\n').filter((l) => l && !l.startsWith('#'));
@@ -131,7 +123,14 @@ export function check(root = ROOT) {
 function update() {
   mkdirSync(API_DIR, { recursive: true });
   const entries = entryPoints();
-  for (const entry of entries) writeFileSync(entry.listFile, listText(entry));
+  const texts = [];
+  try {
+    for (const entry of entries) texts.push(listText(entry));
+  } catch (e) {
+    console.error(`${e.message}\nNo list was written.`);
+    process.exit(1);
+  }
+  entries.forEach((entry, i) => writeFileSync(entry.listFile, texts[i]));
   const expected = new Set(entries.map((e) => e.listFile));
   for (const f of readdirSync(API_DIR)) if (f.endsWith('.txt') && !expected.has(join(API_DIR, f))) rmSync(join(API_DIR, f));
   console.log(`wrote ${entries.length} lists in api/`);
