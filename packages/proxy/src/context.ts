@@ -1,6 +1,7 @@
 import type { AccessLog } from './access-log/request-log.js';
 import type { RouterHandle } from './router/router.js';
 import type { Stats } from './stats/stats.js';
+import type { ListenerTracer } from './tracing/tracer.js';
 import type { StreamFilterChainFactory } from './stream-filter/chain.js';
 import type { ClusterManager } from './upstream/cluster.js';
 
@@ -17,4 +18,6 @@ export interface ProxyContext {
   readonly streamFilters?: StreamFilterChainFactory | undefined;
   /** The listener's access logs; undefined when it has none (its requests record nothing). */
   readonly accessLogs?: readonly AccessLog[] | undefined;
+  /** The runtime's tracing, for this listener; undefined when mosn does not trace (its requests record nothing). */
+  readonly tracer?: ListenerTracer | undefined;
 }

@@ -239,3 +239,12 @@ export {
   type XFrame,
   type XProtocolCodec,
 } from '@mosn/stream';
+export {
+  ListenerTracer,
+  RequestSpan,
+  SofaTraceIds,
+  Tracer,
+  type SpanAttributeFn,
+  type SpanSink,
+  type TracerOptions,
+} from './tracing/index.js';

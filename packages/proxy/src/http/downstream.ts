@@ -17,6 +17,7 @@ import {
   INTERNAL_STATUS_HTTP,
 } from '@mosn/stream';
 import { RequestLog } from '../access-log/request-log.js';
+import type { RequestSpan } from '../tracing/request-span.js';
 import { Deadline, Deadlines } from '../common/deadlines.js';
 import { UpstreamRetries } from '../upstream/attempt.js';
 import type { Cluster, Host } from '../upstream/cluster.js';
@@ -99,6 +100,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #retries: UpstreamRetries | undefined;
   /** What the access logs print (none when the listener has no access log). */
   #log: RequestLog | undefined;
+  /** Its span, when mosn traces and the request is sampled (see tracing/tracer.ts). */
+  #span: RequestSpan | undefined;
   /** Copies of this request (the `mirror` filter): fed the body and trailers as they go upstream. */
   #mirror: HttpMirror | undefined;
   /** Non-zero when the copies replace the request (`broadcast`): the status it is answered with once sent whole. */
@@ -222,6 +225,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       this.#log.http = head;
       this.#log.requestHeaders = head.headers;
     }
+    if (this.#ctx.tracer) this.#span = this.#ctx.tracer.startHttp(head, this.#down);
     // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
     if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
     if (this.#filters && !this.#filters.runRequestHeaders('before_route', endStream)) return this.#whileFiltering();
@@ -286,6 +290,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     const action = route.action;
     if (action.kind === 'direct') {
       this.#log?.reply(action.status, undefined, action.body === undefined ? 0 : Buffer.byteLength(action.body));
+      this.#span?.reply(action.status, undefined);
       this.#finish();
       const headers = action.redirect ? new HttpHeaders(['location', redirectLocation(action.redirect, head, 'http')]) : undefined;
       this.#down.sendResponse(action.status, action.body, headers);
@@ -350,6 +355,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       this.#log.upstreamCluster = this.#cluster?.name;
     }
     if (this.#action!.hostRewrite) rewriteHost(this.#action!.hostRewrite, this.#head!, host.addressText);
+    this.#span?.upstream(this.#cluster?.name, host.addressText);
     if (this.#tryTimeoutMs > 0) this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#tryTimeoutMs);
     // a failed connect's retry goes on with the same attempt (nothing of the failed one can come any more)
     const attempt = (this.#attempt ??= new DownstreamRequest.#Attempt(this));
@@ -415,6 +421,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #answerMirrored(): void {
     const status = this.#mirrorAnswer;
     this.#log?.reply(status, undefined, 0);
+    this.#span?.reply(status, undefined);
     this.#finish();
     this.#down.sendResponse(status, undefined);
   }
@@ -424,6 +431,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#done) return;
     this.#counters.downstream_rq_reset.inc();
     if (this.#log) this.#log.flags ??= 'downstream_reset';
+    this.#span?.reply(0, 'downstream_reset');
     this.#finish();
     this.#poolHandle?.cancel();
     this.#up?.reset('local_reset');
@@ -591,6 +599,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       log.responseCode = head.status;
       log.responseHeaders = head.headers;
     }
+    this.#span?.response(head.status, head.headers);
     this.#down.sendHeaders(head, endStream);
     if (endStream) this.#responseDone();
   }
@@ -622,6 +631,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   /** StreamFilterOwner: the response's trailers, which end it (the upstream's, or kept by a filter until now). */
   filteredResponseTrailers(trailers: HeaderMap): void {
     if (this.#done) return;
+    this.#span?.trailers(trailers);
     this.#down.sendTrailers(trailers instanceof HttpHeaders ? trailers : httpHeadersOf(trailers));
     this.#responseDone();
   }
@@ -636,6 +646,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#done) return;
     this.#abandonUpstream('local_reset');
     this.#log?.reply(status, 'filter_reply', message === undefined ? 0 : message.length + 1);
+    this.#span?.reply(status, 'filter_reply');
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else sendHttpFilterReply(this.#down, this.#head!.headers, status, message, headers);
@@ -673,6 +684,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#route?.responseEdits) this.#route.responseEdits.apply(head.headers, this.#vars());
     this.#up = undefined;
     this.#log?.reply(101, undefined, 0);
+    this.#span?.reply(101, undefined);
     this.#finish();
     const upEnd = up?.tunnel?.();
     const downEnd = upEnd && this.#down.switchProtocols?.(head);
@@ -692,6 +704,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
   #refuse(status: number, message: string): void {
     this.#logFailure('unsupported', message, undefined);
     this.#log?.reply(status, 'unsupported', message.length + 1);
+    this.#span?.reply(status, 'unsupported');
     this.#finish();
     this.#down.sendResponse(status, message + '\n');
   }
@@ -706,6 +719,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (this.#down.responseStarted) {
       this.#logFailure('upstream_reset', `upstream reset after the response started (${reason}); the downstream request is reset`, undefined);
       if (this.#log) this.#log.flags ??= 'upstream_reset';
+      this.#span?.reply(0, 'upstream_reset');
       this.#finish();
       this.#down.reset('remote_reset');
     } else {
@@ -753,6 +767,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       if (this.#down.responseStarted) this.#log.flags ??= status;
       else this.#log.reply(INTERNAL_STATUS_HTTP[status], status, message.length + 1);
     }
+    this.#span?.reply(this.#down.responseStarted ? 0 : INTERNAL_STATUS_HTTP[status], status);
     this.#finish();
     if (this.#down.responseStarted) this.#down.reset('local_reset');
     else this.#down.sendLocalReply(status, message);
@@ -807,6 +822,11 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     if (log) {
       this.#log = undefined;
       log.end();
+    }
+    const span = this.#span;
+    if (span) {
+      this.#span = undefined;
+      span.end();
     }
   }
 }

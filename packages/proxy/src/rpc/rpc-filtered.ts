@@ -1,5 +1,6 @@
 import type { Connection, HeaderMap, XFrame, XServerConnection } from '@mosn/stream';
 import type { RequestLog } from '../access-log/request-log.js';
+import type { RequestSpan } from '../tracing/request-span.js';
 import { pickTarget, type ClusterTarget, type Route } from '../router/router.js';
 import type { RpcCall, RpcProxy } from './rpc-request.js';
 import type { MirrorOptions, StreamFilterPhase } from '../stream-filter/api.js';
@@ -24,9 +25,11 @@ export class RpcFilteredRequest implements StreamFilterOwner {
   #target: ClusterTarget | undefined;
   #call: RpcCall | undefined;
   #log: RequestLog | undefined;
+  #span: RequestSpan | undefined;
 
-  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame, log: RequestLog | undefined) {
+  constructor(proxy: RpcProxy, server: XServerConnection, request: XFrame, log: RequestLog | undefined, span: RequestSpan | undefined) {
     this.#log = log;
+    this.#span = span;
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
@@ -110,6 +113,10 @@ export class RpcFilteredRequest implements StreamFilterOwner {
       this.#log.reply(status, 'filter_reply', 0);
       this.#log.end();
     }
+    if (this.#span) {
+      this.#span.reply(status, 'filter_reply');
+      this.#span.end();
+    }
     this.#server.localReply(this.#request, internalStatusOfHttp(status), message);
   }
 
@@ -117,11 +124,11 @@ export class RpcFilteredRequest implements StreamFilterOwner {
     this.#unwatch();
     if (this.#call) return this.#call.filterFailed(message);
     this.#chain.destroy();
-    this.#proxy.fail(this.#server, this.#request, { status: 'internal_error', message, route: this.#route, cluster: this.#target?.name }, this.#log);
+    this.#proxy.fail(this.#server, this.#request, { status: 'internal_error', message, route: this.#route, cluster: this.#target?.name }, this.#log, this.#span);
   }
 
   #routeRequest(): void {
-    const route = this.#proxy.route(this.#server, this.#request, this.#log, this.#chain.routing);
+    const route = this.#proxy.route(this.#server, this.#request, this.#log, this.#span, this.#chain.routing);
     if (!route) return this.#chain.destroy();
     this.#route = route;
     if (route.action.kind !== 'direct') this.#target = pickTarget(route.action);
@@ -132,7 +139,7 @@ export class RpcFilteredRequest implements StreamFilterOwner {
   #forward(): void {
     const body = this.#request.body;
     if (body.length > 0 && !this.#chain.runRequestData(body, true)) return;
-    this.#call = this.#proxy.forward(this.#server, this.#request, this.#route!, this.#target, this.#chain, this.#log);
+    this.#call = this.#proxy.forward(this.#server, this.#request, this.#route!, this.#target, this.#chain, this.#log, this.#span);
     if (!this.#call) this.#chain.destroy();
   }
 
@@ -150,6 +157,10 @@ export class RpcFilteredRequest implements StreamFilterOwner {
           if (r.#log) {
             r.#log.flags ??= 'downstream_reset';
             r.#log.end();
+          }
+          if (r.#span) {
+            r.#span.reply(0, 'downstream_reset');
+            r.#span.end();
           }
         }
         set.clear();

@@ -11,6 +11,7 @@ import type { MetadataMatch } from '../lb/subset.js';
 import { hashKey, pickTarget, RpcRouteRequest, type ClusterTarget, type ForwardAction, type Route } from '../router/router.js';
 import { listenerCounters, type ListenerCounters } from '../stats/counters.js';
 import type { RouteOverride, StreamFilterChain } from '../stream-filter/chain.js';
+import type { RequestSpan } from '../tracing/request-span.js';
 import { RpcFilteredRequest } from './rpc-filtered.js';
 
 const RESET_STATUS: Record<StreamResetReason, InternalStatus> = {
@@ -63,13 +64,14 @@ export class RpcProxy {
   onRequest(server: XServerConnection, request: XFrame): void {
     this.counters.downstream_rq_total.inc();
     const log = this.ctx.accessLogs ? rpcLog(this.ctx.accessLogs, server, request) : undefined;
-    if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request, log).start();
-    const route = this.route(server, request, log);
-    if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined, log);
+    const span = this.ctx.tracer?.startRpc(request, server);
+    if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request, log, span).start();
+    const route = this.route(server, request, log, span);
+    if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined, log, span);
   }
 
   /** Answer a request before it went upstream: counted (`downstream_rq_<status>`), logged (rate-limited) and answered in its protocol. */
-  fail(server: XServerConnection, request: XFrame, failure: RpcFailure, log: RequestLog | undefined): undefined {
+  fail(server: XServerConnection, request: XFrame, failure: RpcFailure, log: RequestLog | undefined, span: RequestSpan | undefined): undefined {
     const status = failure.status;
     this.counters.rqStatus.get(status).inc();
     logRequestFailure(server.connection, {
@@ -86,6 +88,11 @@ export class RpcProxy {
       log.reply(INTERNAL_STATUS_HTTP[status], status, 0);
       log.end();
     }
+    if (span) {
+      span.cluster = failure.cluster;
+      span.reply(INTERNAL_STATUS_HTTP[status], status);
+      span.end();
+    }
     server.localReply(request, status, failure.message);
     return undefined;
   }
@@ -94,7 +101,7 @@ export class RpcProxy {
    * The route of a request, or undefined when none matched (the request is answered). `routing`: the host and
    * path its stream filters set to be routed on (an RPC frame has neither of its own).
    */
-  route(server: XServerConnection, request: XFrame, log: RequestLog | undefined, routing?: RouteOverride): Route | undefined {
+  route(server: XServerConnection, request: XFrame, log: RequestLog | undefined, span: RequestSpan | undefined, routing?: RouteOverride): Route | undefined {
     const routeRequest = this.#route;
     routeRequest.headers = request.header;
     if (routing !== undefined) {
@@ -110,7 +117,7 @@ export class RpcProxy {
     }
     if (!route) {
       const unreadable = request.routingError;
-      this.fail(server, request, unreadable ? { status: 'codec_error', message: unreadable } : { status: 'no_route', message: 'no route matched' }, log);
+      this.fail(server, request, unreadable ? { status: 'codec_error', message: unreadable } : { status: 'no_route', message: 'no route matched' }, log, span);
     }
     return route;
   }
@@ -126,30 +133,31 @@ export class RpcProxy {
     target: ClusterTarget | undefined,
     filters: StreamFilterChain | undefined,
     log: RequestLog | undefined,
+    span: RequestSpan | undefined,
   ): RpcCall | undefined {
     const ctx = this.ctx;
     const action = route.action;
-    if (action.kind === 'direct' || !target) return this.fail(server, request, { status: 'no_route', message: 'direct_response cannot answer an RPC request', route }, log);
+    if (action.kind === 'direct' || !target) return this.fail(server, request, { status: 'no_route', message: 'direct_response cannot answer an RPC request', route }, log, span);
     const up = action.upstreamProtocol;
     if (up !== undefined && up.toLowerCase() !== server.protocol.toLowerCase()) {
       // mosn-ts does not translate between protocols: an RPC request goes upstream in its own
       const message = `the route sends requests upstream as ${up}, which cannot carry ${server.protocol}`;
-      return this.fail(server, request, { status: 'internal_error', message, route }, log);
+      return this.fail(server, request, { status: 'internal_error', message, route }, log, span);
     }
     const clusterName = target.name;
     const cluster = ctx.clusters.get(clusterName);
-    if (!cluster) return this.fail(server, request, { status: 'no_route', message: `cluster ${clusterName} not found`, route, cluster: clusterName }, log);
+    if (!cluster) return this.fail(server, request, { status: 'no_route', message: `cluster ${clusterName} not found`, route, cluster: clusterName }, log, span);
     if (!cluster.resources.requests.tryAcquire()) {
-      return this.fail(server, request, { status: 'upstream_overflow', message: `cluster ${clusterName} is at its max_requests`, route, cluster: clusterName }, log);
+      return this.fail(server, request, { status: 'upstream_overflow', message: `cluster ${clusterName} is at its max_requests`, route, cluster: clusterName }, log, span);
     }
-    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch, filters, log);
+    const call = new RpcCall(this, server, request, cluster, route, target.metadataMatch, filters, log, span);
     const host = cluster.lb.chooseHost(call);
     const pool = host?.pool(server.protocol);
     if (!host || pool?.kind !== 'rpc') {
       cluster.resources.requests.release();
-      if (!host) return this.fail(server, request, { status: 'no_healthy_upstream', message: `no healthy upstream in cluster ${clusterName}`, route, cluster: clusterName }, log);
+      if (!host) return this.fail(server, request, { status: 'no_healthy_upstream', message: `no healthy upstream in cluster ${clusterName}`, route, cluster: clusterName }, log, span);
       const message = `cluster ${clusterName} cannot carry ${server.protocol}`;
-      return this.fail(server, request, { status: 'internal_error', message, route, cluster: clusterName, host: host.addressText }, log);
+      return this.fail(server, request, { status: 'internal_error', message, route, cluster: clusterName, host: host.addressText }, log, span);
     }
     if (request.isOneWay()) {
       cluster.resources.requests.release();
@@ -159,6 +167,10 @@ export class RpcProxy {
         log.upstreamCluster = clusterName;
         log.requestSentAt = performance.now();
         log.end();
+      }
+      if (span) {
+        span.upstream(clusterName, host.addressText);
+        span.end();
       }
       return undefined;
     }
@@ -194,6 +206,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   #log: RequestLog | undefined;
   /** When the call was made (performance.now()), when requests are timed (`downstream_rq_time`); else 0. */
   #madeAt = 0;
+  #span: RequestSpan | undefined;
 
   constructor(
     proxy: RpcProxy,
@@ -204,11 +217,13 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     metadataMatch: MetadataMatch | undefined,
     filters: StreamFilterChain | undefined,
     log: RequestLog | undefined,
+    span: RequestSpan | undefined,
   ) {
     super();
     this.#filters = filters;
     this.#log = log;
     if (proxy.counters.rqTime) this.#madeAt = performance.now();
+    this.#span = span;
     this.#proxy = proxy;
     this.#server = server;
     this.#request = request;
@@ -252,6 +267,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
       log.upstreamCluster = this.#cluster.name;
       log.requestSentAt = performance.now();
     }
+    this.#span?.upstream(this.#cluster.name, host.addressText);
     this.#handle = pool.send(this.#request, this);
   }
 
@@ -269,6 +285,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
       log.responseHeaders = response.header;
       log.bytesSent += response.body.length;
     }
+    this.#span?.rpcResponse(response.status, status);
     this.#finish();
     this.#server.respond(this.#request, response);
   }
@@ -283,6 +300,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
   filterReply(status: InternalStatus, message: string | undefined): void {
     if (this.done) return;
     this.#log?.reply(INTERNAL_STATUS_HTTP[status], 'filter_reply', 0);
+    this.#span?.reply(INTERNAL_STATUS_HTTP[status], 'filter_reply');
     this.#finish();
     this.#handle?.cancel();
     this.#server.localReply(this.#request, status, message);
@@ -316,6 +334,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     // the why (a TLS verification error, say) goes to the log only, not to the client
     this.#logFailure(status, detail ? `${message}: ${detail}` : message);
     this.#log?.reply(INTERNAL_STATUS_HTTP[status], status, 0);
+    this.#span?.reply(INTERNAL_STATUS_HTTP[status], status);
     this.#finish();
     this.#proxy.counters.upstream_rq_reset.inc();
     this.#server.localReply(this.#request, status, `upstream: ${reason}`);
@@ -328,6 +347,7 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     this.#host?.timedOut();
     this.#logFailure('timeout', 'upstream request timeout');
     this.#log?.reply(INTERNAL_STATUS_HTTP.timeout, 'timeout', 0);
+    this.#span?.reply(INTERNAL_STATUS_HTTP.timeout, 'timeout');
     this.#finish();
     this.#handle?.cancel();
     this.#proxy.counters.downstream_rq_timeout.inc();
@@ -381,6 +401,11 @@ export class RpcCall extends Deadline implements RpcResponseReceiver, LbContext 
     if (log) {
       this.#log = undefined;
       log.end();
+    }
+    const span = this.#span;
+    if (span) {
+      this.#span = undefined;
+      span.end();
     }
   }
 }
