@@ -15,6 +15,7 @@ import {
   type StreamFilterChainFactory,
   type XProtocolCodec,
   type AccessLog,
+  type Tracer,
 } from '@mosn/proxy';
 import { boltCodec, boltv2Codec } from '@mosn/protocol-bolt';
 import { dubboCodec } from '@mosn/protocol-dubbo';
@@ -60,6 +61,8 @@ export interface FilterBuildContext {
   readonly streamFilters?: StreamFilterChainFactory | undefined;
   /** The listener's access logs (undefined: none), made once per listener config: `proxy` and `tcp_proxy` write them. */
   readonly accessLogs?: readonly AccessLog[] | undefined;
+  /** The runtime's tracing (undefined: mosn does not trace): the `proxy` filter records its requests' spans. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
-import { MosnError, Stats, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
+import { MosnError, Stats, Tracer, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AccessLogFiles } from './access-log/writer.js';
 import { AdminServer } from './admin/server.js';
 import { listenerSummary } from './admin/live/listeners.js';
 import type { LiveSource } from './admin/live/types.js';
+import { mosnVersion } from './admin/info.js';
 import { PrometheusSink } from './metrics/sink.js';
 import type { LogControl } from './admin/types.js';
 import { ConfigProblems, type ConfigProblem } from './config/config-reader.js';
@@ -17,6 +18,7 @@ import { describeChange, planChanges, type Change } from './runtime/plan.js';
 import { RegistrySource } from './registry/registry-source.js';
 import type { XdsFlags } from './xds/flags.js';
 import { XdsSource, xdsSettings } from './xds/xds-source.js';
+import { OtlpHttpExporter } from './tracing/otlp-exporter.js';
 
 export type Stage = 'init' | 'starting' | 'running' | 'draining' | 'stopped';
 
@@ -80,6 +82,8 @@ export class Mosn {
   });
   #admin: AdminServer | undefined;
   #metrics: PrometheusSink | undefined;
+  /** Where spans go, when the config traces (`tracing`, driver `otel`); fixed until a restart. */
+  readonly #spans: OtlpHttpExporter | undefined;
   #stage: Stage = 'init';
   /** Applies run one after another, each on the config the previous one left. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -102,7 +106,13 @@ export class Mosn {
     this.#accessLogs = new AccessLogFiles({ logger: options.logger.child({ component: 'access_log' }), onDrop: (n) => dropped.inc(n) });
     // a metrics sink gets latency histograms: every upstream request is timed (clusters read this when built)
     this.stats.timing = this.#config.metrics?.prometheus !== undefined;
-    this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger, accessLogSink: (path) => this.#accessLogs.get(path) });
+    const tracing = this.#config.tracing;
+    let tracer: Tracer | undefined;
+    if (tracing) {
+      this.#spans = new OtlpHttpExporter({ config: tracing, logger: options.logger.child({ component: 'tracing' }), stats: this.stats, version: mosnVersion() });
+      tracer = new Tracer({ sampleRate: tracing.sampleRate, sink: this.#spans });
+    }
+    this.#live = new LiveState({ ext: this.extensions, stats: this.stats, logger: options.logger, accessLogSink: (path) => this.#accessLogs.get(path), tracer });
     // the request figures of clusters and hosts join every stats snapshot (they live on those objects)
     this.stats.addCollector((emit) => {
       for (const c of this.#live.clusters.all()) c.emitFigures(emit);
@@ -326,6 +336,7 @@ export class Mosn {
     const now = this.#config.admin ? formatAddress(this.#config.admin) : undefined;
     if ((next.admin ? formatAddress(next.admin) : undefined) !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
     if (!isDeepStrictEqual(next.metrics, this.#config.metrics)) problems.warn('metrics', 'changed: the metrics sink keeps its settings until mosn restarts');
+    if (!isDeepStrictEqual(next.tracing, this.#config.tracing)) problems.warn('tracing', 'changed: tracing keeps its settings until mosn restarts');
     if (next.logPath !== this.#config.logPath) problems.warn('servers[0].default_log_path', `the log stays at ${this.#config.logPath} until mosn restarts`);
   }
 
@@ -376,6 +387,7 @@ export class Mosn {
     this.#live.closeAll();
     await this.#admin?.close();
     await this.#metrics?.close();
+    await this.#spans?.close();
     await this.#accessLogs.close();
   }
 }

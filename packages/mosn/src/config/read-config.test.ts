@@ -76,7 +76,7 @@ describe('readConfig', () => {
     const raw = base();
     raw.cluster_manager.clusters[0].lb_type = 'LB_FASTEST';
     raw.servers[0].listeners[0].filter_chains[0].filters[0].config.router_config_name = 'nope';
-    raw.tracing = { enable: true };
+    raw.tracing = { enable: true, driver: 'SkyWalking' };
     raw.dynamic_resources = { ads_config: {} };
     const { config, errors, warnings } = read(raw);
     expect(config).toBeUndefined();
@@ -85,7 +85,7 @@ describe('readConfig', () => {
       'servers[0].listeners[0].filter_chains[0].filters[0].config.router_config_name: router "nope" is not defined in routers[]; defined: r',
       'dynamic_resources: needs static_resources beside it, with the cluster of the xDS server that ads_config names (MOSN starts no xDS client without it)',
     ]);
-    expect(warnings).toEqual(['tracing: not supported by mosn-ts yet; ignored']);
+    expect(warnings).toEqual(['tracing.driver: MOSN\'s driver "SkyWalking" is not supported by mosn-ts: tracing is off (mosn-ts runs "otel": OpenTelemetry over OTLP/HTTP)']);
   });
 
   it('checks across sections: duplicate listener names and addresses, route protocols against listeners', () => {

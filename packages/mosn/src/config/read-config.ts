@@ -8,6 +8,7 @@ import { readExtends, readThirdPartCodecs, readThirdPartStreamFilters } from './
 import { deepFreeze } from './freeze.js';
 import { readListener } from './listener.js';
 import { readMetrics } from './metrics-section.js';
+import { readTracing } from './tracing-section.js';
 import { checkRouteProtocols } from './route-protocols.js';
 import type { RouteContext } from './route.js';
 import { readRouter } from './router.js';
@@ -30,7 +31,7 @@ export const LOG_LEVELS = ['FATAL', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'TRACE'] a
 export const DEFAULT_GRACEFUL_TIMEOUT_MS = 30_000;
 
 /** Top-level keys of MOSN's config that mosn-ts does not act on yet and that are safe to skip. */
-const IGNORED_TOP = ['tracing', 'pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'uds_dir'];
+const IGNORED_TOP = ['pprof', 'debug', 'plugin', 'inherit_old_mosnconfig', 'wasm_global_plugins', 'uds_dir'];
 /** The xDS bootstrap's keys (read by readXdsBootstrap). */
 const XDS_TOP = ['dynamic_resources', 'static_resources', 'node', 'layered_runtime'];
 /** Keys that say which MOSN file this is; a file with none of them is probably not a MOSN config. */
@@ -91,6 +92,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
 
   const admin = readAdmin(root);
   const metrics = readMetrics(root);
+  const tracing = readTracing(root);
   root.str('pid'); // the CLI writes the pid file (`mosn reload` reads it)
   readThirdPartCodecs(root);
   readThirdPartStreamFilters(root);
@@ -113,6 +115,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
     ...(xds ? { xds } : {}),
     ...(serviceRegistry ? { registry: serviceRegistry } : {}),
     ...(metrics ? { metrics } : {}),
+    ...(tracing ? { tracing } : {}),
   };
   // Protocol entries and their codecs belong to the registry, shared with the running proxy.
   const registry = ext.protocols.entries().flatMap((e): object[] => (e.kind === 'xprotocol' ? [e, e.codec] : [e]));

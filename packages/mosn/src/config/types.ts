@@ -1,6 +1,7 @@
 import type { XdsSections } from '@mosn/xds';
 import type { RegistryConfig } from '../registry/config.js';
 import type { MetricsConfig } from './metrics-section.js';
+import type { TracingConfig } from './tracing-section.js';
 import type { XdsBootstrap } from '../xds/bootstrap.js';
 import type {
   Address,
@@ -41,6 +42,8 @@ export interface MosnConfig {
   readonly registry?: RegistryConfig;
   /** With `metrics`: the Prometheus sink and stats_matcher (docs/operations.md, "Metrics"). */
   readonly metrics?: MetricsConfig;
+  /** With `tracing` enabled and driver `otel`: sampling and the OTLP/HTTP collector (docs/operations.md, "Tracing"). */
+  readonly tracing?: TracingConfig;
 }
 
 /** MOSN's xDS bootstrap, read (with the CLI's node flags over it), and its static resources as MOSN sections. */

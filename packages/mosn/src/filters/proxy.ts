@@ -123,6 +123,7 @@ export const proxyFilter: NetworkFilterExtension<ProxyFilterSpec> = {
       statPrefix: `listener.${ctx.listenerName}.`,
       streamFilters: ctx.streamFilters,
       accessLogs: ctx.accessLogs,
+      tracer: ctx.tracer?.listener(ctx.listenerName),
     });
   },
 

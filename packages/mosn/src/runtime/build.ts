@@ -16,6 +16,7 @@ import {
   type Logger,
   type NetworkFilterFactory,
   type Stats,
+  type Tracer,
 } from '@mosn/proxy';
 import type { ClusterSpec, ListenerSpec, RouterSpec } from '../config/types.js';
 import { codecFor, type Extensions, type FilterBuildContext } from '../extensions.js';
@@ -28,6 +29,8 @@ export interface BuildDeps {
   readonly logger: Logger;
   /** The sink of an access log path (the runtime's writers, one per path). */
   readonly accessLogSink?: (path: string) => AccessLogSink;
+  /** The runtime's tracing, when the config has it: every listener's `proxy` filter records spans with it. */
+  readonly tracer?: Tracer | undefined;
 }
 
 /**

@@ -125,7 +125,7 @@ export class LiveState {
     if (!spec) throw new Error(`listener ${name} is not in the new config (a bug in the plan)`);
     const filterChain = buildFilterChain(
       spec,
-      { clusters: this.clusters, routers: this.routers, extensions: this.#deps.ext, stats: this.#deps.stats, logger: this.#deps.logger },
+      { clusters: this.clusters, routers: this.routers, extensions: this.#deps.ext, stats: this.#deps.stats, logger: this.#deps.logger, tracer: this.#deps.tracer },
       this.#deps.accessLogSink,
     );
     const stats = this.#deps.stats;
