@@ -5,7 +5,10 @@
 #
 #   benchmarks/ab/http1.sh /path/to/other/checkout            # A = that checkout (built), B = this one
 #   ROUNDS=6 DURATION=4 CONNECTIONS=50 benchmarks/ab/http1.sh /tmp/base
+#   TOP_B='"tracing": {...}' benchmarks/ab/http1.sh "$PWD"     # one build, B with more top-level config keys
 #
+# TOP_A / TOP_B: JSON members added to that side's config at the top level (the same build on both sides then
+# measures what a config section costs; benchmarks/tracing/ab-http1.sh does that for tracing).
 # Each checkout needs `pnpm install` and `npx tsc -b`. Not a verdict against nginx: that is http1/run.sh's job.
 source "$(dirname "$0")/../lib/common.sh"
 
@@ -23,9 +26,9 @@ wait_quiet
 BACKEND_PORT="$(free_port)"
 start_backend "$BACKEND_PORT"
 
-mosn_config() { # port
+mosn_config() { # port [top-level JSON members]
   cat <<EOF
-{
+{ ${2:+$2,}
   "servers": [{ "default_log_path": "stdout", "default_log_level": "ERROR", "graceful_timeout": "1s",
     "routers": [{ "router_config_name": "r", "virtual_hosts": [{ "name": "v", "domains": ["*"],
       "routers": [{ "match": { "prefix": "/" }, "route": { "cluster_name": "backend" } }] }] }],
@@ -41,7 +44,8 @@ EOF
 declare -A PORT PID
 for side in A B; do
   PORT[$side]="$(free_port)"
-  mosn_config "${PORT[$side]}" >"$TMP_DIR/mosn-$side.json"
+  top="TOP_$side"
+  mosn_config "${PORT[$side]}" "${!top:-}" >"$TMP_DIR/mosn-$side.json"
   cli="$MOSN_CLI"; [ "$side" = A ] && cli="$A_CLI"
   # shellcheck disable=SC2086 # word splitting of the options wanted
   bg "mosn-$side" node ${MOSN_NODE_ARGS:-} "$cli" start -c "$TMP_DIR/mosn-$side.json"

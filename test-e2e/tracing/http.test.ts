@@ -40,13 +40,13 @@ async function traceBackend(): Promise<{ address: string; seen: Array<{ path: st
 
 /** mosn with one HTTP/1 listener `ingress` (`/dead` to a cluster nobody listens on, the rest to `backend`) and `tracing`. */
 async function httpMosn(backend: string, top: Record<string, unknown>): Promise<{ mosn: MosnProcess; port: number; config: Record<string, unknown> }> {
-  const [admin, port, dead] = [await closedPort(), await closedPort(), await closedPort()];
+  const [admin, port, dead, dead2] = [await closedPort(), await closedPort(), await closedPort(), await closedPort()];
   const config = {
     ...mosnJson({
       admin,
       listeners: [proxyListener('ingress', port, 'Http1', 'r1')],
       routers: [router('r1', [toCluster('/dead', 'gone'), toCluster('/', 'app')])],
-      clusters: [cluster('app', [backend]), cluster('gone', [`127.0.0.1:${dead}`])],
+      clusters: [cluster('app', [backend]), cluster('gone', [`127.0.0.1:${dead}`, `127.0.0.1:${dead2}`])],
     }),
     ...top,
   };
@@ -89,17 +89,14 @@ describe('tracing of HTTP/1 (node:http) through mosn, OTLP/HTTP to a collector',
     expect(continued!.scope.name).toBe('mosn-ts');
     expect(continued!.attributes).toEqual({
       'mosn.listener': 'ingress',
-      'network.protocol.name': 'http',
       'network.protocol.version': '1.1',
       'client.address': '127.0.0.1',
-      'client.port': expect.any(Number),
       'http.request.method': 'GET',
       'url.path': '/continued',
       'server.address': `127.0.0.1:${port}`,
       'http.response.status_code': 200,
       'mosn.upstream.cluster': 'app',
       'mosn.upstream.host': backend.address,
-      'mosn.upstream.attempts': 1,
     });
     // the span's clock: within the test's window, in nanoseconds since the epoch
     expect(continued!.startTimeUnixNano >= BigInt(before - 1) * 1_000_000n).toBe(true);
@@ -124,10 +121,11 @@ describe('tracing of HTTP/1 (node:http) through mosn, OTLP/HTTP to a collector',
     const [dead] = byPath(spans, '/dead');
     expect(dead!.status).toEqual({ code: 2, message: 'connect_failed' });
     expect(dead!.attributes).toMatchObject({ 'http.response.status_code': 502, 'mosn.response_flag': 'connect_failed', 'mosn.upstream.cluster': 'gone' });
-    expect(dead!.attributes['mosn.upstream.attempts']).toBeGreaterThanOrEqual(1);
+    // its two hosts were both tried (a failed connect is retried on another host)
+    expect(dead!.attributes['mosn.upstream.attempts']).toBe(2);
 
-    const stats = await mosn.stats();
-    expect(stats['tracing.spans_exported']).toBe(5);
+    // counted once mosn read the collector's answer
+    const stats = await mosn.waitStats((s) => s['tracing.spans_exported'] === 5, 5000, 'five spans exported');
     expect(stats['tracing.spans_dropped'] ?? 0).toBe(0);
   });
 

@@ -147,7 +147,6 @@ describe('tracing of SOFARPC Bolt (sofa-rpc-node) through mosn', () => {
         'sofa.rpc_id': '0',
         'mosn.upstream.cluster': 'sofa',
         'mosn.upstream.host': `127.0.0.1:${tap.port}`,
-        'mosn.upstream.attempts': 1,
       },
     });
     expect(spans[1]).toMatchObject({

@@ -49,7 +49,6 @@ export class RequestSpan {
   sofaTraceId: string | undefined = undefined;
   sofaRpcId: string | undefined = undefined;
   clientAddress: string | undefined;
-  clientPort: number | undefined;
   /** The cluster and host of the last upstream attempt, and how many attempts were made (retries are the rest). */
   cluster: string | undefined = undefined;
   upstreamHost: string | undefined = undefined;
@@ -72,7 +71,6 @@ export class RequestSpan {
     this.protocol = protocol;
     this.name = protocol;
     this.clientAddress = connection.remoteAddress;
-    this.clientPort = connection.remotePort;
   }
 
   /** What an HTTP request says of itself (a gRPC call is an HTTP/2 request with a `application/grpc` body). */
@@ -150,13 +148,16 @@ export class RequestSpan {
     return this.statusCode >= 500;
   }
 
-  /** The span's attributes, named by OpenTelemetry's semantic conventions where they have a name (docs/operations.md). */
+  /**
+   * The span's attributes, named by OpenTelemetry's semantic conventions where they have a name (docs/operations.md).
+   * Each costs bytes and time in every export, so only what says something: `network.protocol.name` for RPC (HTTP's
+   * is implied), `mosn.upstream.attempts` when there was more than one.
+   */
   forEachAttribute(fn: SpanAttributeFn): void {
     fn('mosn.listener', this.listener);
-    fn('network.protocol.name', this.httpMethod !== undefined ? 'http' : this.protocol);
+    if (this.httpMethod === undefined) fn('network.protocol.name', this.protocol);
     if (this.httpVersion !== undefined) fn('network.protocol.version', this.httpVersion);
     if (this.clientAddress !== undefined) fn('client.address', this.clientAddress);
-    if (this.clientPort !== undefined) fn('client.port', this.clientPort);
     if (this.httpMethod !== undefined) fn('http.request.method', this.httpMethod);
     if (this.urlPath !== undefined) fn('url.path', this.urlPath);
     if (this.host !== undefined) fn('server.address', this.host);
@@ -170,7 +171,7 @@ export class RequestSpan {
     if (this.sofaRpcId !== undefined) fn('sofa.rpc_id', this.sofaRpcId);
     if (this.cluster !== undefined) fn('mosn.upstream.cluster', this.cluster);
     if (this.upstreamHost !== undefined) fn('mosn.upstream.host', this.upstreamHost);
-    if (this.attempts > 0) fn('mosn.upstream.attempts', this.attempts);
+    if (this.attempts > 1) fn('mosn.upstream.attempts', this.attempts);
     if (this.flag !== undefined) fn('mosn.response_flag', this.flag);
   }
 }

@@ -90,7 +90,6 @@ describe('ListenerTracer.startHttp', () => {
       'server.address': 'example.com',
       'http.response.status_code': 404,
       'client.address': '10.0.0.9',
-      'client.port': 40000,
       'mosn.upstream.cluster': 'c1',
       'mosn.upstream.host': '127.0.0.1:2',
       'mosn.upstream.attempts': 2,
