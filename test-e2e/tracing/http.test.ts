@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,13 +38,16 @@ async function traceBackend(): Promise<{ address: string; seen: Array<{ path: st
   return { address, seen, close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
-/** mosn with one HTTP/1 listener `ingress` (`/dead` to a cluster nobody listens on, the rest to `backend`) and `tracing`. */
-async function httpMosn(backend: string, top: Record<string, unknown>): Promise<{ mosn: MosnProcess; port: number; config: Record<string, unknown> }> {
+/**
+ * mosn with one HTTP/1 listener `ingress` (`/dead` to a cluster nobody listens on, the rest to `backend`) and
+ * `tracing`; with `accessLog`, an access log of `%trace_id% %x-mosn-path%` there.
+ */
+async function httpMosn(backend: string, top: Record<string, unknown>, accessLog?: string): Promise<{ mosn: MosnProcess; port: number; config: Record<string, unknown> }> {
   const [admin, port, dead, dead2] = [await closedPort(), await closedPort(), await closedPort(), await closedPort()];
   const config = {
     ...mosnJson({
       admin,
-      listeners: [proxyListener('ingress', port, 'Http1', 'r1')],
+      listeners: [{ ...proxyListener('ingress', port, 'Http1', 'r1'), ...(accessLog ? { access_logs: [{ log_path: accessLog, log_format: '%trace_id% %x-mosn-path%' }] } : {}) }],
       routers: [router('r1', [toCluster('/dead', 'gone'), toCluster('/', 'app')])],
       clusters: [cluster('app', [backend]), cluster('gone', [`127.0.0.1:${dead}`, `127.0.0.1:${dead2}`])],
     }),
@@ -71,7 +74,10 @@ describe('tracing of HTTP/1 (node:http) through mosn, OTLP/HTTP to a collector',
     const collector = await receiver();
     const backend = await traceBackend();
     cleanups.push(backend.close);
-    const { mosn, port } = await httpMosn(backend.address, tracing(collector.endpoint));
+    const dir = mkdtempSync(join(tmpdir(), 'mosn-tracing-log-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const accessLog = join(dir, 'access.log');
+    const { mosn, port } = await httpMosn(backend.address, tracing(collector.endpoint), accessLog);
     const before = Date.now();
     expect((await get(port, '/continued?token=secret', { headers: { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=x' } })).status).toBe(200);
     expect((await get(port, '/started')).status).toBe(200);
@@ -123,6 +129,11 @@ describe('tracing of HTTP/1 (node:http) through mosn, OTLP/HTTP to a collector',
     expect(dead!.attributes).toMatchObject({ 'http.response.status_code': 502, 'mosn.response_flag': 'connect_failed', 'mosn.upstream.cluster': 'gone' });
     // its two hosts were both tried (a failed connect is retried on another host)
     expect(dead!.attributes['mosn.upstream.attempts']).toBe(2);
+
+    // the access log's trace_id is the span's
+    let lines: string[] = [];
+    await waitUntil(() => existsSync(accessLog) && (lines = readFileSync(accessLog, 'utf8').trimEnd().split('\n')).length === 5, 5000, 'five access log lines');
+    expect(lines.map((l) => l.split(' ')).sort()).toEqual(spans.map((s) => [s.traceId, s.attributes['url.path']]).sort());
 
     // counted once mosn read the collector's answer
     const stats = await mosn.waitStats((s) => s['tracing.spans_exported'] === 5, 5000, 'five spans exported');

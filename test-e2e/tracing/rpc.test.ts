@@ -1,7 +1,10 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, closedPort, cluster } from '../helpers.js';
+import { cleanupAfterEach, closedPort, cluster, waitUntil } from '../helpers.js';
 import { mosnJson, proxyListener, serviceRouter, startMosnProcess } from '../reload/support.js';
 import { BoltConn, decodeResponse, encodeRequest, rawCall, rpcClient, SERVICE, splitFrames as splitBoltFrames, startRpcServer } from '../bolt/peers.js';
 import { DEMO, DubboConn, dubboConsumer, java, rawCall as rawDubboCall, startProvider } from '../dubbo/peers.js';
@@ -90,11 +93,17 @@ describe('tracing of SOFARPC Bolt (sofa-rpc-node) through mosn', () => {
     cleanups.push(server.close);
     const tap = await boltTap(server.port);
     const [admin, ingress, egress] = [await closedPort(), await closedPort(), await closedPort()];
+    const dir = mkdtempSync(join(tmpdir(), 'mosn-tracing-bolt-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const accessLog = join(dir, 'access.log');
     await startMosnProcess(
       {
         ...mosnJson({
           admin,
-          listeners: [proxyListener('egress', egress, 'bolt,boltv2', 'out'), proxyListener('ingress', ingress, 'bolt,boltv2', 'in')],
+          listeners: [
+            proxyListener('egress', egress, 'bolt,boltv2', 'out'),
+            { ...proxyListener('ingress', ingress, 'bolt,boltv2', 'in'), access_logs: [{ log_path: accessLog, log_format: '%trace_id%' }] },
+          ],
           routers: [serviceRouter('out', 'mesh'), serviceRouter('in', 'sofa')],
           clusters: [cluster('mesh', [`127.0.0.1:${ingress}`]), cluster('sofa', [`127.0.0.1:${tap.port}`])],
         }),
@@ -166,6 +175,11 @@ describe('tracing of SOFARPC Bolt (sofa-rpc-node) through mosn', () => {
     expect(hops[0]!.traceId).toBe(hops[1]!.traceId);
     expect(tap.headers[3]!['rpc_trace_context.sofaTraceId']!.padStart(32, '0')).toBe(hops[0]!.traceId);
     expect(tap.headers[3]!['rpc_trace_context.sofaRpcId']).toBe('0');
+
+    // the access log's trace_id of a Bolt request is SOFATracer's, as SOFA apps log it
+    let lines: string[] = [];
+    await waitUntil(() => existsSync(accessLog) && (lines = readFileSync(accessLog, 'utf8').trimEnd().split('\n')).length === 4, 5000, 'four access log lines');
+    expect(lines).toEqual(tap.headers.map((h) => h['rpc_trace_context.sofaTraceId']));
   });
 });
 

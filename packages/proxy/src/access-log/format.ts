@@ -104,8 +104,8 @@ const FIXED: Record<string, LogVariable> = {
   connection_id: (r) => String(r.connection.id),
   upstream_connection_id: (r) => (r.upstreamConnectionId === undefined ? undefined : String(r.upstreamConnectionId)),
   stream_id: (r) => r.streamId,
-  // MOSN has it with tracing on; mosn-ts does no tracing
-  trace_id: () => undefined,
+  // with tracing on and the request sampled, as MOSN fills it from its span
+  trace_id: (r) => r.traceId,
   downstream_protocol: (r) => r.protocol,
   'x-mosn-host': (r) => r.http?.headers.get('host'),
   'x-mosn-path': (r) => (r.http ? pathOf(r.http.path) : undefined),

@@ -46,6 +46,8 @@ export class RequestLog {
   /** The HTTP request head (HTTP/1, HTTP/2): what `x-mosn-path`, `Http1_request_uri` and friends read. */
   http: HttpRequestHead | undefined = undefined;
   streamId: string | undefined = undefined;
+  /** The request's trace, when it is traced and sampled (`trace_id`): its span's `displayTraceId`. */
+  traceId: string | undefined = undefined;
 
   constructor(logs: readonly AccessLog[], connection: Connection, protocol: string) {
     this.logs = logs;

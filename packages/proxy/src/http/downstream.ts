@@ -225,7 +225,10 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
       this.#log.http = head;
       this.#log.requestHeaders = head.headers;
     }
-    if (this.#ctx.tracer) this.#span = this.#ctx.tracer.startHttp(head, this.#down);
+    if (this.#ctx.tracer) {
+      this.#span = this.#ctx.tracer.startHttp(head, this.#down);
+      if (this.#log && this.#span) this.#log.traceId = this.#span.traceId;
+    }
     // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
     if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
     if (this.#filters && !this.#filters.runRequestHeaders('before_route', endStream)) return this.#whileFiltering();

@@ -65,6 +65,7 @@ export class RpcProxy {
     this.counters.downstream_rq_total.inc();
     const log = this.ctx.accessLogs ? rpcLog(this.ctx.accessLogs, server, request) : undefined;
     const span = this.ctx.tracer?.startRpc(request, server);
+    if (log && span) log.traceId = span.displayTraceId;
     if (this.ctx.streamFilters) return new RpcFilteredRequest(this, server, request, log, span).start();
     const route = this.route(server, request, log, span);
     if (route) this.forward(server, request, route, route.action.kind === 'direct' ? undefined : pickTarget(route.action), undefined, log, span);

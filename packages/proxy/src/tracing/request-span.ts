@@ -100,6 +100,11 @@ export class RequestSpan {
     this.name = this.rpcService === undefined ? this.protocol : this.rpcMethod === undefined ? this.rpcService : `${this.rpcService}/${this.rpcMethod}`;
   }
 
+  /** The trace id people search for: SOFATracer's for Bolt (what SOFA apps log), else the OpenTelemetry one. */
+  get displayTraceId(): string {
+    return this.sofaTraceId ?? this.traceId;
+  }
+
   /** An upstream attempt starts on `host` of `cluster`. */
   upstream(cluster: string | undefined, host: string): void {
     this.cluster = cluster;

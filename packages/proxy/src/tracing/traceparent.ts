@@ -1,5 +1,3 @@
-import { isValidId } from './ids.js';
-
 /**
  * W3C Trace Context (https://www.w3.org/TR/trace-context/): the `traceparent` header, read and written. `tracestate`
  * is never read: mosn adds no entry of its own and forwards the client's as it came.
@@ -14,8 +12,12 @@ export interface TraceParent {
   readonly sampled: boolean;
 }
 
-const isHexByte = (s: string, at: number) => isHexDigit(s.charCodeAt(at)) && isHexDigit(s.charCodeAt(at + 1));
-const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+/** Version 00 exactly; any other version: its first four fields, then a `-` or the end. */
+const VERSION_00 = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const LATER_VERSION = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-|$)/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_PARENT_ID = '0'.repeat(16);
+const HEX_DIGIT: Record<string, number> = Object.fromEntries([...'0123456789abcdef'].map((c, i) => [c, i]));
 
 /**
  * Parse a `traceparent` value, or undefined when it is not valid: `version-traceid-parentid-flags`, lowercase hex,
@@ -24,13 +26,11 @@ const isHexDigit = (c: number) => (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <=
  */
 export function parseTraceparent(value: string): TraceParent | undefined {
   const v = value.trim();
-  if (v.length < 55 || !isHexByte(v, 0) || v.startsWith('ff')) return undefined;
-  if (v.startsWith('00') ? v.length !== 55 : v.length > 55 && v[55] !== '-') return undefined;
-  if (v[2] !== '-' || v[35] !== '-' || v[52] !== '-' || !isHexByte(v, 53)) return undefined;
+  if (!(v.startsWith('00') ? VERSION_00.test(v) : LATER_VERSION.test(v) && !v.startsWith('ff'))) return undefined;
   const traceId = v.slice(3, 35);
   const parentId = v.slice(36, 52);
-  if (!isValidId(traceId, 32) || !isValidId(parentId, 16)) return undefined;
-  return { traceId, parentId, sampled: (parseInt(v.slice(53, 55), 16) & 1) === 1 };
+  if (traceId === ZERO_TRACE_ID || parentId === ZERO_PARENT_ID) return undefined;
+  return { traceId, parentId, sampled: (HEX_DIGIT[v[54]!]! & 1) === 1 };
 }
 
 /** A version-00 `traceparent`: this span as the parent of the next hop, with mosn's sampling decision. */
