@@ -1,8 +1,8 @@
 // The CPU cost of tracing one HTTP request, in this process: mosn-ts's tracer (what DownstreamRequest calls, and
-// the OTLP/JSON its exporter writes, one batch per 512 spans) against the OpenTelemetry JS SDK doing the same
-// work (W3C propagator extract and inject, a SERVER span with the same attributes, BatchSpanProcessor, the SDK's
-// OTLP/JSON serializer), both against the bare loop (building the request head only). No network: the export
-// requests are serialized and dropped. Usage (benchmarks/tracing/run.sh installs the SDK and passes its folder):
+// the OTLP/JSON body its exporter POSTs, one per 512 spans) against the OpenTelemetry JS SDK doing the same work
+// (W3C propagator extract and inject, a SERVER span with the same attributes, BatchSpanProcessor, the SDK's
+// OTLP/JSON serializer to bytes), both against the bare loop (building the request head only). No network: the
+// export bodies are made and dropped. Rounds alternate the three, so a busy machine slows all alike. Usage (benchmarks/tracing/run.sh installs the SDK and passes its folder):
 //
 //   node benchmarks/tracing/span-cost.mjs <folder with node_modules/@opentelemetry/...> [requests per round]
 import { createRequire } from 'node:module';
@@ -46,7 +46,7 @@ const mosnTracer = new Tracer({
     push(span) {
       batch.push(span);
       if (batch.length === 512) {
-        sink += exportRequest(prefix, batch).length;
+        sink += Buffer.from(exportRequest(prefix, batch)).length; // the body the exporter POSTs
         batch.length = 0;
       }
     },
@@ -108,14 +108,18 @@ function bareRequest(i) {
   sink += newHead(i).headers.raw.length;
 }
 
-/** ns per request over `n` requests, yielding to the event loop every 1,000 (the batch processor's timers run). */
+/**
+ * CPU ns per request over `n` requests (user + system time of the process, its GC threads included: what the
+ * requests cost, however busy the machine is), yielding to the event loop every 1,000 (the SDK's timers run).
+ */
 async function measure(fn, n) {
-  const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     fn(i);
     if (i % 1000 === 999) await new Promise((r) => setImmediate(r));
   }
-  return Number(process.hrtime.bigint() - t0) / n;
+  const c = process.cpuUsage(c0);
+  return ((c.user + c.system) * 1000) / n;
 }
 
 const targets = { bare: bareRequest, 'mosn-ts': mosnRequest, 'otel-sdk': sdkRequest };
@@ -124,7 +128,7 @@ const rounds = { bare: [], 'mosn-ts': [], 'otel-sdk': [] };
 for (let r = 0; r < 5; r++) for (const [name, fn] of Object.entries(targets)) rounds[name].push(await measure(fn, N));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const bare = median(rounds.bare);
-console.log(`node ${process.version}, @opentelemetry/sdk-trace-base ${sdkVersion}, ${N} requests x 5 rounds (medians)`);
+console.log(`node ${process.version}, @opentelemetry/sdk-trace-base ${sdkVersion}, ${N} requests x 5 rounds, CPU time (medians)`);
 for (const name of Object.keys(targets)) {
   const m = median(rounds[name]);
   console.log(`${name.padEnd(9)} ${m.toFixed(0).padStart(6)} ns/request${name === 'bare' ? '' : `  tracing: ${(m - bare).toFixed(0).padStart(5)} ns`}  (rounds: ${rounds[name].map((x) => x.toFixed(0)).join(' ')})`);

@@ -97,5 +97,9 @@ describe('readTracing', () => {
     expect(otel({ endpoint: 'x:1', batch_size: 600 }).errors).toEqual([]);
     expect(otel({ endpoint: 'x:1', batch_size: 600, max_queue_size: 500 }).errors).toEqual(['tracing.config.batch_size: 600 is more than max_queue_size (500): a batch is taken from the queue']);
     expect(read({ enable: true, driver: 'otel' }).errors).toEqual(['tracing.config: is required: expected an object']);
+    const bad = otel({ endpoint: 'x:1', headers: { 'bad name': 'v', 'x-ok': 'line\nbreak' } }).errors;
+    expect(bad).toHaveLength(2);
+    expect(bad[0]).toMatch(/^tracing\.config\.headers\.bad name: not a valid HTTP header: /);
+    expect(bad[1]).toMatch(/^tracing\.config\.headers\.x-ok: not a valid HTTP header: /);
   });
 });

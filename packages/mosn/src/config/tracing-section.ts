@@ -1,3 +1,4 @@
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { ConfigReader } from './config-reader.js';
 
 /**
@@ -78,7 +79,7 @@ function readOtel(c: ConfigReader | undefined): TracingConfig | undefined {
   const endpoint = c.str('endpoint');
   const serviceName = c.str('service_name') || defaultServiceName();
   const resourceAttributes = stringMap(c.obj('config_map'));
-  const headers = stringMap(c.obj('headers'));
+  const headers = httpHeaders(c.obj('headers'));
   const sampleRate = c.num('sample_rate', { min: 0, max: 1, integer: false }) ?? DEFAULT_TRACING.sampleRate;
   const batchSize = c.num('batch_size', { min: 1 }) ?? DEFAULT_TRACING.batchSize;
   const maxQueueSize = c.num('max_queue_size', { min: 1 }) ?? DEFAULT_TRACING.maxQueueSize;
@@ -133,6 +134,21 @@ function positive(c: ConfigReader, key: string): number | undefined {
     return undefined;
   }
   return ms;
+}
+
+/** `headers`: string values that are valid in an HTTP header (Node would refuse the request otherwise). */
+function httpHeaders(m: ConfigReader | undefined): Record<string, string> {
+  const out = stringMap(m);
+  for (const [name, value] of Object.entries(out)) {
+    try {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    } catch (e) {
+      m!.problems.error(m!.at(name), `not a valid HTTP header: ${(e as Error).message}`);
+      delete out[name];
+    }
+  }
+  return out;
 }
 
 /** An object of string values (`config_map`, `headers`); each other value is an error at its key. */

@@ -161,7 +161,17 @@ export class OtlpHttpExporter implements SpanSink {
         this.#outcome(failure, batch.length - accepted);
         resolve();
       };
-      const req = request(this.#url, { method: 'POST', agent: this.#agent, headers: { ...this.#headers, 'content-length': String(body.length) } }, (res) => {
+      let req: http.ClientRequest;
+      try {
+        req = request(this.#url, { method: 'POST', agent: this.#agent, headers: { ...this.#headers, 'content-length': String(body.length) } }, onAnswer);
+      } catch (e) {
+        // (the config's headers are checked when it is read: this is not expected)
+        return settle(0, (e as Error).message);
+      }
+      req.on('error', (e: NodeJS.ErrnoException) => settle(0, e.code ?? e.message));
+      timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.#config.timeoutMs} ms`)), this.#config.timeoutMs);
+      req.end(body);
+      function onAnswer(res: http.IncomingMessage): void {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -175,10 +185,7 @@ export class OtlpHttpExporter implements SpanSink {
           const rejected = rejectedSpans(Buffer.concat(chunks), batch.length);
           settle(batch.length - rejected.count, rejected.count > 0 ? `the collector rejected ${rejected.count} span(s): ${rejected.message}` : undefined);
         });
-      });
-      req.on('error', (e: NodeJS.ErrnoException) => settle(0, e.code ?? e.message));
-      timer = setTimeout(() => req.destroy(new Error(`no answer within ${this.#config.timeoutMs} ms`)), this.#config.timeoutMs);
-      req.end(body);
+      }
     });
   }
 

@@ -227,7 +227,7 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     if (this.#ctx.tracer) {
       this.#span = this.#ctx.tracer.startHttp(head, this.#down);
-      if (this.#log && this.#span) this.#log.traceId = this.#span.traceId;
+      if (this.#log && this.#span) this.#log.traceId = this.#span.displayTraceId;
     }
     // mosn-ts is no forward proxy: it does not open tunnels to the address a client names.
     if (head.method === 'CONNECT') return this.#refuse(501, 'CONNECT is not supported');
