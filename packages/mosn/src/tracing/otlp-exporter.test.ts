@@ -1,11 +1,12 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RequestSpan, Stats, type Connection, type Logger } from '@mosn/proxy';
+import { RequestSpan, Stats, type Logger } from '@mosn/proxy';
 import { DEFAULT_TRACING, type TracingConfig } from '../config/tracing-section.js';
 import { OtlpHttpExporter } from './otlp-exporter.js';
 
-const connection = { remoteAddress: '127.0.0.1', remotePort: 5555 } as unknown as Connection;
+/** The downstream connection a span reads its client address from. */
+const connection = { remoteAddress: '127.0.0.1', remotePort: 5555 } as unknown as ConstructorParameters<typeof RequestSpan>[5];
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
