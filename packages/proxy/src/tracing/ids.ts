@@ -34,16 +34,3 @@ export function newSpanId(): string {
   while (id === ZERO_SPAN_ID) id = randomHex(8);
   return id;
 }
-
-/** True when `s` is `length` lowercase hex digits and not all zeros (a valid W3C trace or parent id). */
-export function isValidId(s: string, length: number): boolean {
-  if (s.length !== length) return false;
-  let nonZero = false;
-  for (let i = 0; i < length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x30) continue;
-    if ((c < 0x31 || c > 0x39) && (c < 0x61 || c > 0x66)) return false;
-    nonZero = true;
-  }
-  return nonZero;
-}
