@@ -17,6 +17,8 @@ export {
 export { Listener, type ListenerOptions } from './listener.js';
 export { adoptConnection, handOverKey, listenOn, listeningCount, listeningSocket, setConnectionTaker, setSocketSource, type ConnectionTaker, type SocketSource } from './inherit.js';
 export { MosnError } from './errors.js';
+export type { InternalCheck, InternalCheckResult } from './internal-check.js';
+export { libuvHandleCheck } from './transport/check.js';
 export { silentLogger, type Logger, type LogFn } from './logger.js';
 export { pipeWithBackpressure } from './pipe.js';
 export {

@@ -28,6 +28,8 @@ export type {
 export { XServerConnection, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_INFLIGHT, type XServerCallbacks, type XServerOptions } from './xprotocol/server.js';
 export { XClientConnection, DEFAULT_KEEPALIVE, type KeepaliveOptions, type RpcResponseReceiver } from './xprotocol/client.js';
 export { XConnectionPool, type RpcCallHandle, type XPoolOptions } from './xprotocol/pool.js';
+export { http1ParserCheck } from './http1/llhttp/check.js';
+export { http2SessionHandleCheck } from './http2/check.js';
 export { Http2ServerConnection, Http2ServerStream, Http2ClientConnection, Http2ClientStream, Http2ConnectionPool, detachSocket, DEFAULT_H2_MAX_HEADER_SIZE, DEFAULT_H2_MAX_CONCURRENT_STREAMS, DEFAULT_H2_INITIAL_WINDOW_SIZE, DEFAULT_H2_CONNECTION_WINDOW_SIZE, type Http2ServerOptions, type Http2ClientOptions, type Http2PoolOptions, type Http2Options } from './http2/index.js';
 /**
  * From @mosn/protocol (and through it @mosn/net), the layers below: what the layers above use through this
@@ -47,8 +49,11 @@ export {
   type HeaderMap,
   INTERNAL_STATUS_HTTP,
   type InternalStatus,
+  type InternalCheck,
+  type InternalCheckResult,
   IoBuffer,
   isDecodeError,
+  libuvHandleCheck,
   Listener,
   listeningSocket,
   listenOn,

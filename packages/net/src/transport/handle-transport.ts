@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { libuv, uvError, type LibuvBinding, type StreamHandle, type WriteRequest } from './libuv-binding.js';
+import { libuvBinding, uvError, type LibuvBinding, type StreamHandle, type WriteRequest } from './libuv-binding.js';
 import type { Transport, TransportSink } from './types.js';
 
 const OWNER = Symbol('mosn.transport');
@@ -101,7 +101,7 @@ export class HandleTransport implements Transport {
   }
 
   private constructor(handle: StreamHandle) {
-    this.#b = libuv!;
+    this.#b = libuvBinding()!;
     this.#h = handle as OwnedHandle;
     this.#h[OWNER] = this;
     this.#h.onread = HandleTransport.#readCallback;

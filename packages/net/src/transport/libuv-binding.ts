@@ -4,7 +4,8 @@
  * such a handle; for a proxy that moves small messages most of its per-read and per-write cost is the stream
  * machinery, not the system call (benchmarks/README.md, "I/O without streams"). `process.binding` is Node's
  * documented-deprecated (DEP0111, documentation only) route to the allowlisted bindings; where it is missing or
- * changed this module yields undefined and every connection goes through `net.Socket`, as before.
+ * changed (here, or in the start-up check: check.ts) this module yields undefined and every connection goes
+ * through `net.Socket`, as before.
  */
 export interface StreamHandle {
   onread: (arrayBuffer: ArrayBuffer | undefined) => void;
@@ -84,8 +85,17 @@ function load(): LibuvBinding | undefined {
   }
 }
 
+let binding: LibuvBinding | undefined = load();
+
 /** The binding, or undefined where it cannot be used (then connections use `net.Socket`). */
-export const libuv: LibuvBinding | undefined = load();
+export function libuvBinding(): LibuvBinding | undefined {
+  return binding;
+}
+
+/** Use `net.Socket` for every connection from now on (the binding failed the start-up check). */
+export function disableHandleTransport(): void {
+  binding = undefined;
+}
 
 /**
  * A connected socket's handle that a HandleTransport can drive, or undefined: libuv's own stream handles (TCP,
@@ -100,7 +110,7 @@ export function adoptableHandle(socket: {
   readableEnded?: boolean;
   encrypted?: boolean;
 }): StreamHandle | undefined {
-  if (!libuv || socket.connecting || socket.destroyed) return undefined;
+  if (!binding || socket.connecting || socket.destroyed) return undefined;
   // Bytes (or the end) the socket already read and holds (a listener peeked at them) stay with the socket.
   if ((socket.readableLength ?? 0) > 0 || socket.readableEnded) return undefined;
   const h = socket._handle as Partial<StreamHandle> | null | undefined;
@@ -115,7 +125,7 @@ export function adoptableHandle(socket: {
 export function uvError(code: number, syscall: string): NodeJS.ErrnoException {
   let name = 'EUNKNOWN';
   try {
-    name = libuv?.errname(code) ?? name;
+    name = binding?.errname(code) ?? name;
   } catch {
     // an unknown code keeps EUNKNOWN
   }

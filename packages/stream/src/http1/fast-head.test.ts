@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readFastHead } from './fast-head.js';
-import { createParser, HTTPParser, METHODS, type Http1Parser, type ParserHandlers } from './parser.js';
+import { nodeHTTPParser } from './llhttp/node-binding.js';
+import { createParser, METHODS, type Http1Parser, type ParserHandlers } from './parser.js';
+
+const HTTPParser = nodeHTTPParser!;
 
 /*
  * The JavaScript head reader must read exactly what llhttp reads, or decline. Each input is parsed by llhttp alone

@@ -1,60 +1,10 @@
-import { createRequire } from 'node:module';
 import { readFastHead, type FastHead } from './fast-head.js';
+import { activeHTTPParser } from './llhttp/choice.js';
+import { METHOD_NUMBER } from './llhttp/methods.js';
+import type { HTTPParserConstructor, HTTPParserInstance, OnHeadersComplete, ParseError } from './llhttp/types.js';
 
-/**
- * Node's own llhttp binding, the parser behind `node:http`. We drive it directly on our connections:
- * most of `node:http`'s cost is its per-request objects, not parsing (see docs/design.md).
- */
-const require = createRequire(import.meta.url);
-const common = require('node:_http_common') as {
-  HTTPParser: HTTPParserConstructor;
-  methods: string[];
-};
-
-export interface HTTPParserConstructor {
-  new (): HTTPParserInstance;
-  REQUEST: number;
-  RESPONSE: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kOnExecute: number;
-  kLenientNone: number;
-}
-
-export interface HTTPParserInstance {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | ParseError;
-  finish(): undefined | ParseError;
-  close(): void;
-  free(): void;
-  pause(): void;
-  resume(): void;
-  [key: number]: unknown;
-}
-
-export interface ParseError extends Error {
-  code: string;
-  reason?: string;
-  bytesParsed?: number;
-}
-
-export const HTTPParser = common.HTTPParser;
-export const METHODS = common.methods;
-
-export type OnHeadersComplete = (
-  versionMajor: number,
-  versionMinor: number,
-  headers: string[] | undefined,
-  method: number | undefined,
-  url: string | undefined,
-  statusCode: number | undefined,
-  statusMessage: string | undefined,
-  upgrade: boolean,
-  shouldKeepAlive: boolean,
-) => number | void;
+export { METHODS } from './llhttp/methods.js';
+export type { OnHeadersComplete, ParseError } from './llhttp/types.js';
 
 export interface ParserHandlers {
   onHeadersComplete: OnHeadersComplete;
@@ -72,16 +22,21 @@ export interface Http1Parser {
 }
 
 /**
+ * HTTP/1 parsing on mosn's connections. llhttp's builds and the parser contract are in llhttp/ (types.ts);
+ * most of `node:http`'s cost is its per-request objects, not parsing (see docs/design.md), so the connections
+ * drive a parser directly.
+ */
+
+/**
  * A parser with our handlers: the common message heads are read in JavaScript (fast-head.ts) and their
- * `content-length` bodies counted here; any other message goes to llhttp (made on first need), from its first
- * byte to its end. Headers that llhttp flushes early (more than 32, or a long URL) arrive through kOnHeaders and
- * are joined here, as node:http does.
+ * `content-length` bodies counted here; any other message goes to llhttp (made on first need, of the build chosen
+ * then: Node's binding, or the wasm one where the start-up check or `MOSN_HTTP1_PARSER` chose it; llhttp/choice.ts),
+ * from its first byte to its end. Headers that llhttp flushes early (more than 32, or a long URL) arrive through
+ * kOnHeaders and are joined here, as node:http does.
  */
 export function createParser(type: 'request' | 'response', maxHeaderSize: number, h: ParserHandlers): Http1Parser {
   return new CombinedParser(type, maxHeaderSize, h);
 }
-
-const METHOD_INDEX = new Map(METHODS.map((m, i) => [m, i]));
 
 class CombinedParser implements Http1Parser {
   readonly #type: 'request' | 'response';
@@ -128,7 +83,7 @@ class CombinedParser implements Http1Parser {
   #deliverHead(head: FastHead): boolean {
     const h = this.#h;
     if (this.#type === 'request') {
-      h.onHeadersComplete(1, head.versionMinor, head.headers, METHOD_INDEX.get(head.method), head.url, undefined, undefined, false, head.keepAlive);
+      h.onHeadersComplete(1, head.versionMinor, head.headers, METHOD_NUMBER.get(head.method), head.url, undefined, undefined, false, head.keepAlive);
       return head.contentLength > 0;
     }
     const skipBody = h.onHeadersComplete(1, head.versionMinor, head.headers, undefined, undefined, head.status, head.statusMessage, false, head.keepAlive);
@@ -172,6 +127,7 @@ class CombinedParser implements Http1Parser {
 
   #createLlhttp(): HTTPParserInstance {
     const h = this.#h;
+    const HTTPParser: HTTPParserConstructor = activeHTTPParser();
     const p = new HTTPParser();
     p.initialize(this.#type === 'request' ? HTTPParser.REQUEST : HTTPParser.RESPONSE, {}, this.#maxHeaderSize, HTTPParser.kLenientNone);
     let partialHeaders: string[] = [];
