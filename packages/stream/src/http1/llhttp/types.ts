@@ -32,8 +32,11 @@ export interface HTTPParserInstance {
   initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
   /**
    * Parse `data`: bytes consumed (fewer than given after an upgrade request: the rest is not HTTP), or the parse
-   * error. Once a message asked for an upgrade, an error is reported as a byte count (the error's position minus
-   * this chunk, negative when it began in an earlier call), as Node's binding does.
+   * error. Once a message asked for an upgrade, an error is reported as a byte count: the error's position minus
+   * this chunk's start, also when the error was in an earlier call's input (an error stays: every later call
+   * answers it again), which gives a count outside this chunk (or 0, or a count into it when the earlier input
+   * was a piece of the same memory before it). The wasm build computes the same where both inputs are pieces of
+   * one ArrayBuffer, and -1 where they are not (Node's figure is then a difference of unrelated addresses).
    */
   execute(data: Buffer): number | ParseError;
   /** The end of input: undefined, or the error (a message cut short). */

@@ -75,6 +75,12 @@ export class WasmHTTPParser implements HTTPParserInstance, LlhttpCallbacks {
   /** The input of the running `execute`, and where its copy starts in the wasm memory. */
   #data: Buffer = EMPTY;
   #dataPtr = 0;
+  /**
+   * Where llhttp's last error (or upgrade stop) was, as memory of the input it was in: an error left from an
+   * earlier call is reported again at that position, which Node's binding gives relative to the new input.
+   */
+  #errorIn: ArrayBufferLike | undefined;
+  #errorOffset = 0;
   /** Our own error (HPE_USER): code and reason. */
   #userError: [string, string] | undefined;
   /** What a callback threw: `execute` throws it once llhttp has stopped. */
@@ -96,6 +102,7 @@ export class WasmHTTPParser implements HTTPParserInstance, LlhttpCallbacks {
     this.#flushed = false;
     this.#userError = undefined;
     this.#thrown = undefined;
+    this.#errorIn = undefined;
   }
 
   execute(data: Buffer): number | ParseError {
@@ -107,7 +114,7 @@ export class WasmHTTPParser implements HTTPParserInstance, LlhttpCallbacks {
     // inside another parser's callback the shared region holds that parser's input: this call gets its own
     const ptr = outer === undefined ? inputRegion(w, length) : w.malloc(Math.max(length, 1));
     new Uint8Array(w.memory.buffer, ptr, length).set(data);
-    // an error left from an earlier call is answered again, its position in that call's input
+    // an error left from an earlier call is answered again, at its position in that call's input
     const lingering = w.llhttp_get_errno(p) !== HPE_OK;
     this.#data = data;
     this.#dataPtr = ptr;
@@ -123,7 +130,12 @@ export class WasmHTTPParser implements HTTPParserInstance, LlhttpCallbacks {
     this.#rethrow();
     let parsed = length;
     if (err !== HPE_OK) {
-      parsed = lingering ? -1 : w.llhttp_get_error_pos(p) - ptr;
+      if (lingering) parsed = this.#errorIn === data.buffer ? this.#errorOffset - data.byteOffset : -1;
+      else {
+        parsed = w.llhttp_get_error_pos(p) - ptr;
+        this.#errorIn = data.buffer;
+        this.#errorOffset = data.byteOffset + parsed;
+      }
       // the end of an upgrade request's head: not an error, parsing stops there (the rest is the tunnel's)
       if (err === HPE_PAUSED_UPGRADE) {
         err = HPE_OK;
