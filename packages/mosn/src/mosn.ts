@@ -16,6 +16,7 @@ import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
 import { RegistrySource } from './registry/registry-source.js';
+import { reportInternalChecks, runInternalChecks } from './runtime/self-test.js';
 import type { XdsFlags } from './xds/flags.js';
 import { XdsSource, xdsSettings } from './xds/xds-source.js';
 import { OtlpHttpExporter } from './tracing/otlp-exporter.js';
@@ -146,10 +147,15 @@ export class Mosn {
     return [...this.#live.listeners.values()];
   }
 
-  /** Bind every listener (and the admin API, the metrics sink). If one cannot bind, the others are closed again. */
+  /**
+   * Bind every listener (and the admin API, the metrics sink). If one cannot bind, the others are closed again.
+   * First the Node internals mosn relies on are checked (once per process: runtime/self-test.ts).
+   */
   async start(): Promise<void> {
     this.#stage = 'starting';
     for (const w of this.warnings) this.#log.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
+    // Node internals are tried before anything binds: where one fails, its fallback serves every connection
+    reportInternalChecks(await runInternalChecks(), this.#log, this.stats);
     try {
       await this.#live.apply(planChanges(undefined, this.#config), this.#config, { strict: true });
       if (this.#config.admin) {
