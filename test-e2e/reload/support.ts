@@ -191,12 +191,21 @@ export async function endProcess(child: ChildProcess, exited: Promise<unknown>, 
  * `mosn started`. The process is ended (SIGTERM, then SIGKILL) and the file removed by `cleanups`, also when
  * it never started. `parent`: the folder the file's own folder is made in (default: the system's temp folder);
  * a config that names packages (`third_part_codec`, `third_part_stream_filter`) needs one they resolve from.
+ * `env`: variables added to this process's environment for mosn; `nodeArgs`: node options before the CLI.
  */
-export async function startMosnProcess(config: Record<string, unknown>, cleanups: Array<() => unknown>, opts: { adminPort?: number; parent?: string } = {}): Promise<MosnProcess> {
+export async function startMosnProcess(
+  config: Record<string, unknown>,
+  cleanups: Array<() => unknown>,
+  opts: { adminPort?: number; parent?: string; env?: Record<string, string>; nodeArgs?: string[] } = {},
+): Promise<MosnProcess> {
   const dir = mkdtempSync(join(opts.parent ?? tmpdir(), 'mosn-reload-'));
   const file = join(dir, 'mosn.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [CLI, 'start', '-c', file], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start', '-c', file], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
