@@ -1,6 +1,6 @@
 import type { InternalCheck, InternalCheckResult } from '@mosn/protocol';
 import { LLHTTP, useLlhttp, type LlhttpBuild } from './choice.js';
-import { parserProblem } from './self-test.js';
+import { parserProblem } from './known-answers.js';
 
 const NAMES: Record<LlhttpBuild, string> = {
   node: "node:_http_common HTTPParser (Node's llhttp binding)",
@@ -8,7 +8,7 @@ const NAMES: Record<LlhttpBuild, string> = {
 };
 
 /**
- * The HTTP/1 parser: Node's binding must parse the fixed messages of self-test.ts as expected; where it does not
+ * The HTTP/1 parser: Node's binding must parse the fixed messages of known-answers.ts as expected; where it does not
  * (or is missing), the wasm build is checked the same way and used from then on. With `MOSN_HTTP1_PARSER=wasm`
  * the wasm build is checked instead (status `off` for Node's binding), and Node's used should the wasm one fail.
  * When both fail, the one in use stays and the result says so.

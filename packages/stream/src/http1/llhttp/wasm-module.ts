@@ -69,12 +69,15 @@ export function llhttpWasm(): LlhttpWasm {
 
 function instantiate(): LlhttpWasm {
   const require = createRequire(import.meta.url);
-  let module: object;
-  try {
-    module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp_simd-wasm.js') as Buffer);
-  } catch {
-    module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp-wasm.js') as Buffer);
+  let module: object | undefined;
+  if (simdWorks()) {
+    try {
+      module = new WebAssembly.Module(require('undici/lib/llhttp/llhttp_simd-wasm.js') as Buffer);
+    } catch {
+      // no SIMD in this V8: the plain build below
+    }
   }
+  module ??= new WebAssembly.Module(require('undici/lib/llhttp/llhttp-wasm.js') as Buffer);
   const t = callbackTarget;
   const env = {
     wasm_on_message_begin: (_p: number) => t.current!.onMessageBegin(),
@@ -90,6 +93,13 @@ function instantiate(): LlhttpWasm {
   // a WASI reactor module initialises its C runtime once, before any other call
   exports._initialize?.();
   return exports;
+}
+
+/** WebAssembly SIMD, except on ppc64 before Node 24.12, where V8's SIMD is wrong on POWER9 and later (as undici notes). */
+function simdWorks(): boolean {
+  if (process.arch !== 'ppc64') return true;
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 24 || (major === 24 && minor >= 12);
 }
 
 /** A NUL-terminated latin-1 string at `ptr` of the wasm memory ('' for a null pointer). */

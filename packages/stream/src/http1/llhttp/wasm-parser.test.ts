@@ -4,8 +4,9 @@ import { createParser, type ParserHandlers } from '../parser.js';
 import { llhttpBuild, useLlhttp } from './choice.js';
 import { METHODS } from './methods.js';
 import { nodeHTTPParser } from './node-binding.js';
-import { parserProblem } from './self-test.js';
+import { parserProblem } from './known-answers.js';
 import type { HTTPParserConstructor } from './types.js';
+import { llhttpWasm } from './wasm-module.js';
 import { WasmHTTPParser } from './wasm-parser.js';
 
 /*
@@ -172,6 +173,19 @@ describe('the wasm llhttp parser agrees with Node\'s binding', () => {
     const bytes = Buffer.from(text, 'latin1');
     expect(raw(NodeParser, 'request', bytes).at(-1)).toEqual(['error', 'HPE_STRICT', 'Invalid character in chunk extensions quoted value', 54]);
     expect(raw(WasmHTTPParser, 'request', bytes).slice(-3)).toEqual([['end'], ['parsed', bytes.length], ['finish', undefined, undefined]]);
+  });
+
+  it('closed parsers give their memory back: 20,000 of them leave the wasm memory as it was', () => {
+    const use = () => {
+      const p = new WasmHTTPParser();
+      p.initialize(WasmHTTPParser.REQUEST, {}, 8192, 0);
+      p.execute(Buffer.from('POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n'));
+      p.close();
+    };
+    for (let i = 0; i < 1000; i++) use();
+    const size = llhttpWasm().memory.buffer.byteLength;
+    for (let i = 0; i < 20_000; i++) use();
+    expect(llhttpWasm().memory.buffer.byteLength).toBe(size);
   });
 
   it('a callback that throws makes execute throw that error', () => {

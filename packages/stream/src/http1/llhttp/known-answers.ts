@@ -1,7 +1,8 @@
 import type { HTTPParserConstructor } from './types.js';
 
 /**
- * What a parser (Node's binding or the wasm one) must do with a few fixed messages, callback by callback, as Node's
+ * The HTTP/1 parser's known-answer test (run at start: check.ts). What a parser (Node's binding or the wasm one)
+ * must do with a few fixed messages, callback by callback, as Node's
  * binding did when mosn was written: a pipelined request split inside a header, with a chunked body and trailers
  * (after which heads are handed over through kOnHeaders); a chunked response with trailers; an upgrade request
  * (parsing stops after its head); a bad header name and a head over the size limit (errors with llhttp's codes);
