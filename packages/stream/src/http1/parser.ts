@@ -22,13 +22,8 @@ export interface Http1Parser {
 }
 
 /**
- * HTTP/1 parsing on mosn's connections. llhttp's builds and the parser contract are in llhttp/ (types.ts);
- * most of `node:http`'s cost is its per-request objects, not parsing (see docs/design.md), so the connections
- * drive a parser directly.
- */
-
-/**
- * A parser with our handlers: the common message heads are read in JavaScript (fast-head.ts) and their
+ * A parser with our handlers, driven directly by the connections (most of `node:http`'s cost is its per-request
+ * objects, not parsing: docs/design.md): the common message heads are read in JavaScript (fast-head.ts) and their
  * `content-length` bodies counted here; any other message goes to llhttp (made on first need, of the build chosen
  * then: Node's binding, or the wasm one where the start-up check or `MOSN_HTTP1_PARSER` chose it; llhttp/choice.ts),
  * from its first byte to its end. Headers that llhttp flushes early (more than 32, or a long URL) arrive through
