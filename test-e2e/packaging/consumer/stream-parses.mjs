@@ -1,8 +1,9 @@
 // Run in an empty project where @mosn/stream is installed (from its tarball, with @mosn/protocol and @mosn/net
-// under it): an HTTP/1 server on Http1ServerConnection parses a POST from node:http and answers it.
+// under it): an HTTP/1 server on Http1ServerConnection parses a POST from node:http and answers it; the HTTP/1
+// parser's fallback (undici's llhttp wasm build, a dependency) loads and passes its known-answer test.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { Http1ServerConnection, HttpHeaders, Listener } from '@mosn/stream';
+import { Http1ServerConnection, HttpHeaders, Listener, http1ParserCheck } from '@mosn/stream';
 
 const seen = [];
 const listener = new Listener({
@@ -51,4 +52,7 @@ assert.deepEqual(seen, [{ method: 'POST', path: '/orders?id=7', type: 'text/plai
 assert.deepEqual(response, { status: 201, by: '@mosn/stream', text: 'parsed POST /orders?id=7' });
 listener.stopAccepting();
 listener.closeConnections();
-console.log('parsed POST /orders?id=7 and answered 201');
+// with MOSN_HTTP1_PARSER=wasm the check tries the wasm build ('off': Node's binding not used, the wasm one works)
+process.env.MOSN_HTTP1_PARSER = 'wasm';
+assert.deepEqual(await http1ParserCheck.run(), { internal: "node:_http_common HTTPParser (Node's llhttp binding)", status: 'off', instead: "undici's llhttp built to WebAssembly" });
+console.log('parsed POST /orders?id=7 and answered 201; the wasm llhttp works');
