@@ -359,6 +359,8 @@ export class DownstreamRequest extends Deadline implements StreamReceiver<HttpRe
     }
     if (this.#action!.hostRewrite) rewriteHost(this.#action!.hostRewrite, this.#head!, host.addressText);
     this.#span?.upstream(this.#cluster?.name, host.addressText);
+    // each try has its own timer: a failed connect's retry comes here with the failed try's timer still set
+    this.#clearTryTimer();
     if (this.#tryTimeoutMs > 0) this.#tryTimer = setTimeout(() => this.#onTryTimeout(), this.#tryTimeoutMs);
     // a failed connect's retry goes on with the same attempt (nothing of the failed one can come any more)
     const attempt = (this.#attempt ??= new DownstreamRequest.#Attempt(this));

@@ -1,0 +1,49 @@
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, cluster, httpProxyConfig, startMosnWithCleanup } from '../helpers.js';
+import { h2Backend, h2Client } from '../reload/support.js';
+
+// The mosn bugs the chaos runs (chaos.test.ts, scripts/chaos.mjs) found, each made to happen on purpose.
+
+const cleanups = cleanupAfterEach();
+
+/** A TCP server that accepts connections and never writes: an HTTP/2 upstream whose SETTINGS never come. */
+async function silentServer(): Promise<string> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+}
+
+describe('chaos regressions', () => {
+  it("HTTP: a retry after a failed connect does not keep the first try's per-try timer (which cut the next try short)", async () => {
+    // A: connects never complete (no SETTINGS: connect_timeout 1.5 s). B: answers 2.25 s late, within the 3 s
+    // per-try timeout. A request that tries A first goes to B at 1.5 s and is answered at 3.75 s. The first
+    // try's timer, left running, fired at 3 s and abandoned the try on B: 504 (or a third try).
+    const silent = await silentServer();
+    const b = await h2Backend('B');
+    cleanups.push(b.close);
+    const { p } = await startMosnWithCleanup(
+      httpProxyConfig({
+        downstreamProtocol: 'Http2',
+        upstreamProtocol: 'Http2',
+        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', timeout: '20s', retry_policy: { retry_on: true, num_retries: 1, retry_timeout: '3s' } } }],
+        clusters: [cluster('c', [silent, b.address], { connect_timeout: '1500ms' })],
+      }),
+      cleanups,
+    );
+    const client = await h2Client(p);
+    cleanups.push(() => client.close());
+    // round robin: one of two requests in a row tries A first
+    for (const tag of ['one', 'two']) {
+      expect(await client.request(`/slow/2250/${tag}`, 15_000)).toEqual({ status: 200, body: `B ${tag}` });
+    }
+  }, 30_000);
+});
