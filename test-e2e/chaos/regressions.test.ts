@@ -1,6 +1,7 @@
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, cluster, httpProxyConfig, startMosnWithCleanup } from '../helpers.js';
+import { cleanupAfterEach, cluster, httpProxyConfig, startMosnWithCleanup, waitUntil } from '../helpers.js';
 import { h2Backend, h2Client } from '../reload/support.js';
 
 // The mosn bugs the chaos runs (chaos.test.ts, scripts/chaos.mjs) found, each made to happen on purpose.
@@ -46,4 +47,42 @@ describe('chaos regressions', () => {
       expect(await client.request(`/slow/2250/${tag}`, 15_000)).toEqual({ status: 200, body: `B ${tag}` });
     }
   }, 30_000);
+
+  it('HTTP/2 upstream: a server that hangs up without GOAWAY (killed, crashed) is noticed; the next request gets a new connection', async () => {
+    // mosn's upstream socket is half-open-capable; nghttp2 took the server's FIN for nothing, so the session stayed
+    // "ready" and every later request to the host waited for its timeout, for good (also after the server came back).
+    const sockets = new Set<net.Socket>();
+    const server = http2.createServer();
+    server.on('connection', (s: net.Socket) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.once('close', () => sockets.delete(s));
+    });
+    server.on('stream', (stream, headers) => {
+      stream.respond({ ':status': 200 });
+      stream.end(`answer ${String(headers[':path'])}`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    });
+    const { p } = await startMosnWithCleanup(
+      httpProxyConfig({
+        downstreamProtocol: 'Http2',
+        upstreamProtocol: 'Http2',
+        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', timeout: '5s' } }],
+        clusters: [cluster('c', [`127.0.0.1:${(server.address() as net.AddressInfo).port}`])],
+      }),
+      cleanups,
+    );
+    const client = await h2Client(p);
+    cleanups.push(() => client.close());
+    expect(await client.request('/one')).toEqual({ status: 200, body: 'answer /one' });
+    expect(sockets.size).toBe(1);
+    // the server's side of mosn's connection: FIN, no GOAWAY (what the kernel sends for a killed process)
+    for (const s of sockets) s.end();
+    await waitUntil(() => sockets.size === 0, 3000, "mosn closes its side after the server's FIN");
+    expect(await client.request('/two', 4000)).toEqual({ status: 200, body: 'answer /two' });
+  });
 });

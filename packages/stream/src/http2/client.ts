@@ -130,8 +130,11 @@ export class Http2ClientConnection {
     this.#session = session;
     // An upstream that hangs up before its SETTINGS (one that refused our TLS certificate, or is no HTTP/2 server)
     // fails the connect now: the socket is half-open-capable, so nghttp2 alone would wait for the connect timeout.
+    // Later, a hang-up without GOAWAY (the server crashed or was killed, or closed an idle connection) ends the
+    // session: HTTP/2 has no half-closed connection, and nghttp2 would keep the session open and its streams waiting.
     const hungUp = () => {
       if (this.#state === 'connecting') this.#connectEnded('connect_failed');
+      else if (this.#state !== 'closed') session.destroy();
     };
     conn.socket.once('end', hungUp);
     conn.socket.once('close', hungUp);
