@@ -31,7 +31,7 @@ export const CI_SCHEDULE: readonly Step[] = [
   { action: 'term', target: 1, holdMs: 1500 },
   { action: 'freeze', target: 2, holdMs: 3000 },
   { action: 'drop', target: 0, holdMs: 0 },
-  { action: 'slow', target: 1, holdMs: 3000 },
+  { action: 'slow', target: 1, holdMs: 4000 },
 ];
 
 /** sfc32, a small seeded PRNG: numbers in [0, 1). */
