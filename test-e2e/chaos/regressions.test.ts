@@ -85,4 +85,50 @@ describe('chaos regressions', () => {
     await waitUntil(() => sockets.size === 0, 3000, "mosn closes its side after the server's FIN");
     expect(await client.request('/two', 4000)).toEqual({ status: 200, body: 'answer /two' });
   });
+
+  it('HTTP/2 upstream: requests in flight when the server hangs up without GOAWAY are answered 502, or reset once their response began', async () => {
+    // The session was destroyed without an error: Node then ends every open stream as if its response were complete.
+    // A request with no response head yet went back with nothing at all (the client waited for good); one whose head
+    // had come went back as a complete response with its body cut.
+    const sockets = new Set<net.Socket>();
+    const server = http2.createServer();
+    server.on('connection', (s: net.Socket) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.once('close', () => sockets.delete(s));
+    });
+    server.on('stream', (stream, headers) => {
+      stream.on('error', () => {});
+      const path = String(headers[':path']);
+      if (path === '/head') stream.respond({ ':status': 200 }); // the body never comes
+      // the server goes away with the request in flight: FIN, no GOAWAY
+      if (path !== '/ok') setTimeout(() => sockets.forEach((s) => s.end()), 100);
+      else {
+        stream.respond({ ':status': 200 });
+        stream.end('ok');
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    });
+    const { p } = await startMosnWithCleanup(
+      httpProxyConfig({
+        downstreamProtocol: 'Http2',
+        upstreamProtocol: 'Http2',
+        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', timeout: '10s' } }],
+        clusters: [cluster('c', [`127.0.0.1:${(server.address() as net.AddressInfo).port}`])],
+      }),
+      cleanups,
+    );
+    const client = await h2Client(p);
+    cleanups.push(() => client.close());
+    const noHead = await client.request('/none', 5000);
+    expect(noHead.status).toBe(502);
+    expect(noHead.body).toMatch(/upstream reset/);
+    expect(await client.request('/ok')).toEqual({ status: 200, body: 'ok' });
+    await expect(client.request('/head', 5000)).rejects.toThrow(/Stream closed with error code|closed without a complete response/);
+    expect(await client.request('/ok')).toEqual({ status: 200, body: 'ok' });
+  });
 });

@@ -115,7 +115,7 @@ export class Http2ClientConnection {
   }
 
   close(): void {
-    if (this.#session) this.#session.destroy();
+    this.#destroySession(new Error('the upstream connection was closed'));
     this.connection.close('now', 'requested');
     this.#onClosed();
   }
@@ -131,10 +131,14 @@ export class Http2ClientConnection {
     // An upstream that hangs up before its SETTINGS (one that refused our TLS certificate, or is no HTTP/2 server)
     // fails the connect now: the socket is half-open-capable, so nghttp2 alone would wait for the connect timeout.
     // Later, a hang-up without GOAWAY (the server crashed or was killed, or closed an idle connection) ends the
-    // session: HTTP/2 has no half-closed connection, and nghttp2 would keep the session open and its streams waiting.
+    // session at once: HTTP/2 has no half-closed connection, and nghttp2 would keep the session open and its streams
+    // waiting.
     const hungUp = () => {
       if (this.#state === 'connecting') this.#connectEnded('connect_failed');
-      else if (this.#state !== 'closed') session.destroy();
+      else if (this.#state !== 'closed') {
+        this.#destroySession(new Error('the upstream closed the connection'));
+        this.#onClosed();
+      }
     };
     conn.socket.once('end', hungUp);
     conn.socket.once('close', hungUp);
@@ -167,6 +171,15 @@ export class Http2ClientConnection {
       });
       session.setTimeout(idle);
     }
+  }
+
+  /**
+   * Destroy the session with an error, so that its open streams close as reset (RST_STREAM INTERNAL_ERROR): a session
+   * destroyed without one ends every open stream as if its response were complete.
+   */
+  #destroySession(err: Error): void {
+    const session = this.#session;
+    if (session && !session.destroyed) session.destroy(err);
   }
 
   #connectEnded(reason: 'connect_failed' | 'connect_timeout'): void {
