@@ -40,6 +40,13 @@ const OUTLIER = {
   successful_active_health_check_uneject_host: false,
 };
 
+/**
+ * Retries in flight per cluster (HTTP retries and connect-failure retries of every protocol). The default, 3, is
+ * for a cluster that fails now and then: a host lost under 100 requests/s fails tens of requests at once, and
+ * past the limit each keeps its own failure (counted as `upstream_rq_retry_overflow`).
+ */
+const CIRCUIT_BREAKERS = [{ max_retries: 100 }];
+
 const httpRoute = (clusterName: string) => ({
   match: { prefix: '/' },
   route: {
@@ -71,11 +78,12 @@ export function chaosConfig(ports: ListenerPorts, upstreams: readonly Upstream[]
       cluster('c_http1', hosts('h1'), {
         health_check: { protocol: 'Http1', ...CHECK_TIMING, check_config: { http_check_config: { path: '/health' } } },
         outlier_detection: OUTLIER,
+        circuit_breakers: CIRCUIT_BREAKERS,
       }),
       // mosn's HTTP check speaks HTTP/1 only, and an h2c server answers nothing else: a TCP check
-      cluster('c_http2', hosts('h2'), { health_check: { protocol: 'tcp', ...CHECK_TIMING }, outlier_detection: OUTLIER }),
-      cluster('c_bolt', hosts('bolt'), { health_check: { protocol: 'bolt', ...CHECK_TIMING }, outlier_detection: OUTLIER }),
-      cluster('c_dubbo', hosts('dubbo'), { health_check: { protocol: 'dubbo', ...CHECK_TIMING }, outlier_detection: OUTLIER }),
+      cluster('c_http2', hosts('h2'), { health_check: { protocol: 'tcp', ...CHECK_TIMING }, outlier_detection: OUTLIER, circuit_breakers: CIRCUIT_BREAKERS }),
+      cluster('c_bolt', hosts('bolt'), { health_check: { protocol: 'bolt', ...CHECK_TIMING }, outlier_detection: OUTLIER, circuit_breakers: CIRCUIT_BREAKERS }),
+      cluster('c_dubbo', hosts('dubbo'), { health_check: { protocol: 'dubbo', ...CHECK_TIMING }, outlier_detection: OUTLIER, circuit_breakers: CIRCUIT_BREAKERS }),
     ],
   });
 }
