@@ -3,7 +3,7 @@
 // are killed, stopped, frozen, cut off and slowed, on a seeded random schedule; prints the figures per protocol and
 // per action, and exits 1 when a request hung or got a wrong (or second) answer. See docs/reliability.md.
 //
-//   node scripts/chaos.mjs [--duration 240] [--rate 30] [--seed 17] [--report figures.txt] [--records records.json]
+//   node scripts/chaos.mjs [--duration 240] [--rate 100] [--seed 17] [--report figures.txt] [--records records.json]
 //
 // --duration: seconds of load (the schedule starts no action that would end later); --rate: requests per second
 // per protocol; --seed: the schedule's seed (the same seed gives the same actions, targets and holds);
@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const flags = { duration: '240', rate: '30', seed: '17', report: '', records: '' };
+const flags = { duration: '240', rate: '100', seed: '17', report: '', records: '' };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
   const name = args[i].replace(/^--/, '');
