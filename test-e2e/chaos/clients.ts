@@ -82,9 +82,11 @@ function once(resolve: (o: Outcome) => void, deadlineMs: number, onHang: () => v
 // HTTP/1: node:http, keep-alive
 
 export function http1Client(port: number): LoadClient {
-  // idle sockets closed after 30 s, before mosn closes them (connection_idle_timeout, 90 s): a socket taken from the
-  // pool just as the server closes it fails a request that never reached the server (HTTP/1's keep-alive race)
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 30_000 });
+  // No limit on sockets: a request waiting in the agent for a free socket would wait on the client's side, and count
+  // as mosn's time. Idle sockets are closed after 30 s, before mosn closes them (connection_idle_timeout, 90 s): a
+  // socket taken from the pool just as the server closes it fails a request that never reached the server (HTTP/1's
+  // keep-alive race).
+  const agent = new http.Agent({ keepAlive: true, timeout: 30_000 });
   return {
     protocol: 'http1',
     strays: [],

@@ -27,8 +27,8 @@ const { DubboService } = require('apache-dubbo-service');
 const { DubboSetting } = require('apache-dubbo-service/lib/dubbo-setting');
 const serialization = createRequire(require.resolve('apache-dubbo-service'))('apache-dubbo-serialization');
 
-export const BOLT_SERVICE = 'com.alipay.chaos.ChaosService';
-export const DUBBO_SERVICE = 'org.apache.dubbo.chaos.ChaosService';
+const BOLT_SERVICE = 'com.alipay.chaos.ChaosService';
+const DUBBO_SERVICE = 'org.apache.dubbo.chaos.ChaosService';
 
 const [name, ...portArgs] = process.argv.slice(2);
 const [h1Port, h2Port, boltPort, dubboPort] = portArgs.map(Number);
