@@ -15,7 +15,7 @@ import { CI_SCHEDULE, randomSchedule } from './schedule.js';
  *
  * By default: the CI run, each action once on a fixed schedule (about 40 s). `node scripts/chaos.mjs` runs a
  * long one with a seeded random schedule (CHAOS_DURATION s, CHAOS_RATE requests/s per protocol, CHAOS_SEED),
- * and writes the figures to CHAOS_REPORT.
+ * and writes the figures to CHAOS_REPORT (and every request's outcome with mosn's log to CHAOS_RECORDS).
  */
 
 const cleanups = cleanupAfterEach();

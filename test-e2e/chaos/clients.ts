@@ -3,6 +3,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { decodeResponse as decodeBolt, encodeRequest as encodeBolt, splitFrames as splitBolt, CMD_TYPE } from '../bolt/peers.js';
 import { decodeResponse as decodeDubbo, encodeRequest as encodeDubbo, java, splitFrames as splitDubbo, STATUS as DUBBO_STATUS } from '../dubbo/peers.js';
+import { stallClock } from './vitals.js';
 
 // The load clients of the chaos tests, one per protocol, each sending requests that carry a unique id and
 // classifying what came back (see Outcome). HTTP/1 is node:http with a keep-alive agent, HTTP/2 node:http2
@@ -53,21 +54,28 @@ function checkBody(id: string, body: string): Outcome {
 }
 
 /**
- * Settle `resolve` once: the first outcome, or a hang at the deadline. The deadline's verdict waits for the event
- * loop's next poll phase: when this process itself was held up, an answer already in a socket is read first.
+ * Settle `resolve` once: the first outcome, or a hang at the deadline. The deadline is in this process's running
+ * time: when this process itself stood still (a stall of the machine), the deadline moves by as much, and its verdict
+ * waits for the event loop's next poll phase, so that an answer already in a socket is read first.
  */
 function once(resolve: (o: Outcome) => void, deadlineMs: number, onHang: () => void): { settle(o: Outcome): void } {
   let done = false;
-  const timer = setTimeout(
-    () =>
-      setImmediate(() => {
-        if (done) return;
-        done = true;
-        onHang();
-        resolve({ kind: 'hang' });
-      }),
-    deadlineMs,
-  );
+  let stalledAt = stallClock.stalledMs;
+  let timer: NodeJS.Timeout;
+  const expire = () =>
+    setImmediate(() => {
+      if (done) return;
+      const stood = stallClock.stalledMs - stalledAt;
+      if (stood > 10) {
+        stalledAt += stood;
+        timer = setTimeout(expire, stood);
+        return;
+      }
+      done = true;
+      onHang();
+      resolve({ kind: 'hang' });
+    });
+  timer = setTimeout(expire, deadlineMs);
   return {
     settle(o) {
       if (done) return;

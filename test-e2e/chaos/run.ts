@@ -7,6 +7,7 @@ import { figures, table, type Figures, type StepRun } from './figures.js';
 import { OpenLoad, type RequestRecord } from './load.js';
 import { perform, type Step } from './schedule.js';
 import { Upstream } from './upstreams.js';
+import { Vitals } from './vitals.js';
 
 // One chaos run: upstream processes, mosn (its own process) before them, steady load of every protocol through
 // mosn, the schedule's actions one after the other with steady time between them, then the figures.
@@ -69,6 +70,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
   const clients = o.protocols.map((p) => make[p]());
   o.cleanups.push(() => clients.forEach((c) => c.close()));
   const load = new OpenLoad(clients, o.rate, deadlineOf);
+  const vitals = new Vitals(mosn.pid, () => load.now());
   const runs: StepRun[] = [];
   await sleep(o.warmupMs);
   for (const step of o.schedule) {
@@ -96,6 +98,7 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     }
   }
   await load.stop();
+  vitals.stop();
   const mosnRunning = mosn.running();
   const stats = mosnRunning ? await statsOf(mosn, o.protocols) : {};
   clients.forEach((c) => c.close());
@@ -108,8 +111,13 @@ export async function runChaos(o: ChaosOptions): Promise<ChaosReport> {
     `error answers by status: ${JSON.stringify(f.statuses)}`,
     `answered after the last recovery: ${JSON.stringify(f.lastAnsweredBy)}; every upstream answering again after ${allHostsBackMs} ms`,
     `mosn stats: ${JSON.stringify(stats)}`,
+    vitals.summary(),
     `hangs ${f.hangs}, wrong answers ${f.wrong}, lost ${f.lost.length}${mosnRunning ? '' : ', MOSN EXITED'}`,
     ...f.examples,
+    ...load.records
+      .filter((r) => r.kind === 'hang')
+      .slice(0, 5)
+      .map((r) => `while ${r.id} hung: ${vitals.around(r.sentAt, r.doneAt)}`),
   ].join('\n');
   return { figures: f, runs, stats, mosnRunning, allHostsBackMs, upstreams: upstreams.map((u) => u.name), records: load.records, mosnOutput: mosn.tail(1_000_000), text };
 }

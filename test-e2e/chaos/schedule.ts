@@ -22,7 +22,7 @@ export interface Step {
   holdMs: number;
 }
 
-/** A slow upstream's answer delay: more than every timeout of the config (config.ts), so that every slow answer is a timeout. */
+/** A slow upstream's answer delay: more than the RPC timeout and the HTTP per-try timeout (config.ts), so that every slow answer is a timeout. */
 export const SLOW_MS = 2500;
 
 /** The CI test's schedule: each action once, on the three upstreams in turn. */
