@@ -42,11 +42,6 @@ export class OpenLoad {
     return performance.now() - this.t0;
   }
 
-  /** Requests sent and not settled yet. */
-  get inFlight(): number {
-    return this.#inFlight.size;
-  }
-
   #tick(): void {
     const due = Math.floor((this.now() / 1000) * this.#rate);
     for (const c of this.#clients) {
