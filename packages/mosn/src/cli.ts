@@ -1,20 +1,21 @@
 #!/usr/bin/env node
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MosnError, type Logger } from '@mosn/proxy';
-import { ConfigProblems } from './config/config-reader.js';
+import { MosnError, listeningSocket, shareKey, type Logger } from '@mosn/proxy';
+import type { ConfigProblems } from './config/config-reader.js';
+import type { MosnConfig } from './config/types.js';
+import { checkConfig, configDir, printProblems } from './config/check.js';
 import { loadConfigFile } from './config/load.js';
-import { logSettings, readConfig } from './config/read-config.js';
-import { defaultExtensions } from './extensions.js';
-import { createLogger } from './logger.js';
+import { MAX_WORKERS, logSettings } from './config/read-config.js';
+import { createLogger, type RuntimeLogger } from './logger.js';
 import { Mosn } from './mosn.js';
-import { loadThirdPartCodecs } from './plugins.js';
 import { readPid, upgradeStatusPath, writePidFile, writeUpgradeStatus } from './pid-file.js';
-import { loadThirdPartStreamFilters } from './stream-filters/load-packages.js';
 import { reloadCommand } from './reload-command.js';
 import { upgradeCommand } from './upgrade-command.js';
-import { announceReady, handOffsSettled, inheritSockets, startSuccessor } from './upgrade/index.js';
+import { UPGRADE_TIMEOUT_MS, UPGRADE_WORKERS_ENV, announceReady, handOffsSettled, inheritSockets, startSuccessor } from './upgrade/index.js';
+import { Primary } from './workers/primary.js';
+import { PrimaryLink } from './workers/worker-link.js';
+import { handleWorkerSignals } from './workers/worker-signals.js';
 import { handleProcessErrors } from './process-policy.js';
 import { handleSignals } from './signals.js';
 import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs, type XdsFlags } from './xds/flags.js';
@@ -35,6 +36,8 @@ Usage:
 Options:
   -c, --config <file>         the config file (default: configs/mosn_config.json)
   -l, --log-level <level>     override default_log_level (FATAL, ERROR, WARN, INFO, DEBUG, TRACE)
+  -w, --workers <n>           run n worker processes sharing the listeners (default: the config's
+                              servers[0].processor, else 1: one process); see docs/operations.md
 
 ${XDS_HELP}
 Signals (MOSN's meanings):
@@ -53,27 +56,6 @@ function version(): string {
   return pkg.version;
 }
 
-function printProblems(file: string, problems: ConfigProblems): void {
-  for (const w of problems.warnings) process.stderr.write(`warning: ${file}: ${w.path}: ${w.message}\n`);
-  for (const e of problems.errors) process.stderr.write(`error: ${file}: ${e.path}: ${e.message}\n`);
-}
-
-/** Where a config file's relative paths (protocol packages, certificates) are found: its own folder. */
-function configDir(file: string): string {
-  return dirname(resolve(file));
-}
-
-/** Load the config's protocol and stream filter packages, then check the whole config: every problem, with its path. */
-async function checkConfig(raw: unknown, file: string, xdsFlags?: XdsFlags) {
-  const extensions = defaultExtensions();
-  const baseDir = configDir(file);
-  const loaded = [await loadThirdPartCodecs(raw, extensions, baseDir), await loadThirdPartStreamFilters(raw, extensions, baseDir)];
-  const read = readConfig(raw, extensions, { baseDir, ...(xdsFlags ? { xdsFlags } : {}) });
-  read.problems.errors.unshift(...loaded.flatMap((l) => l.errors));
-  read.problems.warnings.unshift(...loaded.flatMap((l) => l.warnings));
-  return { ...read, extensions, config: loaded.some((l) => l.errors.length > 0) ? undefined : read.config };
-}
-
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -85,6 +67,7 @@ async function main(argv: string[]): Promise<number> {
         'log-level': { type: 'string', short: 'l' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
+        workers: { type: 'string', short: 'w' },
         ...XDS_FLAG_OPTIONS,
       },
     });
@@ -125,12 +108,22 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const raw = loadConfigFile(file);
-  // MOSN's node flags (each falling back to its environment variable), applied over the bootstrap's node
+  // a worker of `--workers N`: its primary gives it the sockets and the config
+  const link = PrimaryLink.connect();
   const xdsFlags = xdsFlagsFromArgs(values, process.env);
+  if (link) return runWorker(link, file, values['log-level'], xdsFlags);
+  const workersFlag = values.workers === undefined ? undefined : Number(values.workers);
+  if (workersFlag !== undefined && !(Number.isInteger(workersFlag) && workersFlag >= 1 && workersFlag <= MAX_WORKERS)) {
+    process.stderr.write(`mosn: --workers takes a whole number from 1 to ${MAX_WORKERS}, got "${values.workers}"\n`);
+    return 2;
+  }
+
+  const raw = loadConfigFile(file);
   // The logger first (from the two log keys alone), so that the config is built once, with it.
   const settings = logSettings(raw);
-  const { logger, flush, reopen, setLevel, control } = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel);
+  const workers = workersFlag ?? workersOf(raw);
+  const runtimeLogger = createLogger(settings.logPath, values['log-level'] ?? settings.logLevel, workers > 1 ? 0 : undefined);
+  const { logger, flush } = runtimeLogger;
   const { config, problems, extensions } = await checkConfig(raw, file, xdsFlags);
   if (!config) {
     printProblems(file, problems);
@@ -138,6 +131,8 @@ async function main(argv: string[]): Promise<number> {
     flush();
     return 1;
   }
+  if (workers > 1) return runPrimary({ workers, file, raw, config, problems, runtimeLogger });
+  const { reopen, setLevel, control } = runtimeLogger;
   // A -l given on the command line wins over the file's level, also after a reload.
   const setLogLevel = values['log-level'] === undefined ? setLevel : undefined;
   const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, logs: control, ...(setLogLevel ? { setLogLevel } : {}), reload: () => reloadFile(mosn, file, 'admin', logger) });
@@ -159,32 +154,176 @@ async function main(argv: string[]): Promise<number> {
     },
     stop: () => mosn.stop(),
     upgrade: async () => {
-      const served = await startSuccessor(logger);
+      const served = await startSuccessor(logger, UPGRADE_TIMEOUT_MS, undefined, { [UPGRADE_WORKERS_ENV]: '1' });
       if (pidFile) writeUpgradeStatus(pidFile, served, logger);
       return served;
     } });
   // started by a hot upgrade: the listeners take the old process's sockets
   const inherited = inheritSockets();
+  if (inherited && !sameWorkerCount(1, logger)) {
+    flush();
+    return 1;
+  }
   try {
     await mosn.start();
   } catch (e) {
-    // a known failure (a port in use, ...) is its code and message, without a stack; anything else is a bug: logged whole
-    if (e instanceof MosnError) logger.fatal({ code: e.code }, `start failed: ${e.message}`);
-    else logger.fatal({ err: e }, 'start failed');
+    reportStartFailure(e, logger);
     flush();
-    process.stderr.write(`mosn: ${e instanceof MosnError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
     return 1;
   }
   pidFile = writePidFile(raw, logger);
   if (inherited) announceReady();
   await stopped;
-  // after a hot upgrade: the connections given to the new process arrive before this one exits
+  await finish(pidFile);
+  flush();
+  return 0;
+}
+
+/** Log and print why the start failed: a known failure (a port in use, ...) as its code and message; anything else (a bug) whole. */
+function reportStartFailure(e: unknown, logger: RuntimeLogger['logger']): void {
+  if (e instanceof MosnError) logger.fatal({ code: e.code }, `start failed: ${e.message}`);
+  else logger.fatal({ err: e }, 'start failed');
+  process.stderr.write(`mosn: ${e instanceof MosnError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
+}
+
+/** After a graceful stop: connections given to a hot upgrade's successor arrive, and the pid file goes if it is still ours. */
+async function finish(pidFile: string | undefined): Promise<void> {
   await handOffsSettled();
   // after a hot upgrade the file holds the new process's pid: it stays
   if (pidFile && readPid(pidFile) === process.pid) {
     rmSync(pidFile, { force: true });
     rmSync(upgradeStatusPath(pidFile), { force: true });
   }
+}
+
+/**
+ * A hot upgrade keeps the worker count (the old process says it in the environment): a new process whose config
+ * asks for another count refuses to start (logged), and the old one keeps serving. True when the counts agree.
+ */
+function sameWorkerCount(workers: number, logger: RuntimeLogger['logger']): boolean {
+  const old = Number(process.env[UPGRADE_WORKERS_ENV] ?? workers);
+  delete process.env[UPGRADE_WORKERS_ENV];
+  if (old === workers) return true;
+  logger.fatal({ code: 'MOSN_ERR_UPGRADE', old, new: workers }, `start failed: a hot upgrade cannot change the worker count (${old} to ${workers}); restart mosn instead`);
+  return false;
+}
+
+/** The worker count a config asks for (`servers[0].processor`), read before the whole config is (the logger needs it). */
+function workersOf(raw: unknown): number {
+  const server = (raw as { servers?: Array<{ processor?: unknown }> } | null)?.servers?.[0];
+  const n = server?.processor;
+  return typeof n === 'number' && Number.isInteger(n) && n > 1 && n <= MAX_WORKERS ? n : 1;
+}
+
+interface PrimaryStart {
+  workers: number;
+  file: string;
+  raw: unknown;
+  config: MosnConfig;
+  problems: ConfigProblems;
+  runtimeLogger: RuntimeLogger;
+}
+
+/** `mosn start` with workers: this process is their primary (workers/primary.ts); it runs no traffic itself. */
+async function runPrimary(o: PrimaryStart): Promise<number> {
+  const { logger, flush, reopen, control } = o.runtimeLogger;
+  for (const w of o.problems.warnings) logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
+  // started by a hot upgrade: the old primary's sockets (its listeners', its admin API's) go on
+  const inherited = inheritSockets();
+  const primary = new Primary({ workers: o.workers, file: o.file, raw: o.raw, config: o.config, logger, logs: control, reopenLog: reopen, predecessor: inherited });
+  handleProcessErrors({
+    logger,
+    stats: primary.stats,
+    stop: () => primary.stop(),
+    exit: (code) => {
+      flush();
+      process.exit(code);
+    },
+  });
+  let pidFile: string | undefined;
+  const stopped = handleSignals({
+    logger,
+    reload: () => primary.reload('SIGHUP'),
+    reopenLogs: () => primary.reopenLogs(),
+    stop: () => primary.stop(),
+    upgrade: async () => {
+      const socketOf = (key: string) => primary.sockets.peek(key) ?? listeningSocket(key);
+      const served = await startSuccessor(logger, UPGRADE_TIMEOUT_MS, socketOf, { [UPGRADE_WORKERS_ENV]: String(o.workers) });
+      if (pidFile) writeUpgradeStatus(pidFile, served, logger);
+      return served;
+    },
+  });
+  if (inherited && !sameWorkerCount(o.workers, logger)) {
+    flush();
+    return 1;
+  }
+  try {
+    await primary.start();
+  } catch (e) {
+    reportStartFailure(e, logger);
+    flush();
+    return 1;
+  }
+  pidFile = writePidFile(o.raw, logger);
+  if (inherited) {
+    primary.stopInheriting();
+    announceReady();
+  }
+  await stopped;
+  await finish(pidFile);
+  flush();
+  return 0;
+}
+
+/** A worker of `--workers N` (started by its primary): one whole mosn on the config the primary gives it. */
+async function runWorker(link: PrimaryLink, file: string, logLevel: string | undefined, xdsFlags: XdsFlags): Promise<number> {
+  const { config: raw, layers } = await link.config();
+  const settings = logSettings(raw);
+  const { logger, flush, reopen, setLevel, control } = createLogger(settings.logPath, logLevel ?? settings.logLevel, link.id);
+  const { config, problems, extensions } = await checkConfig(raw, file, xdsFlags);
+  if (!config) {
+    printProblems(file, problems);
+    flush();
+    return 1;
+  }
+  const setLogLevel = logLevel === undefined ? setLevel : undefined;
+  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, logs: control, worker: link.id, ...(setLogLevel ? { setLogLevel } : {}) });
+  const { stop, stopped } = handleWorkerSignals(logger, () => mosn.stop());
+  handleProcessErrors({
+    logger,
+    stats: mosn.stats,
+    stop: () => mosn.stop(),
+    exit: (code) => {
+      flush();
+      process.exit(code);
+    },
+  });
+  try {
+    await mosn.start();
+    if (Object.keys(layers).length > 0) await mosn.apply(raw, 'primary', new Map(Object.entries(layers)));
+  } catch (e) {
+    reportStartFailure(e, logger);
+    flush();
+    return 1;
+  }
+  link.serve(
+    {
+      apply: (next, l, origin) => mosn.apply(next, origin, new Map(Object.entries(l))),
+      applyLayer: (source, layer, origin) => mosn.applyLayer(source, layer, origin),
+      stop,
+      reopenLogs: () => {
+        reopen();
+        mosn.reopenAccessLogs();
+      },
+      logs: control,
+      stats: () => mosn.stats.snapshot(),
+      state: () => ({ config: mosn.config.source, version: mosn.version, keys: mosn.config.listeners.flatMap((l) => shareKey(l.address) ?? []) }),
+    },
+    logger,
+    () => void stop(),
+  );
+  link.ready();
+  await stopped;
   flush();
   return 0;
 }

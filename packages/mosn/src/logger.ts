@@ -27,8 +27,11 @@ export interface RuntimeLogger {
 /** pino's level names to MOSN's. */
 const MOSN_NAMES: Record<string, string> = { fatal: 'FATAL', error: 'ERROR', warn: 'WARN', info: 'INFO', debug: 'DEBUG', trace: 'TRACE' };
 
-/** A pino logger writing to `stdout`, `stderr` or a file, at a MOSN level name. */
-export function createLogger(path: string, level: string): RuntimeLogger {
+/**
+ * A pino logger writing to `stdout`, `stderr` or a file, at a MOSN level name. With workers, every process of the
+ * group writes the same file (appending whole lines) and its lines carry `worker`: 0 for the primary, 1 to N.
+ */
+export function createLogger(path: string, level: string, worker?: number): RuntimeLogger {
   const dest =
     path === 'stdout' || path === ''
       ? pino.destination({ dest: 1, sync: true })
@@ -38,7 +41,7 @@ export function createLogger(path: string, level: string): RuntimeLogger {
   // the level, and whether the logger is on (`disable_log` makes it silent; the level is kept for `enable_log`)
   let current: pino.Level = LEVELS[level.toUpperCase()] ?? 'info';
   let on = true;
-  const logger = pino({ level: current, base: { pid: process.pid } }, dest);
+  const logger = pino({ level: current, base: worker === undefined ? { pid: process.pid } : { pid: process.pid, worker } }, dest);
   const toFile = !(path === 'stdout' || path === '' || path === 'stderr');
   // child loggers made before a change follow it: they take the level from the parent's prototype
   const setLevel = (l: string) => {

@@ -40,6 +40,11 @@ export interface MosnOptions {
   baseDir?: string;
   /** The CLI's xDS node flags (`--service-node`, ...), applied over the bootstrap's `node`. */
   xdsFlags?: XdsFlags;
+  /**
+   * This mosn is worker `id` of `--workers N`: the primary serves the admin API and the metrics sink and runs xDS
+   * and the registry (their sections come as layers), so this one starts none of them.
+   */
+  worker?: number;
 }
 
 /** What an apply did: the new version and its steps, or, when the config was refused, its problems (nothing changed). */
@@ -72,6 +77,7 @@ export class Mosn {
   #logs: LogControl | undefined;
   #baseDir: string | undefined;
   #xdsFlags: XdsFlags | undefined;
+  #worker: number | undefined;
   /** The control plane's stream, when the config has an xDS bootstrap. */
   #xds: XdsSource | undefined;
   /** The service registry (ZooKeeper), when the config's `extends` has one. */
@@ -98,6 +104,7 @@ export class Mosn {
     this.#logs = options.logs;
     this.#baseDir = options.baseDir;
     this.#xdsFlags = options.xdsFlags;
+    this.#worker = options.worker;
     const { config, problems } = options.read ?? readConfig(options.config, this.extensions, this.#readOptions());
     this.warnings = problems.warnings;
     problems.throwIfAny();
@@ -158,7 +165,7 @@ export class Mosn {
     reportInternalChecks(await runInternalChecks(), this.#log, this.stats);
     try {
       await this.#live.apply(planChanges(undefined, this.#config), this.#config, { strict: true });
-      if (this.#config.admin) {
+      if (this.#config.admin && this.#worker === undefined) {
         this.#admin = new AdminServer(
           {
             config: () => this.#config.source,
@@ -175,7 +182,7 @@ export class Mosn {
         await this.#admin.start(this.#config.admin);
       }
       const metrics = this.#config.metrics;
-      if (metrics?.prometheus) {
+      if (metrics?.prometheus && this.#worker === undefined) {
         this.#metrics = new PrometheusSink(metrics, () => this.stats.snapshot(), this.#log);
         await this.#metrics.start({ host: metrics.prometheus.host, port: metrics.prometheus.port });
       }
@@ -188,6 +195,7 @@ export class Mosn {
     this.#certs.follow(this.#config);
     this.#stage = 'running';
     this.#log.info({ listeners: this.listeners.map((l) => `${l.name}@${formatAddress(l.address)}`) }, 'mosn started');
+    if (this.#worker !== undefined) return;
     if (this.#config.xds) {
       this.#xds = new XdsSource(xdsSettings(this.#config, this.#config.xds), this, this.#log);
       await this.#xds.start();
@@ -219,10 +227,11 @@ export class Mosn {
   /**
    * Apply a whole config (MOSN's JSON, as parsed): read and check it whole; if it has errors nothing changes (they
    * are logged with their JSON paths and `config.apply_failed` rises); else only what differs from the running
-   * config changes. `origin` says where it came from, for the logs (`SIGHUP`, `api`).
+   * config changes. `origin` says where it came from, for the logs (`SIGHUP`, `api`). `layers`, when given, replace
+   * the dynamic sources' sections in the same apply (a worker takes the file and the layers from its primary).
    */
-  apply(raw: unknown, origin = 'api'): Promise<ApplyResult> {
-    return this.#enqueue(() => ({ base: raw }), origin);
+  apply(raw: unknown, origin = 'api', layers?: ReadonlyMap<string, LayerSource>): Promise<ApplyResult> {
+    return this.#enqueue(() => ({ base: raw, ...(layers ? { layers } : {}) }), origin);
   }
 
   /**
@@ -343,6 +352,7 @@ export class Mosn {
     if ((next.admin ? formatAddress(next.admin) : undefined) !== now) problems.warn('admin.address', `the admin API stays on ${now ?? '(none)'} until mosn restarts`);
     if (!isDeepStrictEqual(next.metrics, this.#config.metrics)) problems.warn('metrics', 'changed: the metrics sink keeps its settings until mosn restarts');
     if (!isDeepStrictEqual(next.tracing, this.#config.tracing)) problems.warn('tracing', 'changed: tracing keeps its settings until mosn restarts');
+    if (next.workers !== this.#config.workers) problems.warn('servers[0].processor', `the worker count stays ${this.#config.workers} until mosn restarts`);
     if (next.logPath !== this.#config.logPath) problems.warn('servers[0].default_log_path', `the log stays at ${this.#config.logPath} until mosn restarts`);
   }
 

@@ -15,7 +15,7 @@ export {
   type DialOptions,
 } from './connection.js';
 export { Listener, type ListenerOptions } from './listener.js';
-export { adoptConnection, handOverKey, listenOn, listeningCount, listeningSocket, setConnectionTaker, setSocketSource, type ConnectionTaker, type SocketSource } from './inherit.js';
+export { adoptConnection, handOverKey, listenOn, listeningCount, listeningSocket, setConnectionTaker, setSocketSource, shareKey, type ConnectionTaker, type InheritedSocket, type ServerHandle, type SocketSource } from './inherit.js';
 export { MosnError } from './errors.js';
 export type { InternalCheck, InternalCheckResult } from './internal-check.js';
 export { libuvHandleCheck } from './transport/check.js';

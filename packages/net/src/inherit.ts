@@ -1,4 +1,4 @@
-import type net from 'node:net';
+import net from 'node:net';
 import type { Address } from './types.js';
 
 /**
@@ -9,8 +9,18 @@ import type { Address } from './types.js';
  * with a fixed port are handed over (a unix socket path is unlinked by libuv when the old process closes it).
  */
 
-/** Asks the predecessor for its socket on `key` (undefined: it has none). */
-export type SocketSource = (key: string) => Promise<net.Server | undefined>;
+/**
+ * A listening socket from another process: a server that listens in this process (what a hot-upgrade predecessor
+ * sends), or a bound socket's handle that nothing here listens on yet (what the primary of `--workers` sends: it
+ * binds but never accepts). Either way `listenOn` listens on it.
+ */
+export type InheritedSocket = net.Server | ServerHandle;
+
+/** A bound (not yet listening) TCP or unix-socket handle received over IPC; opaque here. */
+export type ServerHandle = object & { readonly __serverHandle?: never };
+
+/** Asks the process that holds the sockets (a hot-upgrade predecessor, the primary of workers) for `key`'s. */
+export type SocketSource = (key: string) => Promise<InheritedSocket | undefined>;
 
 let source: SocketSource | undefined;
 const listening = new Map<string, net.Server>();
@@ -20,7 +30,15 @@ export function handOverKey(address: Address): string | undefined {
   return 'path' in address || address.port === 0 ? undefined : `${address.host}:${address.port}`;
 }
 
-/** This process was started by a hot upgrade: listen on what `s` gives (set before anything listens). */
+/**
+ * The key a socket is shared by between the processes of one mosn (`--workers`): `handOverKey`'s, and `unix:<path>`
+ * for a unix socket (a primary that binds one keeps it, so the path stays; a hot upgrade does not hand these over).
+ */
+export function shareKey(address: Address): string | undefined {
+  return 'path' in address ? `unix:${address.path}` : handOverKey(address);
+}
+
+/** This process was started by a hot upgrade or as a worker: listen on what `s` gives (set before anything listens). */
 export function setSocketSource(s: SocketSource | undefined): void {
   source = s;
 }
@@ -40,21 +58,26 @@ export function listeningCount(): number {
  * Rejects with the listen error (EADDRINUSE, ...). The socket is recorded for a successor until `server` closes.
  */
 export async function listenOn(server: net.Server, address: Address, backlog?: number): Promise<void> {
-  const key = handOverKey(address);
-  const given = key !== undefined && source ? await source(key) : undefined;
+  const shared = shareKey(address);
+  const given = shared !== undefined && source ? await source(shared) : undefined;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const done = () => {
       server.off('error', reject);
       resolve();
     };
-    if (given) {
+    if (given && !(given instanceof net.Server)) {
+      // a bound socket no process listens on for itself: each worker listens on its copy, the kernel deals
+      // connections out among them
+      server.listen(given, backlog ?? 511, done);
+    } else if (given) {
       // Node listened on the socket when it arrived: what it accepted before this server took it over goes here too
       given.on('connection', (socket: net.Socket) => server.emit('connection', socket));
       server.listen(given, done);
     } else if ('path' in address) server.listen({ path: address.path, ...(backlog ? { backlog } : {}) }, done);
     else server.listen({ port: address.port, host: address.host, ...(backlog ? { backlog } : {}) }, done);
   });
+  const key = handOverKey(address);
   if (key === undefined) return;
   listening.set(key, server);
   server.once('close', () => {

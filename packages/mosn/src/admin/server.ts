@@ -86,6 +86,7 @@ export class AdminServer {
     };
     if (!handler) return answer(text(200, `supported APIs:\n${this.paths.map((p) => `${p}\n`).join('')}`));
     Promise.resolve()
+      .then(() => this.#source.refresh?.())
       .then(() => handler(request, this.#source))
       .then(answer, (e: unknown) => {
         if (e instanceof BodyError) {

@@ -11,12 +11,19 @@ export function statsUnder(stats: Readonly<Record<string, number>>, key: string)
 /**
  * `GET /api/v1/stats`: every stat (`{"name": value}`); with `?key=<name>`, the stats under that name, or MOSN's
  * 200 `no metrics key: <name>` when there are none. More than one parameter: 400 `only support one parameter`.
+ * With workers, the stats of the whole group (summed: see workers/aggregate.ts); `?worker=<id>` gives one worker's
+ * own (404 `no worker: <id>` when none of that id answered).
  */
 export function statsDump(req: AdminRequest, source: AdminSource): Reply {
   if (req.method !== 'GET') return METHOD_NOT_ALLOWED;
   const n = parameterCount(req.query);
   if (n === 0) return json(200, source.stats());
   if (n > 1) return ONE_PARAMETER_ONLY;
+  const worker = req.query.get('worker');
+  if (worker !== null) {
+    const stats = source.workerStats?.(Number(worker));
+    return stats ? json(200, stats) : text(404, `no worker: ${worker}`);
+  }
   const key = req.query.get('key') ?? '';
   const found = key === '' ? {} : statsUnder(source.stats(), key);
   return Object.keys(found).length === 0 ? text(200, `no metrics key: ${key}`) : json(200, found);

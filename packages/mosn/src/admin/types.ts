@@ -53,4 +53,8 @@ export interface AdminSource {
   readonly logs?: LogControl | undefined;
   /** Re-read the config file and apply it (`POST /api/v1/reload`); absent when mosn was not started from a file. */
   readonly reload?: (() => Promise<ApplyResult>) | undefined;
+  /** Called before each request: the primary of workers gathers its workers' stats and running config. */
+  readonly refresh?: (() => Promise<void>) | undefined;
+  /** One worker's own stats (`/api/v1/stats?worker=<id>`); absent without workers. */
+  readonly workerStats?: ((id: number) => Record<string, number> | undefined) | undefined;
 }

@@ -49,6 +49,9 @@ function readLogKeys(server: ConfigReader): { logPath: string; logLevel: string 
  * Where and how much to log, read before the rest of the config so that reading and applying it can log
  * (problems in these keys are reported by `readConfig`; here they give the defaults).
  */
+/** The most worker processes `processor` (and `--workers`) may ask for. */
+export const MAX_WORKERS = 256;
+
 export function logSettings(raw: unknown): { logPath: string; logLevel: string } {
   const server = ConfigReader.of(raw, '', new ConfigProblems())?.objects('servers')[0];
   return server ? readLogKeys(server) : { logPath: 'stdout', logLevel: 'INFO' };
@@ -107,6 +110,7 @@ export function readConfig(raw: unknown, ext: Extensions, options?: ReadConfigOp
     logPath: server?.logPath ?? 'stdout',
     logLevel: server?.logLevel ?? 'INFO',
     gracefulTimeoutMs: server?.gracefulTimeoutMs ?? DEFAULT_GRACEFUL_TIMEOUT_MS,
+    workers: server?.workers ?? 1,
     admin,
     clusters,
     routers: server?.routers ?? [],
@@ -126,6 +130,7 @@ interface ServerValues {
   logPath: string;
   logLevel: string;
   gracefulTimeoutMs: number;
+  workers: number;
   routers: RouterSpec[];
   listeners: ListenerSpec[];
 }
@@ -135,6 +140,8 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
   const problems = server.problems;
   const { logPath, logLevel } = readLogKeys(server);
   const gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
+  // MOSN's GOMAXPROCS; here the number of worker processes (0 or absent: one process, no workers)
+  const workers = Math.max(1, server.num('processor', { min: 0, max: MAX_WORKERS }) ?? 1);
   const clusters = new Map(clusterList.map((c) => [c.name, c]));
   const routeCtx: RouteContext = { clusters, dynamicClusters, ext, protocolRoutes: [] };
   const routers = new Map<string, RouterSpec>();
@@ -163,9 +170,9 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
   }
   checkRouteProtocols(routeCtx.protocolRoutes, listeners, problems);
   if (listeners.length === 0 && !server.has('listeners')) problems.warn(server.at('listeners'), 'no listeners: mosn-ts would serve nothing but the admin API');
-  server.ignore(['mosn_server_name', 'server_name', 'processor', 'global_log_roller', 'optimize_local_write', 'default_log_roller', 'use_netpoll_mode']);
+  server.ignore(['mosn_server_name', 'server_name', 'global_log_roller', 'optimize_local_write', 'default_log_roller', 'use_netpoll_mode']);
   server.finish();
-  return { logPath, logLevel, gracefulTimeoutMs, routers: routerList, listeners };
+  return { logPath, logLevel, gracefulTimeoutMs, workers, routers: routerList, listeners };
 }
 
 /** The xDS bootstrap (undefined without one) and its static resources converted; problems under their paths. */

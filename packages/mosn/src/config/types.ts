@@ -27,6 +27,8 @@ export interface MosnConfig {
   readonly logPath: string;
   readonly logLevel: string;
   readonly gracefulTimeoutMs: number;
+  /** `servers[0].processor` (MOSN's GOMAXPROCS): worker processes; 1 is one process without workers. */
+  readonly workers: number;
   readonly admin: Address | undefined;
   /** In the order of `cluster_manager.clusters`. */
   readonly clusters: readonly ClusterSpec[];

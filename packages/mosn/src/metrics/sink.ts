@@ -4,6 +4,8 @@ import { LocalHttpServer, requestTarget } from '../local-http-server.js';
 import type { MetricsConfig } from '../config/metrics-section.js';
 import { renderPrometheus } from './render.js';
 
+type Snapshot = Readonly<Record<string, number>>;
+
 /** The content type of the text exposition format. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -16,10 +18,10 @@ export class PrometheusSink {
   #server: LocalHttpServer | undefined;
   readonly #config: MetricsConfig;
   readonly #endpoint: string;
-  readonly #snapshot: () => Readonly<Record<string, number>>;
+  readonly #snapshot: () => Snapshot | Promise<Snapshot>;
   readonly #log: Logger;
 
-  constructor(config: MetricsConfig, snapshot: () => Readonly<Record<string, number>>, logger: Logger) {
+  constructor(config: MetricsConfig, snapshot: () => Snapshot | Promise<Snapshot>, logger: Logger) {
     this.#config = config;
     this.#endpoint = config.prometheus?.endpoint ?? '/metrics';
     this.#snapshot = snapshot;
@@ -44,14 +46,17 @@ export class PrometheusSink {
     const method = req.method ?? 'GET';
     if (path !== this.#endpoint) return reply(res, 404, 'text/plain; charset=utf-8', 'not found\n', method);
     if (method !== 'GET' && method !== 'HEAD') return reply(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n', method);
-    let body: string;
-    try {
-      body = renderPrometheus(this.#snapshot(), this.#config.matcher);
-    } catch (err) {
-      this.#log.error({ err }, 'metrics rendering failed');
-      return reply(res, 500, 'text/plain; charset=utf-8', 'internal error\n', method);
-    }
-    reply(res, 200, PROMETHEUS_CONTENT_TYPE, body, method);
+    // the primary of workers gathers its workers' stats first
+    Promise.resolve()
+      .then(() => this.#snapshot())
+      .then((snapshot) => renderPrometheus(snapshot, this.#config.matcher))
+      .then(
+        (body) => reply(res, 200, PROMETHEUS_CONTENT_TYPE, body, method),
+        (err: unknown) => {
+          this.#log.error({ err }, 'metrics rendering failed');
+          reply(res, 500, 'text/plain; charset=utf-8', 'internal error\n', method);
+        },
+      );
   }
 }
 

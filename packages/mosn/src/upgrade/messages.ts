@@ -15,3 +15,6 @@ export const UPGRADE_ENV = 'MOSN_UPGRADE_FROM';
 export function isUpgradeMessage(m: unknown): m is UpgradeMessage {
   return m !== null && typeof m === 'object' && typeof (m as { mosn?: unknown }).mosn === 'string';
 }
+
+/** The worker count of the old process of a hot upgrade (the new one refuses to start with another). */
+export const UPGRADE_WORKERS_ENV = 'MOSN_UPGRADE_WORKERS';

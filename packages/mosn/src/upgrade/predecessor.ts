@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { adoptConnection, setSocketSource } from '@mosn/proxy';
+import { adoptConnection, setSocketSource, type InheritedSocket, type SocketSource } from '@mosn/proxy';
 import { UPGRADE_ENV, isUpgradeMessage } from './messages.js';
 
 /** How long the new process waits for the old one to answer a socket request before it binds the address itself. */
@@ -7,13 +7,14 @@ const SOCKET_WAIT_MS = 5000;
 
 /**
  * The new side of a hot upgrade: when this process was started by one (the environment says so and it has an IPC
- * channel), its listeners ask the old process for their sockets instead of binding. True when that is the case.
+ * channel), its listeners ask the old process for their sockets instead of binding. The source of those sockets
+ * when that is the case (a primary of workers asks it for its workers' sockets too), else undefined.
  */
-export function inheritSockets(): boolean {
+export function inheritSockets(): SocketSource | undefined {
   const from = process.env[UPGRADE_ENV];
   delete process.env[UPGRADE_ENV];
-  if (from === undefined || typeof process.send !== 'function') return false;
-  const waiting = new Map<string, (server: net.Server | undefined) => void>();
+  if (from === undefined || typeof process.send !== 'function') return undefined;
+  const waiting = new Map<string, (socket: InheritedSocket | undefined) => void>();
   process.on('message', (m: unknown, handle: unknown) => {
     if (!isUpgradeMessage(m)) return;
     if (m.mosn === 'connection') {
@@ -24,10 +25,9 @@ export function inheritSockets(): boolean {
     if (m.mosn !== 'socket') return;
     const answer = waiting.get(m.key);
     waiting.delete(m.key);
-    answer?.(m.found ? (handle as net.Server) : undefined);
+    answer?.(m.found ? (handle as InheritedSocket) : undefined);
   });
-  setSocketSource(
-    (key) =>
+  const source: SocketSource = (key) =>
       new Promise((resolve) => {
         const timer = setTimeout(() => {
           waiting.delete(key);
@@ -38,9 +38,9 @@ export function inheritSockets(): boolean {
           resolve(server);
         });
         process.send!({ mosn: 'socket?', key });
-      }),
-  );
-  return true;
+      });
+  setSocketSource(source);
+  return source;
 }
 
 /**

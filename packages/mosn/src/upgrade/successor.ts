@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { listeningSocket, setConnectionTaker, type Logger } from '@mosn/proxy';
+import { listeningSocket, setConnectionTaker, type InheritedSocket, type Logger } from '@mosn/proxy';
 import { UPGRADE_ENV, isUpgradeMessage } from './messages.js';
 
 /** How long a new process may take to serve before the upgrade is given up (it is then stopped). */
@@ -17,9 +18,10 @@ let successor: { child: ChildProcess; sending: number } | undefined;
  * detached so that it outlives this one, give it each listening socket it asks for, and resolve true once it says it
  * serves (this process then stops gracefully, giving it the connections that can go on: see Connection.handOff).
  * False when it exits first (a bad config, a port it cannot get) or does not serve within `timeoutMs`: this process
- * keeps serving, as if nothing had happened.
+ * keeps serving, as if nothing had happened. `socketOf` finds the socket of a key (the primary of workers: its own
+ * store of bound sockets, then its admin and metrics servers).
  */
-export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): Promise<boolean> {
+export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS, socketOf: (key: string) => InheritedSocket | undefined = listeningSocket, env: Record<string, string> = {}): Promise<boolean> {
   const log = logger.child({ component: 'upgrade' });
   let child: ChildProcess;
   try {
@@ -27,7 +29,7 @@ export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): 
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: process.execArgv,
-      env: { ...process.env, [UPGRADE_ENV]: String(process.pid) },
+      env: { ...process.env, ...env, [UPGRADE_ENV]: String(process.pid) },
     });
   } catch (err) {
     log.error({ err }, 'hot upgrade failed: cannot start a new mosn process; this one keeps serving');
@@ -55,9 +57,10 @@ export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS): 
     child.on('message', (m: unknown) => {
       if (!isUpgradeMessage(m)) return;
       if (m.mosn === 'socket?') {
-        const server = listeningSocket(m.key);
+        const server = socketOf(m.key);
         if (server) given++;
-        child.send({ mosn: 'socket', key: m.key, found: server !== undefined }, server, (err) => {
+        // a bound handle goes as Node's native handle (child_process sends those as they are)
+        child.send({ mosn: 'socket', key: m.key, found: server !== undefined }, server as net.Server | undefined, (err) => {
           if (err) log.warn({ err, key: m.key }, 'could not hand a listening socket over; the new process binds it itself');
         });
       } else if (m.mosn === 'ready') {
