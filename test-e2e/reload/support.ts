@@ -196,12 +196,12 @@ export async function endProcess(child: ChildProcess, exited: Promise<unknown>, 
 export async function startMosnProcess(
   config: Record<string, unknown>,
   cleanups: Array<() => unknown>,
-  opts: { adminPort?: number; parent?: string; env?: Record<string, string>; nodeArgs?: string[] } = {},
+  opts: { adminPort?: number; parent?: string; env?: Record<string, string>; nodeArgs?: string[]; args?: string[]; startedLine?: string } = {},
 ): Promise<MosnProcess> {
   const dir = mkdtempSync(join(opts.parent ?? tmpdir(), 'mosn-reload-'));
   const file = join(dir, 'mosn.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start', '-c', file], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI, 'start', '-c', file, ...(opts.args ?? [])], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
@@ -240,7 +240,8 @@ export async function startMosnProcess(
     }
   };
   const deadline = Date.now() + 15_000;
-  while (!out.includes('mosn started') && !(await adminSaysRunning())) {
+  const started = opts.startedLine ?? 'mosn started';
+  while (!out.includes(started) && !(await adminSaysRunning())) {
     if (exitCode !== undefined) throw new Error(`mosn exited with ${exitCode} before starting:\n${out}`);
     if (Date.now() > deadline) throw new Error(`mosn did not start in 15 s:\n${out}`);
     await sleep(20);

@@ -2,7 +2,12 @@ import type { StatsMatcher } from '../config/metrics-section.js';
 import { toSeries, type Series } from './names.js';
 
 /** Stats whose value is a level, not a running count: rendered as gauges. */
-const GAUGE = /(^config\.version$|_active$|\.providers$|\.invalid_providers$|^registry\.publications$)/;
+const GAUGE = /(^config\.version$|_active$|\.providers$|\.invalid_providers$|^registry\.publications$|\.health_check\.healthy$|^workers\.running$)/;
+
+/** Whether the stat `name` is a level (a gauge), not a running count. */
+export function isGaugeStat(name: string): boolean {
+  return GAUGE.test(name);
+}
 
 /** Whether stats_matcher leaves `s` out (MOSN's isExclusionLabels / isExclusionKey). */
 export function excluded(s: Series, m: StatsMatcher): boolean {
@@ -75,7 +80,7 @@ export function renderPrometheus(snapshot: Readonly<Record<string, number>>, mat
       continue;
     }
     let m = byName.get(s.name);
-    if (!m) byName.set(s.name, (m = { type: GAUGE.test(stat) ? 'gauge' : 'counter', lines: [] }));
+    if (!m) byName.set(s.name, (m = { type: isGaugeStat(stat) ? 'gauge' : 'counter', lines: [] }));
     m.lines.push(`${seriesKey(s.name, s.labels)} ${formatValue(s.value)}\n`);
   }
   const names = [...new Set([...byName.keys(), ...histograms.keys()])].sort();

@@ -15,7 +15,7 @@ function listener(name: string, address: string, source: Record<string, unknown>
   return { name, source: { name, address, ...source }, address: { host: host!, port: Number(port) }, bufferLimit: 0, idleTimeoutMs: 0, filters: [] };
 }
 function config(parts: { clusters?: readonly ClusterSpec[]; routers?: readonly RouterSpec[]; listeners?: readonly ListenerSpec[] }): MosnConfig {
-  return { logPath: 'stdout', logLevel: 'INFO', gracefulTimeoutMs: 0, admin: undefined, clusters: parts.clusters ?? [], routers: parts.routers ?? [], listeners: parts.listeners ?? [], source: {} };
+  return { logPath: 'stdout', logLevel: 'INFO', gracefulTimeoutMs: 0, workers: 1, admin: undefined, clusters: parts.clusters ?? [], routers: parts.routers ?? [], listeners: parts.listeners ?? [], source: {} };
 }
 const plan = (from: MosnConfig | undefined, to: MosnConfig) => planChanges(from, to).map(describeChange);
 

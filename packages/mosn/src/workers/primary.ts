@@ -9,13 +9,16 @@ import { RegistrySource } from '../registry/registry-source.js';
 import { resolveLayer, type LayerSource, type SectionLayer } from '../runtime/config-edit.js';
 import type { Change } from '../runtime/plan.js';
 import { XdsSource, xdsSettings } from '../xds/xds-source.js';
-import { sumStats } from './aggregate.js';
+import { isViewStat, sumStats } from './aggregate.js';
+import { isGaugeStat } from '../metrics/render.js';
 import type { ApplyAnswer, Layers, WorkerState } from './messages.js';
 import { SocketStore } from './socket-store.js';
 import { WorkerGroup, type WorkerAnswer } from './worker-group.js';
 
 /** How long an admin request or a scrape waits for the workers' stats. */
 const GATHER_TIMEOUT_MS = 2000;
+/** How often the primary takes its workers' stats unasked, so that a worker that dies takes little of its counts along. */
+const GATHER_EVERY_MS = 5000;
 
 export interface PrimaryOptions {
   readonly workers: number;
@@ -58,6 +61,9 @@ export class Primary {
   #gathered: { stats: Map<number, Record<string, number>>; state: WorkerState | undefined } = { stats: new Map(), state: undefined };
   /** Reloads and layer changes go to the workers one after another. */
   #queue: Promise<unknown> = Promise.resolve();
+  /** The counters of workers that exited, as last gathered: the group's counters do not go back when one dies. */
+  #retired = new Stats();
+  #gatherTimer: NodeJS.Timeout | undefined;
 
   constructor(o: PrimaryOptions) {
     this.#o = o;
@@ -70,6 +76,7 @@ export class Primary {
       stats: this.stats,
       sockets: this.#sockets,
       config: () => ({ config: this.#base, layers: this.#resolvedLayers() }),
+      onExit: (id) => this.#retire(id),
     });
   }
 
@@ -101,6 +108,8 @@ export class Primary {
       throw e;
     }
     this.#stage = 'running';
+    this.#gatherTimer = setInterval(() => void this.#gather().catch(() => undefined), GATHER_EVERY_MS);
+    this.#gatherTimer.unref();
     this.#log.info({ workers: this.#group.pids }, `mosn started with ${this.#o.workers} workers`);
     if (config.xds) {
       this.#xds = new XdsSource(xdsSettings(config, config.xds), this, this.#log);
@@ -195,14 +204,22 @@ export class Primary {
     ]);
     const byWorker = new Map<number, Record<string, number>>();
     for (const a of stats) {
-      if (a.error !== undefined) this.#log.warn({ worker: a.worker, reason: a.error }, 'a worker stats are missing from this answer');
+      if (a.error !== undefined) this.#log.warn({ workerId: a.worker, reason: a.error }, 'a worker stats are missing from this answer');
       else byWorker.set(a.worker, a.value as Record<string, number>);
     }
     this.#gathered = { stats: byWorker, state: (state as WorkerState | undefined) ?? this.#gathered.state };
   }
 
   #stats(): Record<string, number> {
-    return sumStats([...this.#gathered.stats.values()], this.stats.snapshot());
+    return sumStats([...this.#gathered.stats.values(), this.#retired.snapshot()], this.stats.snapshot());
+  }
+
+  /** Worker `id` exited: its counters as last gathered stay in the group's (its gauges go: what they held is gone). */
+  #retire(id: number): void {
+    const last = this.#gathered.stats.get(id);
+    this.#gathered.stats.delete(id);
+    if (!last) return;
+    for (const [name, value] of Object.entries(last)) if (!isGaugeStat(name) && !isViewStat(name)) this.#retired.inc(name, value);
   }
 
   #version(): number {
@@ -240,6 +257,7 @@ export class Primary {
   }
 
   async #closeAll(): Promise<void> {
+    clearInterval(this.#gatherTimer);
     this.#xds?.close();
     this.#registry?.close();
     await this.#admin?.close();

@@ -18,6 +18,8 @@ export interface WorkerGroupOptions {
   readonly sockets: SocketStore;
   /** What a starting worker serves: the file's config as the primary read it last, and the dynamic layers. */
   readonly config: () => { config: unknown; layers: Layers };
+  /** A worker exited (for good, or to be started again). */
+  readonly onExit?: (id: number) => void;
 }
 
 /** One worker's place: its id stays across restarts. */
@@ -138,7 +140,7 @@ export class WorkerGroup {
     const timer = setTimeout(() => {
       for (const s of running) {
         if (s.child!.exitCode !== null || s.child!.signalCode !== null) continue;
-        this.#log.warn({ worker: s.id, pid: s.child!.pid }, 'worker did not stop in time: killed');
+        this.#log.warn({ workerId: s.id, workerPid: s.child!.pid }, 'worker did not stop in time: killed');
         s.child!.kill('SIGKILL');
       }
     }, timeoutMs);
@@ -154,7 +156,7 @@ export class WorkerGroup {
     });
     slot.child = child;
     slot.ready = false;
-    this.#log.info({ worker: slot.id, pid: child.pid }, 'worker started');
+    this.#log.info({ workerId: slot.id, workerPid: child.pid }, 'worker started');
     child.on('message', (m: unknown, handle: unknown) => this.#onMessage(slot, child, m, handle));
     child.on('exit', (code, signal) => this.#onExit(slot, child, code, signal));
   }
@@ -167,7 +169,7 @@ export class WorkerGroup {
           if (!child.connected) return;
           // a bound handle goes as Node's native handle
           child.send({ mosn: 'socket', key: m.key, found: handle !== undefined } satisfies WorkerMessage, handle as net.Server | undefined, (err) => {
-            if (err) this.#log.warn({ worker: slot.id, key: m.key, err: { message: err.message } }, 'could not hand a socket to a worker; it binds the address itself');
+            if (err) this.#log.warn({ workerId: slot.id, key: m.key, err: { message: err.message } }, 'could not hand a socket to a worker; it binds the address itself');
           });
         });
         return;
@@ -179,7 +181,7 @@ export class WorkerGroup {
       case 'ready':
         slot.ready = true;
         this.#o.stats.set('workers.running', this.ready.length);
-        this.#log.info({ worker: slot.id, pid: m.pid }, 'worker serves');
+        this.#log.info({ workerId: slot.id, workerPid: m.pid }, 'worker serves');
         this.#starting.get(slot.id)?.resolve();
         this.#starting.delete(slot.id);
         return;
@@ -201,15 +203,16 @@ export class WorkerGroup {
     slot.child = undefined;
     slot.ready = false;
     this.#o.stats.set('workers.running', this.ready.length);
+    this.#o.onExit?.(slot.id);
     const first = this.#starting.get(slot.id);
     if (first) {
       this.#starting.delete(slot.id);
-      this.#log.error({ worker: slot.id, pid: child.pid, code, signal }, 'worker exited before it served (its log says why)');
+      this.#log.error({ workerId: slot.id, workerPid: child.pid, code, signal }, 'worker exited before it served (its log says why)');
       first.reject(new Error(`worker ${slot.id} exited (${signal ?? `code ${code}`}) before it served`));
       return;
     }
     if (this.#stopping) {
-      this.#log.info({ worker: slot.id, pid: child.pid, code, signal }, 'worker stopped');
+      this.#log.info({ workerId: slot.id, workerPid: child.pid, code, signal }, 'worker stopped');
       return;
     }
     this.#o.stats.inc('workers.exited');
@@ -217,7 +220,7 @@ export class WorkerGroup {
     slot.restarts = slot.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
     const wait = slot.restarts.length < MAX_RESTARTS ? 0 : slot.restarts[0]! + RESTART_WINDOW_MS - now;
     this.#log.error(
-      { worker: slot.id, pid: child.pid, code, signal, restartInMs: wait },
+      { workerId: slot.id, workerPid: child.pid, code, signal, restartInMs: wait },
       wait === 0 ? 'worker exited: starting it again' : `worker exited: restarted ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s; starting it again in ${Math.ceil(wait / 1000)} s`,
     );
     slot.timer = setTimeout(() => {

@@ -23,7 +23,7 @@ export function handleWorkerSignals(logger: Logger, drain: () => Promise<void>):
     });
   }
   for (const signal of ['SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) {
-    process.on(signal, () => log.warn({ signal, primary: process.ppid }, `signal received by a worker: ignored (send it to the primary, pid ${process.ppid})`));
+    process.on(signal, () => log.warn({ signal, primaryPid: process.ppid }, `signal received by a worker: ignored (send it to the primary, pid ${process.ppid})`));
   }
   return { stop, stopped };
 }

@@ -1,0 +1,226 @@
+import http from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach, closedPort, cluster, httpBackend, waitUntil } from '../helpers.js';
+import { runCli } from '../reload/support.js';
+import { alive, childrenOf, get, many, sleep, startWorkers, workerPids } from './support.js';
+
+// `mosn start --workers N` (and `servers[0].processor`) with mosn as its own process: a primary that owns the
+// listening sockets and runs no traffic, N worker processes that share them (docs/operations.md, "Workers").
+
+const cleanups = cleanupAfterEach();
+
+const pidIn = (file: string) => Number(readFileSync(file, 'utf8').trim());
+
+/** Stop, at cleanup, the primary a hot upgrade left running (it is not a child of the test). */
+function stopAtCleanup(pidFile: string) {
+  cleanups.push(async () => {
+    let pid: number;
+    try {
+      pid = pidIn(pidFile);
+    } catch {
+      return;
+    }
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  });
+}
+
+/** Keep-alive HTTP/1 lanes (one connection each while it lasts) until `stop()`: bodies and errors counted. */
+function keepAliveLoad(port: number, lanes: number) {
+  let running = true;
+  const bodies = new Map<string, number>();
+  const errors: string[] = [];
+  let answered = 0;
+  const agents = Array.from({ length: lanes }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  const runs = agents.map(async (agent) => {
+    while (running) {
+      const r = await get(port, '/', agent);
+      if ('error' in r) errors.push(r.error);
+      else if (r.status !== 200) errors.push(`status ${r.status}`);
+      else {
+        answered++;
+        bodies.set(r.body, (bodies.get(r.body) ?? 0) + 1);
+      }
+    }
+  });
+  return {
+    bodies,
+    errors,
+    answered: () => answered,
+    async stop() {
+      running = false;
+      await Promise.all(runs);
+      for (const a of agents) a.destroy();
+    },
+  };
+}
+
+describe('workers', () => {
+  it('--workers 2: both workers take connections, the primary takes none; admin stats and /metrics are the sums over the workers', async () => {
+    const metrics = await closedPort();
+    const { mosn, port } = await startWorkers(cleanups, { workers: 2, metricsPort: metrics });
+    const pids = workerPids(mosn);
+    expect([...pids.keys()].sort()).toEqual([1, 2]);
+    expect(childrenOf(mosn.pid).sort()).toEqual([...pids.values()].sort());
+
+    const answers = await many(port, 200);
+    expect(Object.fromEntries(answers)).toEqual({ '200 v1': 200 });
+    const total = await mosn.waitStats((s) => s['listener.web.downstream_rq_total'] === 200, 5000, 'the summed request count');
+    const one = (await mosn.admin('GET', '/api/v1/stats?worker=1')).body as Record<string, number>;
+    const two = (await mosn.admin('GET', '/api/v1/stats?worker=2')).body as Record<string, number>;
+    // each worker took some of the 200 connections (the kernel deals them out), and the primary's answer is their sum
+    expect(one['listener.web.downstream_cx_total']).toBeGreaterThan(0);
+    expect(two['listener.web.downstream_cx_total']).toBeGreaterThan(0);
+    expect(one['listener.web.downstream_cx_total']! + two['listener.web.downstream_cx_total']!).toBe(total['listener.web.downstream_cx_total']);
+    expect(one['listener.web.downstream_rq_total']! + two['listener.web.downstream_rq_total']!).toBe(200);
+    // a view of shared state is not summed: both run config version 1
+    expect(total['config.version']).toBe(1);
+    expect(total['workers.running']).toBe(2);
+    expect((await mosn.admin('GET', '/api/v1/stats?worker=3')).status).toBe(404);
+
+    const text = await (await fetch(`http://127.0.0.1:${metrics}/metrics`)).text();
+    expect(text).toContain('downstream_request_total{listener="web"} 200\n');
+    expect(text).toContain('# TYPE mosn_workers_running gauge\nmosn_workers_running 2\n');
+    // the states line is the primary's: one pid for the group
+    expect((await mosn.admin('GET', '/api/v1/states')).body).toContain(`pid=${mosn.pid}&state=6`);
+  });
+
+  it('servers[0].processor: 2 starts two workers; --workers 1 (or no key) is one process, without workers', async () => {
+    const byKey = await startWorkers(cleanups, { workers: 2, by: 'processor' });
+    expect(childrenOf(byKey.mosn.pid)).toHaveLength(2);
+    expect(Object.fromEntries(await many(byKey.port, 20))).toEqual({ '200 v1': 20 });
+
+    const single = await startWorkers(cleanups, { workers: 1 });
+    expect(childrenOf(single.mosn.pid)).toEqual([]);
+    expect(Object.fromEntries(await many(single.port, 20))).toEqual({ '200 v1': 20 });
+    const stats = await single.mosn.stats();
+    expect(stats['listener.web.downstream_rq_total']).toBe(20);
+    expect(stats['workers.running']).toBeUndefined();
+    expect(single.mosn.logs().some((l) => 'worker' in l)).toBe(false);
+  });
+
+  it('SIGHUP and POST /api/v1/reload reach every worker: a changed route answers on every new connection', async () => {
+    const w = await startWorkers(cleanups, { workers: 2 });
+    const { mosn, port } = w;
+    expect(Object.fromEntries(await many(port, 50))).toEqual({ '200 v1': 50 });
+
+    mosn.write(w.config('v2'));
+    const { mark } = mosn.hup();
+    for (const id of [1, 2]) await mosn.waitLog((l) => l.worker === id && l.msg === 'config version 2 applied', mark, 10_000, `worker ${id} applied the reload`);
+    expect(Object.fromEntries(await many(port, 200))).toEqual({ '200 v2': 200 });
+
+    mosn.write(w.config('v3'));
+    const reload = await mosn.admin('POST', '/api/v1/reload');
+    expect(reload.status).toBe(200);
+    expect(Object.fromEntries(await many(port, 200))).toEqual({ '200 v3': 200 });
+    for (const id of [1, 2]) expect(((await mosn.admin('GET', `/api/v1/stats?worker=${id}`)).body as Record<string, number>)['config.version']).toBe(3);
+
+    // a config with an error changes no worker, and the reload says so
+    mosn.writeText('{ "servers": [ { "listeners": 7 } ] }');
+    const refused = await mosn.admin('POST', '/api/v1/reload');
+    expect(refused.status).toBe(400);
+    expect(Object.fromEntries(await many(port, 50))).toEqual({ '200 v3': 50 });
+  });
+
+  it('a worker killed with SIGKILL is started again; traffic goes on, only requests on its connections fail', async () => {
+    const { mosn, port } = await startWorkers(cleanups, { workers: 2 });
+    const before = workerPids(mosn);
+    const lanes = 6;
+    const load = keepAliveLoad(port, lanes);
+    await waitUntil(() => load.answered() > 300, 10_000, 'load running');
+    const mark = mosn.output().length;
+    process.kill(before.get(1)!, 'SIGKILL');
+    await mosn.waitLog((l) => l.msg === 'worker exited: starting it again' && l['workerId'] === 1 && l['signal'] === 'SIGKILL', mark, 5000, 'the exit logged');
+    await mosn.waitLog((l) => l.msg === 'worker serves' && l['workerId'] === 1, mark, 15_000, 'worker 1 serving again');
+    const after = load.answered();
+    await waitUntil(() => load.answered() > after + 300, 10_000, 'load after the restart');
+    await load.stop();
+    // a request in flight on a connection of the killed worker fails; its lane goes on on a new connection
+    expect(load.errors.length).toBeLessThanOrEqual(lanes);
+    for (const e of load.errors) expect(['ECONNRESET', 'socket hang up']).toContain(e);
+
+    const now = workerPids(mosn);
+    expect(now.get(1)).not.toBe(before.get(1));
+    expect(now.get(2)).toBe(before.get(2));
+    expect(alive(now.get(1)!)).toBe(true);
+    const stats = await mosn.stats();
+    expect(stats['workers.exited']).toBe(1);
+    expect(stats['workers.restarts']).toBe(1);
+    expect(stats['workers.running']).toBe(2);
+    // the restarted worker takes new connections too
+    await many(port, 200);
+    const one = (await mosn.admin('GET', '/api/v1/stats?worker=1')).body as Record<string, number>;
+    expect(one['listener.web.downstream_cx_total']).toBeGreaterThan(0);
+  });
+
+  it('SIGTERM: requests in flight on every worker finish, the workers exit, the primary exits 0', async () => {
+    let held = 0;
+    const web = await httpBackend((req, res) => {
+      held++;
+      req.resume();
+      setTimeout(() => res.end('slow'), 1500);
+    });
+    cleanups.push(web.close);
+    const { mosn, port } = await startWorkers(cleanups, { workers: 2, slowCluster: cluster('slow', [web.address]) });
+    const workers = [...workerPids(mosn).values()];
+    const inFlight = Array.from({ length: 8 }, () => get(port, '/slow'));
+    await waitUntil(() => held === 8, 5000, 'requests in flight');
+    mosn.child.kill('SIGTERM');
+    const answers = await Promise.all(inFlight);
+    expect(answers).toEqual(Array.from({ length: 8 }, () => ({ status: 200, body: 'slow' })));
+    expect(await mosn.exited).toBe(0);
+    for (const pid of workers) expect(alive(pid)).toBe(false);
+  });
+
+  it('the primary killed: its workers stop by themselves and free the port', async () => {
+    const { mosn, port } = await startWorkers(cleanups, { workers: 2 });
+    const workers = [...workerPids(mosn).values()];
+    mosn.child.kill('SIGKILL');
+    await waitUntil(() => workers.every((pid) => !alive(pid)), 10_000, 'the workers gone');
+    expect('error' in (await get(port))).toBe(true);
+  });
+
+  it('SIGUSR2 with workers: a new primary and its workers take the sockets over under load; the old group drains and exits 0; no request fails', async () => {
+    const w = await startWorkers(cleanups, { workers: 2 });
+    const { mosn: old, port, pidFile } = w;
+    stopAtCleanup(pidFile);
+    await waitUntil(() => pidIn(pidFile) === old.pid, 5000, 'the pid file');
+    const oldWorkers = [...workerPids(old).values()];
+    const load = keepAliveLoad(port, 4);
+    await waitUntil(() => load.answered() > 200, 10_000, 'load running');
+    // the new primary reads the file again: the body says which group answered
+    old.write(w.config('v2'));
+    old.child.kill('SIGUSR2');
+    expect(await old.exited).toBe(0);
+    for (const pid of oldWorkers) expect(alive(pid)).toBe(false);
+    const primary = pidIn(pidFile);
+    expect(primary).not.toBe(old.pid);
+    expect(childrenOf(primary)).toHaveLength(2);
+    const after = load.answered();
+    await waitUntil(() => load.answered() > after + 200, 10_000, 'load through the new group');
+    await load.stop();
+    expect(load.errors).toEqual([]);
+    expect([...load.bodies.keys()].sort()).toEqual(['v1', 'v2']);
+    expect(Object.fromEntries(await many(port, 100))).toEqual({ '200 v2': 100 });
+    expect(old.output()).toContain('hot upgrade: the new process serves');
+  });
+
+  it('a bad worker count: --workers 0 exits 2 saying what it takes; processor: "two" fails at start with its JSON path', async () => {
+    const w = await startWorkers(cleanups, { workers: 1 });
+    const file = join(w.mosn.dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(w.config('v1')));
+    const zero = await runCli(['start', '-c', file, '--workers', '0']);
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--workers takes a whole number from 1 to 256, got "0"');
+    const c = w.config('v1') as { servers: Array<Record<string, unknown>> };
+    c.servers[0]!.processor = 'two';
+    writeFileSync(file, JSON.stringify(c));
+    const bad = await runCli(['start', '-c', file]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/servers\[0\]\.processor: expected a number/);
+  });
+});
