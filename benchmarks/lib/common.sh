@@ -181,12 +181,13 @@ nginx_common_http() {
 EOF
 }
 
-# start_nginx name conf_body: run `nginx -p dir -c dir/nginx.conf -e dir/error.log` with 1 worker, daemon off.
+# start_nginx name conf_body [workers]: run `nginx -p dir -c dir/nginx.conf -e dir/error.log` with 1 worker (or
+# `workers`), daemon off.
 start_nginx() {
-  local name="$1" http_body="$2" d="$TMP_DIR/$1"
+  local name="$1" http_body="$2" d="$TMP_DIR/$1" workers="${3:-1}"
   mkdir -p "$d"
   cat >"$d/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $workers;
 daemon off;
 pid $d/nginx.pid;
 error_log $d/error.log error;
@@ -211,15 +212,23 @@ start_backend() {
   wait_port "$port"
 }
 
-# start_mosn name config_file listen_port: run mosn on a config; sets MOSN_PID. MOSN_NODE_ARGS adds node options,
-# e.g. MOSN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (the profile is written when mosn exits).
+# start_mosn name config_file listen_port [cli options...]: run mosn on a config; sets MOSN_PID. MOSN_NODE_ARGS
+# adds node options, e.g. MOSN_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (the profile is written when mosn
+# exits). With `--workers N`, waits until N worker processes run (the first to listen opens the port).
 start_mosn() {
   local name="$1" cfg="$2" port="$3"
+  shift 3
   # shellcheck disable=SC2086 # word splitting of the options wanted
-  bg "$name" node ${MOSN_NODE_ARGS:-} "$MOSN_CLI" start -c "$cfg"
+  bg "$name" node ${MOSN_NODE_ARGS:-} "$MOSN_CLI" start -c "$cfg" "$@"
   MOSN_PID=$BG_PID
   wait_port "$port" 20
   kill -0 "$MOSN_PID" 2>/dev/null || { cat "$TMP_DIR/$name.log" >&2; die "mosn exited at start"; }
+  if [ "${1:-}" = --workers ]; then
+    local i
+    for i in $(seq 1 100); do [ "$(pgrep -c -P "$MOSN_PID" || true)" -ge "$2" ] && break; sleep 0.1; done
+    # the last worker takes a moment to listen after it started
+    sleep 1
+  fi
 }
 
 # check_alive name pid: fail loudly (with its log) when a process we started has died.
@@ -243,12 +252,23 @@ to_ms() {
 # (awk reads to the end: stopping at the first match would break the pipe, and pipefail would end the script)
 child_of() { cat /proc/[0-9]*/stat 2>/dev/null | sed 's/ (.*) / x /' | awk -v p="$1" '$4 == p && !found { print $1; found = 1 }'; }
 
-# proc_cpu pid: user+system jiffies a live process has used ("" when it is gone).
-proc_cpu() { sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }'; }
+# proc_cpu pid: user+system jiffies a live process has used ("" when it is gone). With "+pid": pid and all its live
+# descendants (nginx's master and workers, mosn's primary and workers).
+proc_cpu() {
+  case "$1" in
+    +*)
+      [ -d "/proc/${1#+}" ] || return 0
+      { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="${1#+}" '
+        { pid = $1; sub(/^[0-9]+ \(.*\) /, ""); ppid[pid] = $2; cpu[pid] = $12 + $13 }
+        END { for (p in ppid) { q = p; while (q in ppid && q != root && q > 1) q = ppid[q]; if (q == root) t += cpu[p] } print t + 0 }'
+      ;;
+    *) sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $12 + $13 }' ;;
+  esac
+}
 
 # wrk_run label url [pid]: a warm-up run, then the measured run with --latency; fills the W_* arrays for label.
 # With a pid (the proxy's, or nginx's worker), W_CPU[label] is that process's CPU time per request in µs: less
-# sensitive to other load on the machine than requests/s.
+# sensitive to other load on the machine than requests/s. "+pid": the process tree's (see proc_cpu).
 declare -A W_RPS W_P99 W_P50 W_REQS W_NON2XX W_SOCKERR W_FILE W_CPU
 wrk_run() {
   local label="$1" url="$2" pid="${3:-}" out="$TMP_DIR/wrk-$1.txt" cpu0=""
