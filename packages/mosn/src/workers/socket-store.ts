@@ -14,6 +14,8 @@ const createServerHandle = (net as unknown as { _createServerHandle: CreateServe
  */
 export class SocketStore {
   readonly #handles = new Map<string, ServerHandle>();
+  /** Keys being fetched or bound: the workers ask for the same keys at about the same time. */
+  readonly #pending = new Map<string, Promise<ServerHandle | undefined>>();
   readonly #log: Logger;
   /** A hot upgrade's predecessor: asked first, so that its sockets go on. */
   #predecessor: SocketSource | undefined;
@@ -29,11 +31,19 @@ export class SocketStore {
   }
 
   /** The socket of `key` (bound now, or taken from the predecessor); undefined when it cannot be bound here (the worker then binds it and reports why not). */
-  async get(key: string): Promise<ServerHandle | undefined> {
+  get(key: string): Promise<ServerHandle | undefined> {
     const have = this.#handles.get(key);
-    if (have) return have;
+    if (have) return Promise.resolve(have);
+    let pending = this.#pending.get(key);
+    if (!pending) {
+      pending = this.#fetch(key).finally(() => this.#pending.delete(key));
+      this.#pending.set(key, pending);
+    }
+    return pending;
+  }
+
+  async #fetch(key: string): Promise<ServerHandle | undefined> {
     const inherited = await this.#predecessor?.(key);
-    if (this.#handles.has(key)) return this.#handles.get(key);
     // from a primary: a bound handle; a predecessor of one process sends its listening server, which cannot be shared
     const handle = inherited !== undefined && !(inherited instanceof net.Server) ? inherited : bind(key);
     if (typeof handle === 'number') {
