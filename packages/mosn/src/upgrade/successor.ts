@@ -24,12 +24,15 @@ let successor: { child: ChildProcess; sending: number } | undefined;
 export function startSuccessor(logger: Logger, timeoutMs = UPGRADE_TIMEOUT_MS, socketOf: (key: string) => InheritedSocket | undefined = listeningSocket, env: Record<string, string> = {}): Promise<boolean> {
   const log = logger.child({ component: 'upgrade' });
   let child: ChildProcess;
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, [UPGRADE_ENV]: String(process.pid) };
+  // its parent is this process, which exits: it must not take that for a package manager gone (signals.ts)
+  delete childEnv['npm_lifecycle_event'];
   try {
     child = fork(process.argv[1]!, process.argv.slice(2), {
       detached: true,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: process.execArgv,
-      env: { ...process.env, ...env, [UPGRADE_ENV]: String(process.pid) },
+      env: childEnv,
     });
   } catch (err) {
     log.error({ err }, 'hot upgrade failed: cannot start a new mosn process; this one keeps serving');

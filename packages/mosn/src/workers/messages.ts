@@ -32,14 +32,14 @@ export type WorkerCall =
   /** The worker's stats snapshot. */
   | { readonly op: 'stats' }
   /** The worker's running config (MOSN's JSON) and its version. */
-  | { readonly op: 'state' };
+  | { readonly op: 'state' }
+  /** The share keys of the addresses its listeners listen on. */
+  | { readonly op: 'keys' };
 
 /** A worker's answer to `state`. */
 export interface WorkerState {
   readonly config: unknown;
   readonly version: number;
-  /** The share keys of the addresses its listeners listen on. */
-  readonly keys: readonly string[];
 }
 
 /** An apply as it crosses the channel: ApplyResult with each failure's error as its message. */

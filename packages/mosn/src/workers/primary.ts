@@ -99,7 +99,7 @@ export class Primary {
         await this.#admin.start(config.admin);
       }
       if (config.metrics?.prometheus) {
-        this.#metrics = new PrometheusSink(config.metrics, () => this.#gather().then(() => this.#stats()), this.#log);
+        this.#metrics = new PrometheusSink(config.metrics, () => this.#gather(false).then(() => this.#stats()), this.#log);
         await this.#metrics.start({ host: config.metrics.prometheus.host, port: config.metrics.prometheus.port });
       }
       await this.#group.start();
@@ -108,7 +108,7 @@ export class Primary {
       throw e;
     }
     this.#stage = 'running';
-    this.#gatherTimer = setInterval(() => void this.#gather().catch(() => undefined), GATHER_EVERY_MS);
+    this.#gatherTimer = setInterval(() => void this.#gather(false).catch(() => undefined), GATHER_EVERY_MS);
     this.#gatherTimer.unref();
     this.#log.info({ workers: this.#group.pids }, `mosn started with ${this.#o.workers} workers`);
     if (config.xds) {
@@ -190,17 +190,18 @@ export class Primary {
 
   /** Close the sockets of addresses no worker listens on any more (after a change that removed a listener). */
   async #sweepSockets(): Promise<void> {
-    const states = await this.#group.broadcast({ op: 'state' });
+    const answers = await this.#group.broadcast({ op: 'keys' });
     // keep everything unless every worker answered (one being restarted will ask for what it needs again)
-    if (states.length === 0 || states.some((s) => s.error !== undefined) || states.length < this.#o.workers) return;
-    this.#sockets.keepOnly(new Set(states.flatMap((s) => (s.value as WorkerState).keys)));
+    if (answers.length < this.#o.workers || answers.some((a) => a.error !== undefined)) return;
+    this.#sockets.keepOnly(new Set(answers.flatMap((a) => a.value as string[])));
   }
 
-  /** Ask every worker for its stats and the first for its running config. */
-  async #gather(): Promise<void> {
+  /** Ask every worker for its stats, and (`withState`: for the admin API) the first for its running config. */
+  async #gather(withState: boolean): Promise<void> {
+    const first = this.#group.ready[0];
     const [stats, state] = await Promise.all([
       this.#group.broadcast({ op: 'stats' }, GATHER_TIMEOUT_MS),
-      this.#group.ready.length > 0 ? this.#group.call(this.#group.ready[0]!, { op: 'state' }, GATHER_TIMEOUT_MS).catch(() => undefined) : undefined,
+      withState && first !== undefined ? this.#group.call(first, { op: 'state' }, GATHER_TIMEOUT_MS).catch(() => undefined) : undefined,
     ]);
     const byWorker = new Map<number, Record<string, number>>();
     for (const a of stats) {
@@ -244,7 +245,7 @@ export class Primary {
       },
     };
     return {
-      refresh: () => this.#gather(),
+      refresh: () => this.#gather(true),
       config: () => this.#gathered.state?.config ?? this.#base,
       statuses: () => ({ ...(this.#xds ? { xds: this.#xds.status() } : {}), ...(this.#registry ? { registry: this.#registry.status() } : {}) }),
       stats: () => this.#stats(),

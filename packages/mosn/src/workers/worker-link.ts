@@ -14,6 +14,8 @@ export interface WorkerRuntime {
   readonly logs: LogControl;
   stats(): Record<string, number>;
   state(): WorkerState;
+  /** The share keys of the addresses its listeners listen on. */
+  keys(): string[];
 }
 
 /** An apply's result as it crosses the channel (errors as their messages). */
@@ -33,6 +35,7 @@ export class PrimaryLink {
   #log: Logger | undefined;
   readonly #sockets = new Map<string, Array<(s: InheritedSocket | undefined) => void>>();
   #config: ((c: { config: unknown; layers: Layers }) => void) | undefined;
+  #onGone: (() => void) | undefined;
 
   /** This process as a worker (its id from the environment), or undefined when it is not one. */
   static connect(): PrimaryLink | undefined {
@@ -45,6 +48,12 @@ export class PrimaryLink {
   private constructor(id: number) {
     this.id = id;
     process.on('message', (m: unknown, handle: unknown) => this.#onMessage(m, handle));
+    // the primary gone: a serving worker drains; one still starting has nothing to drain
+    process.once('disconnect', () => {
+      if (!this.#onGone) process.exit(1);
+      this.#log?.warn('the primary is gone: graceful stop');
+      this.#onGone();
+    });
     setSocketSource(
       (key) =>
         new Promise((resolve) => {
@@ -68,10 +77,7 @@ export class PrimaryLink {
   serve(runtime: WorkerRuntime, logger: Logger, onGone: () => void): void {
     this.#runtime = runtime;
     this.#log = logger.child({ component: 'worker' });
-    process.once('disconnect', () => {
-      this.#log?.warn('the primary is gone: graceful stop');
-      onGone();
-    });
+    this.#onGone = onGone;
   }
 
   /** This worker serves (its listeners listen): the primary counts it in. */
@@ -126,6 +132,8 @@ export class PrimaryLink {
         return r.stats();
       case 'state':
         return r.state();
+      case 'keys':
+        return r.keys();
     }
   }
 }
