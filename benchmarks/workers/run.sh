@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # node:cluster's round robin (SCHED_RR: the primary accepts, then passes each connection to a worker over IPC) vs
-# shared handles (SCHED_NONE: each worker accepts on the shared socket; mosn --workers' way), 2 workers of a minimal
+# shared handles (SCHED_NONE: each worker accepts on the shared socket; mosn --workers' way), without and with
+# libuv's UV_TCP_SINGLE_ACCEPT=1 in the workers (none-single: what mosn sets), 2 workers of a minimal
 # raw-net HTTP/1.1 responder, under wrk with keep-alive connections and with a new connection per request
 # (`Connection: close`). Prints requests/s, CPU per request of the whole process tree (primary included) and how
 # the connections were dealt out between the workers. See ../README.md ("Workers").
@@ -14,7 +15,7 @@ wait_quiet
 
 declare -A RPS CPU SPLIT
 for r in $(seq 1 "$ROUNDS"); do
-  for policy in rr none; do
+  for policy in ${POLICIES:-rr none none-single}; do
     for mode in keepalive close; do
       port="$(free_port)"
       bg "cluster-$policy" node "$BENCH_ROOT/workers/cluster-policy.mjs" "$policy" "$port" 2
@@ -41,7 +42,8 @@ echo
 echo "== node:cluster SCHED_RR vs SCHED_NONE, 2 workers, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $ROUNDS round(s)"
 machine_line
 printf '%-16s %-24s %-28s %s\n' "policy-mode" "requests/s (rounds)" "CPU µs/req, tree (rounds)" "connections per worker (rounds)"
-for k in rr-keepalive none-keepalive rr-close none-close; do
+for k in rr-keepalive none-keepalive none-single-keepalive rr-close none-close none-single-close; do
+  [ -n "${RPS[$k]:-}" ] || continue
   printf '%-16s %-24s %-28s %s\n' "$k" "${RPS[$k]}" "${CPU[$k]}" "${SPLIT[$k]}"
 done
 other_cpu_report

@@ -152,7 +152,9 @@ export class WorkerGroup {
     const child = fork(process.argv[1]!, process.argv.slice(2), {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       execArgv: process.execArgv,
-      env: { ...process.env, [WORKER_ENV]: String(slot.id) },
+      // libuv's UV_TCP_SINGLE_ACCEPT: a worker yields the CPU after each accept, so that the first worker woken by a
+      // burst of connects does not take them all (measured: benchmarks/README.md, "Workers"); a value set is kept
+      env: { UV_TCP_SINGLE_ACCEPT: '1', ...process.env, [WORKER_ENV]: String(slot.id) },
     });
     slot.child = child;
     slot.ready = false;
