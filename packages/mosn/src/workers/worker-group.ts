@@ -134,7 +134,8 @@ export class WorkerGroup {
     for (const s of this.#slots) clearTimeout(s.timer);
     const exits = running.map((s) => new Promise<void>((r) => s.child!.once('exit', () => r())));
     for (const s of running) {
-      if (s.child!.connected) s.child!.send({ mosn: 'call', id: 0, call: { op: 'stop' } } satisfies WorkerMessage, () => undefined);
+      // one still starting has nothing to drain yet: its signal handler (or Node's default) ends it
+      if (s.ready && s.child!.connected) s.child!.send({ mosn: 'call', id: 0, call: { op: 'stop' } } satisfies WorkerMessage, () => undefined);
       else s.child!.kill('SIGTERM');
     }
     const timer = setTimeout(() => {
