@@ -1,9 +1,9 @@
 import http from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cleanupAfterEach, closedPort, cluster, httpBackend, waitUntil } from '../helpers.js';
-import { runCli } from '../reload/support.js';
+import { runCli, startMosnProcess } from '../reload/support.js';
 import { alive, childrenOf, get, many, sleep, startWorkers, workerPids } from './support.js';
 
 // `mosn start --workers N` (and `servers[0].processor`) with mosn as its own process: a primary that owns the
@@ -174,6 +174,28 @@ describe('workers', () => {
     expect(answers).toEqual(Array.from({ length: 8 }, () => ({ status: 200, body: 'slow' })));
     expect(await mosn.exited).toBe(0);
     for (const pid of workers) expect(alive(pid)).toBe(false);
+  });
+
+  it('one log with a worker field; SIGUSR1 reopens it in the primary and every worker (log rotation)', async () => {
+    const w = await startWorkers(cleanups, { workers: 2 });
+    const { mosn } = w;
+    const log = join(mosn.dir, 'mosn.log');
+    const withFile = w.config('v1') as { servers: Array<Record<string, unknown>> };
+    withFile.servers[0]!.default_log_path = log;
+    // the log path is read at start: a second mosn on the file (stopped first: same ports)
+    await mosn.stop();
+    const second = await startMosnProcess(withFile, cleanups, { args: ['--workers', '2'], startedLine: 'mosn started with 2 workers', adminPort: w.admin });
+    const lines = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { worker: number; msg: string });
+    await waitUntil(() => existsSync(log) && new Set(lines().map((l) => l.worker)).size === 3, 10_000, 'lines of the primary and both workers');
+    expect(new Set(lines().map((l) => l.worker))).toEqual(new Set([0, 1, 2]));
+
+    renameSync(log, `${log}.1`);
+    second.child.kill('SIGUSR1');
+    await waitUntil(() => existsSync(log) && lines().some((l) => l.worker === 0 && l.msg === 'signal received: log file reopened'), 5000, 'the primary writes the new file');
+    // a reload makes every process write a line: each writes it to the new file
+    second.child.kill('SIGHUP');
+    await waitUntil(() => existsSync(log) && [1, 2].every((id) => lines().some((l) => l.worker === id && l.msg.startsWith('config applied'))), 10_000, 'the workers write the new file');
+    expect(readFileSync(`${log}.1`, 'utf8')).not.toContain('config applied');
   });
 
   it('the primary killed: its workers stop by themselves and free the port', async () => {
