@@ -82,12 +82,12 @@ export function get(port: number, path = '/', agent: http.Agent | false = false)
 }
 
 /** `n` GETs, each on a new connection, `parallel` at a time: the bodies (or errors) counted. */
-export async function many(port: number, n: number, parallel = 8): Promise<Map<string, number>> {
+export async function many(port: number, n: number, parallel = 8, path = '/'): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   let left = n;
   const lane = async () => {
     while (left-- > 0) {
-      const r = await get(port);
+      const r = await get(port, path);
       const key = 'error' in r ? `error ${r.error}` : `${r.status} ${r.body}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }

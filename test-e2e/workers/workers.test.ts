@@ -29,6 +29,26 @@ function stopAtCleanup(pidFile: string) {
   });
 }
 
+const w = (adminPort: number) => `http://127.0.0.1:${adminPort}/api/v1/live`;
+
+/** The first frame of the live feed (Server-Sent Events), read with node:http. */
+function firstLiveFrame(url: string): Promise<{ pid: number; state: string; listeners: { name: string; connections: number }[]; clusters: { name: string; hosts: { address: string; connections: number }[] }[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+        const m = /^data: (.*)$/m.exec(text);
+        if (!m) return;
+        req.destroy();
+        resolve(JSON.parse(m[1]!));
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
 /** Keep-alive HTTP/1 lanes (one connection each while it lasts) until `stop()`: bodies and errors counted. */
 function keepAliveLoad(port: number, lanes: number) {
   let running = true;
@@ -87,6 +107,29 @@ describe('workers', () => {
     expect(text).toContain('# TYPE mosn_workers_running gauge\nmosn_workers_running 2\n');
     // the states line is the primary's: one pid for the group
     expect((await mosn.admin('GET', '/api/v1/states')).body).toContain(`pid=${mosn.pid}&state=6`);
+  });
+
+  it('the live admin page with workers: the primary sends frames of the whole group (listeners, clusters, hosts)', async () => {
+    const web = await httpBackend((req, res) => req.resume().on('end', () => res.end('ok')));
+    cleanups.push(web.close);
+    const { mosn, port } = await startWorkers(cleanups, { workers: 2, slowCluster: cluster('slow', [web.address]) });
+    const total = async (id: number) => (((await mosn.admin('GET', `/api/v1/stats?worker=${id}`)).body as Record<string, number>)['listener.web.downstream_cx_total'] ?? 0);
+    const before = [await total(1), await total(2)];
+    // 16 keep-alive connections held open, each with one request answered: the kernel deals them to both workers
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+    cleanups.push(() => agent.destroy());
+    const answers = await Promise.all(Array.from({ length: 16 }, () => get(port, '/slow', agent)));
+    expect(answers).toEqual(Array.from({ length: 16 }, () => ({ status: 200, body: 'ok' })));
+    const took = [(await total(1)) - before[0]!, (await total(2)) - before[1]!];
+    expect(took[0]! + took[1]!).toBe(16);
+    expect(took[0]).toBeGreaterThan(0);
+    expect(took[1]).toBeGreaterThan(0);
+
+    const frame = await firstLiveFrame(w(mosn.adminPort));
+    // one frame for the group: the primary's pid, both workers' connections summed
+    expect(frame).toMatchObject({ pid: mosn.pid, state: 'Running', listeners: [{ name: 'web', protocol: 'Http1', connections: 16 }] });
+    expect(frame.clusters).toMatchObject([{ name: 'slow', hostCount: 1, healthyCount: 1, hosts: [{ address: web.address, healthy: true }] }]);
+    expect(frame.clusters[0]!.hosts[0]!.connections).toBeGreaterThan(0);
   });
 
   it('servers[0].processor: 2 starts two workers; --workers 1 (or no key) is one process, without workers', async () => {

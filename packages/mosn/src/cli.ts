@@ -319,6 +319,7 @@ async function runWorker(link: PrimaryLink, file: string, logLevel: string | und
       stats: () => mosn.stats.snapshot(),
       state: () => ({ config: mosn.config.source, version: mosn.version }),
       keys: () => mosn.config.listeners.flatMap((l) => shareKey(l.address) ?? []),
+      live: () => mosn.liveSummary(),
     },
     logger,
     () => void stop(),

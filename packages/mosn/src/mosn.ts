@@ -2,8 +2,9 @@ import { isDeepStrictEqual } from 'node:util';
 import { MosnError, Stats, Tracer, formatAddress, type Address, type ClusterManager, type Listener, type Logger, type RouterManager } from '@mosn/proxy';
 import { AccessLogFiles } from './access-log/writer.js';
 import { AdminServer } from './admin/server.js';
+import { clusterSummary } from './admin/live/clusters.js';
 import { listenerSummary } from './admin/live/listeners.js';
-import type { LiveSource } from './admin/live/types.js';
+import type { ClusterSummary, ListenerSummary, LiveSource } from './admin/live/types.js';
 import { mosnVersion } from './admin/info.js';
 import { PrometheusSink } from './metrics/sink.js';
 import type { LogControl } from './admin/types.js';
@@ -207,6 +208,12 @@ export class Mosn {
   }
 
   /** What the live admin page reads: the listeners serving (in config order), the clusters, single stats. */
+  /** What the live admin page shows of this mosn now (a worker's primary asks for it: it has no clusters itself). */
+  liveSummary(): { listeners: readonly ListenerSummary[]; clusters: readonly ClusterSummary[] } {
+    const live = this.#liveSource();
+    return { listeners: live.listeners(), clusters: live.clusters() };
+  }
+
   #liveSource(): LiveSource {
     return {
       listeners: () =>
@@ -214,7 +221,7 @@ export class Mosn {
           const l = this.#live.listeners.get(spec.name);
           return l ? [listenerSummary(spec, l)] : [];
         }),
-      clusters: () => this.#live.clusters.all(),
+      clusters: () => [...this.#live.clusters.all()].map(clusterSummary),
       stat: (name) => this.stats.get(name),
     };
   }

@@ -42,5 +42,9 @@ export {
   type ServerTlsOptions,
   setConnectionTaker,
   setSocketSource,
+  shareKey,
+  type InheritedSocket,
+  type ServerHandle,
+  type SocketSource,
   silentLogger,
 } from '@mosn/net';

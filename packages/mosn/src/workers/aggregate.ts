@@ -1,3 +1,5 @@
+import type { ClusterSummary, HostSummary, ListenerSummary } from '../admin/live/types.js';
+
 /**
  * Stats that each worker holds as its own view of one shared thing, not as its share of the load: summing them
  * would count the same hosts (or the same config) once per worker. They are shown as the highest worker's value.
@@ -24,4 +26,62 @@ export function sumStats(workers: readonly Readonly<Record<string, number>>[], o
   }
   for (const [name, value] of Object.entries(own)) out[name] = (out[name] ?? 0) + value;
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
+/** What the live admin page shows of one worker, or of the group. */
+export interface LiveSummary {
+  readonly listeners: readonly ListenerSummary[];
+  readonly clusters: readonly ClusterSummary[];
+}
+
+/**
+ * The workers' live summaries as one mosn's: a listener's connections, a cluster's and a host's requests, failures,
+ * active requests and connections summed; a host is healthy (and healthy by the active checks) when it is in every
+ * worker, ejected when it is in any; a cluster's host count is the highest worker's, its healthy count the lowest.
+ * Listeners, clusters and hosts in the order the first worker that has them gives.
+ */
+export function mergeLive(workers: readonly LiveSummary[]): LiveSummary {
+  const listeners = new Map<string, ListenerSummary>();
+  const clusters = new Map<string, { c: ClusterSummary; hosts: Map<string, HostSummary> }>();
+  for (const w of workers) {
+    for (const l of w.listeners) {
+      const have = listeners.get(l.name);
+      listeners.set(l.name, have ? { ...have, connections: have.connections + l.connections } : l);
+    }
+    for (const c of w.clusters) {
+      const have = clusters.get(c.name);
+      if (!have) {
+        clusters.set(c.name, { c, hosts: new Map(c.hosts.map((h) => [h.address, h])) });
+        continue;
+      }
+      have.c = {
+        ...have.c,
+        healthCheck: have.c.healthCheck || c.healthCheck,
+        outlierDetection: have.c.outlierDetection || c.outlierDetection,
+        hostCount: Math.max(have.c.hostCount, c.hostCount),
+        healthyCount: Math.min(have.c.healthyCount, c.healthyCount),
+        requests: have.c.requests + c.requests,
+        failed: have.c.failed + c.failed,
+      };
+      for (const h of c.hosts) {
+        const other = have.hosts.get(h.address);
+        have.hosts.set(
+          h.address,
+          other
+            ? {
+                address: h.address,
+                healthy: other.healthy && h.healthy,
+                activeHealthy: other.activeHealthy && h.activeHealthy,
+                ejected: other.ejected || h.ejected,
+                activeRequests: other.activeRequests + h.activeRequests,
+                connections: other.connections + h.connections,
+                requests: other.requests + h.requests,
+                failed: other.failed + h.failed,
+              }
+            : h,
+        );
+      }
+    }
+  }
+  return { listeners: [...listeners.values()], clusters: [...clusters.values()].map(({ c, hosts }) => ({ ...c, hosts: [...hosts.values()] })) };
 }

@@ -34,7 +34,9 @@ export type WorkerCall =
   /** The worker's running config (MOSN's JSON) and its version. */
   | { readonly op: 'state' }
   /** The share keys of the addresses its listeners listen on. */
-  | { readonly op: 'keys' };
+  | { readonly op: 'keys' }
+  /** What the live admin page shows of it (listeners, clusters with their hosts). */
+  | { readonly op: 'live' };
 
 /** A worker's answer to `state`. */
 export interface WorkerState {

@@ -9,7 +9,7 @@ import { RegistrySource } from '../registry/registry-source.js';
 import { resolveLayer, type LayerSource, type SectionLayer } from '../runtime/config-edit.js';
 import type { Change } from '../runtime/plan.js';
 import { XdsSource, xdsSettings } from '../xds/xds-source.js';
-import { isViewStat, sumStats } from './aggregate.js';
+import { isViewStat, mergeLive, sumStats, type LiveSummary } from './aggregate.js';
 import { isGaugeStat } from '../metrics/render.js';
 import type { ApplyAnswer, Layers, WorkerState } from './messages.js';
 import { SocketStore } from './socket-store.js';
@@ -57,12 +57,13 @@ export class Primary {
   #metrics: PrometheusSink | undefined;
   #xds: XdsSource | undefined;
   #registry: RegistrySource | undefined;
-  /** What the last gather found: each worker's stats, and the first worker's state. */
-  #gathered: { stats: Map<number, Record<string, number>>; state: WorkerState | undefined } = { stats: new Map(), state: undefined };
+  /** What the last gather found: each worker's stats, the first worker's state, the group's live summary. */
+  #gathered: { stats: Map<number, Record<string, number>>; state: WorkerState | undefined; live: LiveSummary } = { stats: new Map(), state: undefined, live: { listeners: [], clusters: [] } };
   /** Reloads and layer changes go to the workers one after another. */
   #queue: Promise<unknown> = Promise.resolve();
   /** The counters of workers that exited, as last gathered: the group's counters do not go back when one dies. */
   #retired = new Stats();
+  #summed: Record<string, number> | undefined;
   #gatherTimer: NodeJS.Timeout | undefined;
 
   constructor(o: PrimaryOptions) {
@@ -196,29 +197,40 @@ export class Primary {
     this.#sockets.keepOnly(new Set(answers.flatMap((a) => a.value as string[])));
   }
 
-  /** Ask every worker for its stats, and (`withState`: for the admin API) the first for its running config. */
-  async #gather(withState: boolean): Promise<void> {
+  /**
+   * Ask every worker for its stats, and (`full`: for the admin API and its live page) the first for its running
+   * config and every one for its live summary.
+   */
+  async #gather(full: boolean): Promise<void> {
     const first = this.#group.ready[0];
-    const [stats, state] = await Promise.all([
+    const [stats, state, live] = await Promise.all([
       this.#group.broadcast({ op: 'stats' }, GATHER_TIMEOUT_MS),
-      withState && first !== undefined ? this.#group.call(first, { op: 'state' }, GATHER_TIMEOUT_MS).catch(() => undefined) : undefined,
+      full && first !== undefined ? this.#group.call(first, { op: 'state' }, GATHER_TIMEOUT_MS).catch(() => undefined) : undefined,
+      full ? this.#group.broadcast({ op: 'live' }, GATHER_TIMEOUT_MS) : undefined,
     ]);
     const byWorker = new Map<number, Record<string, number>>();
     for (const a of stats) {
       if (a.error !== undefined) this.#log.warn({ workerId: a.worker, reason: a.error }, 'a worker stats are missing from this answer');
       else byWorker.set(a.worker, a.value as Record<string, number>);
     }
-    this.#gathered = { stats: byWorker, state: (state as WorkerState | undefined) ?? this.#gathered.state };
+    this.#summed = undefined;
+    this.#gathered = {
+      stats: byWorker,
+      state: (state as WorkerState | undefined) ?? this.#gathered.state,
+      live: live ? mergeLive(live.flatMap((a) => (a.value ? [a.value as LiveSummary] : []))) : this.#gathered.live,
+    };
   }
 
+  /** The group's stats as last gathered (summed once per gather). */
   #stats(): Record<string, number> {
-    return sumStats([...this.#gathered.stats.values(), this.#retired.snapshot()], this.stats.snapshot());
+    return (this.#summed ??= sumStats([...this.#gathered.stats.values(), this.#retired.snapshot()], this.stats.snapshot()));
   }
 
   /** Worker `id` exited: its counters as last gathered stay in the group's (its gauges go: what they held is gone). */
   #retire(id: number): void {
     const last = this.#gathered.stats.get(id);
     this.#gathered.stats.delete(id);
+    this.#summed = undefined;
     if (!last) return;
     for (const [name, value] of Object.entries(last)) if (!isGaugeStat(name) && !isViewStat(name)) this.#retired.inc(name, value);
   }
@@ -252,6 +264,11 @@ export class Primary {
       workerStats: (id) => this.#gathered.stats.get(id),
       stage: () => this.#stage,
       version: () => this.#version(),
+      live: {
+        listeners: () => this.#gathered.live.listeners,
+        clusters: () => this.#gathered.live.clusters,
+        stat: (name) => this.#stats()[name] ?? 0,
+      },
       logs,
       reload: () => this.reload('admin'),
     };

@@ -2,6 +2,7 @@ import { setSocketSource, type InheritedSocket, type Logger } from '@mosn/proxy'
 import type { LogControl } from '../admin/types.js';
 import type { ApplyResult } from '../mosn.js';
 import type { SectionLayer } from '../runtime/config-edit.js';
+import type { LiveSummary } from './aggregate.js';
 import { WORKER_ENV, isWorkerMessage, type ApplyAnswer, type Layers, type WorkerCall, type WorkerMessage, type WorkerState } from './messages.js';
 
 /** What a worker's primary may ask of it: its Mosn and its logger, as the CLI wires them. */
@@ -16,6 +17,8 @@ export interface WorkerRuntime {
   state(): WorkerState;
   /** The share keys of the addresses its listeners listen on. */
   keys(): string[];
+  /** What the live admin page shows of it. */
+  live(): LiveSummary;
 }
 
 /** An apply's result as it crosses the channel (errors as their messages). */
@@ -134,6 +137,8 @@ export class PrimaryLink {
         return r.state();
       case 'keys':
         return r.keys();
+      case 'live':
+        return r.live();
     }
   }
 }

@@ -44,6 +44,8 @@ export class LiveFeed {
   readonly #clients = new Set<LiveClient>();
   #timer: NodeJS.Timeout | undefined;
   #frames: LiveFrames | undefined;
+  /** A refresh of the source is under way (workers). */
+  #refreshing = false;
   /** The last frame sent, for a stream that opens between two frames. */
   #last: string | undefined;
 
@@ -116,6 +118,24 @@ export class LiveFeed {
   }
 
   #tick(): void {
+    // the primary of workers gathers its workers' figures first; a tick while that is under way is skipped
+    const refresh = this.#source.refresh;
+    if (!refresh) return this.#frame();
+    if (this.#refreshing) return;
+    this.#refreshing = true;
+    refresh().then(
+      () => {
+        this.#refreshing = false;
+        if (this.#frames) this.#frame();
+      },
+      (e: unknown) => {
+        this.#refreshing = false;
+        this.#log.error({ err: e }, 'live feed: could not gather the figures');
+      },
+    );
+  }
+
+  #frame(): void {
     let chunk: string;
     try {
       chunk = `data: ${JSON.stringify(this.#frames!.next())}\n\n`;

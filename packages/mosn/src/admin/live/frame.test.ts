@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Cluster, DEFAULT_OUTLIER_DETECTION, OutlierDetector, Stats, roundRobin, type PoolFactory } from '@mosn/proxy';
 import type { AdminSource } from '../types.js';
-import { LiveFrames, MAX_HOSTS_SHOWN } from './frame.js';
+import { MAX_HOSTS_SHOWN, clusterSummary } from './clusters.js';
+import { LiveFrames } from './frame.js';
 import type { ListenerSummary } from './types.js';
 
 function cluster(name: string, ports: readonly number[]): Cluster {
@@ -17,7 +18,7 @@ function source(stats: Stats, listeners: ListenerSummary[], clusters: Cluster[])
     stats: () => stats.snapshot(),
     stage: () => 'running',
     version: () => 4,
-    live: { listeners: () => listeners, clusters: () => clusters, stat: (n) => stats.get(n) },
+    live: { listeners: () => listeners, clusters: () => clusters.map(clusterSummary), stat: (n) => stats.get(n) },
   };
 }
 

@@ -1,11 +1,7 @@
-import { hostHealthState, type Cluster, type Host } from '@mosn/proxy';
 import { MOSN_STATES } from '../states.js';
 import type { AdminSource } from '../types.js';
-import { RateMeter, clusterConnectFailures, failedTries, listenerRateStats, type ListenerRateStats } from './rates.js';
-import type { ClusterFrame, HostFrame, LiveFrame, Rates } from './types.js';
-
-/** The most hosts of one cluster a frame lists (an ORIGINAL_DST or registry cluster may have thousands). */
-export const MAX_HOSTS_SHOWN = 200;
+import { RateMeter, clusterConnectFailures, listenerRateStats, type ListenerRateStats } from './rates.js';
+import type { ClusterFrame, ClusterSummary, HostFrame, HostSummary, LiveFrame, Rates } from './types.js';
 
 /**
  * Takes the live page's frames: the running mosn's listeners, clusters and hosts as they are now, with request and
@@ -44,32 +40,21 @@ export class LiveFrames {
     return this.#meter.rates(`listener ${name}`, live.stat(names.requests), errors, now);
   }
 
-  #cluster(c: Cluster, now: number): ClusterFrame {
-    const all = c.hosts;
-    let healthyCount = 0;
-    for (const h of all) if (h.healthy) healthyCount++;
-    const errors = failedTries(c.figures) + this.#source.live.stat(clusterConnectFailures(c.name));
+  #cluster(c: ClusterSummary, now: number): ClusterFrame {
+    const errors = c.failed + this.#source.live.stat(clusterConnectFailures(c.name));
     return {
       name: c.name,
-      healthCheck: c.healthChecker !== undefined,
-      outlierDetection: c.outlierDetector !== undefined,
-      hostCount: all.length,
-      healthyCount,
-      hosts: all.slice(0, MAX_HOSTS_SHOWN).map((h) => this.#host(c, h, now)),
-      rates: this.#meter.rates(`cluster ${c.name}`, c.figures.total, errors, now),
+      healthCheck: c.healthCheck,
+      outlierDetection: c.outlierDetection,
+      hostCount: c.hostCount,
+      healthyCount: c.healthyCount,
+      hosts: c.hosts.map((h) => this.#host(c.name, h, now)),
+      rates: this.#meter.rates(`cluster ${c.name}`, c.requests, errors, now),
     };
   }
 
-  #host(c: Cluster, h: Host, now: number): HostFrame {
-    const { activeHealthy, ejected } = hostHealthState(h);
-    return {
-      address: h.addressText,
-      healthy: h.healthy,
-      activeHealthy,
-      ejected,
-      activeRequests: h.activeRequests,
-      connections: h.activeConnections,
-      rates: this.#meter.rates(`host ${c.name} ${h.addressText}`, h.figures.total, failedTries(h.figures), now),
-    };
+  #host(cluster: string, h: HostSummary, now: number): HostFrame {
+    const { requests, failed, ...shown } = h;
+    return { ...shown, rates: this.#meter.rates(`host ${cluster} ${h.address}`, requests, failed, now) };
   }
 }

@@ -1,5 +1,3 @@
-import type { Cluster } from '@mosn/proxy';
-
 // The live admin page's contracts: what the feed reads of the running mosn, and the frame it sends each second.
 
 /** A running listener as the page shows it. */
@@ -13,12 +11,42 @@ export interface ListenerSummary {
   readonly connections: number;
 }
 
+/** A host of a running cluster as the page shows it (with workers: summed over them). */
+export interface HostSummary {
+  /** `ip:port` */
+  readonly address: string;
+  /** The load balancers may choose it: healthy by the active checks and not ejected. */
+  readonly healthy: boolean;
+  /** The active health checks' verdict (true when the cluster has none). */
+  readonly activeHealthy: boolean;
+  /** Ejected by the outlier detector now. */
+  readonly ejected: boolean;
+  readonly activeRequests: number;
+  readonly connections: number;
+  /** Upstream requests so far, and the failed tries among them (5xx answers, timeouts). */
+  readonly requests: number;
+  readonly failed: number;
+}
+
+/** A running cluster as the page shows it: its first MAX_HOSTS_SHOWN hosts, counts of all. */
+export interface ClusterSummary {
+  readonly name: string;
+  readonly healthCheck: boolean;
+  readonly outlierDetection: boolean;
+  readonly hostCount: number;
+  readonly healthyCount: number;
+  readonly hosts: readonly HostSummary[];
+  /** Upstream requests so far, and the failed tries among them. */
+  readonly requests: number;
+  readonly failed: number;
+}
+
 /** What the live feed reads of the running mosn, on each frame (nothing is kept between frames but counter values). */
 export interface LiveSource {
   /** The listeners serving now, in config order. */
   listeners(): readonly ListenerSummary[];
   /** The clusters now, with their hosts, health and load. */
-  clusters(): Iterable<Cluster>;
+  clusters(): readonly ClusterSummary[];
   /** One stat by its full name (`listener.l1.downstream_rq_total`); 0 when it was never counted. */
   stat(name: string): number;
 }
