@@ -174,13 +174,13 @@ describe('workers', () => {
     const before = workerPids(mosn);
     const lanes = 6;
     const load = keepAliveLoad(port, lanes);
-    await waitUntil(() => load.answered() > 300, 10_000, 'load running');
+    await waitUntil(() => load.answered() > 300, 30_000, 'load running');
     const mark = mosn.output().length;
     process.kill(before.get(1)!, 'SIGKILL');
     await mosn.waitLog((l) => l.msg === 'worker exited: starting it again' && l['workerId'] === 1 && l['signal'] === 'SIGKILL', mark, 5000, 'the exit logged');
     await mosn.waitLog((l) => l.msg === 'worker serves' && l['workerId'] === 1, mark, 15_000, 'worker 1 serving again');
     const after = load.answered();
-    await waitUntil(() => load.answered() > after + 300, 10_000, 'load after the restart');
+    await waitUntil(() => load.answered() > after + 300, 30_000, 'load after the restart');
     await load.stop();
     // a request in flight on a connection of the killed worker fails; its lane goes on on a new connection
     expect(load.errors.length).toBeLessThanOrEqual(lanes);
@@ -256,7 +256,7 @@ describe('workers', () => {
     await waitUntil(() => pidIn(pidFile) === old.pid, 5000, 'the pid file');
     const oldWorkers = [...workerPids(old).values()];
     const load = keepAliveLoad(port, 4);
-    await waitUntil(() => load.answered() > 200, 10_000, 'load running');
+    await waitUntil(() => load.answered() > 200, 30_000, 'load running');
     // the new primary reads the file again: the body says which group answered
     old.write(w.config('v2'));
     old.child.kill('SIGUSR2');
@@ -266,7 +266,7 @@ describe('workers', () => {
     expect(primary).not.toBe(old.pid);
     expect(childrenOf(primary)).toHaveLength(2);
     const after = load.answered();
-    await waitUntil(() => load.answered() > after + 200, 10_000, 'load through the new group', () => `answered ${load.answered() - after}, errors ${load.errors.join(', ')}; mosn output:\n${old.tail(6000)}`);
+    await waitUntil(() => load.answered() > after + 200, 30_000, 'load through the new group', () => `answered ${load.answered() - after}, errors ${load.errors.join(', ')}; mosn output:\n${old.tail(6000)}`);
     await load.stop();
     expect(load.errors).toEqual([]);
     expect([...load.bodies.keys()].sort()).toEqual(['v1', 'v2']);
