@@ -198,7 +198,7 @@ describe('workers', () => {
     await many(port, 200);
     const one = (await mosn.admin('GET', '/api/v1/stats?worker=1')).body as Record<string, number>;
     expect(one['listener.web.downstream_cx_total']).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   it('SIGTERM: requests in flight on every worker finish, the workers exit, the primary exits 0', async () => {
     let held = 0;
@@ -277,7 +277,7 @@ describe('workers', () => {
     await sleep(1500);
     expect(alive(primary)).toBe(true);
     expect(Object.fromEntries(await many(port, 20))).toEqual({ '200 v2': 20 });
-  });
+  }, 120_000);
 
   it('a bad worker count: --workers 0 exits 2 saying what it takes; processor: "two" fails at start with its JSON path', async () => {
     const w = await startWorkers(cleanups, { workers: 1 });
