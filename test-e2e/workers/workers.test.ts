@@ -217,6 +217,7 @@ describe('workers', () => {
     expect(answers).toEqual(Array.from({ length: 8 }, () => ({ status: 200, body: 'slow' })));
     expect(await mosn.exited).toBe(0);
     for (const pid of workers) expect(alive(pid)).toBe(false);
+    expect(mosn.logs().some((l) => l.worker === 0 && l.signal === 'SIGTERM' && l.msg === 'signal received: graceful stop')).toBe(true);
   });
 
   it('one log with a worker field; SIGUSR1 reopens it in the primary and every worker (log rotation)', async () => {
@@ -228,7 +229,12 @@ describe('workers', () => {
     // the log path is read at start: a second mosn on the file (stopped first: same ports)
     await mosn.stop();
     const second = await startMosnProcess(withFile, cleanups, { args: ['--workers', '2'], startedLine: 'mosn started with 2 workers', adminPort: w.admin });
-    const lines = () => readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { worker: number; msg: string });
+    // whole lines only: a process may be writing the last one as it is read
+    const lines = () =>
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .slice(0, -1)
+        .map((l) => JSON.parse(l) as { worker: number; msg: string });
     await waitUntil(() => existsSync(log) && new Set(lines().map((l) => l.worker)).size === 3, 10_000, 'lines of the primary and both workers');
     expect(new Set(lines().map((l) => l.worker))).toEqual(new Set([0, 1, 2]));
 
@@ -292,5 +298,21 @@ describe('workers', () => {
     const bad = await runCli(['start', '-c', file]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/servers\[0\]\.processor: expected a number/);
+  });
+
+  it("a listener's port in use: the workers cannot start, mosn start exits 1 with MOSN_ERR_WORKER_START and the worker's reason", async () => {
+    const w = await startWorkers(cleanups, { workers: 1 });
+    // the single mosn holds the port; a second mosn with workers on the same config (other admin port) cannot start
+    const file = join(w.mosn.dir, 'second.json');
+    const c = w.config('v1') as Record<string, any>;
+    c.admin.address.socket_address.port_value = await closedPort();
+    delete c.pid;
+    writeFileSync(file, JSON.stringify(c));
+    const second = await runCli(['start', '-c', file, '--workers', '2'], 30_000);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toContain('MOSN_ERR_WORKER_START');
+    expect(second.stdout + second.stderr).toContain('EADDRINUSE');
+    // the first mosn goes on serving
+    expect(Object.fromEntries(await many(w.port, 10))).toEqual({ '200 v1': 10 });
   });
 });

@@ -34,8 +34,9 @@ export function handleSignals(h: SignalHandlers): Promise<void> {
         resolve();
       });
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    // (Node passes the signal's number as a second argument: not a message)
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
     watchPackageManager(log, () => stop('SIGTERM'));
     process.on('SIGHUP', () => {
       log.info({ signal: 'SIGHUP' }, 'signal received: reloading the config file');

@@ -64,6 +64,13 @@ export async function listenOn(server: net.Server, address: Address, backlog?: n
     server.once('error', reject);
     const done = () => {
       server.off('error', reject);
+      // a bound handle whose bind had failed (its error kept for a listen elsewhere) listens on any port: refused
+      const a = server.address();
+      if (given && !(given instanceof net.Server) && 'port' in address && address.port !== 0 && (typeof a !== 'object' || a?.port !== address.port)) {
+        server.close();
+        reject(Object.assign(new Error(`listen EADDRINUSE: ${address.host}:${address.port}`), { code: 'EADDRINUSE' }));
+        return;
+      }
       resolve();
     };
     if (given && !(given instanceof net.Server)) {

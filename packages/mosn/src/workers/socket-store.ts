@@ -83,7 +83,16 @@ function bind(key: string): ServerHandle | number {
   const type = net.isIP(host);
   // a host name: the workers bind it themselves (a shared socket needs an address)
   if (type === 0) return -22;
-  return createServerHandle(host, Number(key.slice(colon + 1)), type);
+  const handle = createServerHandle(host, Number(key.slice(colon + 1)), type);
+  if (typeof handle === 'number') return handle;
+  // libuv keeps a bind's EADDRINUSE for the listen (which happens in the workers, on a copy that does not have it:
+  // it would listen on a port of the kernel's choosing); getsockname answers it now
+  const err = (handle as { getsockname(out: object): number }).getsockname({});
+  if (err !== 0) {
+    close(handle);
+    return err;
+  }
+  return handle;
 }
 
 function close(handle: ServerHandle): void {

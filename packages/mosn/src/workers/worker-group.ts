@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type net from 'node:net';
-import type { Logger, Stats } from '@mosn/proxy';
+import { MosnError, type Logger, type Stats } from '@mosn/proxy';
 import { WORKER_ENV, isWorkerMessage, type Layers, type WorkerCall, type WorkerMessage } from './messages.js';
 import type { SocketStore } from './socket-store.js';
 
@@ -211,7 +211,7 @@ export class WorkerGroup {
     if (first) {
       this.#starting.delete(slot.id);
       this.#log.error({ workerId: slot.id, workerPid: child.pid, code, signal }, 'worker exited before it served (its log says why)');
-      first.reject(new Error(`worker ${slot.id} exited (${signal ?? `code ${code}`}) before it served`));
+      first.reject(new MosnError('MOSN_ERR_WORKER_START', `worker ${slot.id} exited (${signal ?? `code ${code}`}) before it served; its log lines (worker ${slot.id}) say why`));
       return;
     }
     if (this.#stopping) {
