@@ -1,24 +1,23 @@
 #!/usr/bin/env node
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { MosnError, listeningSocket, shareKey, type Logger } from '@mosn/proxy';
-import type { ConfigProblems } from './config/config-reader.js';
-import type { MosnConfig } from './config/types.js';
+import { MosnError, type Logger } from '@mosn/proxy';
 import { checkConfig, configDir, printProblems } from './config/check.js';
 import { loadConfigFile } from './config/load.js';
 import { MAX_WORKERS, logSettings } from './config/read-config.js';
-import { createLogger, type RuntimeLogger } from './logger.js';
+import { finishStop, reportStartFailure, sameWorkerCount, workersOf } from './lifecycle.js';
+import { createLogger } from './logger.js';
 import { Mosn } from './mosn.js';
-import { readPid, upgradeStatusPath, writePidFile, writeUpgradeStatus } from './pid-file.js';
+import { writePidFile, writeUpgradeStatus } from './pid-file.js';
 import { reloadCommand } from './reload-command.js';
 import { upgradeCommand } from './upgrade-command.js';
-import { UPGRADE_TIMEOUT_MS, UPGRADE_WORKERS_ENV, announceReady, handOffsSettled, inheritSockets, startSuccessor } from './upgrade/index.js';
-import { Primary } from './workers/primary.js';
+import { UPGRADE_TIMEOUT_MS, UPGRADE_WORKERS_ENV, announceReady, inheritSockets, startSuccessor } from './upgrade/index.js';
+import { runPrimary } from './workers/run-primary.js';
+import { runWorker } from './workers/run-worker.js';
 import { PrimaryLink } from './workers/worker-link.js';
-import { handleWorkerSignals } from './workers/worker-signals.js';
 import { handleProcessErrors } from './process-policy.js';
 import { handleSignals } from './signals.js';
-import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs, type XdsFlags } from './xds/flags.js';
+import { XDS_FLAG_OPTIONS, XDS_HELP, xdsFlagsFromArgs } from './xds/flags.js';
 
 const HELP = `mosn: a MOSN-compatible service-mesh sidecar proxy on Node.js
 
@@ -174,158 +173,7 @@ async function main(argv: string[]): Promise<number> {
   pidFile = writePidFile(raw, logger);
   if (inherited) announceReady();
   await stopped;
-  await finish(pidFile);
-  flush();
-  return 0;
-}
-
-/** Log and print why the start failed: a known failure (a port in use, ...) as its code and message; anything else (a bug) whole. */
-function reportStartFailure(e: unknown, logger: RuntimeLogger['logger']): void {
-  if (e instanceof MosnError) logger.fatal({ code: e.code }, `start failed: ${e.message}`);
-  else logger.fatal({ err: e }, 'start failed');
-  process.stderr.write(`mosn: ${e instanceof MosnError ? `${e.code}: ` : ''}${(e as Error).message}\n`);
-}
-
-/** After a graceful stop: connections given to a hot upgrade's successor arrive, and the pid file goes if it is still ours. */
-async function finish(pidFile: string | undefined): Promise<void> {
-  await handOffsSettled();
-  // after a hot upgrade the file holds the new process's pid: it stays
-  if (pidFile && readPid(pidFile) === process.pid) {
-    rmSync(pidFile, { force: true });
-    rmSync(upgradeStatusPath(pidFile), { force: true });
-  }
-}
-
-/**
- * A hot upgrade keeps the worker count (the old process says it in the environment): a new process whose config
- * asks for another count refuses to start (logged), and the old one keeps serving. True when the counts agree.
- */
-function sameWorkerCount(workers: number, logger: RuntimeLogger['logger']): boolean {
-  const old = Number(process.env[UPGRADE_WORKERS_ENV] ?? workers);
-  delete process.env[UPGRADE_WORKERS_ENV];
-  if (old === workers) return true;
-  logger.fatal({ code: 'MOSN_ERR_UPGRADE', old, new: workers }, `start failed: a hot upgrade cannot change the worker count (${old} to ${workers}); restart mosn instead`);
-  return false;
-}
-
-/** The worker count a config asks for (`servers[0].processor`), read before the whole config is (the logger needs it). */
-function workersOf(raw: unknown): number {
-  const server = (raw as { servers?: Array<{ processor?: unknown }> } | null)?.servers?.[0];
-  const n = server?.processor;
-  return typeof n === 'number' && Number.isInteger(n) && n > 1 && n <= MAX_WORKERS ? n : 1;
-}
-
-interface PrimaryStart {
-  workers: number;
-  file: string;
-  raw: unknown;
-  config: MosnConfig;
-  problems: ConfigProblems;
-  runtimeLogger: RuntimeLogger;
-}
-
-/** `mosn start` with workers: this process is their primary (workers/primary.ts); it runs no traffic itself. */
-async function runPrimary(o: PrimaryStart): Promise<number> {
-  const { logger, flush, reopen, control } = o.runtimeLogger;
-  for (const w of o.problems.warnings) logger.warn({ path: w.path }, `config: ${w.path}: ${w.message}`);
-  // started by a hot upgrade: the old primary's sockets (its listeners', its admin API's) go on
-  const inherited = inheritSockets();
-  const primary = new Primary({ workers: o.workers, file: o.file, raw: o.raw, config: o.config, logger, logs: control, reopenLog: reopen, predecessor: inherited });
-  handleProcessErrors({
-    logger,
-    stats: primary.stats,
-    stop: () => primary.stop(),
-    exit: (code) => {
-      flush();
-      process.exit(code);
-    },
-  });
-  let pidFile: string | undefined;
-  const stopped = handleSignals({
-    logger,
-    reload: () => primary.reload('SIGHUP'),
-    reopenLogs: () => primary.reopenLogs(),
-    stop: () => primary.stop(),
-    upgrade: async () => {
-      const socketOf = (key: string) => primary.sockets.peek(key) ?? listeningSocket(key);
-      const served = await startSuccessor(logger, UPGRADE_TIMEOUT_MS, socketOf, { [UPGRADE_WORKERS_ENV]: String(o.workers) });
-      if (pidFile) writeUpgradeStatus(pidFile, served, logger);
-      return served;
-    },
-  });
-  if (inherited && !sameWorkerCount(o.workers, logger)) {
-    flush();
-    return 1;
-  }
-  try {
-    await primary.start();
-  } catch (e) {
-    reportStartFailure(e, logger);
-    flush();
-    return 1;
-  }
-  pidFile = writePidFile(o.raw, logger);
-  if (inherited) {
-    primary.stopInheriting();
-    announceReady();
-  }
-  await stopped;
-  await finish(pidFile);
-  flush();
-  return 0;
-}
-
-/** A worker of `--workers N` (started by its primary): one whole mosn on the config the primary gives it. */
-async function runWorker(link: PrimaryLink, file: string, logLevel: string | undefined, xdsFlags: XdsFlags): Promise<number> {
-  const { config: raw, layers } = await link.config();
-  const settings = logSettings(raw);
-  const { logger, flush, reopen, setLevel, control } = createLogger(settings.logPath, logLevel ?? settings.logLevel, link.id);
-  const { config, problems, extensions } = await checkConfig(raw, file, xdsFlags);
-  if (!config) {
-    printProblems(file, problems);
-    flush();
-    return 1;
-  }
-  const setLogLevel = logLevel === undefined ? setLevel : undefined;
-  const mosn = new Mosn({ config: raw, logger, extensions, read: { config, problems }, baseDir: configDir(file), xdsFlags, logs: control, worker: link.id, ...(setLogLevel ? { setLogLevel } : {}) });
-  const { stop, stopped } = handleWorkerSignals(logger, () => mosn.stop());
-  handleProcessErrors({
-    logger,
-    stats: mosn.stats,
-    stop: () => mosn.stop(),
-    exit: (code) => {
-      flush();
-      process.exit(code);
-    },
-  });
-  try {
-    await mosn.start();
-    if (Object.keys(layers).length > 0) await mosn.apply(raw, 'primary', new Map(Object.entries(layers)));
-  } catch (e) {
-    reportStartFailure(e, logger);
-    flush();
-    return 1;
-  }
-  link.serve(
-    {
-      apply: (next, l, origin) => mosn.apply(next, origin, new Map(Object.entries(l))),
-      applyLayer: (source, layer, origin) => mosn.applyLayer(source, layer, origin),
-      stop,
-      reopenLogs: () => {
-        reopen();
-        mosn.reopenAccessLogs();
-      },
-      logs: control,
-      stats: () => mosn.stats.snapshot(),
-      state: () => ({ config: mosn.config.source, version: mosn.version }),
-      keys: () => mosn.config.listeners.flatMap((l) => shareKey(l.address) ?? []),
-      live: () => mosn.liveSummary(),
-    },
-    logger,
-    () => void stop(),
-  );
-  link.ready();
-  await stopped;
+  await finishStop(pidFile);
   flush();
   return 0;
 }
