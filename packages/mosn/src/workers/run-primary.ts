@@ -9,6 +9,7 @@ import { handleSignals } from '../signals.js';
 import { UPGRADE_TIMEOUT_MS, UPGRADE_WORKERS_ENV, announceReady, inheritSockets, startSuccessor } from '../upgrade/index.js';
 import { Primary } from './primary.js';
 
+/** What the CLI read and checked before it knew it runs a primary. */
 export interface PrimaryStart {
   workers: number;
   file: string;
