@@ -51,6 +51,15 @@ describe('readConfig', () => {
     expect(config).toMatchObject({ logPath: 'stdout', logLevel: 'INFO', gracefulTimeoutMs: DEFAULT_GRACEFUL_TIMEOUT_MS, admin: undefined, clusters: [], routers: [], listeners: [] });
   });
 
+  it('reads servers[0].processor as the worker count: 0 and absent are one process; past the most, an error at its path', () => {
+    const withProcessor = (processor: unknown) => read({ cluster_manager: { clusters: [] }, servers: [{ listeners: [], processor }] });
+    expect(withProcessor(3).config!.workers).toBe(3);
+    expect(withProcessor(0).config!.workers).toBe(1);
+    expect(read({ cluster_manager: { clusters: [] }, servers: [{ listeners: [] }] }).config!.workers).toBe(1);
+    expect(withProcessor(257).errors).toEqual([expect.stringMatching(/^servers\[0\]\.processor: /)]);
+    expect(withProcessor(1.5).errors).toEqual([expect.stringMatching(/^servers\[0\]\.processor: expected an integer/)]);
+  });
+
   it('freezes the value deeply, but not RegExps nor the registry\'s protocol entries', () => {
     const { config } = read(base());
     expect(Object.isFrozen(config)).toBe(true);
