@@ -49,7 +49,7 @@ export class WorkerGroup {
   readonly #o: WorkerGroupOptions;
   readonly #log: Logger;
   readonly #slots: Slot[];
-  #calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  #calls = new Map<number, { worker: number; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
   #nextCall = 1;
   #stopping = false;
   /** Resolves a worker's first start (the group's start waits for all); rejects when it exits first. */
@@ -102,7 +102,7 @@ export class WorkerGroup {
         this.#calls.delete(callId);
         reject(new Error(`worker ${id} did not answer "${call.op}" within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#calls.set(callId, { resolve, reject, timer });
+      this.#calls.set(callId, { worker: id, resolve, reject, timer });
       child.send({ mosn: 'call', id: callId, call } satisfies WorkerMessage, (err) => {
         if (!err) return;
         clearTimeout(timer);
@@ -162,6 +162,8 @@ export class WorkerGroup {
     this.#log.info({ workerId: slot.id, workerPid: child.pid }, 'worker started');
     child.on('message', (m: unknown, handle: unknown) => this.#onMessage(slot, child, m, handle));
     child.on('exit', (code, signal) => this.#onExit(slot, child, code, signal));
+    // (a fork that fails, a signal that cannot be sent: the exit, or its absence, is what counts)
+    child.on('error', (err) => this.#log.error({ workerId: slot.id, err: { message: err.message } }, 'worker process error'));
   }
 
   #onMessage(slot: Slot, child: ChildProcess, m: unknown, _handle: unknown): void {
@@ -207,6 +209,13 @@ export class WorkerGroup {
     slot.ready = false;
     this.#o.stats.set('workers.running', this.ready.length);
     this.#o.onExit?.(slot.id);
+    // calls it will not answer
+    for (const [callId, c] of this.#calls) {
+      if (c.worker !== slot.id) continue;
+      this.#calls.delete(callId);
+      clearTimeout(c.timer);
+      c.reject(new Error(`worker ${slot.id} exited`));
+    }
     const first = this.#starting.get(slot.id);
     if (first) {
       this.#starting.delete(slot.id);
