@@ -210,8 +210,14 @@ export class Primary {
     ]);
     const byWorker = new Map<number, Record<string, number>>();
     for (const a of stats) {
-      if (a.error !== undefined) this.#log.warn({ workerId: a.worker, reason: a.error }, 'a worker stats are missing from this answer');
-      else byWorker.set(a.worker, a.value as Record<string, number>);
+      if (a.error === undefined) {
+        byWorker.set(a.worker, a.value as Record<string, number>);
+        continue;
+      }
+      // a worker that did not answer in time counts with what it said last (the sums do not go back)
+      const last = this.#gathered.stats.get(a.worker);
+      if (last) byWorker.set(a.worker, last);
+      this.#log.warn({ workerId: a.worker, reason: a.error }, "a worker's stats are as of the previous answer");
     }
     this.#summed = undefined;
     this.#gathered = {
