@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { MosnError } from '@mosn/proxy';
-import { MAX_WORKERS } from './config/read-config.js';
+import { MAX_WORKERS, autoWorkers } from './config/read-config.js';
 import type { RuntimeLogger } from './logger.js';
 import { readPid, upgradeStatusPath } from './pid-file.js';
 import { UPGRADE_WORKERS_ENV, handOffsSettled } from './upgrade/index.js';
@@ -39,6 +39,6 @@ export function sameWorkerCount(workers: number, logger: RuntimeLogger['logger']
 /** The worker count a config asks for (`servers[0].processor`), read before the whole config is (the logger needs it). */
 export function workersOf(raw: unknown): number {
   const server = (raw as { servers?: Array<{ processor?: unknown }> } | null)?.servers?.[0];
-  const n = server?.processor;
+  const n = server?.processor === 'auto' ? autoWorkers() : server?.processor;
   return typeof n === 'number' && Number.isInteger(n) && n > 1 && n <= MAX_WORKERS ? n : 1;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultExtensions } from '../extensions.js';
@@ -58,6 +59,8 @@ describe('readConfig', () => {
     expect(read({ cluster_manager: { clusters: [] }, servers: [{ listeners: [] }] }).config!.workers).toBe(1);
     expect(withProcessor(257).errors).toEqual([expect.stringMatching(/^servers\[0\]\.processor: /)]);
     expect(withProcessor(1.5).errors).toEqual([expect.stringMatching(/^servers\[0\]\.processor: expected an integer/)]);
+    // MOSN's configs/mosn_config_dev.json: a worker a core
+    expect(withProcessor('auto').config!.workers).toBe(availableParallelism());
   });
 
   it('freezes the value deeply, but not RegExps nor the registry\'s protocol entries', () => {

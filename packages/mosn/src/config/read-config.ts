@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { formatAddress } from '@mosn/proxy';
 import type { Extensions } from '../extensions.js';
 import { readAdmin } from './admin-section.js';
@@ -51,6 +52,11 @@ function readLogKeys(server: ConfigReader): { logPath: string; logLevel: string 
  */
 /** The most worker processes `processor` (and `--workers`) may ask for. */
 export const MAX_WORKERS = 256;
+
+/** `processor: "auto"`: a worker for each core this process may run on (Go's GOMAXPROCS default). */
+export function autoWorkers(): number {
+  return Math.min(MAX_WORKERS, availableParallelism());
+}
 
 export function logSettings(raw: unknown): { logPath: string; logLevel: string } {
   const server = ConfigReader.of(raw, '', new ConfigProblems())?.objects('servers')[0];
@@ -140,8 +146,8 @@ function readServer(server: ConfigReader, ext: Extensions, clusterList: readonly
   const problems = server.problems;
   const { logPath, logLevel } = readLogKeys(server);
   const gracefulTimeoutMs = server.duration('graceful_timeout', { numberUnit: 'ns' }) ?? DEFAULT_GRACEFUL_TIMEOUT_MS;
-  // MOSN's GOMAXPROCS; here the number of worker processes (0 or absent: one process, no workers)
-  const workers = Math.max(1, server.num('processor', { min: 0, max: MAX_WORKERS }) ?? 1);
+  // MOSN's GOMAXPROCS; here the number of worker processes (0 or absent: one process, no workers; "auto": one a core)
+  const workers = server.value('processor') === 'auto' ? autoWorkers() : Math.max(1, server.num('processor', { min: 0, max: MAX_WORKERS }) ?? 1);
   const clusters = new Map(clusterList.map((c) => [c.name, c]));
   const routeCtx: RouteContext = { clusters, dynamicClusters, ext, protocolRoutes: [] };
   const routers = new Map<string, RouterSpec>();
