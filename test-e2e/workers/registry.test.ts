@@ -39,8 +39,11 @@ describe('workers with dubbo_registry', () => {
     const config = await registryMosnConfig(ports);
     const mosn = await startMosnProcess(config, cleanups, { args: ['--workers', '2'], startedLine: 'mosn started with 2 workers' });
     await mosn.waitLog((l) => l.msg.startsWith('registry api: listening') && l.worker === 0, 0, 5000, 'the primary serves the registry API');
+    const subMark = mosn.output().length;
     expect(await registryApi(ports.api, '/sub', serviceBody(zk))).toEqual({ status: 200, body: { err_no: 0, err_msg: 'subscribe success' } });
-    await waitUntil(async () => (await clusterHosts(mosn))?.length === 1, 5000, 'the workers have p1');
+    await waitUntil(async () => (await clusterHosts(mosn))?.length === 1, 5000, 'the first worker has p1');
+    // each worker applies the registry's clusters itself: wait for both (the dump shows the first's)
+    for (const id of [1, 2]) await mosn.waitLog((l) => l.worker === id && l.origin === 'registry' && /config version \d+ applied/.test(l.msg), subMark, 10_000, `worker ${id} has p1`);
 
     expect(await callAll(ports.egress, 16)).toEqual(Array.from({ length: 16 }, () => 'p1'));
     for (const id of [1, 2]) {
