@@ -13,6 +13,7 @@ import { defaultExtensions, type Extensions } from './extensions.js';
 import { removeSection, resolveLayer, setSectionHosts, upsertSection, withLayers, type LayerSource, type MosnSection, type SectionKind } from './runtime/config-edit.js';
 import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
+import { processFigures } from './runtime/process-figures.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
 import { RegistrySource } from './registry/registry-source.js';
 import type { XdsFlags } from './xds/flags.js';
@@ -107,6 +108,7 @@ export class Mosn {
     this.stats.addCollector((emit) => {
       for (const c of this.#live.clusters.all()) c.emitFigures(emit);
     });
+    this.stats.addCollector(processFigures());
   }
 
   get stage(): Stage {

@@ -274,6 +274,10 @@ export class Connection extends EventEmitter<Events> {
   get bufferLimit(): number {
     return this.#bufferLimit;
   }
+  /** Bytes written and not yet taken by the kernel: what this connection holds for a peer that reads slowly. */
+  get writeBufferedBytes(): number {
+    return this.#t.writableLength + this.#pendingBytes;
+  }
   /** True while the write buffer is over the limit. */
   get aboveWriteBufferHighWatermark(): boolean {
     return this.#aboveHigh;

@@ -37,6 +37,7 @@ export {
   type Address,
   adoptConnection,
   type ClientTlsOptions,
+  type CloseReason,
   Connection,
   DEFAULT_BUFFER_LIMIT,
   DEFAULT_CONNECT_TIMEOUT_MS,

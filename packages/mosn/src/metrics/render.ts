@@ -2,7 +2,7 @@ import type { StatsMatcher } from '../config/metrics-section.js';
 import { toSeries, type Series } from './names.js';
 
 /** Stats whose value is a level, not a running count: rendered as gauges. */
-const GAUGE = /(^config\.version$|_active$|\.providers$|\.invalid_providers$|^registry\.publications$)/;
+const GAUGE = /(^config\.version$|_active$|_bytes_buffered$|^server\.|\.providers$|\.invalid_providers$|^registry\.publications$)/;
 
 /** Whether stats_matcher leaves `s` out (MOSN's isExclusionLabels / isExclusionKey). */
 export function excluded(s: Series, m: StatsMatcher): boolean {

@@ -38,6 +38,8 @@ export class Http2ServerConnection {
   #draining = false;
   /** We asked the session to close (idle, drain, end of input): its ending is not the peer's protocol error. */
   #closing = false;
+  /** The session was closed for being idle: its connection closes as such. */
+  #idle = false;
   /** Streams holding their response headers until the end of this loop turn's I/O (one immediate for all). */
   #held: Http2ServerStream[] = [];
   #flushHeld = (): void => {
@@ -111,6 +113,7 @@ export class Http2ServerConnection {
         // Node's session timer fires once; a connection with streams open is not idle: arm it again.
         if (this.#streams.size > 0) return void session.setTimeout(idleMs);
         conn.log.debug({ idleTimeoutMs: idleMs }, 'HTTP/2 connection idle timeout');
+        this.#idle = true;
         this.#closeSession(session);
       });
       session.setTimeout(idleMs);
@@ -147,7 +150,7 @@ export class Http2ServerConnection {
       conn.close('now', 'protocol_error');
     });
     session.on('close', () => {
-      conn.close('flush', this.#draining ? 'shutdown' : 'requested');
+      conn.close('flush', this.#draining ? 'shutdown' : this.#idle ? 'idle_timeout' : 'requested');
       // A destroyed session can leave the socket's end unfinished: it must not wait for the 90 s fallback.
       if (!socket.destroyed) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     });
