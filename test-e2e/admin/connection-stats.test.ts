@@ -26,7 +26,7 @@ function connect(port: number): Promise<net.Socket> {
 const closed = (s: net.Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
 
 describe('listener connection stats, mosn as its own process', () => {
-  it('count who closed each connection and why, the connections open, and the bytes held for a client that does not read', async () => {
+  it('count who closed each connection and why (a client that leaves mid-request closed it), the connections open, and the bytes held for a client that does not read', async () => {
     const big = Buffer.alloc(8 * 1024 * 1024, 0x61);
     const backend = http.createServer((req, res) => {
       req.resume();
@@ -58,6 +58,14 @@ describe('listener connection stats, mosn as its own process', () => {
     await new Promise((r) => a.once('data', r));
     a.end();
     await mosn.waitStats((s) => s['listener.l.downstream_cx_destroy_remote'] === 1, 5000, 'the client close counted');
+    // half a head, then the client ends its side: it went away (not a protocol error, nothing answered)
+    const half = await connect(port);
+    let answered = '';
+    half.on('data', (d: Buffer) => (answered += d.toString()));
+    half.end('GET /half HTTP/1.1\r\nHo');
+    await closed(half);
+    await mosn.waitStats((s) => s['listener.l.downstream_cx_destroy_remote'] === 2, 5000, 'the second client close counted');
+    expect(answered).toBe('');
 
     // bytes that are not HTTP: 400, closed by mosn for a protocol error
     const b = await connect(port);
@@ -71,9 +79,10 @@ describe('listener connection stats, mosn as its own process', () => {
       10_000,
       'the protocol error and the idle timeout counted',
     );
-    expect(s['listener.l.downstream_cx_total']).toBe(3);
-    expect(s['listener.l.downstream_cx_destroy']).toBe(3);
+    expect(s['listener.l.downstream_cx_total']).toBe(4);
+    expect(s['listener.l.downstream_cx_destroy']).toBe(4);
     expect(s['listener.l.downstream_cx_destroy_local']).toBe(2);
+    expect(s['listener.l.downstream_protocol_error']).toBe(1);
     expect(s['listener.l.downstream_cx_active']).toBe(0);
 
     // a client that asks for 8 MiB and never reads: mosn holds about its buffer limit, no more

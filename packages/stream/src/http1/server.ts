@@ -202,10 +202,9 @@ export class Http1ServerConnection {
       // (set by a parser callback: TypeScript cannot see it)
       const tunnel = this.#tunnel as ((b: IoBuffer, end: boolean) => void) | undefined;
       if (tunnel && buffer.length > 0) return tunnel(buffer, endStream);
-      if (endStream && buffer.length === 0 && !this.#closed && !this.#held) {
-        const r = this.#parser.finish();
-        if (r !== undefined) this.#protocolError(r);
-      }
+      // A client that ends its side in the middle of a request (its head, its body) went away: not a protocol error,
+      // and nothing is answered; the connection closes as the client's close (a request under way is reset).
+      if (endStream && buffer.length === 0 && !this.#closed && !this.#held) this.#parser.finish();
     } finally {
       this.#executing = false;
     }
