@@ -1,4 +1,5 @@
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { generateTestCerts } from '@mosn/net/testing';
@@ -118,6 +119,28 @@ describe('listener connection stats, mosn as its own process', () => {
     d.destroy();
     await mosn.waitStats((x) => x['listener.l.downstream_cx_active'] === 0 && x['listener.t.downstream_cx_active'] === 0, 5000, 'both closed');
   }, 60_000);
+
+  it('an HTTP/2 session closed for being idle counts as closed by mosn for idle_timeout, though the client ends the connection after the GOAWAY', async () => {
+    const [admin, port] = [await closedPort(), await closedPort()];
+    const config = mosnConfig({
+      routers: [pathRouter('r', 'c')],
+      listeners: [{ ...proxyListener('h', port, 'Http2', 'r'), connection_idle_timeout: '500ms' }],
+      clusters: [cluster('c', ['127.0.0.1:1'])],
+      server: { default_log_level: 'INFO' },
+      top: { admin: { address: { socket_address: { address: '127.0.0.1', port_value: admin } } } },
+    });
+    const mosn = await startMosnProcess(config, cleanups);
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    session.on('error', () => {});
+    cleanups.push(() => void session.destroy());
+    let goaway = false;
+    session.on('goaway', () => (goaway = true));
+    await new Promise<void>((r) => session.once('close', () => r()));
+    expect(goaway).toBe(true);
+    const s = await mosn.waitStats((x) => x['listener.h.downstream_cx_destroy'] === 1, 5000, 'the close counted');
+    expect(s['listener.h.downstream_cx_destroy_local_idle_timeout']).toBe(1);
+    expect(s['listener.h.downstream_cx_destroy_remote'] ?? 0).toBe(0);
+  }, 30_000);
 
   it('a TLS listener counts the handshakes under way, and a client that is not TLS as a failed handshake', async () => {
     const certs = generateTestCerts();

@@ -94,6 +94,8 @@ export class Http2ServerConnection {
   /** GOAWAY, and close once the streams in flight are done; a peer that holds on past the grace loses it. */
   #closeSession(session: ServerHttp2Session): void {
     this.#closing = true;
+    // the client's close that follows the GOAWAY is the end of ours
+    this.connection.closingFor(this.#draining ? 'shutdown' : this.#idle ? 'idle_timeout' : 'requested');
     session.close();
     if (session.destroyed || this.#streams.size > 0) return;
     setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
