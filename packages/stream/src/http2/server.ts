@@ -112,8 +112,21 @@ export class Http2ServerConnection {
     session.setLocalWindowSize(connectionWindow(this.#options));
     if (idleMs > 0) {
       session.on('timeout', () => {
-        // Node's session timer fires once; a connection with streams open is not idle: arm it again.
-        if (this.#streams.size > 0) return void session.setTimeout(idleMs);
+        if (this.#streams.size > 0) {
+          // Node's session timer fires once, when no stream read or wrote for the timeout. With streams open the
+          // connection is not idle (a request may wait for its upstream's answer as long as its route allows): the
+          // timer is armed again, unless answers wait for the client all that time: a client that does not read is
+          // closed and its streams reset, as an idle HTTP/1 connection would be.
+          let waiting = false;
+          for (const st of this.#streams) waiting ||= st.waitingForPeer;
+          if (!waiting) return void session.setTimeout(idleMs);
+          conn.log.debug({ idleTimeoutMs: idleMs, streams: this.#streams.size }, 'HTTP/2 connection idle timeout, answers waiting for the client: closing it');
+          this.#idle = true;
+          this.#closing = true;
+          conn.close('now', 'idle_timeout');
+          session.destroy();
+          return;
+        }
         conn.log.debug({ idleTimeoutMs: idleMs }, 'HTTP/2 connection idle timeout');
         this.#idle = true;
         this.#closeSession(session);
@@ -202,6 +215,11 @@ export class Http2ServerStream implements ServerStream {
     this.#owner = owner;
     this.#stream = stream;
     this.request = request;
+  }
+
+  /** Answer bytes written that the session has not sent yet: the client's windows or its socket are full. */
+  get waitingForPeer(): boolean {
+    return this.#stream.writableLength > 0;
   }
 
   get id(): number {
