@@ -22,7 +22,7 @@ import { ROOT, ask, fdKinds, fdLimitOf, freePort, rssKiB, sleep, spawnNodeWithFd
 
 const USAGE = `usage: node scripts/slow-clients.mjs [--count N] [--kinds ${KINDS.join(',')}] [--duration S] [--interval S]
   [--buffer-limit BYTES] [--big BYTES] [--pipeline N] [--idle-timeout DUR] [--headers-timeout DUR] [--route-timeout DUR]
-  [--rate CALLS_PER_S] [--idle S] [--bound-mib MIB] [--max-failures N] [--json FILE]`;
+  [--rate CALLS_PER_S] [--idle S] [--rounds N] [--bound-mib MIB] [--max-failures N] [--json FILE]`;
 const flags = parseFlags(
   process.argv.slice(2),
   {
@@ -31,13 +31,14 @@ const flags = parseFlags(
     duration: 60,
     interval: 5,
     bufferLimit: 32 * 1024,
-    big: 1024 * 1024,
-    pipeline: 4,
+    big: 256 * 1024,
+    pipeline: 2,
     idleTimeout: '30s',
     headersTimeout: '10s',
     routeTimeout: '20s',
     rate: 50,
     idle: 10,
+    rounds: 1,
     boundMib: 0,
     maxFailures: 0,
     json: '',
@@ -100,77 +101,97 @@ async function runKind(kind) {
   const fdLimit = Math.max(65536, flags.count * 3 + 1000);
   const mosn = await startMosn(config, { fdLimit });
   const pid = mosn.pid;
-  log(`${kind}: mosn pid ${pid} (open files ${fdLimitOf(pid)}) on 127.0.0.1:${port}, backend ${backendPort}`);
+  // a tcp_proxy connection costs mosn two descriptors: the count is cut to what mosn's open-files limit allows
+  const fds = fdLimitOf(pid);
+  const count = Math.min(flags.count, Math.floor((fds - 1000) / (kind === 'tcp' ? 2 : 1)));
+  log(`${kind}: mosn pid ${pid} (open files ${fds}) on 127.0.0.1:${port}, backend ${backendPort}${count < flags.count ? `; ${count} clients, not ${flags.count}: mosn may open ${fds} files` : ''}`);
   const good = goodClient(kind, port);
-  const result = { kind, count: flags.count };
-  let slow;
+  const result = { kind, count, rounds: [] };
+  const heapMiB = async () => (await mosn.stats())['server.memory_heap_used'] / 1024 / 1024;
   try {
     // warm the request path up, so that code compiled on first use is in the baseline
     for (let i = 0; i < 200; i++) await good.call();
     await sleep(2000);
     result.rssBaselineKiB = rssKiB(pid);
-    const fdsBefore = fdKinds(pid).total;
+    result.heapBaselineMiB = await heapMiB();
+    result.fdsBefore = fdKinds(pid).total;
     const calls = pacedCalls(() => good.call(), flags.rate);
     const idleFrom = Date.now();
     await sleep(flags.idle * 1000);
-
-    // the slow clients
     const loadFrom = Date.now();
-    let peak = rssKiB(pid);
-    const peaks = { active: 0, txBuffered: 0, rxBuffered: 0, handshaking: 0 };
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 250);
-    const poll = setInterval(async () => {
-      try {
-        const s = statsOf(kind, await mosn.stats());
-        peaks.active = Math.max(peaks.active, s.downstream_cx_active ?? 0);
-        peaks.txBuffered = Math.max(peaks.txBuffered, s.downstream_cx_tx_bytes_buffered ?? 0);
-        peaks.rxBuffered = Math.max(peaks.rxBuffered, s.downstream_cx_rx_bytes_buffered ?? 0);
-        peaks.handshaking = Math.max(peaks.handshaking, s.downstream_tls_handshake_active ?? 0);
-      } catch {
-        // mosn busy or gone: the end of the run says which
-      }
-    }, 2000);
-    slow = await child(path.join(HERE, 'slow-clients-child.mjs'), flags.count + 2000);
-    const opened = await ask(slow, { cmd: 'start', kind, port, count: flags.count, intervalMs: flags.interval * 1000, bigBytes: flags.big, pipeline: flags.pipeline }, 300_000);
-    log(`${kind}: ${opened.opened} slow clients open (${opened.failed} failed to connect) in ${((Date.now() - loadFrom) / 1000).toFixed(1)} s; holding ${flags.duration} s`);
-    const heldFrom = Date.now();
-    await sleep(flags.duration * 1000);
-    const during = await ask(slow, { cmd: 'status' });
-    const statsDuring = statsOf(kind, await mosn.stats());
-    clearInterval(sampler);
-    clearInterval(poll);
-    result.rssPeakKiB = Math.max(peak, rssKiB(pid));
-    await ask(slow, { cmd: 'stop' });
-    const loadTo = Date.now();
+    for (let round = 0; round < flags.rounds; round++) result.rounds.push(await slowRound(kind, mosn, port, count));
+    const loadTo = result.rounds.at(-1).stoppedAt;
     await calls.stop();
-    slow.kill();
-
-    // after: the connections gone (mosn sees the clients' closes), memory given back?
-    const settleUntil = Date.now() + 15_000;
-    while (Date.now() < settleUntil && (statsOf(kind, await mosn.stats()).downstream_cx_active ?? 0) > 1) await sleep(250);
-    await sleep(3000);
-    result.rssAfterKiB = rssKiB(pid);
-    result.fds = { before: fdsBefore, after: fdKinds(pid).total };
-    const statsAfter = statsOf(kind, await mosn.stats());
-    result.opened = opened;
-    result.slow = during;
-    result.peaks = peaks;
-    result.statsDuring = statsDuring;
-    result.stats = statsAfter;
     const idle = latenciesIn(calls.samples, idleFrom, loadFrom);
     const load = latenciesIn(calls.samples, loadFrom, loadTo);
-    const held = latenciesIn(calls.samples, heldFrom, loadTo);
     const lat = (v) => ({ n: v.length, p50: quantile(v, 0.5), p99: quantile(v, 0.99), max: quantile(v, 1) });
-    result.latency = { idle: lat(idle), load: lat(load), held: lat(held) };
+    result.latency = { idle: lat(idle), load: lat(load) };
     result.good = { calls: calls.samples.length + calls.failures.length, failures: calls.failures.length, firstFailures: calls.failures.slice(0, 5) };
+    // answers per second while the slow clients were there: served throughout, or stalled for a while?
+    const seconds = Math.ceil((loadTo - loadFrom) / 1000);
+    result.good.answeredPerSecond = Array.from({ length: seconds }, (_, i) => calls.samples.filter((c) => c.at >= loadFrom + i * 1000 && c.at < loadFrom + (i + 1) * 1000).length);
+    const last = result.rounds.at(-1);
+    result.rssPeakKiB = Math.max(...result.rounds.map((r) => r.rssPeakKiB));
+    result.rssAfterKiB = last.rssAfterKiB;
+    result.heapAfterMiB = last.heapAfterMiB;
+    result.fdsAfter = fdKinds(pid).total;
+    result.slow = last.slow;
+    result.peaks = last.peaks;
+    result.stats = statsOf(kind, await mosn.stats());
   } finally {
     good.close();
-    if (slow && slow.exitCode === null) slow.kill();
     result.mosnExit = await mosn.stop();
     result.mosnAlive = result.mosnExit?.code === 0;
     await ask(backends, { cmd: 'stop', name: backendName });
   }
   return result;
+}
+
+/**
+ * One round of slow clients against a running mosn: `count` of them opened, held `--duration` seconds, then all
+ * closed; mosn's RSS every 250 ms and its stats every 2 s meanwhile, its RSS and heap once the connections are gone.
+ */
+async function slowRound(kind, mosn, port, count) {
+  const pid = mosn.pid;
+  const from = Date.now();
+  let peak = rssKiB(pid);
+  const peaks = { active: 0, txBuffered: 0, rxBuffered: 0, handshaking: 0, heapMiB: 0 };
+  const sampler = setInterval(() => (peak = Math.max(peak, rssKiB(pid))), 250);
+  const poll = setInterval(async () => {
+    try {
+      const all = await mosn.stats();
+      const s = statsOf(kind, all);
+      peaks.active = Math.max(peaks.active, s.downstream_cx_active ?? 0);
+      peaks.txBuffered = Math.max(peaks.txBuffered, s.downstream_cx_tx_bytes_buffered ?? 0);
+      peaks.rxBuffered = Math.max(peaks.rxBuffered, s.downstream_cx_rx_bytes_buffered ?? 0);
+      peaks.handshaking = Math.max(peaks.handshaking, s.downstream_tls_handshake_active ?? 0);
+      peaks.heapMiB = Math.max(peaks.heapMiB, all['server.memory_heap_used'] / 1024 / 1024);
+    } catch {
+      // mosn busy or gone: the end of the run says which
+    }
+  }, 2000);
+  const slow = await child(path.join(HERE, 'slow-clients-child.mjs'), count + 2000);
+  try {
+    const opened = await ask(slow, { cmd: 'start', kind, port, count, intervalMs: flags.interval * 1000, bigBytes: flags.big, pipeline: flags.pipeline }, 300_000);
+    log(`${kind}: ${opened.opened} slow clients open (${opened.failed} failed to connect) in ${((Date.now() - from) / 1000).toFixed(1)} s; holding ${flags.duration} s`);
+    await sleep(flags.duration * 1000);
+    const status = await ask(slow, { cmd: 'status' });
+    clearInterval(sampler);
+    clearInterval(poll);
+    const rssPeakKiB = Math.max(peak, rssKiB(pid));
+    await ask(slow, { cmd: 'stop' });
+    const stoppedAt = Date.now();
+    // after: the connections gone (mosn sees the clients' closes), memory given back?
+    const settleUntil = Date.now() + 15_000;
+    while (Date.now() < settleUntil && (statsOf(kind, await mosn.stats()).downstream_cx_active ?? 0) > 1) await sleep(250);
+    await sleep(3000);
+    const all = await mosn.stats();
+    return { opened, slow: status, peaks, rssPeakKiB, stoppedAt, rssAfterKiB: rssKiB(pid), heapAfterMiB: all['server.memory_heap_used'] / 1024 / 1024 };
+  } finally {
+    clearInterval(sampler);
+    clearInterval(poll);
+    slow.kill();
+  }
 }
 
 const results = [];
@@ -200,11 +221,12 @@ backends.kill();
 const ok = results.filter((r) => !r.error);
 console.log(
   `\nslow clients: ${flags.count} per kind for ${flags.duration} s (a trickle every ${flags.interval} s), per_connection_buffer_limit_bytes ${flags.bufferLimit}, ` +
-    `connection_idle_timeout ${flags.idleTimeout}, request_headers_timeout ${flags.headersTimeout}, route timeout ${flags.routeTimeout}; good client ${flags.rate} calls/s\n`,
+    `connection_idle_timeout ${flags.idleTimeout}, request_headers_timeout ${flags.headersTimeout}, route timeout ${flags.routeTimeout}; ` +
+    `no-read clients ask for ${flags.big} bytes (RPC: ${flags.pipeline} calls each); good client ${flags.rate} calls/s\n`,
 );
 console.log(
   table([
-    ['kind', 'open', 'RSS base MiB', 'peak', 'after', 'growth', 'KiB/client', 'good p50 idle', 'p99 idle', 'p50 load', 'p99 load', 'p99 ratio', 'good calls', 'failed'],
+    ['kind', 'open', 'RSS base MiB', 'peak', 'after', 'growth', 'KiB/client', 'heap base', 'peak', 'after', 'good p50 idle ms', 'p99 idle', 'p50 load', 'p99 load', 'p99 ratio', 'good calls', 'failed'],
     ...ok.map((r) => {
       const g = (r.rssPeakKiB - r.rssBaselineKiB) / MiB;
       return [
@@ -215,6 +237,9 @@ console.log(
         fmt(r.rssAfterKiB / MiB),
         fmt(g),
         fmt((g * MiB) / r.count),
+        fmt(r.heapBaselineMiB),
+        fmt(Math.max(...r.rounds.map((x) => x.peaks.heapMiB))),
+        fmt(r.heapAfterMiB),
         fmt(r.latency.idle.p50, 2),
         fmt(r.latency.idle.p99, 2),
         fmt(r.latency.load.p50, 2),
@@ -226,6 +251,10 @@ console.log(
     }),
   ]),
 );
+if (flags.rounds > 1) {
+  console.log('\nRSS (MiB) peak / after, and heap after, round by round\n');
+  for (const r of ok) console.log(`${r.kind}: ${r.rounds.map((x, i) => `${i + 1}: ${fmt(x.rssPeakKiB / MiB)} / ${fmt(x.rssAfterKiB / MiB)}, heap ${fmt(x.heapAfterMiB)}`).join('; ')}`);
+}
 const COUNTERS = [
   'downstream_cx_total',
   'downstream_cx_destroy_remote',

@@ -63,7 +63,10 @@ function settings(pairs) {
 }
 const windowUpdate = (stream, n) => h2Frame(WINDOW_UPDATE, 0, stream, Buffer.from([(n >>> 24) & 0x7f, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]));
 
-/** Answer the server's SETTINGS with an ACK, reading the frames as they come (the trickling h2 clients read). */
+/**
+ * Answer the server's SETTINGS with an ACK, reading the frames as they come (the trickling h2 clients read); sets
+ * `socket.acked`. Never inside a header block (`socket.inHeaderBlock`): no other frame may come there.
+ */
 function ackSettings(socket) {
   let buf = Buffer.alloc(0);
   socket.on('data', (d) => {
@@ -71,7 +74,10 @@ function ackSettings(socket) {
     while (buf.length >= 9) {
       const len = buf.readUIntBE(0, 3);
       if (buf.length < 9 + len) break;
-      if (buf[3] === SETTINGS && (buf[4] & ACK) === 0) socket.write(h2Frame(SETTINGS, ACK, 0));
+      if (buf[3] === SETTINGS && (buf[4] & ACK) === 0 && !socket.inHeaderBlock) {
+        socket.write(h2Frame(SETTINGS, ACK, 0));
+        socket.acked = true;
+      }
       buf = buf.subarray(9 + len);
     }
   });
@@ -96,9 +102,15 @@ function http2Script(behaviour, o) {
   switch (behaviour) {
     case 'slow-head': {
       // HEADERS without END_HEADERS, then CONTINUATION frames one at a time: the header block never ends
-      // (HEADERS goes at the first tick, after the SETTINGS ACK: no other frame may come inside a header block)
+      // HEADERS goes at a tick after the SETTINGS ACK went: no other frame may come inside a header block
       const block = h2Head('GET', '/slow');
-      return { first: start, tick: (i) => (i === 0 ? h2Frame(HEADERS, 0, 1, block) : h2Frame(CONTINUATION, 0, 1, newLiteral(`x-slow-${i}`, 'a'))), acks: true };
+      const tick = (i, socket) => {
+        if (socket.inHeaderBlock) return h2Frame(CONTINUATION, 0, 1, newLiteral(`x-slow-${i}`, 'a'));
+        if (!socket.acked) return undefined;
+        socket.inHeaderBlock = true;
+        return h2Frame(HEADERS, 0, 1, block);
+      };
+      return { first: start, tick, acks: true };
     }
     case 'slow-body':
       return { first: Buffer.concat([start, h2Frame(HEADERS, END_HEADERS, 1, h2Head('POST', '/upload'))]), tick: () => h2Frame(DATA, 0, 1, Buffer.alloc(16, 0x62)), acks: true };
@@ -204,7 +216,7 @@ function openOne(o, behaviour) {
         let i = 0;
         // the first tick at a random point of the interval (after 200 ms at least): the clients do not trickle in step
         const tick = () => {
-          const part = script.tick(i++);
+          const part = script.tick(i++, socket);
           if (part !== undefined && !socket.destroyed) socket.write(part);
           timer = setTimeout(tick, o.intervalMs);
         };
