@@ -274,3 +274,47 @@ describe('HTTP/1 responses that end before the request body', () => {
   });
 });
 
+
+describe('the rest of a body after its answer (slow clients)', () => {
+  it('a body trickled after a route timeout answered 504 is cut off after request_headers_timeout; a body that ends in time keeps the connection', async () => {
+    // reads the body and answers only at its end: the route timeout answers first
+    const b = await httpBackend((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    cleanups.push(b.close);
+    const { p, mosn } = await mosnWith(
+      httpProxyConfig({
+        routes: [{ match: { prefix: '/' }, route: { cluster_name: 'c', timeout: '300ms' } }],
+        clusters: [cluster('c', [b.address])],
+        extendConfig: { http1: { request_headers_timeout: '1s' } },
+      }),
+    );
+    // a client that trickles its body (16 bytes every 100 ms of 1 MB): without a bound it would hold the connection
+    const slow = net.connect(p, '127.0.0.1');
+    slow.on('error', () => {});
+    cleanups.push(() => void slow.destroy());
+    slow.write('POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 1000000\r\n\r\n');
+    const trickle = setInterval(() => !slow.destroyed && slow.write('b'.repeat(16)), 100);
+    cleanups.push(() => clearInterval(trickle));
+    const answer = await readUntil(slow, (t) => t.includes('upstream request timeout'));
+    expect(answer).toMatch(/^HTTP\/1\.1 504 /);
+    // closed by mosn while the client was still sending (before the fix: held as long as the body trickled)
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('mosn did not close the connection in 10 s')), 10_000);
+      slow.once('close', () => (clearTimeout(t), resolve()));
+    });
+    expect(mosn.stats.get('listener.l.downstream_cx_destroy_local_idle_timeout')).toBe(1);
+
+    // an early answer whose body then comes in time: the connection stays and serves the next request
+    const s = net.connect(p, '127.0.0.1');
+    s.on('error', () => {});
+    cleanups.push(() => void s.destroy());
+    s.write('POST /late HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc');
+    await readUntil(s, (t) => t.includes('upstream request timeout'));
+    s.write('defghij');
+    s.write('GET /next HTTP/1.1\r\nHost: h\r\n\r\n');
+    const next = await readUntil(s, (t) => t.endsWith('ok'));
+    expect(next).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+  }, 30_000);
+});

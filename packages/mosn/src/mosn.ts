@@ -15,6 +15,7 @@ import { defaultExtensions, type Extensions } from './extensions.js';
 import { removeSection, resolveLayer, setSectionHosts, upsertSection, withLayers, type LayerSource, type MosnSection, type SectionKind } from './runtime/config-edit.js';
 import { CertWatcher } from './runtime/cert-watch.js';
 import { LiveState } from './runtime/live-state.js';
+import { processFigures } from './runtime/process-figures.js';
 import { describeChange, planChanges, type Change } from './runtime/plan.js';
 import { RegistrySource } from './registry/registry-source.js';
 import { reportInternalChecks, runInternalChecks } from './runtime/self-test.js';
@@ -126,6 +127,7 @@ export class Mosn {
     this.stats.addCollector((emit) => {
       for (const c of this.#live.clusters.all()) c.emitFigures(emit);
     });
+    this.stats.addCollector(processFigures());
   }
 
   get stage(): Stage {

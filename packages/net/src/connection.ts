@@ -101,6 +101,8 @@ export class Connection extends EventEmitter<Events> {
   #flushScheduled = false;
   #endReceived = false;
   #closeReason: CloseReason | undefined;
+  /** Set by `closingFor`: the peer's close that comes is the end of a close asked for here. */
+  #closingFor: CloseReason | undefined;
   #baseLogger: Logger;
   #logger: Logger | undefined;
   #tls: ConnectionTls | undefined;
@@ -273,6 +275,10 @@ export class Connection extends EventEmitter<Events> {
   }
   get bufferLimit(): number {
     return this.#bufferLimit;
+  }
+  /** Bytes written and not yet taken by the kernel: what this connection holds for a peer that reads slowly. */
+  get writeBufferedBytes(): number {
+    return this.#t.writableLength + this.#pendingBytes;
   }
   /** True while the write buffer is over the limit. */
   get aboveWriteBufferHighWatermark(): boolean {
@@ -451,6 +457,23 @@ export class Connection extends EventEmitter<Events> {
   }
 
   /**
+   * The protocol asked the peer to go (an HTTP/2 GOAWAY on an idle or draining session) and leaves the close to it:
+   * when the peer's close comes, it completes this one and is reported as `local_close` for `reason`, not as the
+   * peer's own `remote_close`.
+   */
+  closingFor(reason: CloseReason): void {
+    if (this.#state !== 'closed') this.#closingFor = reason;
+  }
+
+  /** `remote_close`, or the local close the peer's close completes (see `closingFor`). */
+  #emitPeerClose(): void {
+    const reason = this.#closingFor;
+    if (reason === undefined) return void this.emit('event', 'remote_close');
+    this.#closeReason = reason;
+    this.emit('event', 'local_close', reason);
+  }
+
+  /**
    * Stop (true) or resume (false) reading. Calls nest: reading resumes when every disable is undone.
    */
   readDisable(disable: boolean): void {
@@ -498,7 +521,7 @@ export class Connection extends EventEmitter<Events> {
     if (!this.#halfClose || this.#t.writableEnded) {
       this.#state = 'closed';
       this.#flushAndDestroy();
-      this.emit('event', 'remote_close');
+      this.#emitPeerClose();
     }
   }
 
@@ -553,8 +576,10 @@ export class Connection extends EventEmitter<Events> {
     if (this.#state === 'closed') return;
     const wasConnecting = this.#state === 'connecting';
     this.#state = 'closed';
-    if (wasConnecting) this.#connectError ??= new Error('closed before the connection was established');
-    this.emit('event', wasConnecting ? 'connect_failed' : 'remote_close');
+    if (wasConnecting) {
+      this.#connectError ??= new Error('closed before the connection was established');
+      this.emit('event', 'connect_failed');
+    } else this.#emitPeerClose();
   }
 }
 

@@ -67,6 +67,11 @@ export class Listener {
     return this.#handshakes.size;
   }
 
+  /** Whether new connections are handshaken with TLS first. */
+  get terminatesTls(): boolean {
+    return this.#options.tls !== undefined;
+  }
+
   get accepting(): boolean {
     return this.#accepting;
   }

@@ -18,6 +18,7 @@ export {
   type Address,
   adoptConnection,
   type ClientTlsOptions,
+  type CloseReason,
   Connection,
   DEFAULT_BUFFER_LIMIT,
   DEFAULT_CONNECT_TIMEOUT_MS,

@@ -114,7 +114,7 @@ export { KNOWN_VARIABLES, variableGetter, type RequestVars, type VariableGetter 
 export { Counter, Stats, type StatsCollector } from './stats/stats.js';
 export { BUCKET_NAMES, LATENCY_BUCKETS_MS, LatencyCounts, emitLatency } from './stats/latency.js';
 export { UpstreamFigures, emitUpstreamFigures } from './stats/upstream-figures.js';
-export { CLUSTER, JWT_AUTHN, LISTENER, downstreamRqStatus } from './stats/names.js';
+export { CLUSTER, JWT_AUTHN, LISTENER, LISTENER_CX, downstreamCxDestroyLocal, downstreamRqStatus } from './stats/names.js';
 export { FaultInjectFilterFactory, delayDrawn, type FaultInjectConfig } from './network-filter/fault-inject.js';
 export { DEFAULT_TCP_IDLE_TIMEOUT_MS, TcpProxyFilterFactory, type Cidr, type TcpProxyConfig, type TcpRouteConfig } from './tcp/tcp-proxy.js';
 export { BudgetHold, ClusterResources, DEFAULT_CIRCUIT_BREAKERS, Limit, type CircuitBreakerConfig } from './upstream/circuit-breaker.js';
@@ -207,6 +207,8 @@ export {
   type Address,
   adoptConnection,
   type ClientTlsOptions,
+  type CloseReason,
+  type Connection,
   DEFAULT_BUFFER_LIMIT,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,

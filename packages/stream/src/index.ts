@@ -39,6 +39,7 @@ export {
   type Address,
   adoptConnection,
   type ClientTlsOptions,
+  type CloseReason,
   Connection,
   DEFAULT_BUFFER_LIMIT,
   DEFAULT_CONNECT_TIMEOUT_MS,

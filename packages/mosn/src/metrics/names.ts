@@ -26,6 +26,10 @@ export interface Series {
 /** mosn-ts stat → MOSN's metric (type prefix + key), for the listener scope. */
 const MOSN_DOWNSTREAM: Readonly<Record<string, string>> = {
   downstream_cx_total: 'downstream_connection_total',
+  downstream_cx_destroy: 'downstream_connection_destroy',
+  downstream_cx_active: 'downstream_connection_active',
+  downstream_cx_tx_bytes_buffered: 'downstream_bytes_write_buffered',
+  downstream_cx_rx_bytes_buffered: 'downstream_bytes_read_buffered',
   downstream_rq_total: 'downstream_request_total',
   downstream_rq_reset: 'downstream_request_reset',
 };

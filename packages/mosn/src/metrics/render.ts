@@ -2,7 +2,7 @@ import type { StatsMatcher } from '../config/metrics-section.js';
 import { toSeries, type Series } from './names.js';
 
 /** Stats whose value is a level, not a running count: rendered as gauges. */
-const GAUGE = /(^config\.version$|_active$|\.providers$|\.invalid_providers$|^registry\.publications$|\.health_check\.healthy$|^workers\.running$)/;
+const GAUGE = /(^config\.version$|_active$|_bytes_buffered$|^server\.|\.providers$|\.invalid_providers$|^registry\.publications$|\.health_check\.healthy$|^workers\.running$)/;
 
 /** Whether the stat `name` is a level (a gauge), not a running count. */
 export function isGaugeStat(name: string): boolean {

@@ -1,6 +1,7 @@
 import { ClusterManager, Listener, RouterManager, formatAddress, type Address, type Cluster, type Logger } from '@mosn/proxy';
 import type { ClusterSpec, ListenerSpec, MosnConfig } from '../config/types.js';
 import { buildCluster, buildFilterChain, buildRouter, startCluster, type BuildDeps } from './build.js';
+import { ListenerFigures } from './listener-figures.js';
 import { describeChange, type Change } from './plan.js';
 import { serverTls } from './tls.js';
 
@@ -34,6 +35,8 @@ export class LiveState {
   constructor(deps: BuildDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'config' });
+    // the listeners' levels (connections open, bytes buffered) join every stats snapshot, draining ones included
+    deps.stats.addCollector(ListenerFigures.collector(() => [...this.listeners.values(), ...this.#drainingListeners.keys()]));
   }
 
   /** The addresses the listeners are bound to (ORIGINAL_DST clusters refuse to loop back to them). */
@@ -143,10 +146,7 @@ export class LiveState {
       idleTimeoutMs: spec.idleTimeoutMs,
       ...(tls ? { tls } : {}),
       logger: this.#deps.logger,
-      onConnection: (conn) => {
-        stats.inc(`listener.${spec.name}.downstream_cx_total`);
-        conn.on('filter_error', () => stats.inc(`listener.${spec.name}.downstream_filter_error`));
-      },
+      onConnection: new ListenerFigures(stats, spec.name).onConnection,
     });
     await bindWithRetry(l);
     this.listeners.set(name, l);

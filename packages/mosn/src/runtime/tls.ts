@@ -1,6 +1,6 @@
 import { constants } from 'node:crypto';
 import tls from 'node:tls';
-import { logRateLimited, type ClientTlsOptions, type Logger, type ServerTlsOptions, type Stats } from '@mosn/proxy';
+import { LISTENER_CX, logRateLimited, type ClientTlsOptions, type Logger, type ServerTlsOptions, type Stats } from '@mosn/proxy';
 import type { ListenerSpec, ListenerTlsSpec, TlsContextSpec } from '../config/types.js';
 import type { ProxyFilterSpec } from '../filters/proxy.js';
 
@@ -70,7 +70,8 @@ function listenerAlpn(spec: ListenerSpec, contexts: readonly TlsContextSpec[]): 
 export function serverTls(spec: ListenerSpec, tlsSpec: ListenerTlsSpec, deps: { stats: Stats; logger: Logger }): ServerTlsOptions {
   const contexts = tlsSpec.contexts.map((s) => ({ spec: s, context: secureContext(s), names: contextNames(s) }));
   const modes = contexts.map((c) => c.spec.clientAuth);
-  const failed = deps.stats.counter(`listener.${spec.name}.downstream_tls_handshake_failed`);
+  const failed = deps.stats.counter(`listener.${spec.name}.${LISTENER_CX.downstream_tls_handshake_failed}`);
+  const timedOut = deps.stats.counter(`listener.${spec.name}.${LISTENER_CX.downstream_tls_handshake_timeout}`);
   const log = deps.logger.child({ listener: spec.name });
   const alpn = listenerAlpn(spec, tlsSpec.contexts);
   return {
@@ -91,6 +92,7 @@ export function serverTls(spec: ListenerSpec, tlsSpec: ListenerTlsSpec, deps: { 
     inspector: tlsSpec.inspector,
     onHandshakeError: (e) => {
       failed.inc();
+      if (e.reason === 'timeout') timedOut.inc();
       logRateLimited(log, (suppressed) => ({ remote: e.remote, reason: e.reason, ...(suppressed > 0 ? { suppressed } : {}) }), `TLS handshake failed: ${e.message}`);
     },
   };

@@ -70,6 +70,30 @@ export const LISTENER_STATS = {
 } as const satisfies Catalogue;
 
 /**
+ * `listener.<listener name>.`: the listener's downstream connections, whatever their filters (`proxy`, `tcp_proxy`):
+ * counted by the runtime as each opens and closes, and levels read from the open connections at each snapshot.
+ */
+export const LISTENER_CONNECTION_STATS = {
+  downstream_cx_total: counter('connections accepted (on a TLS listener: once the handshake is done)', 'downstream connection_total'),
+  downstream_cx_destroy: counter('connections closed, by either side', 'downstream connection_destroy'),
+  downstream_cx_destroy_remote: counter('connections the client closed'),
+  downstream_cx_destroy_local: counter('connections mosn closed'),
+  'downstream_cx_destroy_local_<reason>': counter(
+    'connections mosn closed, by why (downstreamCxDestroyLocal): idle_timeout (connection_idle_timeout, tcp_proxy idle_timeout, an HTTP/1 head past request_headers_timeout, an idle HTTP/2 session), protocol_error, upstream_failed, shutdown, internal_error, handed_off, requested (its protocol was done with it: HTTP/1 without keep-alive, a 504 before the request body ended, an HTTP/2 session the client closed)',
+  ),
+  downstream_cx_active: gauge('connections open now', 'downstream connection_active'),
+  downstream_cx_tx_bytes_buffered: gauge(
+    "bytes written to the open connections that the kernel has not taken yet: what mosn holds for clients that read slowly (each connection's bounded by per_connection_buffer_limit_bytes plus what was in flight)",
+    'downstream bytes_write_buffered',
+  ),
+  downstream_cx_rx_bytes_buffered: gauge('bytes read from the open connections and not consumed yet: parts of frames waiting for the rest', 'downstream bytes_read_buffered'),
+  downstream_filter_error: counter('connections closed because a network filter threw while handling their bytes'),
+  downstream_tls_handshake_failed: counter('TLS handshakes that failed (a bad or missing client certificate, not TLS, not finished in time)'),
+  downstream_tls_handshake_timeout: counter('TLS handshakes not finished within 10 s of the accept (also in downstream_tls_handshake_failed)'),
+  downstream_tls_handshake_active: gauge('accepted sockets in their TLS handshake now (not yet connections)'),
+} as const satisfies Catalogue;
+
+/**
  * `listener.<listener name>.dubbo.<service>.<method>.`: the `dubbo_stream` filter, per Dubbo service and method of a
  * listener (MOSN's `mosn` metrics with the labels listener, service, method; pkg/filter/stream/dubbo/stats.go).
  */
@@ -159,6 +183,7 @@ export const JWT_AUTHN_STATS = {
 } as const satisfies Catalogue;
 
 export const LISTENER = names(LISTENER_STATS);
+export const LISTENER_CX = names(LISTENER_CONNECTION_STATS);
 export const CLUSTER = names(CLUSTER_STATS);
 export const DNS = names(DNS_STATS);
 export const ORIGINAL_DST = names(ORIGINAL_DST_STATS);
@@ -185,6 +210,10 @@ export function methodScope<K extends 'dubbo' | 'grpc'>(kind: K, service: string
 /** `downstream_rq_<status>`: an RPC request answered here with this internal status. */
 export function downstreamRqStatus<S extends string>(status: S): `downstream_rq_${S}` {
   return `downstream_rq_${status}`;
+}
+/** `downstream_cx_destroy_local_<reason>`: a downstream connection mosn closed for this reason (a CloseReason). */
+export function downstreamCxDestroyLocal<R extends string>(reason: R): `downstream_cx_destroy_local_${R}` {
+  return `downstream_cx_destroy_local_${reason}`;
 }
 /** `ejections_detected_<type>`. */
 export function ejectionsDetected<T extends EjectionType>(type: T): `ejections_detected_${T}` {
@@ -214,6 +243,7 @@ export const UPSTREAM_FIGURE_STATS = {
 /** Each scope's prefix and catalogue: what the admin API and docs can list. */
 export const STAT_CATALOGUE: ReadonlyArray<{ readonly prefix: string; readonly stats: Catalogue }> = [
   { prefix: 'listener.<name>.', stats: LISTENER_STATS },
+  { prefix: 'listener.<name>.', stats: LISTENER_CONNECTION_STATS },
   { prefix: 'cluster.<name>.', stats: CLUSTER_STATS },
   { prefix: 'cluster.<name>.', stats: UPSTREAM_FIGURE_STATS },
   { prefix: 'cluster.<name>.host.<address>.', stats: UPSTREAM_FIGURE_STATS },

@@ -72,6 +72,8 @@ export class Http1ServerConnection {
   #headTimer: NodeJS.Timeout | undefined;
   /** A request head has started (bytes fed with no message in progress) and is not complete yet. */
   #headTiming = false;
+  /** The active request was answered before its body ended: the rest must come in time (`awaitRequestEnd`). */
+  #restTiming = false;
   #parserClosed = false;
 
   constructor(connection: Connection, callbacks: ServerStreamCallbacks, options: Http1ServerOptions = {}) {
@@ -200,10 +202,9 @@ export class Http1ServerConnection {
       // (set by a parser callback: TypeScript cannot see it)
       const tunnel = this.#tunnel as ((b: IoBuffer, end: boolean) => void) | undefined;
       if (tunnel && buffer.length > 0) return tunnel(buffer, endStream);
-      if (endStream && buffer.length === 0 && !this.#closed && !this.#held) {
-        const r = this.#parser.finish();
-        if (r !== undefined) this.#protocolError(r);
-      }
+      // A client that ends its side in the middle of a request (its head, its body) went away: not a protocol error,
+      // and nothing is answered; the connection closes as the client's close (a request under way is reset).
+      if (endStream && buffer.length === 0 && !this.#closed && !this.#held) this.#parser.finish();
     } finally {
       this.#executing = false;
     }
@@ -215,10 +216,22 @@ export class Http1ServerConnection {
     s.deliver();
   }
 
+  /**
+   * The active request was answered before its body ended: the rest of the body is read and dropped (the connection
+   * stays usable), but it must come within `request_headers_timeout` of the answer, or the connection is closed: a
+   * body trickled after the answer (a route timeout's 504, say) would otherwise hold the connection for good.
+   */
+  awaitRequestEnd(): void {
+    if (this.#headersTimeoutMs <= 0 || this.#closed) return;
+    this.#restTiming = true;
+    this.#armHeadTimer();
+  }
+
   /** A stream's request and response are both done: the next pipelined request gets its turn. */
   streamDone(s: Http1ServerStream): void {
     if (this.#active !== s) return;
     this.#active = undefined;
+    this.#restTiming = false;
     if (!s.keepAlive || this.#draining) {
       this.connection.close('flush', 'requested');
       return;
@@ -256,19 +269,30 @@ export class Http1ServerConnection {
   }
 
   #startHeadTimer(): void {
-    const ms = this.#headersTimeoutMs;
-    if (ms <= 0) return;
+    if (this.#headersTimeoutMs <= 0) return;
     this.#headTiming = true;
-    // One timer per connection, re-armed for each request head (cheaper than a new one per request).
+    this.#armHeadTimer();
+  }
+
+  /** One timer per connection, re-armed for each request head (cheaper than a new one per request). */
+  #armHeadTimer(): void {
     if (this.#headTimer) this.#headTimer.refresh();
     else {
-      this.#headTimer = setTimeout(() => this.#onHeadersTimeout(), ms);
+      this.#headTimer = setTimeout(() => this.#onHeadersTimeout(), this.#headersTimeoutMs);
       this.#headTimer.unref();
     }
   }
 
   #onHeadersTimeout(): void {
-    if (!this.#headTiming || this.#closed || this.#tunnel) return;
+    if (this.#closed || this.#tunnel) return;
+    if (this.#restTiming) {
+      // the rest of an answered request's body did not come in time
+      this.#restTiming = false;
+      this.connection.log.debug({ timeoutMs: this.#headersTimeoutMs }, 'the rest of an answered request did not come in time: closing');
+      this.connection.close('now', 'idle_timeout');
+      return;
+    }
+    if (!this.#headTiming) return;
     this.#headTiming = false;
     this.#options.onHeadersTimeout?.();
     if (this.#active === undefined) {
@@ -309,6 +333,7 @@ export class Http1ServerConnection {
       this.#headTimer = undefined;
     }
     this.#headTiming = false;
+    this.#restTiming = false;
     if (!this.#parserClosed) {
       // also after a refused request (#closed already set): an unclosed parser is never freed
       this.#parserClosed = true;
@@ -511,6 +536,7 @@ export class Http1ServerStream implements ServerStream {
       this.connection.close('flush', 'requested');
       return;
     }
+    if (!this.#requestComplete) this.#owner.awaitRequestEnd();
     this.#maybeDone();
   }
 

@@ -38,6 +38,8 @@ export class Http2ServerConnection {
   #draining = false;
   /** We asked the session to close (idle, drain, end of input): its ending is not the peer's protocol error. */
   #closing = false;
+  /** The session was closed for being idle: its connection closes as such. */
+  #idle = false;
   /** Streams holding their response headers until the end of this loop turn's I/O (one immediate for all). */
   #held: Http2ServerStream[] = [];
   #flushHeld = (): void => {
@@ -92,6 +94,8 @@ export class Http2ServerConnection {
   /** GOAWAY, and close once the streams in flight are done; a peer that holds on past the grace loses it. */
   #closeSession(session: ServerHttp2Session): void {
     this.#closing = true;
+    // the client's close that follows the GOAWAY is the end of ours
+    this.connection.closingFor(this.#draining ? 'shutdown' : this.#idle ? 'idle_timeout' : 'requested');
     session.close();
     if (session.destroyed || this.#streams.size > 0) return;
     setTimeout(() => session.destroy(), CLOSE_GRACE_MS).unref();
@@ -108,9 +112,23 @@ export class Http2ServerConnection {
     session.setLocalWindowSize(connectionWindow(this.#options));
     if (idleMs > 0) {
       session.on('timeout', () => {
-        // Node's session timer fires once; a connection with streams open is not idle: arm it again.
-        if (this.#streams.size > 0) return void session.setTimeout(idleMs);
+        if (this.#streams.size > 0) {
+          // Node's session timer fires once, when no stream read or wrote for the timeout. With streams open the
+          // connection is not idle (a request may wait for its upstream's answer as long as its route allows): the
+          // timer is armed again, unless answers wait for the client all that time: a client that does not read is
+          // closed and its streams reset, as an idle HTTP/1 connection would be.
+          let waiting = false;
+          for (const st of this.#streams) waiting ||= st.waitingForPeer;
+          if (!waiting) return void session.setTimeout(idleMs);
+          conn.log.debug({ idleTimeoutMs: idleMs, streams: this.#streams.size }, 'HTTP/2 connection idle timeout, answers waiting for the client: closing it');
+          this.#idle = true;
+          this.#closing = true;
+          conn.close('now', 'idle_timeout');
+          session.destroy();
+          return;
+        }
         conn.log.debug({ idleTimeoutMs: idleMs }, 'HTTP/2 connection idle timeout');
+        this.#idle = true;
         this.#closeSession(session);
       });
       session.setTimeout(idleMs);
@@ -147,7 +165,7 @@ export class Http2ServerConnection {
       conn.close('now', 'protocol_error');
     });
     session.on('close', () => {
-      conn.close('flush', this.#draining ? 'shutdown' : 'requested');
+      conn.close('flush', this.#draining ? 'shutdown' : this.#idle ? 'idle_timeout' : 'requested');
       // A destroyed session can leave the socket's end unfinished: it must not wait for the 90 s fallback.
       if (!socket.destroyed) setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
     });
@@ -197,6 +215,11 @@ export class Http2ServerStream implements ServerStream {
     this.#owner = owner;
     this.#stream = stream;
     this.request = request;
+  }
+
+  /** Answer bytes written that the session has not sent yet: the client's windows or its socket are full. */
+  get waitingForPeer(): boolean {
+    return this.#stream.writableLength > 0;
   }
 
   get id(): number {
