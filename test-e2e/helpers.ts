@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -258,5 +258,36 @@ export function spawnMosn(args: string[], cwd = REPO_ROOT): Promise<{ child: Chi
       clearTimeout(timer);
       reject(new Error(`mosn exited with ${code} before starting:\n${out}`));
     });
+  });
+}
+
+/** Whether a process id is alive. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The process id a pid file holds. */
+export function pidIn(file: string): number {
+  return Number(readFileSync(file, 'utf8').trim());
+}
+
+/** At cleanup, stop the process a pid file names (one a hot upgrade started: detached, not a child of the test). */
+export function stopPidFileAtCleanup(pidFile: string, cleanups: Array<() => unknown>): void {
+  cleanups.push(async () => {
+    let pid: number;
+    try {
+      pid = pidIn(pidFile);
+    } catch {
+      return;
+    }
+    if (!alive(pid)) return;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
   });
 }

@@ -1,12 +1,11 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, closedPort, cluster, httpBackend, waitUntil } from './helpers.js';
+import { alive, cleanupAfterEach, closedPort, cluster, httpBackend, pidIn, stopPidFileAtCleanup, waitUntil } from './helpers.js';
 import { mosnJson, proxyListener, router, runCli, serviceRouter, startMosnProcess } from './reload/support.js';
 import { rpcClient, startRpcServer } from './bolt/peers.js';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 
 // Hot upgrade with mosn as its own process (the built CLI): SIGUSR2 (or `mosn upgrade -c`) starts a new process
@@ -15,17 +14,6 @@ import { tmpdir } from 'node:os';
 
 const cleanups = cleanupAfterEach();
 
-/** A process id that is alive. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const pidIn = (file: string) => Number(readFileSync(file, 'utf8').trim());
 
 /** mosn on three fixed ports (HTTP/1, h2c, Bolt) with a pid file; the new process of an upgrade is stopped at cleanup. */
 async function upgradableMosn(httpBackendAddress: string, boltAddress: string) {
@@ -51,7 +39,7 @@ async function upgradableMosn(httpBackendAddress: string, boltAddress: string) {
     pid: pidFile,
   });
   // registered before the process starts: cleanups run last first, so the new process stops after the old one
-  stopAtCleanup(pidFile);
+  stopPidFileAtCleanup(pidFile, cleanups);
   const mosn = await startMosnProcess(config('v1'), cleanups);
   // the pid file is written just after the start line
   await waitUntil(() => existsSync(pidFile) && pidIn(pidFile) === mosn.pid, 5000, 'the pid file');
@@ -150,21 +138,6 @@ function steadyLoad(ports: { h1: number; h2: number; bolt: number }) {
   };
 }
 
-/** Stop the process a hot upgrade left running (detached: not a child of the test). */
-function stopAtCleanup(pidFile: string) {
-  cleanups.push(async () => {
-    let pid: number | undefined;
-    try {
-      pid = pidIn(pidFile);
-    } catch {
-      return;
-    }
-    if (!alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-}
 
 describe('hot upgrade', () => {
   it('SIGUSR2 under steady HTTP/1, HTTP/2 and Bolt load: the new process takes the sockets over, the old drains and exits 0, no request fails', async () => {

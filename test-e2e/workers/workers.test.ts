@@ -2,7 +2,7 @@ import http from 'node:http';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach, closedPort, cluster, httpBackend, waitUntil } from '../helpers.js';
+import { cleanupAfterEach, closedPort, cluster, httpBackend, pidIn, stopPidFileAtCleanup, waitUntil } from '../helpers.js';
 import { runCli, startMosnProcess } from '../reload/support.js';
 import { alive, childrenOf, get, many, sleep, startWorkers, workerPids } from './support.js';
 
@@ -11,23 +11,7 @@ import { alive, childrenOf, get, many, sleep, startWorkers, workerPids } from '.
 
 const cleanups = cleanupAfterEach();
 
-const pidIn = (file: string) => Number(readFileSync(file, 'utf8').trim());
 
-/** Stop, at cleanup, the primary a hot upgrade left running (it is not a child of the test). */
-function stopAtCleanup(pidFile: string) {
-  cleanups.push(async () => {
-    let pid: number;
-    try {
-      pid = pidIn(pidFile);
-    } catch {
-      return;
-    }
-    if (!alive(pid)) return;
-    process.kill(pid, 'SIGTERM');
-    for (let i = 0; i < 100 && alive(pid); i++) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
-  });
-}
 
 const w = (adminPort: number) => `http://127.0.0.1:${adminPort}/api/v1/live`;
 
@@ -258,7 +242,7 @@ describe('workers', () => {
   it('SIGUSR2 with workers: a new primary and its workers take the sockets over under load; the old group drains and exits 0; no request fails', async () => {
     const w = await startWorkers(cleanups, { workers: 2 });
     const { mosn: old, port, pidFile } = w;
-    stopAtCleanup(pidFile);
+    stopPidFileAtCleanup(pidFile, cleanups);
     await waitUntil(() => pidIn(pidFile) === old.pid, 5000, 'the pid file');
     const oldWorkers = [...workerPids(old).values()];
     const load = keepAliveLoad(port, 4);
