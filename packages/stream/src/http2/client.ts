@@ -140,13 +140,9 @@ export class Http2ClientConnection {
         this.#onClosed();
       }
     };
-    // An upstream that hangs up later (restarted, crashed) ends the session too: the socket is half-open-capable,
-    // so nghttp2 would go on sending requests to a peer that can no longer answer them, and they would hang.
-    conn.socket.once('end', () => {
-      if (this.#state === 'connecting') return hungUp();
-      conn.log.debug({ streams: this.#active }, 'upstream HTTP/2 server ended its side: closing the session');
-      session.destroy();
-    });
+    // An upstream that ends its side later (restarted, crashed) ends the session too, with an error, so that the streams
+    // in flight fail (a session destroyed without one would finish them as if complete).
+    conn.socket.once('end', hungUp);
     conn.socket.once('close', hungUp);
     conn.socket.once('error', hungUp); // a TLS alert (a refused client certificate): an error, and no 'end' or 'close' yet
     session.setLocalWindowSize(connectionWindow(this.#options));
