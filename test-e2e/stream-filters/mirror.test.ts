@@ -150,7 +150,7 @@ describe('mirror (HTTP/1)', () => {
   it('a copy to a shadow that never reads is dropped when its send buffer fills; the request is served whole', async () => {
     const app = await recordingBackend('app');
     const frozen = await frozenServer();
-    const { mosn, port } = await mosnMirroring([app.address], [frozen], { routeTimeout: '1s' });
+    const { mosn, port } = await mosnMirroring([app.address], [frozen], { routeTimeout: '5s' });
     const big = Buffer.alloc(16 * 1024 * 1024, 1);
     expect(await post(port, '/big', big, 64)).toEqual({ status: 200, text: 'app /big' });
     expect(app.seen.find((s) => s.url === '/big')?.bodySha).toBe(sha(big));
