@@ -78,10 +78,10 @@ export async function startMosnWithCleanup(config: unknown, cleanups: Array<() =
 }
 
 /** Wait until `cond` holds, polling; fails saying `what` (and `detail()`) when it does not within `ms`. */
-export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string, detail?: () => string): Promise<void> {
+export async function waitUntil(cond: () => boolean | Promise<boolean>, ms: number, what: string, detail?: () => string | Promise<string>): Promise<void> {
   const end = Date.now() + ms;
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${detail ? `; ${detail()}` : ''}`);
+    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms${detail ? `; ${await detail()}` : ''}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -57,12 +57,14 @@ async function frozenServer(): Promise<string> {
 }
 
 /** mosn (its own process) with the mirror filter on HTTP/1 listener `l`; `/` goes to cluster `app`, copies to `shadow`. */
-async function mosnMirroring(app: string[], shadow: string[], o: { filter?: Record<string, unknown>; policy?: Record<string, unknown>; routeTimeout?: string } = {}) {
+async function mosnMirroring(app: string[], shadow: string[], o: { filter?: Record<string, unknown>; policy?: Record<string, unknown>; routeTimeout?: string; bufferLimit?: number } = {}) {
   const port = await closedPort();
   const admin = await closedPort();
   const route = { match: { prefix: '/' }, route: { cluster_name: 'app', ...(o.routeTimeout ? { timeout: o.routeTimeout } : {}) }, request_mirror_policies: o.policy ?? { cluster: 'shadow', percent: 100 } };
-  const listener = { ...proxyListener('l', port, 'Http1', 'r'), stream_filters: [{ type: 'mirror', config: o.filter ?? {} }] };
-  const mosn = await startMosnProcess(mosnJson({ admin, listeners: [listener], routers: [router('r', [route])], clusters: [cluster('app', app), cluster('shadow', shadow)], logLevel: 'WARN' }), cleanups);
+  // `bufferLimit`: how far a copy may fall behind (queued while connecting, or in its connection's send buffer)
+  const limits = o.bufferLimit ? { listener: { per_connection_buffer_limit_bytes: o.bufferLimit }, cluster: { conn_buffer_limit_bytes: o.bufferLimit } } : { listener: {}, cluster: {} };
+  const listener = { ...proxyListener('l', port, 'Http1', 'r'), ...limits.listener, stream_filters: [{ type: 'mirror', config: o.filter ?? {} }] };
+  const mosn = await startMosnProcess(mosnJson({ admin, listeners: [listener], routers: [router('r', [route])], clusters: [cluster('app', app), cluster('shadow', shadow, limits.cluster)], logLevel: 'WARN' }), cleanups);
   return { mosn, port };
 }
 
@@ -87,14 +89,15 @@ describe('mirror (HTTP/1)', () => {
   it('sends `amplification` copies of each request (head, streamed body) to the shadow; the client gets the real answer', async () => {
     const app = await recordingBackend('app');
     const shadow = await recordingBackend('shadow');
-    const { mosn, port } = await mosnMirroring([app.address], [shadow.address], { filter: { amplification: 2 } });
+    // copies that fall behind are dropped by design; a loaded machine must not make these 2 MiB ones fall behind
+    const { mosn, port } = await mosnMirroring([app.address], [shadow.address], { filter: { amplification: 2 }, bufferLimit: 64 << 20 });
     const bodies = [Buffer.alloc(0), Buffer.from('small body'), Buffer.alloc(300_000, 7), Buffer.alloc(2 * 1024 * 1024).fill('0123456789abcdef')];
     for (const [i, body] of bodies.entries()) {
       // the larger bodies arrive in several writes (chunked): the copies get them as they stream
       const r = await post(port, `/r${i}`, body, i >= 2 ? 8 : 1);
       expect(r).toEqual({ status: 200, text: `app /r${i}` });
     }
-    await waitUntil(() => shadow.seen.length === 2 * bodies.length, 15_000, 'every copy reached the shadow', () => JSON.stringify(shadow.seen.map((s) => s.url)));
+    await waitUntil(() => shadow.seen.length === 2 * bodies.length, 15_000, 'every copy reached the shadow', async () => JSON.stringify({ seen: shadow.seen.map((s) => s.url), stats: await mosn.stats() }));
     expect(app.seen.map((s) => s.url)).toEqual(bodies.map((_, i) => `/r${i}`));
     for (const [i, body] of bodies.entries()) {
       const copies = shadow.seen.filter((s) => s.url === `/r${i}`);
