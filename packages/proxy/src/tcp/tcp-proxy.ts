@@ -151,6 +151,8 @@ class TcpProxyFilter implements ReadFilter {
       this.#down.close('now', 'upstream_failed');
       return 'stop';
     }
+    // bytes only pass through: reads go into the shared buffer (cheaper than Node's allocation per read)
+    this.#down.neverNeedsSocket();
     // Nothing is read until the upstream is there: the downstream's bytes wait in the kernel.
     this.#down.readDisable(true);
     this.#down.on('event', (ev) => {
@@ -221,6 +223,7 @@ class TcpProxyFilter implements ReadFilter {
       return;
     }
     this.#connected = true;
+    up.neverNeedsSocket();
     this.#factory.counters.upstream_cx_total.inc();
     const log = this.#log;
     if (log) {
