@@ -25,35 +25,75 @@ export interface FastHead {
   keepAlive: boolean;
 }
 
-const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
-
 /** Methods read here; others (CONNECT, WebDAV, ...) go to llhttp. */
 const FAST_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH', 'TRACE']);
 
 /** An origin-form request-target of unreserved, sub-delim, ':', '@', '/', '?' and '%' characters. */
 const URL_RE = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*$/;
-/**
- * Every field line at once (checked from `lastIndex` to the end): a token (RFC 9110 §5.6.2), a colon, and visible
- * ASCII, space and tab (no obs-text, no controls, no obs-fold), each line ending in CRLF.
- */
-const FIELD_LINES_RE = /(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e]*\r\n)*$/y;
 /** Visible ASCII, space and tab. */
 const TEXT_RE = /^[\t\x20-\x7e]*$/;
 const DIGITS_RE = /^[0-9]{1,15}$/;
+
+const CR = 13;
+const LF = 10;
+const COLON = 58;
+
+/** 1 for the bytes of a token (RFC 9110 §5.6.2): `!#$%&'*+-.^_`|~`, digits and letters. */
+const TOKEN = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TOKEN[c.charCodeAt(0)] = 1;
+
+/** Where each field line's name starts, its colon and its CR are, for the head being read (reused). */
+let lines = new Int32Array(3 * 64);
 
 /**
  * Read a message head at `start` of `data`, or undefined when this reader does not take it (llhttp will).
  * `type` is 'request' or 'response'; `maxHeaderSize` bounds the head (a longer one goes to llhttp, which refuses
  * it with its own error).
+ *
+ * One pass over the bytes finds the lines and checks every field line (a token, a colon, then visible ASCII, space
+ * and tab: no obs-text, no controls, no obs-fold, each line ending in CRLF); then the head becomes one string, sliced.
  */
 export function readFastHead(data: Buffer, start: number, type: 'request' | 'response', maxHeaderSize: number): FastHead | undefined {
-  const end = data.indexOf(HEAD_END, start);
-  if (end < 0 || end + 4 - start > maxHeaderSize) return undefined;
-  // the head up to and including the last field line's CRLF: every line ends in CRLF
-  const s = data.toString('latin1', start, end + 2);
-  const lineEnd = s.indexOf('\r\n');
+  const limit = Math.min(data.length, start + maxHeaderSize);
+  // the start line: its characters are checked from the string below
+  let i = start;
+  while (i < limit && data[i] !== CR) i++;
+  if (i + 1 >= limit || data[i + 1] !== LF) return undefined;
+  const firstLineEnd = i;
+  let count = 0;
+  let q = i + 2;
+  for (;;) {
+    if (q >= limit) return undefined;
+    if (data[q] === CR) break;
+    let c = q;
+    while (c < limit && TOKEN[data[c]!] === 1) c++;
+    if (c === q || c >= limit || data[c] !== COLON) return undefined;
+    let e = c + 1;
+    for (; e < limit; e++) {
+      const b = data[e]!;
+      if (b < 0x20 || b > 0x7e) {
+        if (b !== 9) break;
+      }
+    }
+    if (e + 1 >= limit || data[e] !== CR || data[e + 1] !== LF) return undefined;
+    if (3 * count + 3 > lines.length) {
+      const more = new Int32Array(lines.length * 2);
+      more.set(lines);
+      lines = more;
+    }
+    lines[3 * count] = q - start;
+    lines[3 * count + 1] = c - start;
+    lines[3 * count + 2] = e - start;
+    count++;
+    q = e + 2;
+  }
+  // the empty line: CR, then LF within the bound
+  if (q + 1 >= limit || data[q + 1] !== LF) return undefined;
+  // the head up to and including the last field line's CRLF
+  const s = data.toString('latin1', start, q);
+  const lineEnd = firstLineEnd - start;
   const head: FastHead = {
-    length: end + 4 - start,
+    length: q + 2 - start,
     versionMinor: 1,
     headers: [],
     method: '',
@@ -64,17 +104,13 @@ export function readFastHead(data: Buffer, start: number, type: 'request' | 'res
     keepAlive: true,
   };
   if (type === 'request' ? !readRequestLine(s, lineEnd, head) : !readStatusLine(s, lineEnd, head)) return undefined;
-  FIELD_LINES_RE.lastIndex = lineEnd + 2;
-  if (!FIELD_LINES_RE.test(s)) return undefined;
   let close = false;
   let keepAliveAsked = false;
   const headers = head.headers;
-  for (let q = lineEnd + 2; q < s.length; ) {
-    // a token has no colon: the first one ends the name
-    const e = s.indexOf('\r\n', q);
-    const colon = s.indexOf(':', q);
-    const name = s.slice(q, colon);
-    const value = trimBlanks(s, colon + 1, e);
+  for (let n = 0; n < count; n++) {
+    const colon = lines[3 * n + 1]!;
+    const name = s.slice(lines[3 * n]!, colon);
+    const value = trimBlanks(s, colon + 1, lines[3 * n + 2]!);
     switch (name.length) {
       case 7: // upgrade: llhttp's upgrade handling
         if (sameLower(name, 'upgrade')) return undefined;
@@ -98,7 +134,6 @@ export function readFastHead(data: Buffer, start: number, type: 'request' | 'res
         break;
     }
     headers.push(name, value);
-    q = e + 2;
   }
   // A response framed by neither (read until the connection closes) is llhttp's.
   if (type === 'response' && head.contentLength < 0 && head.status !== 204 && head.status !== 304) return undefined;
